@@ -1,0 +1,142 @@
+//! Identifiers and name normalisation shared by the worker, the store and the services.
+
+/// Longest article id accepted, in bytes.
+pub const MAX_ARTICLE_ID_LEN: usize = 200;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArticleIdError {
+    #[error("article id is empty")]
+    Empty,
+    #[error("article id is {len} bytes long; the limit is {MAX_ARTICLE_ID_LEN}")]
+    TooLong { len: usize },
+    #[error(
+        "article id {id:?} holds {character:?}: use letters, digits and . _ : - only (no '/', which separates statement ordinals)"
+    )]
+    BadCharacter { id: String, character: char },
+}
+
+/// Checks an article id: 1..=200 bytes of ASCII letters, digits, `.`, `_`, `:` and `-`.
+pub fn validate_article_id(id: &str) -> Result<(), ArticleIdError> {
+    if id.is_empty() {
+        return Err(ArticleIdError::Empty);
+    }
+    if id.len() > MAX_ARTICLE_ID_LEN {
+        return Err(ArticleIdError::TooLong { len: id.len() });
+    }
+    if let Some(character) = id
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+    {
+        return Err(ArticleIdError::BadCharacter {
+            id: id.to_owned(),
+            character,
+        });
+    }
+    Ok(())
+}
+
+/// A stable 128-bit FNV-1a digest of an article's cleaned title and body, as 32 hex digits.
+/// Stable across versions and platforms, so stored hashes stay comparable.
+pub fn content_hash(title: &str, body: &str) -> String {
+    const OFFSET: u128 = 0x6c62272e07bb014262b821756295c58d;
+    const PRIME: u128 = 0x0000000001000000000000000000013B;
+    let mut hash = OFFSET;
+    for byte in title.bytes().chain([0u8]).chain(body.bytes()) {
+        hash ^= u128::from(byte);
+        hash = hash.wrapping_mul(PRIME);
+    }
+    format!("{hash:032x}")
+}
+
+/// Folds a name for matching: lower case, accents and punctuation dropped, hyphens and runs of
+/// spaces made single spaces. "Amélie de Montchalin" and "amelie  de-montchalin" fold alike.
+pub fn normalize_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    let mut pending_space = false;
+    for c in name.chars() {
+        let folded = fold_char(c);
+        match folded {
+            Some(' ') => pending_space = !out.is_empty(),
+            Some(c) => {
+                if pending_space {
+                    out.push(' ');
+                    pending_space = false;
+                }
+                out.extend(c.to_lowercase());
+            }
+            None => {}
+        }
+    }
+    out
+}
+
+/// Maps a character to its unaccented form, `' '` for a separator, or `None` to drop it.
+fn fold_char(c: char) -> Option<char> {
+    Some(match c {
+        'a'..='z' | 'A'..='Z' | '0'..='9' => c,
+        ' ' | '-' | '‐' | '–' | '—' | '_' | '/' | '\t' | '\n' | '\r' => ' ',
+        '\'' | '’' | '‘' | '.' | ',' | '"' | '“' | '”' | '(' | ')' => return None,
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' => 'a',
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ā' => 'a',
+        'ç' | 'Ç' | 'č' | 'Č' => 'c',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'È' | 'É' | 'Ê' | 'Ë' | 'Ē' => 'e',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'Ì' | 'Í' | 'Î' | 'Ï' | 'İ' | 'ı' => 'i',
+        'ñ' | 'Ñ' => 'n',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō' => {
+            'o'
+        }
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ū' => 'u',
+        'ý' | 'ÿ' | 'Ý' => 'y',
+        'š' | 'Š' | 'ş' | 'Ş' => 's',
+        'ž' | 'Ž' => 'z',
+        'ğ' | 'Ğ' => 'g',
+        'ß' => 's',
+        c if c.is_alphanumeric() => c,
+        c if c.is_whitespace() => ' ',
+        _ => return None,
+    })
+}
+
+/// A lower-case, hyphenated id made from a name: "Qasem Soleimani" → "qasem-soleimani".
+pub fn slugify(name: &str) -> String {
+    normalize_name(name)
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect::<String>()
+        .split('-')
+        .filter(|part| !part.is_empty())
+        .collect::<Vec<_>>()
+        .join("-")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn article_ids() {
+        assert!(validate_article_id("bbc-business-001").is_ok());
+        assert!(validate_article_id("").is_err());
+        assert!(validate_article_id("a/b").is_err());
+        assert!(validate_article_id(&"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn names_fold_alike() {
+        assert_eq!(
+            normalize_name("Amélie de Montchalin"),
+            "amelie de montchalin"
+        );
+        assert_eq!(normalize_name("Abdul-Mahdi"), "abdul mahdi");
+        assert_eq!(normalize_name("  No. 10 "), "no 10");
+        assert_eq!(slugify("Qasem Soleimani"), "qasem-soleimani");
+        assert_eq!(slugify("Jean-Yves Le Drian"), "jean-yves-le-drian");
+    }
+
+    #[test]
+    fn content_hash_changes_with_text() {
+        assert_eq!(content_hash("a", "b"), content_hash("a", "b"));
+        assert_ne!(content_hash("a", "b"), content_hash("ab", ""));
+        assert_eq!(content_hash("a", "b").len(), 32);
+    }
+}

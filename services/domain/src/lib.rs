@@ -1,0 +1,13 @@
+//! communique's domain: the annotated-article model, the knowledge base of actors, identifiers,
+//! pagination and the query types the services answer. It knows neither tonic nor sled.
+
+mod date;
+mod id;
+pub mod kb;
+pub mod model;
+pub mod query;
+
+pub use date::{Date, DateError};
+pub use id::{ArticleIdError, content_hash, normalize_name, slugify, validate_article_id};
+pub use kb::{KnowledgeBase, KnowledgeBaseError};
+pub use model::*;
