@@ -140,3 +140,69 @@ mod tests {
         assert_eq!(content_hash("a", "b").len(), 32);
     }
 }
+
+/// A spelling-tolerant skeleton of a folded name: vowels (after the first letter) and repeated
+/// letters dropped, letters that sound alike merged, spaces removed. "qasem soleimani",
+/// "qassim suleimani" and "kassem soleimany" share the skeleton "ksmslmn".
+pub fn phonetic_key(normalized: &str) -> String {
+    let mut key = String::with_capacity(normalized.len());
+    let mut previous: Option<char> = None;
+    for (index, c) in normalized
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .enumerate()
+    {
+        let mapped = match c {
+            'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'h' | 'w' if index > 0 => None,
+            'a' | 'e' | 'i' | 'o' | 'u' | 'y' => Some('a'),
+            'q' | 'c' | 'k' | 'g' => Some('k'),
+            'z' | 's' => Some('s'),
+            'v' | 'f' | 'p' => Some('f'),
+            'd' | 't' => Some('t'),
+            'j' => Some('j'),
+            c => Some(c),
+        };
+        if let Some(mapped) = mapped {
+            if previous != Some(mapped) {
+                key.push(mapped);
+            }
+            previous = Some(mapped);
+        }
+    }
+    key
+}
+
+/// Similarity of two folded names in [0, 1] (normalised Levenshtein on characters).
+pub fn name_similarity(a: &str, b: &str) -> f32 {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let longest = a.len().max(b.len());
+    if longest == 0 {
+        return 1.0;
+    }
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.iter().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(diagonal + 1);
+        }
+    }
+    1.0 - row[b.len()] as f32 / longest as f32
+}
+
+#[cfg(test)]
+mod name_tests {
+    use super::*;
+
+    #[test]
+    fn spelling_variants_share_a_skeleton() {
+        let key = |s: &str| phonetic_key(&normalize_name(s));
+        assert_eq!(key("Qasem Soleimani"), key("Qassim Suleimani"));
+        assert_eq!(key("Soleimani"), key("Soleimany"));
+        assert_ne!(key("Soleimani"), key("Johnson"));
+        assert!(name_similarity("soleimany", "soleimani") > 0.85);
+        assert!(name_similarity("abc", "xyz") < 0.1);
+    }
+}

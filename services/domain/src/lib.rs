@@ -6,8 +6,13 @@ mod id;
 pub mod kb;
 pub mod model;
 pub mod query;
+mod validate;
 
 pub use date::{Date, DateError};
-pub use id::{ArticleIdError, content_hash, normalize_name, slugify, validate_article_id};
+pub use id::{
+    ArticleIdError, content_hash, name_similarity, normalize_name, phonetic_key, slugify,
+    validate_article_id,
+};
 pub use kb::{KnowledgeBase, KnowledgeBaseError};
 pub use model::*;
+pub use validate::{InvalidArticle, MAX_TITLE_BYTES};

@@ -220,3 +220,60 @@ pub struct EntitySummary {
     pub article_count: u32,
     pub mention_count: u32,
 }
+
+/// Longest sentence returned around a mention, in bytes.
+const MAX_SENTENCE_BYTES: usize = 600;
+
+/// The sentence of `text` that holds the byte range [start, end): from the previous sentence end
+/// (". ", "! ", "? " or a line break) to the next, trimmed and bounded in length. Returns an
+/// empty string for a range that is not on character boundaries.
+pub fn sentence_around(text: &str, start: usize, end: usize) -> &str {
+    if start > end || text.get(start..end).is_none() {
+        return "";
+    }
+    let bytes = text.as_bytes();
+    let is_break = |i: usize| -> bool {
+        match bytes.get(i) {
+            Some(b'\n') => true,
+            Some(b'.' | b'!' | b'?') => bytes.get(i + 1).is_none_or(|b| b.is_ascii_whitespace()),
+            _ => false,
+        }
+    };
+    let mut from = start;
+    while from > 0 && !is_break(from - 1) && start - from < MAX_SENTENCE_BYTES / 2 {
+        from -= 1;
+    }
+    let mut to = end;
+    while to < bytes.len() && !is_break(to) && to - end < MAX_SENTENCE_BYTES / 2 {
+        to += 1;
+    }
+    if to < bytes.len() && is_break(to) && bytes.get(to) != Some(&b'\n') {
+        to += 1;
+    }
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    while !text.is_char_boundary(to) {
+        to -= 1;
+    }
+    text.get(from..to).unwrap_or("").trim()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sentence_around_a_span() {
+        let text = "First one. Then Mr Johnson spoke. Last.\nNew line";
+        let start = text.find("Johnson").unwrap();
+        assert_eq!(
+            sentence_around(text, start, start + 7),
+            "Then Mr Johnson spoke."
+        );
+        let start = text.find("New").unwrap();
+        assert_eq!(sentence_around(text, start, start + 3), "New line");
+        assert_eq!(sentence_around("é", 1, 2), "");
+        assert_eq!(sentence_around("", 0, 0), "");
+    }
+}

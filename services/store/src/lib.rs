@@ -1,1 +1,124 @@
+//! communique's storage. [`ArticleStore`] is what the services and the worker write and read
+//! through; [`SledStore`] implements it on sled and owns every key and encoding. Nothing outside
+//! this crate knows how data is laid out.
 
+mod codec;
+mod keys;
+mod sled_store;
+
+use communique_domain::query::{
+    ArticleFilter, EntityMatch, EntitySearch, Page, PageRequest, StanceQuery, StanceRow,
+    StatementFilter, StoredMention, StoredStatement,
+};
+use communique_domain::{AnnotatedArticle, Article, EntitySummary, InvalidArticle};
+
+pub use sled_store::{SledStore, StoreOptions};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error(
+        "the store at {path} is locked by another process: stop that process (a running server owns its store; send it articles with `communique-worker ingest --server URL`) or use another data directory"
+    )]
+    Locked { path: String },
+    #[error("storage I/O failed: {0}")]
+    Io(String),
+    #[error(
+        "stored {record} is unreadable ({detail}); the store may be corrupt or from a newer version"
+    )]
+    Corrupt {
+        record: &'static str,
+        detail: String,
+    },
+    #[error("invalid article {article_id:?}: {source}")]
+    InvalidArticle {
+        article_id: String,
+        #[source]
+        source: InvalidArticle,
+    },
+    #[error("page position is not valid for this query")]
+    BadPagePosition,
+}
+
+/// What storing an article did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PutOutcome {
+    /// The id was new.
+    Inserted,
+    /// The id existed with other content: its old annotations, index entries and contributions
+    /// to aggregates were replaced.
+    Replaced,
+    /// The id existed with the same content hash: nothing was written.
+    Unchanged,
+}
+
+/// Which parts of an article to read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ArticleParts {
+    /// Metadata and counts; the body, mentions and statements are left empty.
+    Metadata,
+    /// Everything.
+    Full,
+}
+
+/// An article's stored metadata as a list returns it: the article (per [`ArticleParts`]) and
+/// the counts kept beside it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StoredArticle {
+    pub article: Article,
+    pub mention_count: u32,
+    pub statement_count: u32,
+    pub government_codes: Vec<String>,
+}
+
+/// The store behind the services. Every method is a point read or a bounded range read over an
+/// index: none scans the corpus. Writes are atomic per article.
+pub trait ArticleStore: Send + Sync + 'static {
+    /// Stores an article with its index entries and aggregate contributions, atomically.
+    fn put_article(&self, article: AnnotatedArticle) -> Result<PutOutcome, StoreError>;
+
+    /// The stored content hash of an article, to skip re-annotating unchanged input.
+    fn content_hash(&self, article_id: &str) -> Result<Option<String>, StoreError>;
+
+    fn get_article(
+        &self,
+        article_id: &str,
+        parts: ArticleParts,
+    ) -> Result<Option<StoredArticle>, StoreError>;
+
+    /// Newest first.
+    fn list_articles(
+        &self,
+        filter: &ArticleFilter,
+        parts: ArticleParts,
+        page: &PageRequest,
+    ) -> Result<Page<StoredArticle>, StoreError>;
+
+    fn get_entity(&self, entity_id: &str) -> Result<Option<EntitySummary>, StoreError>;
+
+    /// Exact alias matches first, then prefix, then spelling-tolerant matches.
+    fn search_entities(
+        &self,
+        search: &EntitySearch,
+        page: &PageRequest,
+    ) -> Result<Page<EntityMatch>, StoreError>;
+
+    fn list_mentions(
+        &self,
+        entity_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<StoredMention>, StoreError>;
+
+    fn list_statements(
+        &self,
+        filter: &StatementFilter,
+        page: &PageRequest,
+    ) -> Result<Page<StoredStatement>, StoreError>;
+
+    /// One row per government that spoke about the target, most statements first.
+    fn compare_stances(&self, query: &StanceQuery) -> Result<Vec<StanceRow>, StoreError>;
+
+    fn article_count(&self) -> Result<u64, StoreError>;
+
+    /// Makes every acknowledged write durable.
+    fn flush(&self) -> Result<(), StoreError>;
+}

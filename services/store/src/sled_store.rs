@@ -1,0 +1,1305 @@
+//! [`ArticleStore`] on sled. One tree, kind-prefixed keys (see `keys.rs`). Each article is
+//! written with all its index entries and aggregate changes as one `apply_batch`, which sled
+//! applies atomically: after a crash an article is whole or absent. Writes are serialised by a
+//! mutex so that the read-modify-write of aggregates sees every earlier write; reads never wait.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use communique_domain::query::{
+    ArticleFilter, EntityMatch, EntitySearch, Evidence, MatchType, Page, PageRequest, StanceQuery,
+    StanceRow, StanceTally, StatementFilter, StoredMention, StoredStatement,
+};
+use communique_domain::{
+    Act, AnnotatedArticle, Article, Date, Entity, EntitySummary, Government, Mention,
+    PublishedDate, Speaker, Statement, StatementKind, content_hash, name_similarity,
+    normalize_name, phonetic_key, sentence_around,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::codec::{decode, encode};
+use crate::keys::*;
+use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
+
+/// The schema this code writes; a store with another version is refused at open.
+const SCHEMA_VERSION: u32 = 1;
+const META_SCHEMA_VERSION: &str = "schema_version";
+const META_ARTICLE_COUNT: &str = "article_count";
+/// Prefix matches examined per search: bounds the cost of a one-letter query.
+const MAX_PREFIX_CANDIDATES: usize = 512;
+/// Spelling-tolerant candidates examined per search.
+const MAX_FUZZY_CANDIDATES: usize = 512;
+const MIN_FUZZY_SIMILARITY: f32 = 0.6;
+
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// sled's page cache, in bytes; keep it well below the process's memory limit.
+    pub cache_capacity_bytes: u64,
+}
+
+impl Default for StoreOptions {
+    fn default() -> StoreOptions {
+        StoreOptions {
+            cache_capacity_bytes: 256 * 1024 * 1024,
+        }
+    }
+}
+
+pub struct SledStore {
+    db: sled::Db,
+    tree: sled::Tree,
+    path: PathBuf,
+    writer: Mutex<()>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ArticleRecord {
+    id: String,
+    title: String,
+    url: Option<String>,
+    source: Option<String>,
+    authors: Vec<String>,
+    published: Option<PublishedDate>,
+    content_hash: String,
+    duplicate_of: Option<String>,
+    mention_count: u32,
+    statement_count: u32,
+    government_codes: Vec<String>,
+    /// Every entity the article refers to, so that a replacement can undo its contributions.
+    entity_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ContentRecord {
+    body: String,
+    mentions: Vec<Mention>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct StatementRecord {
+    published: Option<Date>,
+    statement: Statement,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct MentionRecord {
+    mention: Mention,
+    sentence: String,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct EntityRecord {
+    entity: Entity,
+    article_count: u32,
+    mention_count: u32,
+    /// Surface forms seen in articles, with how many mentions used each; they become aliases.
+    observed_aliases: BTreeMap<String, u32>,
+}
+
+/// One distinct statement (same speaker, same words) about a target by a government.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct ClaimRecord {
+    government: Government,
+    speaker: Speaker,
+    text: String,
+    kind: StatementKind,
+    act: Act,
+    polarity: f32,
+    sources: Vec<ClaimSource>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+struct ClaimSource {
+    article_id: String,
+    ordinal: u32,
+    published: Option<Date>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct TallyRecord {
+    government: Government,
+    tally: StanceTally,
+}
+
+impl SledStore {
+    /// Opens (creating if needed) the store in `path`.
+    pub fn open(path: &Path, options: &StoreOptions) -> Result<SledStore, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(options.cache_capacity_bytes)
+            .open()
+            .map_err(|error| open_error(path, error))?;
+        let tree = db.open_tree("communique").map_err(io)?;
+        let store = SledStore {
+            db,
+            tree,
+            path: path.to_path_buf(),
+            writer: Mutex::new(()),
+        };
+        store.check_schema()?;
+        Ok(store)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn check_schema(&self) -> Result<(), StoreError> {
+        let key = meta_key(META_SCHEMA_VERSION);
+        match self.tree.get(&key).map_err(io)? {
+            None => {
+                self.tree
+                    .insert(key, encode("schema version", &SCHEMA_VERSION)?)
+                    .map_err(io)?;
+                Ok(())
+            }
+            Some(bytes) => {
+                let version: u32 = decode("schema version", &bytes)?;
+                if version == SCHEMA_VERSION {
+                    Ok(())
+                } else {
+                    Err(StoreError::Corrupt {
+                        record: "schema version",
+                        detail: format!(
+                            "the store has schema {version}; this build reads schema {SCHEMA_VERSION}: rebuild the store with `communique-worker ingest --db`"
+                        ),
+                    })
+                }
+            }
+        }
+    }
+
+    fn read<T: for<'de> Deserialize<'de>>(
+        &self,
+        record: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        self.tree
+            .get(key)
+            .map_err(io)?
+            .map(|bytes| decode(record, &bytes))
+            .transpose()
+    }
+
+    fn article_record(&self, id: &str) -> Result<Option<ArticleRecord>, StoreError> {
+        self.read(
+            "article",
+            &KeyBuilder::new(KIND_ARTICLE).last_text(id).build(),
+        )
+    }
+
+    fn statements_of(&self, article_id: &str) -> Result<Vec<StatementRecord>, StoreError> {
+        let prefix = KeyBuilder::new(KIND_STATEMENT).text(article_id).build();
+        self.tree
+            .scan_prefix(&prefix)
+            .map(|entry| {
+                let (_, value) = entry.map_err(io)?;
+                decode("statement", &value)
+            })
+            .collect()
+    }
+
+    fn statement(
+        &self,
+        article_id: &str,
+        ordinal: u32,
+    ) -> Result<Option<StatementRecord>, StoreError> {
+        self.read("statement", &statement_key(article_id, ordinal))
+    }
+
+    fn assemble(
+        &self,
+        record: ArticleRecord,
+        parts: ArticleParts,
+    ) -> Result<StoredArticle, StoreError> {
+        let (body, mentions, statements) = match parts {
+            ArticleParts::Metadata => (String::new(), Vec::new(), Vec::new()),
+            ArticleParts::Full => {
+                let content: ContentRecord = self
+                    .read(
+                        "article content",
+                        &KeyBuilder::new(KIND_ARTICLE_CONTENT)
+                            .last_text(&record.id)
+                            .build(),
+                    )?
+                    .ok_or_else(|| StoreError::Corrupt {
+                        record: "article content",
+                        detail: format!("article {:?} has no content record", record.id),
+                    })?;
+                let statements = self
+                    .statements_of(&record.id)?
+                    .into_iter()
+                    .map(|stored| stored.statement)
+                    .collect();
+                (content.body, content.mentions, statements)
+            }
+        };
+        Ok(StoredArticle {
+            mention_count: record.mention_count,
+            statement_count: record.statement_count,
+            government_codes: record.government_codes,
+            article: Article {
+                id: record.id,
+                title: record.title,
+                body,
+                url: record.url,
+                source: record.source,
+                authors: record.authors,
+                published: record.published,
+                content_hash: record.content_hash,
+                mentions,
+                statements,
+                duplicate_of: record.duplicate_of,
+            },
+        })
+    }
+
+    /// Iterates keys in `[start, end)` after an optional resume key, up to `limit` accepted items.
+    fn page_over<T>(
+        &self,
+        prefix: &[u8],
+        start: Vec<u8>,
+        end: Vec<u8>,
+        page: &PageRequest,
+        mut accept: impl FnMut(&[u8], &[u8]) -> Result<Option<T>, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let lower = match &page.resume_after {
+            Some(resume) => {
+                if !resume.starts_with(prefix) || resume.as_slice() < start.as_slice() {
+                    return Err(StoreError::BadPagePosition);
+                }
+                Bound::Excluded(resume.clone())
+            }
+            None => Bound::Included(start),
+        };
+        let size = page.size.max(1);
+        let mut items = Vec::new();
+        let mut last_key: Option<Vec<u8>> = None;
+        for entry in self.tree.range::<Vec<u8>, _>((lower, Bound::Excluded(end))) {
+            let (key, value) = entry.map_err(io)?;
+            if items.len() == size {
+                // There is at least one more key: the page ends at the last accepted one.
+                return Ok(Page {
+                    items,
+                    next: last_key,
+                });
+            }
+            if let Some(item) = accept(&key, &value)? {
+                items.push(item);
+            }
+            last_key = Some(key.to_vec());
+        }
+        Ok(Page { items, next: None })
+    }
+
+    /// The keys, records and aggregate changes for adding (`sign` +1) or removing (-1) an
+    /// article, gathered into `changes`.
+    fn stage(
+        &self,
+        changes: &mut Changes,
+        record: &ArticleRecord,
+        content: &ContentRecord,
+        statements: &[StatementRecord],
+        entities: &[Entity],
+        adding: bool,
+    ) -> Result<(), StoreError> {
+        let id = record.id.as_str();
+        let date = record.published.as_ref().map(|p| p.date);
+        let article_key = KeyBuilder::new(KIND_ARTICLE).last_text(id).build();
+        let content_key = KeyBuilder::new(KIND_ARTICLE_CONTENT).last_text(id).build();
+        if adding {
+            changes.put(article_key, encode("article", record)?);
+            changes.put(content_key, encode("article content", content)?);
+        } else {
+            changes.delete(article_key);
+            changes.delete(content_key);
+        }
+        let mut index_keys = vec![
+            KeyBuilder::new(KIND_ARTICLE_BY_DATE)
+                .date(date)
+                .last_text(id)
+                .build(),
+        ];
+        for entity_id in &record.entity_ids {
+            index_keys.push(
+                KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
+                    .text(entity_id)
+                    .date(date)
+                    .last_text(id)
+                    .build(),
+            );
+        }
+        for code in &record.government_codes {
+            index_keys.push(
+                KeyBuilder::new(KIND_ARTICLE_BY_GOVERNMENT)
+                    .text(code)
+                    .date(date)
+                    .last_text(id)
+                    .build(),
+            );
+        }
+        if let Some(source) = &record.source {
+            index_keys.push(
+                KeyBuilder::new(KIND_ARTICLE_BY_SOURCE)
+                    .text(source)
+                    .date(date)
+                    .last_text(id)
+                    .build(),
+            );
+        }
+        for stored in statements {
+            let statement = &stored.statement;
+            let ordinal = statement.ordinal;
+            let tail = |kind: u8, part: &str| {
+                KeyBuilder::new(kind)
+                    .text(part)
+                    .date(date)
+                    .text(id)
+                    .u32(ordinal)
+                    .build()
+            };
+            for government in &statement.governments {
+                index_keys.push(tail(KIND_STATEMENT_BY_GOVERNMENT, &government.code));
+            }
+            if let Some(speaker) = &statement.speaker.entity_id {
+                index_keys.push(tail(KIND_STATEMENT_BY_SPEAKER, speaker));
+            }
+            for target in &statement.targets {
+                index_keys.push(tail(KIND_STATEMENT_BY_TARGET, &target.entity_id));
+            }
+            let key = statement_key(id, ordinal);
+            if adding {
+                changes.put(key, encode("statement", stored)?);
+            } else {
+                changes.delete(key);
+            }
+            self.stage_claims(changes, id, date, statement, adding)?;
+        }
+        let mut mention_counts: HashMap<&str, u32> = HashMap::new();
+        for mention in &content.mentions {
+            *mention_counts
+                .entry(mention.entity_id.as_str())
+                .or_default() += 1;
+            let key = KeyBuilder::new(KIND_MENTION)
+                .text(&mention.entity_id)
+                .text(id)
+                .field(mention.span.field)
+                .u32(mention.span.start)
+                .build();
+            if adding {
+                let text = match mention.span.field {
+                    communique_domain::TextField::Title => record.title.as_str(),
+                    communique_domain::TextField::Body => content.body.as_str(),
+                };
+                let sentence =
+                    sentence_around(text, mention.span.start as usize, mention.span.end as usize)
+                        .to_owned();
+                let value = MentionRecord {
+                    mention: mention.clone(),
+                    sentence,
+                };
+                changes.put(key, encode("mention", &value)?);
+            } else {
+                changes.delete(key);
+            }
+        }
+        for key in index_keys {
+            if adding {
+                changes.put(key, Vec::new());
+            } else {
+                changes.delete(key);
+            }
+        }
+        let definitions: HashMap<&str, &Entity> =
+            entities.iter().map(|e| (e.id.as_str(), e)).collect();
+        for entity_id in &record.entity_ids {
+            let surface_forms: Vec<&str> = content
+                .mentions
+                .iter()
+                .filter(|m| &m.entity_id == entity_id)
+                .map(|m| m.text.as_str())
+                .collect();
+            let mentions = mention_counts.get(entity_id.as_str()).copied().unwrap_or(0);
+            let entity = changes.entity(self, entity_id)?;
+            match entity {
+                Some(existing) => {
+                    if adding {
+                        existing.article_count += 1;
+                        existing.mention_count += mentions;
+                        if let Some(definition) = definitions.get(entity_id.as_str()) {
+                            merge_definition(&mut existing.entity, definition);
+                        }
+                    } else {
+                        existing.article_count = existing.article_count.saturating_sub(1);
+                        existing.mention_count = existing.mention_count.saturating_sub(mentions);
+                    }
+                    for form in surface_forms {
+                        let count = existing
+                            .observed_aliases
+                            .entry(form.to_owned())
+                            .or_default();
+                        if adding {
+                            *count += 1;
+                        } else {
+                            *count = count.saturating_sub(1);
+                        }
+                    }
+                    existing.observed_aliases.retain(|_, count| *count > 0);
+                }
+                None if adding => {
+                    if let Some(definition) = definitions.get(entity_id.as_str()) {
+                        let mut observed: BTreeMap<String, u32> = BTreeMap::new();
+                        for form in surface_forms {
+                            *observed.entry(form.to_owned()).or_default() += 1;
+                        }
+                        *entity = Some(EntityRecord {
+                            entity: (*definition).clone(),
+                            article_count: 1,
+                            mention_count: mentions,
+                            observed_aliases: observed,
+                        });
+                    }
+                }
+                None => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn stage_claims(
+        &self,
+        changes: &mut Changes,
+        article_id: &str,
+        date: Option<Date>,
+        statement: &Statement,
+        adding: bool,
+    ) -> Result<(), StoreError> {
+        let speaker_key = statement
+            .speaker
+            .entity_id
+            .clone()
+            .unwrap_or_else(|| normalize_name(&statement.speaker.name));
+        let claim_hash = content_hash(&speaker_key, &normalize_name(&statement.text));
+        let source = ClaimSource {
+            article_id: article_id.to_owned(),
+            ordinal: statement.ordinal,
+            published: date,
+        };
+        for target in &statement.targets {
+            for government in &statement.governments {
+                let pair = (target.entity_id.clone(), government.code.clone());
+                let claim_key = KeyBuilder::new(KIND_CLAIM)
+                    .text(&target.entity_id)
+                    .text(&government.code)
+                    .last_text(&claim_hash)
+                    .build();
+                let claim = changes.claim(self, &claim_key)?;
+                let (was_new, now_gone, polarity) = match claim {
+                    Some(existing) => {
+                        if adding {
+                            if !existing.sources.contains(&source) {
+                                existing.sources.push(source.clone());
+                            }
+                        } else {
+                            existing.sources.retain(|s| s != &source);
+                        }
+                        (false, existing.sources.is_empty(), existing.polarity)
+                    }
+                    None if adding => {
+                        *claim = Some(ClaimRecord {
+                            government: government.clone(),
+                            speaker: statement.speaker.clone(),
+                            text: statement.text.clone(),
+                            kind: statement.kind,
+                            act: statement.act,
+                            polarity: target.polarity,
+                            sources: vec![source.clone()],
+                        });
+                        (true, false, target.polarity)
+                    }
+                    None => continue,
+                };
+                let rank_key = KeyBuilder::new(KIND_EVIDENCE_RANK)
+                    .text(&pair.0)
+                    .text(&pair.1)
+                    .u16(inverted_strength(polarity))
+                    .last_text(&claim_hash)
+                    .build();
+                if was_new || now_gone {
+                    let tally = changes.tally(self, &pair.0, &pair.1)?;
+                    let record = tally.get_or_insert_with(|| TallyRecord {
+                        government: government.clone(),
+                        tally: StanceTally::default(),
+                    });
+                    if was_new {
+                        record.tally.add(polarity);
+                        changes.put(rank_key, Vec::new());
+                    } else {
+                        record.tally.remove(polarity);
+                        changes.delete(rank_key);
+                    }
+                }
+                if now_gone {
+                    *changes.claim(self, &claim_key)? = None;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Strongest first: a larger |polarity| gives a smaller key.
+fn inverted_strength(polarity: f32) -> u16 {
+    let strength = (polarity.abs().clamp(0.0, 1.0) * 10_000.0) as u16;
+    u16::MAX - strength
+}
+
+fn merge_definition(existing: &mut Entity, definition: &Entity) {
+    for alias in definition.aliases.iter().chain([&definition.name]) {
+        if alias != &existing.name && !existing.aliases.contains(alias) {
+            existing.aliases.push(alias.clone());
+        }
+    }
+    for affiliation in &definition.affiliations {
+        if !existing.affiliations.contains(affiliation) {
+            existing.affiliations.push(affiliation.clone());
+        }
+    }
+    if existing.government_code.is_none() {
+        existing
+            .government_code
+            .clone_from(&definition.government_code);
+    }
+}
+
+/// Pending writes for one article, with the aggregate records it reads and changes cached so
+/// that removing the old version and adding the new one compose.
+#[derive(Default)]
+struct Changes {
+    writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    entities: BTreeMap<String, Option<EntityRecord>>,
+    /// Entities as they were before this article, to update their alias index entries.
+    entities_before: BTreeMap<String, Option<EntityRecord>>,
+    claims: BTreeMap<Vec<u8>, Option<ClaimRecord>>,
+    tallies: BTreeMap<(String, String), Option<TallyRecord>>,
+}
+
+impl Changes {
+    fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.writes.insert(key, Some(value));
+    }
+
+    fn delete(&mut self, key: Vec<u8>) {
+        self.writes.insert(key, None);
+    }
+
+    fn entity(
+        &mut self,
+        store: &SledStore,
+        id: &str,
+    ) -> Result<&mut Option<EntityRecord>, StoreError> {
+        if !self.entities.contains_key(id) {
+            let record: Option<EntityRecord> = store.read(
+                "entity",
+                &KeyBuilder::new(KIND_ENTITY).last_text(id).build(),
+            )?;
+            self.entities_before.insert(id.to_owned(), record.clone());
+            self.entities.insert(id.to_owned(), record);
+        }
+        Ok(self.entities.entry(id.to_owned()).or_default())
+    }
+
+    fn claim(
+        &mut self,
+        store: &SledStore,
+        key: &[u8],
+    ) -> Result<&mut Option<ClaimRecord>, StoreError> {
+        if !self.claims.contains_key(key) {
+            let record = store.read("claim", key)?;
+            self.claims.insert(key.to_vec(), record);
+        }
+        Ok(self.claims.entry(key.to_vec()).or_default())
+    }
+
+    fn tally(
+        &mut self,
+        store: &SledStore,
+        target: &str,
+        government: &str,
+    ) -> Result<&mut Option<TallyRecord>, StoreError> {
+        let pair = (target.to_owned(), government.to_owned());
+        if !self.tallies.contains_key(&pair) {
+            let record = store.read("tally", &tally_key(target, government))?;
+            self.tallies.insert(pair.clone(), record);
+        }
+        Ok(self.tallies.entry(pair).or_default())
+    }
+
+    /// Turns cached aggregates into writes and builds the atomic batch.
+    fn into_batch(mut self) -> Result<sled::Batch, StoreError> {
+        for (id, record) in std::mem::take(&mut self.entities) {
+            let key = KeyBuilder::new(KIND_ENTITY).last_text(&id).build();
+            let before = self.entities_before.get(&id).cloned().flatten();
+            let after = record.filter(|r| r.article_count > 0);
+            for old in before.iter().flat_map(search_keys) {
+                self.delete(old);
+            }
+            for (new, alias) in after.iter().flat_map(search_keys_with_alias) {
+                self.put(new, alias.into_bytes());
+            }
+            match after {
+                Some(record) => self.put(key, encode("entity", &record)?),
+                None => self.delete(key),
+            }
+        }
+        for (key, record) in std::mem::take(&mut self.claims) {
+            match record {
+                Some(record) => self.put(key, encode("claim", &record)?),
+                None => self.delete(key),
+            }
+        }
+        for ((target, government), record) in std::mem::take(&mut self.tallies) {
+            let key = tally_key(&target, &government);
+            match record.filter(|r| r.tally.statement_count > 0) {
+                Some(record) => self.put(key, encode("tally", &record)?),
+                None => self.delete(key),
+            }
+        }
+        let mut batch = sled::Batch::default();
+        for (key, value) in self.writes {
+            match value {
+                Some(value) => batch.insert(key, value),
+                None => batch.remove(key),
+            }
+        }
+        Ok(batch)
+    }
+}
+
+fn search_keys(record: &EntityRecord) -> Vec<Vec<u8>> {
+    search_keys_with_alias(record)
+        .into_iter()
+        .map(|(key, _)| key)
+        .collect()
+}
+
+/// The alias and phonetic index entries of an entity: its name, its aliases and the surface
+/// forms seen in articles.
+fn search_keys_with_alias(record: &EntityRecord) -> Vec<(Vec<u8>, String)> {
+    let entity = &record.entity;
+    let names: BTreeSet<&str> = std::iter::once(entity.name.as_str())
+        .chain(entity.aliases.iter().map(String::as_str))
+        .chain(record.observed_aliases.keys().map(String::as_str))
+        .collect();
+    let mut keys = Vec::new();
+    for name in names {
+        let folded = normalize_name(name);
+        if folded.is_empty() {
+            continue;
+        }
+        keys.push((
+            KeyBuilder::new(KIND_ALIAS)
+                .text(&folded)
+                .last_text(&entity.id)
+                .build(),
+            name.to_owned(),
+        ));
+        let mut skeletons: BTreeSet<String> = BTreeSet::new();
+        skeletons.insert(phonetic_key(&folded));
+        for token in folded.split(' ').filter(|t| t.len() >= 4) {
+            skeletons.insert(phonetic_key(token));
+        }
+        for skeleton in skeletons.into_iter().filter(|s| !s.is_empty()) {
+            keys.push((
+                KeyBuilder::new(KIND_PHONETIC)
+                    .text(&skeleton)
+                    .text(&entity.id)
+                    .last_text(&folded)
+                    .build(),
+                name.to_owned(),
+            ));
+        }
+    }
+    keys
+}
+
+fn statement_key(article_id: &str, ordinal: u32) -> Vec<u8> {
+    KeyBuilder::new(KIND_STATEMENT)
+        .text(article_id)
+        .u32(ordinal)
+        .build()
+}
+
+fn tally_key(target: &str, government: &str) -> Vec<u8> {
+    KeyBuilder::new(KIND_TALLY)
+        .text(target)
+        .last_text(government)
+        .build()
+}
+
+fn meta_key(name: &str) -> Vec<u8> {
+    KeyBuilder::new(KIND_STORE_META).last_text(name).build()
+}
+
+fn io(error: sled::Error) -> StoreError {
+    StoreError::Io(error.to_string())
+}
+
+fn open_error(path: &Path, error: sled::Error) -> StoreError {
+    let text = error.to_string();
+    let locked = match &error {
+        sled::Error::Io(io_error) => {
+            io_error.kind() == std::io::ErrorKind::WouldBlock || text.contains("lock")
+        }
+        _ => false,
+    };
+    if locked {
+        StoreError::Locked {
+            path: path.display().to_string(),
+        }
+    } else {
+        StoreError::Io(format!(
+            "cannot open the store at {}: {text}",
+            path.display()
+        ))
+    }
+}
+
+/// Splits an index key tail `inverted date (4 bytes), article id` into the article id.
+fn article_id_after_date(key: &[u8], prefix_len: usize) -> Option<String> {
+    let tail = key.get(prefix_len + 4..)?;
+    String::from_utf8(tail.to_vec()).ok()
+}
+
+/// Splits an index key tail `inverted date (4), article id, NUL, ordinal (4)`.
+fn statement_ref_after_date(key: &[u8], prefix_len: usize) -> Option<(String, u32)> {
+    let tail = key.get(prefix_len + 4..)?;
+    let (id, ordinal) = tail.split_at_checked(tail.len().checked_sub(5)?)?;
+    let ordinal: [u8; 4] = ordinal.get(1..)?.try_into().ok()?;
+    Some((
+        String::from_utf8(id.to_vec()).ok()?,
+        u32::from_be_bytes(ordinal),
+    ))
+}
+
+fn corrupt_key(kind: &'static str) -> StoreError {
+    StoreError::Corrupt {
+        record: kind,
+        detail: "malformed index key".into(),
+    }
+}
+
+impl ArticleStore for SledStore {
+    fn put_article(&self, annotated: AnnotatedArticle) -> Result<PutOutcome, StoreError> {
+        annotated
+            .validate()
+            .map_err(|source| StoreError::InvalidArticle {
+                article_id: annotated.article.id.clone(),
+                source,
+            })?;
+        let AnnotatedArticle { article, entities } = annotated;
+        // A poisoned lock only means another writer panicked; the store itself is consistent
+        // because batches are atomic.
+        let _guard = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let old = self.article_record(&article.id)?;
+        if let Some(old) = &old
+            && old.content_hash == article.content_hash
+        {
+            return Ok(PutOutcome::Unchanged);
+        }
+        let mut changes = Changes::default();
+        if let Some(old_record) = &old {
+            let content: ContentRecord = self
+                .read(
+                    "article content",
+                    &KeyBuilder::new(KIND_ARTICLE_CONTENT)
+                        .last_text(&old_record.id)
+                        .build(),
+                )?
+                .unwrap_or(ContentRecord {
+                    body: String::new(),
+                    mentions: Vec::new(),
+                });
+            let statements = self.statements_of(&old_record.id)?;
+            self.stage(&mut changes, old_record, &content, &statements, &[], false)?;
+        }
+        let government_codes = article.government_codes();
+        let mut entity_ids: BTreeSet<String> = article
+            .mentions
+            .iter()
+            .map(|m| m.entity_id.clone())
+            .collect();
+        for statement in &article.statements {
+            entity_ids.extend(statement.speaker.entity_id.iter().cloned());
+            entity_ids.extend(statement.targets.iter().map(|t| t.entity_id.clone()));
+        }
+        let date = article.published_date();
+        let record = ArticleRecord {
+            id: article.id.clone(),
+            title: article.title,
+            url: article.url,
+            source: article.source,
+            authors: article.authors,
+            published: article.published,
+            content_hash: article.content_hash,
+            duplicate_of: article.duplicate_of,
+            mention_count: article.mentions.len() as u32,
+            statement_count: article.statements.len() as u32,
+            government_codes,
+            entity_ids: entity_ids.into_iter().collect(),
+        };
+        let content = ContentRecord {
+            body: article.body,
+            mentions: article.mentions,
+        };
+        let statements: Vec<StatementRecord> = article
+            .statements
+            .into_iter()
+            .map(|statement| StatementRecord {
+                published: date,
+                statement,
+            })
+            .collect();
+        self.stage(
+            &mut changes,
+            &record,
+            &content,
+            &statements,
+            &entities,
+            true,
+        )?;
+        let outcome = if old.is_some() {
+            PutOutcome::Replaced
+        } else {
+            let count = self.article_count()? + 1;
+            changes.put(
+                meta_key(META_ARTICLE_COUNT),
+                encode("article count", &count)?,
+            );
+            PutOutcome::Inserted
+        };
+        self.tree.apply_batch(changes.into_batch()?).map_err(io)?;
+        Ok(outcome)
+    }
+
+    fn content_hash(&self, article_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.article_record(article_id)?.map(|r| r.content_hash))
+    }
+
+    fn get_article(
+        &self,
+        article_id: &str,
+        parts: ArticleParts,
+    ) -> Result<Option<StoredArticle>, StoreError> {
+        self.article_record(article_id)?
+            .map(|record| self.assemble(record, parts))
+            .transpose()
+    }
+
+    fn list_articles(
+        &self,
+        filter: &ArticleFilter,
+        parts: ArticleParts,
+        page: &PageRequest,
+    ) -> Result<Page<StoredArticle>, StoreError> {
+        // Drive the scan with the most selective index; check the other filters per article.
+        let prefix = if let Some(entity) = &filter.entity_id {
+            KeyBuilder::new(KIND_ARTICLE_BY_ENTITY).text(entity).build()
+        } else if let Some(code) = &filter.government_code {
+            KeyBuilder::new(KIND_ARTICLE_BY_GOVERNMENT)
+                .text(code)
+                .build()
+        } else if let Some(source) = &filter.source {
+            KeyBuilder::new(KIND_ARTICLE_BY_SOURCE).text(source).build()
+        } else {
+            KeyBuilder::new(KIND_ARTICLE_BY_DATE).build()
+        };
+        let start = match filter.published_before {
+            Some(before) => [prefix.as_slice(), &inverted_date(Some(before))].concat(),
+            None => prefix.clone(),
+        };
+        let end = match filter.published_after {
+            Some(after) => prefix_end(&[prefix.as_slice(), &inverted_date(Some(after))].concat()),
+            None => prefix_end(&prefix),
+        };
+        let prefix_len = prefix.len();
+        self.page_over(&prefix, start, end, page, |key, _| {
+            let id = article_id_after_date(key, prefix_len)
+                .ok_or_else(|| corrupt_key("article index"))?;
+            let Some(record) = self.article_record(&id)? else {
+                return Ok(None);
+            };
+            let date = record.published.as_ref().map(|p| p.date);
+            if !filter.admits_date(date)
+                || filter
+                    .source
+                    .as_ref()
+                    .is_some_and(|s| record.source.as_ref() != Some(s))
+                || filter
+                    .government_code
+                    .as_ref()
+                    .is_some_and(|code| !record.government_codes.contains(code))
+                || filter
+                    .entity_id
+                    .as_ref()
+                    .is_some_and(|entity| !record.entity_ids.contains(entity))
+            {
+                return Ok(None);
+            }
+            self.assemble(record, parts).map(Some)
+        })
+    }
+
+    fn get_entity(&self, entity_id: &str) -> Result<Option<EntitySummary>, StoreError> {
+        let record: Option<EntityRecord> = self.read(
+            "entity",
+            &KeyBuilder::new(KIND_ENTITY).last_text(entity_id).build(),
+        )?;
+        Ok(record.map(summary))
+    }
+
+    fn search_entities(
+        &self,
+        search: &EntitySearch,
+        page: &PageRequest,
+    ) -> Result<Page<EntityMatch>, StoreError> {
+        let folded = normalize_name(&search.query);
+        let mut best: HashMap<String, (MatchType, f32, String)> = HashMap::new();
+        let mut consider = |id: String, match_type: MatchType, score: f32, alias: String| {
+            let entry = best.entry(id).or_insert((match_type, score, alias.clone()));
+            if (match_type, -score) < (entry.0, -entry.1) {
+                *entry = (match_type, score, alias);
+            }
+        };
+        if !folded.is_empty() {
+            let alias_prefix = KeyBuilder::new(KIND_ALIAS).last_text(&folded).build();
+            for entry in self
+                .tree
+                .scan_prefix(&alias_prefix)
+                .take(MAX_PREFIX_CANDIDATES)
+            {
+                let (key, value) = entry.map_err(io)?;
+                let parts = split_parts(&key, 1);
+                let (Some(alias), Some(id)) = (parts.first(), parts.get(1)) else {
+                    continue;
+                };
+                let id = String::from_utf8_lossy(id).into_owned();
+                let written = String::from_utf8_lossy(&value).into_owned();
+                if *alias == folded.as_bytes() {
+                    consider(id, MatchType::Exact, 1.0, written);
+                } else {
+                    let score = folded.len() as f32 / alias.len().max(1) as f32;
+                    consider(id, MatchType::Prefix, score.min(0.99), written);
+                }
+            }
+            let skeleton = phonetic_key(&folded);
+            let mut skeletons = vec![skeleton.clone()];
+            if skeleton.chars().count() >= 4 {
+                // One dropped consonant in the query still finds the name.
+                for (index, _) in skeleton.char_indices() {
+                    let mut variant = skeleton.clone();
+                    variant.remove(index);
+                    skeletons.push(variant);
+                }
+            }
+            skeletons.dedup();
+            let mut examined = 0;
+            for skeleton in skeletons.iter().filter(|s| !s.is_empty()) {
+                let prefix = KeyBuilder::new(KIND_PHONETIC).text(skeleton).build();
+                for entry in self.tree.scan_prefix(&prefix) {
+                    examined += 1;
+                    if examined > MAX_FUZZY_CANDIDATES {
+                        break;
+                    }
+                    let (key, value) = entry.map_err(io)?;
+                    let parts = split_parts(&key, prefix.len());
+                    let (Some(id), Some(alias)) = (parts.first(), parts.get(1)) else {
+                        continue;
+                    };
+                    let alias = String::from_utf8_lossy(alias);
+                    // Compare with the whole alias and with its best-matching word.
+                    let similarity = std::iter::once(alias.as_ref())
+                        .chain(alias.split(' '))
+                        .map(|candidate| name_similarity(&folded, candidate))
+                        .fold(0.0f32, f32::max);
+                    if similarity >= MIN_FUZZY_SIMILARITY {
+                        consider(
+                            String::from_utf8_lossy(id).into_owned(),
+                            MatchType::Fuzzy,
+                            similarity.min(0.98),
+                            String::from_utf8_lossy(&value).into_owned(),
+                        );
+                    }
+                }
+            }
+        }
+        let mut matches = Vec::with_capacity(best.len());
+        for (id, (match_type, score, alias)) in best {
+            let Some(summary) = self.get_entity(&id)? else {
+                continue;
+            };
+            if !search.kinds.is_empty() && !search.kinds.contains(&summary.entity.kind) {
+                continue;
+            }
+            matches.push(EntityMatch {
+                summary,
+                match_type,
+                matched_alias: alias,
+                score,
+            });
+        }
+        matches.sort_by(|a, b| {
+            a.match_type
+                .cmp(&b.match_type)
+                .then(b.score.total_cmp(&a.score))
+                .then(b.summary.mention_count.cmp(&a.summary.mention_count))
+                .then(a.summary.entity.id.cmp(&b.summary.entity.id))
+        });
+        paginate_ranked(matches, page)
+    }
+
+    fn list_mentions(
+        &self,
+        entity_id: &str,
+        page: &PageRequest,
+    ) -> Result<Page<StoredMention>, StoreError> {
+        let prefix = KeyBuilder::new(KIND_MENTION).text(entity_id).build();
+        let end = prefix_end(&prefix);
+        let prefix_len = prefix.len();
+        self.page_over(&prefix, prefix.clone(), end, page, |key, value| {
+            let record: MentionRecord = decode("mention", value)?;
+            let article_id = split_parts(key, prefix_len)
+                .first()
+                .map(|id| String::from_utf8_lossy(id).into_owned())
+                .ok_or_else(|| corrupt_key("mention"))?;
+            Ok(Some(StoredMention {
+                article_id,
+                mention: record.mention,
+                sentence: record.sentence,
+            }))
+        })
+    }
+
+    fn list_statements(
+        &self,
+        filter: &StatementFilter,
+        page: &PageRequest,
+    ) -> Result<Page<StoredStatement>, StoreError> {
+        let to_stored = |article_id: String, record: StatementRecord| StoredStatement {
+            article_id,
+            published: record.published,
+            statement: record.statement,
+        };
+        if filter.article_id.is_some() || filter == &StatementFilter::default() {
+            let prefix = match &filter.article_id {
+                Some(id) => KeyBuilder::new(KIND_STATEMENT).text(id).build(),
+                None => KeyBuilder::new(KIND_STATEMENT).build(),
+            };
+            let end = prefix_end(&prefix);
+            return self.page_over(&prefix, prefix.clone(), end, page, |key, value| {
+                let record: StatementRecord = decode("statement", value)?;
+                let article_id = split_parts(key, 1)
+                    .first()
+                    .map(|id| String::from_utf8_lossy(id).into_owned())
+                    .ok_or_else(|| corrupt_key("statement"))?;
+                Ok(filter
+                    .admits(&record.statement)
+                    .then(|| to_stored(article_id, record)))
+            });
+        }
+        let prefix = if let Some(speaker) = &filter.speaker_entity_id {
+            KeyBuilder::new(KIND_STATEMENT_BY_SPEAKER)
+                .text(speaker)
+                .build()
+        } else if let Some(target) = &filter.target_entity_id {
+            KeyBuilder::new(KIND_STATEMENT_BY_TARGET)
+                .text(target)
+                .build()
+        } else {
+            let code = filter.government_code.as_deref().unwrap_or_default();
+            KeyBuilder::new(KIND_STATEMENT_BY_GOVERNMENT)
+                .text(code)
+                .build()
+        };
+        let end = prefix_end(&prefix);
+        let prefix_len = prefix.len();
+        self.page_over(&prefix, prefix.clone(), end, page, |key, _| {
+            let (article_id, ordinal) = statement_ref_after_date(key, prefix_len)
+                .ok_or_else(|| corrupt_key("statement index"))?;
+            let Some(record) = self.statement(&article_id, ordinal)? else {
+                return Ok(None);
+            };
+            Ok(filter
+                .admits(&record.statement)
+                .then(|| to_stored(article_id, record)))
+        })
+    }
+
+    fn compare_stances(&self, query: &StanceQuery) -> Result<Vec<StanceRow>, StoreError> {
+        let target = query.target_entity_id.as_str();
+        let wanted = |code: &str| {
+            query.government_codes.is_empty() || query.government_codes.iter().any(|c| c == code)
+        };
+        let mut rows = Vec::new();
+        if !query.is_narrowed() {
+            // The per-(target, government) tallies answer directly; evidence is a prefix read
+            // of the strength ranking.
+            let prefix = KeyBuilder::new(KIND_TALLY).text(target).build();
+            for entry in self.tree.scan_prefix(&prefix) {
+                let (_, value) = entry.map_err(io)?;
+                let record: TallyRecord = decode("tally", &value)?;
+                if !wanted(&record.government.code) {
+                    continue;
+                }
+                let rank_prefix = KeyBuilder::new(KIND_EVIDENCE_RANK)
+                    .text(target)
+                    .text(&record.government.code)
+                    .build();
+                let mut evidence = Vec::new();
+                for entry in self.tree.scan_prefix(&rank_prefix).take(query.max_evidence) {
+                    let (key, _) = entry.map_err(io)?;
+                    let hash = key
+                        .get(rank_prefix.len() + 2..)
+                        .map(|h| String::from_utf8_lossy(h).into_owned())
+                        .ok_or_else(|| corrupt_key("evidence rank"))?;
+                    let claim_key = KeyBuilder::new(KIND_CLAIM)
+                        .text(target)
+                        .text(&record.government.code)
+                        .last_text(&hash)
+                        .build();
+                    if let Some(claim) = self.read::<ClaimRecord>("claim", &claim_key)? {
+                        evidence.extend(self.evidence_of(claim)?);
+                    }
+                }
+                rows.push(StanceRow {
+                    government: record.government,
+                    tally: record.tally,
+                    evidence,
+                });
+            }
+        } else {
+            // Narrowed by date or topic: read the target's distinct statements and tally the
+            // ones that qualify. The cost follows the statements about the target.
+            let prefix = KeyBuilder::new(KIND_CLAIM).text(target).build();
+            let mut by_government: BTreeMap<String, (Government, StanceTally, Vec<ClaimRecord>)> =
+                BTreeMap::new();
+            for entry in self.tree.scan_prefix(&prefix) {
+                let (_, value) = entry.map_err(io)?;
+                let mut claim: ClaimRecord = decode("claim", &value)?;
+                if !wanted(&claim.government.code) || !query.admits_text(&claim.text) {
+                    continue;
+                }
+                claim.sources.retain(|source| {
+                    communique_domain::query::date_in_range(
+                        source.published,
+                        query.published_after,
+                        query.published_before,
+                    )
+                });
+                if claim.sources.is_empty() {
+                    continue;
+                }
+                let row = by_government
+                    .entry(claim.government.code.clone())
+                    .or_insert_with(|| {
+                        (claim.government.clone(), StanceTally::default(), Vec::new())
+                    });
+                row.1.add(claim.polarity);
+                row.2.push(claim);
+            }
+            for (_, (government, tally, mut claims)) in by_government {
+                claims.sort_by(|a, b| b.polarity.abs().total_cmp(&a.polarity.abs()));
+                let mut evidence = Vec::new();
+                for claim in claims.into_iter().take(query.max_evidence) {
+                    evidence.extend(self.evidence_of(claim)?);
+                }
+                rows.push(StanceRow {
+                    government,
+                    tally,
+                    evidence,
+                });
+            }
+        }
+        rows.sort_by(|a, b| {
+            b.tally
+                .statement_count
+                .cmp(&a.tally.statement_count)
+                .then(a.government.code.cmp(&b.government.code))
+        });
+        Ok(rows)
+    }
+
+    fn article_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .read::<u64>("article count", &meta_key(META_ARTICLE_COUNT))?
+            .unwrap_or(0))
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(io)?;
+        Ok(())
+    }
+}
+
+impl SledStore {
+    /// A claim as evidence: the statement of its earliest-stored source, and all its sources.
+    fn evidence_of(&self, claim: ClaimRecord) -> Result<Option<Evidence>, StoreError> {
+        let Some(first) = claim.sources.first() else {
+            return Ok(None);
+        };
+        let Some(record) = self.statement(&first.article_id, first.ordinal)? else {
+            return Ok(None);
+        };
+        let mut source_article_ids: Vec<String> =
+            claim.sources.iter().map(|s| s.article_id.clone()).collect();
+        source_article_ids.sort();
+        source_article_ids.dedup();
+        Ok(Some(Evidence {
+            statement: StoredStatement {
+                article_id: first.article_id.clone(),
+                published: record.published,
+                statement: record.statement,
+            },
+            polarity: claim.polarity,
+            source_article_ids,
+        }))
+    }
+}
+
+fn summary(record: EntityRecord) -> EntitySummary {
+    let mut entity = record.entity;
+    for alias in record.observed_aliases.into_keys() {
+        if alias != entity.name && !entity.aliases.contains(&alias) {
+            entity.aliases.push(alias);
+        }
+    }
+    EntitySummary {
+        entity,
+        article_count: record.article_count,
+        mention_count: record.mention_count,
+    }
+}
+
+/// Pages over an in-memory ranking; the position is the offset of the next item.
+fn paginate_ranked<T>(items: Vec<T>, page: &PageRequest) -> Result<Page<T>, StoreError> {
+    let offset = match &page.resume_after {
+        None => 0,
+        Some(bytes) => {
+            let bytes: [u8; 4] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::BadPagePosition)?;
+            u32::from_be_bytes(bytes) as usize
+        }
+    };
+    let total = items.len();
+    let end = offset.saturating_add(page.size).min(total);
+    let next = (end < total).then(|| (end as u32).to_be_bytes().to_vec());
+    let items = items.into_iter().skip(offset).take(page.size).collect();
+    Ok(Page { items, next })
+}

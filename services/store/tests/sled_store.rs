@@ -1,0 +1,436 @@
+//! The store's contract, exercised on sled: idempotent and replacing writes, indexes that
+//! follow replacements, pagination, search and stance aggregates.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use communique_domain::query::{
+    ArticleFilter, EntitySearch, MatchType, PageRequest, StanceLabel, StanceQuery, StatementFilter,
+};
+use communique_domain::{
+    Act, AnnotatedArticle, Article, DateSource, Entity, EntityKind, Government, Mention,
+    PublishedDate, Span, Speaker, Statement, StatementKind, Target, TextField, content_hash,
+};
+use communique_store::{
+    ArticleParts, ArticleStore, PutOutcome, SledStore, StoreError, StoreOptions,
+};
+
+fn entity(id: &str, name: &str, kind: EntityKind) -> Entity {
+    Entity {
+        id: id.into(),
+        name: name.into(),
+        kind,
+        aliases: vec![],
+        affiliations: vec![],
+        government_code: None,
+    }
+}
+
+/// An article in which `speaker` (speaking for `government`) says `words` about Iran.
+fn article(
+    id: &str,
+    date: &str,
+    speaker: (&str, &str),
+    government: &str,
+    words: &str,
+    polarity: f32,
+) -> AnnotatedArticle {
+    let body = format!("{} said: \"{words}\" about Iran.", speaker.1);
+    let iran_start = body.rfind("Iran").unwrap() as u32;
+    let quote_start = body.find(words).unwrap() as u32;
+    let article = Article {
+        id: id.into(),
+        title: format!("{} on Iran", speaker.1),
+        content_hash: content_hash("t", &body),
+        url: None,
+        source: Some("Test Wire".into()),
+        authors: vec![],
+        published: Some(PublishedDate {
+            date: date.parse().unwrap(),
+            source: DateSource::Metadata,
+        }),
+        mentions: vec![
+            Mention {
+                entity_id: speaker.0.into(),
+                entity_name: speaker.1.into(),
+                kind: EntityKind::Person,
+                text: speaker.1.into(),
+                span: Span {
+                    field: TextField::Body,
+                    start: 0,
+                    end: speaker.1.len() as u32,
+                },
+            },
+            Mention {
+                entity_id: "irn".into(),
+                entity_name: "Iran".into(),
+                kind: EntityKind::Country,
+                text: "Iran".into(),
+                span: Span {
+                    field: TextField::Body,
+                    start: iran_start,
+                    end: iran_start + 4,
+                },
+            },
+        ],
+        statements: vec![Statement {
+            ordinal: 0,
+            text: words.into(),
+            kind: StatementKind::Direct,
+            speaker: Speaker {
+                entity_id: Some(speaker.0.into()),
+                name: speaker.1.into(),
+            },
+            governments: vec![Government {
+                code: government.into(),
+                name: government.into(),
+            }],
+            targets: vec![Target {
+                entity_id: "irn".into(),
+                name: "Iran".into(),
+                polarity,
+            }],
+            act: Act::Criticize,
+            span: Span {
+                field: TextField::Body,
+                start: quote_start,
+                end: quote_start + words.len() as u32,
+            },
+        }],
+        duplicate_of: None,
+        body,
+    };
+    let mut iran = entity("irn", "Iran", EntityKind::Country);
+    iran.aliases.push("Islamic Republic of Iran".into());
+    iran.government_code = Some("IRN".into());
+    AnnotatedArticle {
+        article,
+        entities: vec![entity(speaker.0, speaker.1, EntityKind::Person), iran],
+    }
+}
+
+fn open() -> (tempfile::TempDir, SledStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+    (dir, store)
+}
+
+fn page(size: usize) -> PageRequest {
+    PageRequest {
+        size,
+        resume_after: None,
+    }
+}
+
+fn stance(store: &SledStore, target: &str) -> Vec<(String, f32, u32)> {
+    store
+        .compare_stances(&StanceQuery {
+            target_entity_id: target.into(),
+            max_evidence: 3,
+            ..Default::default()
+        })
+        .unwrap()
+        .into_iter()
+        .map(|row| {
+            (
+                row.government.code,
+                row.tally.score(),
+                row.tally.statement_count,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn same_article_twice_is_unchanged_and_replacement_undoes_old_contributions() {
+    let (_dir, store) = open();
+    let first = article(
+        "a1",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "Iran must stop",
+        -0.8,
+    );
+    assert_eq!(
+        store.put_article(first.clone()).unwrap(),
+        PutOutcome::Inserted
+    );
+    assert_eq!(store.put_article(first).unwrap(), PutOutcome::Unchanged);
+    assert_eq!(store.article_count().unwrap(), 1);
+
+    let changed = article(
+        "a1",
+        "2020-01-05",
+        ("emmanuel-macron", "Emmanuel Macron"),
+        "FRA",
+        "We welcome Iran's offer",
+        0.6,
+    );
+    assert_eq!(
+        store.put_article(changed.clone()).unwrap(),
+        PutOutcome::Replaced
+    );
+    assert_eq!(store.article_count().unwrap(), 1);
+    // Nothing of the old version is left: no stance, no entity, no index entry.
+    assert_eq!(stance(&store, "irn"), vec![("FRA".to_owned(), 0.6, 1)]);
+    assert!(store.get_entity("boris-johnson").unwrap().is_none());
+    let by_gbr = StatementFilter {
+        government_code: Some("GBR".into()),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .list_statements(&by_gbr, &page(10))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    let filter = ArticleFilter {
+        entity_id: Some("boris-johnson".into()),
+        ..Default::default()
+    };
+    assert!(
+        store
+            .list_articles(&filter, ArticleParts::Metadata, &page(10))
+            .unwrap()
+            .items
+            .is_empty()
+    );
+    assert_eq!(store.get_entity("irn").unwrap().unwrap().article_count, 1);
+
+    // The same state as a clean store holding only the new version.
+    let (_dir2, clean) = open();
+    clean.put_article(changed).unwrap();
+    assert_eq!(stance(&clean, "irn"), stance(&store, "irn"));
+    assert_eq!(
+        clean.get_entity("irn").unwrap(),
+        store.get_entity("irn").unwrap()
+    );
+}
+
+#[test]
+fn repeated_words_count_once_with_every_source() {
+    let (_dir, store) = open();
+    for id in ["a1", "a2"] {
+        let mut a = article(
+            id,
+            "2020-01-05",
+            ("boris-johnson", "Boris Johnson"),
+            "GBR",
+            "We will not lament his death",
+            -0.7,
+        );
+        a.article.content_hash = content_hash(id, "distinct");
+        store.put_article(a).unwrap();
+    }
+    let rows = store
+        .compare_stances(&StanceQuery {
+            target_entity_id: "irn".into(),
+            max_evidence: 3,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].tally.statement_count, 1);
+    assert_eq!(rows[0].tally.label(), StanceLabel::Opposes);
+    assert_eq!(
+        rows[0].evidence[0].source_article_ids,
+        vec!["a1".to_owned(), "a2".to_owned()]
+    );
+}
+
+#[test]
+fn lists_page_newest_first_and_filter_by_date() {
+    let (_dir, store) = open();
+    for (i, date) in [
+        "2020-01-03",
+        "2020-01-05",
+        "2020-01-04",
+        "2020-01-06",
+        "2020-01-07",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut a = article(
+            &format!("a{i}"),
+            date,
+            ("boris-johnson", "Boris Johnson"),
+            "GBR",
+            &format!("words {i}"),
+            -0.5,
+        );
+        a.article.content_hash = content_hash(&i.to_string(), "");
+        store.put_article(a).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut request = page(2);
+    loop {
+        let result = store
+            .list_articles(&ArticleFilter::default(), ArticleParts::Metadata, &request)
+            .unwrap();
+        seen.extend(
+            result
+                .items
+                .iter()
+                .map(|a| a.article.published_date().unwrap().to_string()),
+        );
+        match result.next {
+            Some(next) => request.resume_after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        [
+            "2020-01-07",
+            "2020-01-06",
+            "2020-01-05",
+            "2020-01-04",
+            "2020-01-03"
+        ]
+    );
+
+    let filter = ArticleFilter {
+        government_code: Some("GBR".into()),
+        published_after: "2020-01-04".parse().ok(),
+        published_before: "2020-01-06".parse().ok(),
+        ..Default::default()
+    };
+    let result = store
+        .list_articles(&filter, ArticleParts::Full, &page(10))
+        .unwrap();
+    let dates: Vec<String> = result
+        .items
+        .iter()
+        .map(|a| a.article.published_date().unwrap().to_string())
+        .collect();
+    assert_eq!(dates, ["2020-01-06", "2020-01-05", "2020-01-04"]);
+    assert!(!result.items[0].article.body.is_empty());
+
+    // A position from another index is refused.
+    let other = StatementFilter {
+        government_code: Some("GBR".into()),
+        ..Default::default()
+    };
+    let position = store
+        .list_statements(&other, &page(1))
+        .unwrap()
+        .next
+        .unwrap();
+    let bad = PageRequest {
+        size: 2,
+        resume_after: Some(position),
+    };
+    assert!(matches!(
+        store.list_articles(&ArticleFilter::default(), ArticleParts::Metadata, &bad),
+        Err(StoreError::BadPagePosition)
+    ));
+}
+
+#[test]
+fn search_ranks_exact_then_prefix_then_fuzzy() {
+    let (_dir, store) = open();
+    store
+        .put_article(article(
+            "a1",
+            "2020-01-05",
+            ("qasem-soleimani", "Qasem Soleimani"),
+            "IRN",
+            "words",
+            -0.5,
+        ))
+        .unwrap();
+    let search = |q: &str| {
+        store
+            .search_entities(
+                &EntitySearch {
+                    query: q.into(),
+                    kinds: vec![],
+                },
+                &page(10),
+            )
+            .unwrap()
+            .items
+    };
+    let exact = search("qasem soleimani");
+    assert_eq!(exact[0].summary.entity.id, "qasem-soleimani");
+    assert_eq!(exact[0].match_type, MatchType::Exact);
+    assert_eq!(search("Qasem")[0].match_type, MatchType::Prefix);
+    for typo in ["Soleimany", "Qassim Suleimani"] {
+        let found = search(typo);
+        assert_eq!(
+            found.first().map(|m| m.summary.entity.id.as_str()),
+            Some("qasem-soleimani"),
+            "{typo}"
+        );
+        assert_eq!(found[0].match_type, MatchType::Fuzzy);
+    }
+    assert_eq!(
+        search("islamic republic of iran")[0].summary.entity.id,
+        "irn"
+    );
+    let only_people = store
+        .search_entities(
+            &EntitySearch {
+                query: "iran".into(),
+                kinds: vec![EntityKind::Person],
+            },
+            &page(10),
+        )
+        .unwrap();
+    assert!(only_people.items.is_empty());
+}
+
+#[test]
+fn invalid_articles_are_refused_before_writing() {
+    let (_dir, store) = open();
+    let mut bad = article(
+        "a1",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "words",
+        -0.5,
+    );
+    bad.article.mentions[0].span.end = 10_000;
+    let error = store.put_article(bad).unwrap_err();
+    assert!(
+        matches!(error, StoreError::InvalidArticle { .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("mentions[0].span"), "{error}");
+    assert_eq!(store.article_count().unwrap(), 0);
+}
+
+#[test]
+fn a_second_open_gets_a_clear_lock_error() {
+    let (dir, _store) = open();
+    let error = SledStore::open(dir.path(), &StoreOptions::default())
+        .err()
+        .unwrap();
+    assert!(matches!(error, StoreError::Locked { .. }), "{error}");
+    assert!(error.to_string().contains("--server"), "{error}");
+}
+
+#[test]
+fn mentions_list_with_their_sentences() {
+    let (_dir, store) = open();
+    store
+        .put_article(article(
+            "a1",
+            "2020-01-05",
+            ("boris-johnson", "Boris Johnson"),
+            "GBR",
+            "Iran must stop",
+            -0.8,
+        ))
+        .unwrap();
+    let mentions = store.list_mentions("irn", &page(10)).unwrap().items;
+    assert_eq!(mentions.len(), 1);
+    assert_eq!(mentions[0].article_id, "a1");
+    assert!(
+        mentions[0].sentence.contains("about Iran"),
+        "{}",
+        mentions[0].sentence
+    );
+}
