@@ -1,0 +1,135 @@
+//! The service's errors and their one mapping to gRPC statuses (AIP-193): a canonical code, a
+//! short lower-case message, `google.rpc.ErrorInfo` with a reason and the ids involved, and
+//! `BadRequest` field violations for invalid arguments.
+
+use std::collections::HashMap;
+
+use communique_store::StoreError;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, FieldViolation, StatusExt};
+
+/// The `ErrorInfo.domain` of every error this service returns.
+pub const ERROR_DOMAIN: &str = "communique.v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid argument: {}", describe(.0))]
+    InvalidArgument(Vec<Violation>),
+    #[error("{kind} {id:?} not found")]
+    NotFound { kind: &'static str, id: String },
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    /// A request stream failed (the client went away, a message was too large): its status
+    /// passes through unchanged.
+    #[error("request stream failed: {}", .0.message())]
+    Stream(Status),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+/// One invalid request field and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    pub field: String,
+    pub description: String,
+}
+
+impl Violation {
+    pub fn new(field: impl Into<String>, description: impl Into<String>) -> Violation {
+        Violation {
+            field: field.into(),
+            description: description.into(),
+        }
+    }
+}
+
+fn describe(violations: &[Violation]) -> String {
+    violations
+        .iter()
+        .map(|v| format!("{}: {}", v.field, v.description))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl ServiceError {
+    pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> ServiceError {
+        ServiceError::InvalidArgument(vec![Violation::new(field, description)])
+    }
+}
+
+fn info(reason: &str, metadata: impl IntoIterator<Item = (String, String)>) -> ErrorDetails {
+    ErrorDetails::with_error_info(
+        reason,
+        ERROR_DOMAIN,
+        metadata.into_iter().collect::<HashMap<_, _>>(),
+    )
+}
+
+impl From<ServiceError> for Status {
+    fn from(error: ServiceError) -> Status {
+        let message = error.to_string();
+        match error {
+            ServiceError::InvalidArgument(violations) => {
+                let mut details = info(
+                    "INVALID_ARGUMENT",
+                    violations
+                        .iter()
+                        .map(|v| ("field".to_owned(), v.field.clone()))
+                        .take(1),
+                );
+                details.set_bad_request(
+                    violations
+                        .into_iter()
+                        .map(|v| FieldViolation::new(v.field, v.description))
+                        .collect::<Vec<_>>(),
+                );
+                Status::with_error_details(Code::InvalidArgument, message, details)
+            }
+            ServiceError::NotFound { kind, id } => {
+                let reason = format!("{}_NOT_FOUND", kind.to_ascii_uppercase());
+                let details = info(&reason, [(format!("{kind}_id"), id)]);
+                Status::with_error_details(Code::NotFound, message, details)
+            }
+            ServiceError::Store(store_error) => match store_error {
+                StoreError::BadPagePosition => {
+                    let mut details = info("INVALID_PAGE_TOKEN", []);
+                    details.set_bad_request(vec![FieldViolation::new(
+                        "page_token",
+                        "does not belong to this query: send the token from the previous response with unchanged filters",
+                    )]);
+                    Status::with_error_details(Code::InvalidArgument, message, details)
+                }
+                StoreError::InvalidArticle { article_id, source } => {
+                    let mut details =
+                        info("INVALID_ARTICLE", [("article_id".to_owned(), article_id)]);
+                    details.set_bad_request(vec![FieldViolation::new(
+                        source.field.clone(),
+                        source.problem.clone(),
+                    )]);
+                    Status::with_error_details(Code::InvalidArgument, message, details)
+                }
+                StoreError::Locked { .. } | StoreError::Io(_) => {
+                    tracing::error!(error = %message, "store unavailable");
+                    Status::with_error_details(
+                        Code::Unavailable,
+                        "the store is unavailable",
+                        info("STORE_UNAVAILABLE", []),
+                    )
+                }
+                StoreError::Corrupt { .. } => {
+                    tracing::error!(error = %message, "stored data unreadable");
+                    Status::with_error_details(
+                        Code::DataLoss,
+                        "stored data is unreadable",
+                        info("STORE_CORRUPT", []),
+                    )
+                }
+            },
+            ServiceError::Stream(status) => status,
+            ServiceError::Internal(detail) => {
+                tracing::error!(error = %detail, "internal error");
+                Status::with_error_details(Code::Internal, "internal error", info("INTERNAL", []))
+            }
+        }
+    }
+}

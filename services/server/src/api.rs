@@ -1,0 +1,573 @@
+//! The gRPC adapters: each RPC validates its request, calls the store off the async runtime,
+//! and converts the result. Every RPC is logged once with its method, status code and latency.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use communique_domain::query::{ArticleFilter, EntitySearch, StanceQuery, StatementFilter};
+use communique_domain::{EntitySummary, validate_article_id};
+use communique_grpc::convert::{
+    annotated_from_pb, article_to_pb, date_from_pb, entity_kind_from_pb, entity_to_pb,
+    match_type_to_pb, mention_to_pb, stance_row_to_pb, statement_to_pb,
+};
+use communique_grpc::{ServiceError, Violation};
+use communique_proto::v1 as pb;
+use communique_store::{ArticleParts, ArticleStore, PutOutcome, StoreError};
+use tonic::{Request, Response, Status, Streaming};
+
+use crate::paging::Paging;
+
+/// Longest search query or stance target accepted, in bytes.
+const MAX_QUERY_BYTES: usize = 256;
+const DEFAULT_EVIDENCE: usize = 3;
+const MAX_EVIDENCE: usize = 20;
+
+/// The state every service shares.
+#[derive(Clone)]
+pub struct Api {
+    store: Arc<dyn ArticleStore>,
+    paging: Paging,
+}
+
+impl Api {
+    pub fn new(store: Arc<dyn ArticleStore>, paging: Paging) -> Api {
+        Api { store, paging }
+    }
+
+    /// Runs blocking store work on the blocking pool.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&dyn ArticleStore) -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || work(store.as_ref()))
+            .await
+            .map_err(|error| ServiceError::Internal(format!("store task failed: {error}")))?
+    }
+}
+
+/// Runs one RPC, logs it, and maps its error to a status.
+async fn observe<T>(
+    method: &'static str,
+    work: impl Future<Output = Result<T, ServiceError>>,
+) -> Result<Response<T>, Status> {
+    let started = Instant::now();
+    let result = work.await.map(Response::new).map_err(Status::from);
+    let latency_us = started.elapsed().as_micros() as u64;
+    match &result {
+        Ok(_) => tracing::info!(method, code = "OK", latency_us, "rpc"),
+        Err(status) => tracing::info!(
+            method,
+            code = ?status.code(),
+            message = status.message(),
+            latency_us,
+            "rpc"
+        ),
+    }
+    result
+}
+
+fn required<'a>(field: &str, value: &'a str) -> Result<&'a str, ServiceError> {
+    let value = value.trim();
+    if value.is_empty() {
+        return Err(ServiceError::invalid(field, "is required"));
+    }
+    Ok(value)
+}
+
+fn optional(value: &str) -> Option<String> {
+    let value = value.trim();
+    (!value.is_empty()).then(|| value.to_owned())
+}
+
+fn government_code(field: &str, value: &str) -> Result<Option<String>, ServiceError> {
+    let Some(code) = optional(value) else {
+        return Ok(None);
+    };
+    if code.len() > 16 || !code.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Err(ServiceError::invalid(
+            field,
+            format!(
+                "{code:?} is not a government code: use ISO 3166-1 alpha-3 (GBR) or a body's code (NATO)"
+            ),
+        ));
+    }
+    Ok(Some(code.to_ascii_uppercase()))
+}
+
+fn date_range(
+    after: Option<pb::Date>,
+    before: Option<pb::Date>,
+) -> Result<
+    (
+        Option<communique_domain::Date>,
+        Option<communique_domain::Date>,
+    ),
+    ServiceError,
+> {
+    let after = date_from_pb("published_after", after)?;
+    let before = date_from_pb("published_before", before)?;
+    if let (Some(a), Some(b)) = (after, before)
+        && a > b
+    {
+        return Err(ServiceError::invalid(
+            "published_before",
+            format!("{b} is before published_after {a}"),
+        ));
+    }
+    Ok((after, before))
+}
+
+fn view_is_full(field: &str, view: i32) -> Result<bool, ServiceError> {
+    match pb::ArticleView::try_from(view) {
+        Ok(pb::ArticleView::Unspecified | pb::ArticleView::Basic) => Ok(false),
+        Ok(pb::ArticleView::Full) => Ok(true),
+        Err(_) => Err(ServiceError::invalid(
+            field,
+            format!("{view} is not ARTICLE_VIEW_BASIC or ARTICLE_VIEW_FULL"),
+        )),
+    }
+}
+
+/// Collects every violation of a request before failing, so a caller fixes them all at once.
+#[derive(Default)]
+struct Checks(Vec<Violation>);
+
+impl Checks {
+    fn take<T: Default>(&mut self, result: Result<T, ServiceError>) -> T {
+        match result {
+            Ok(value) => value,
+            Err(ServiceError::InvalidArgument(violations)) => {
+                self.0.extend(violations);
+                T::default()
+            }
+            Err(other) => {
+                self.0.push(Violation::new("request", other.to_string()));
+                T::default()
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), ServiceError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::InvalidArgument(self.0))
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl pb::article_service_server::ArticleService for Api {
+    async fn get_article(
+        &self,
+        request: Request<pb::GetArticleRequest>,
+    ) -> Result<Response<pb::GetArticleResponse>, Status> {
+        observe("GetArticle", async {
+            let pb::GetArticleRequest { id, view } = request.into_inner();
+            let mut checks = Checks::default();
+            let id = checks.take(required("id", &id).map(str::to_owned));
+            let full = checks.take(view_is_full("view", view));
+            checks.finish()?;
+            let parts = if full {
+                ArticleParts::Full
+            } else {
+                ArticleParts::Metadata
+            };
+            let lookup = id.clone();
+            let article = self
+                .blocking(move |store| Ok(store.get_article(&lookup, parts)?))
+                .await?
+                .ok_or(ServiceError::NotFound {
+                    kind: "article",
+                    id,
+                })?;
+            Ok(pb::GetArticleResponse {
+                article: Some(article_to_pb(article, full)),
+            })
+        })
+        .await
+    }
+
+    async fn list_articles(
+        &self,
+        request: Request<pb::ListArticlesRequest>,
+    ) -> Result<Response<pb::ListArticlesResponse>, Status> {
+        observe("ListArticles", async {
+            let pb::ListArticlesRequest {
+                page_size,
+                page_token,
+                entity_id,
+                government_code: code,
+                published_after,
+                published_before,
+                source,
+                view,
+            } = request.into_inner();
+            let mut checks = Checks::default();
+            let government_code = checks.take(government_code("government_code", &code));
+            let (after, before) = checks.take(date_range(published_after, published_before));
+            let full = checks.take(view_is_full("view", view));
+            let filter = ArticleFilter {
+                entity_id: optional(&entity_id),
+                government_code,
+                published_after: after,
+                published_before: before,
+                source: optional(&source),
+            };
+            let query = format!("ListArticles {filter:?} {full}");
+            let page = checks.take(
+                self.paging
+                    .request(page_size, &page_token, &query)
+                    .map(Some),
+            );
+            checks.finish()?;
+            let page = page.unwrap_or_default();
+            let parts = if full {
+                ArticleParts::Full
+            } else {
+                ArticleParts::Metadata
+            };
+            let result = self
+                .blocking(move |store| Ok(store.list_articles(&filter, parts, &page)?))
+                .await?;
+            Ok(pb::ListArticlesResponse {
+                articles: result
+                    .items
+                    .into_iter()
+                    .map(|a| article_to_pb(a, full))
+                    .collect(),
+                next_page_token: self.paging.token(result.next, &query),
+            })
+        })
+        .await
+    }
+}
+
+#[tonic::async_trait]
+impl pb::entity_service_server::EntityService for Api {
+    async fn search_entities(
+        &self,
+        request: Request<pb::SearchEntitiesRequest>,
+    ) -> Result<Response<pb::SearchEntitiesResponse>, Status> {
+        observe("SearchEntities", async {
+            let pb::SearchEntitiesRequest {
+                query,
+                kinds,
+                page_size,
+                page_token,
+            } = request.into_inner();
+            let mut checks = Checks::default();
+            let text = checks.take(required("query", &query).map(str::to_owned));
+            if text.len() > MAX_QUERY_BYTES {
+                checks.0.push(Violation::new(
+                    "query",
+                    format!("is longer than {MAX_QUERY_BYTES} bytes"),
+                ));
+            }
+            let mut domain_kinds = Vec::with_capacity(kinds.len());
+            for (index, kind) in kinds.iter().enumerate() {
+                if let Some(kind) =
+                    checks.take(entity_kind_from_pb(&format!("kinds[{index}]"), *kind).map(Some))
+                {
+                    domain_kinds.push(kind);
+                }
+            }
+            let search = EntitySearch {
+                query: text,
+                kinds: domain_kinds,
+            };
+            let fingerprint = format!("SearchEntities {search:?}");
+            let page = checks.take(
+                self.paging
+                    .request(page_size, &page_token, &fingerprint)
+                    .map(Some),
+            );
+            checks.finish()?;
+            let page = page.unwrap_or_default();
+            let result = self
+                .blocking(move |store| Ok(store.search_entities(&search, &page)?))
+                .await?;
+            let mut entities = Vec::with_capacity(result.items.len());
+            let mut matches = Vec::with_capacity(result.items.len());
+            for found in result.items {
+                matches.push(pb::EntityMatch {
+                    entity_id: found.summary.entity.id.clone(),
+                    match_type: match_type_to_pb(found.match_type) as i32,
+                    matched_alias: found.matched_alias,
+                    score: found.score,
+                });
+                entities.push(entity_to_pb(found.summary));
+            }
+            Ok(pb::SearchEntitiesResponse {
+                entities,
+                next_page_token: self.paging.token(result.next, &fingerprint),
+                matches,
+            })
+        })
+        .await
+    }
+
+    async fn get_entity(
+        &self,
+        request: Request<pb::GetEntityRequest>,
+    ) -> Result<Response<pb::GetEntityResponse>, Status> {
+        observe("GetEntity", async {
+            let pb::GetEntityRequest { id } = request.into_inner();
+            let id = required("id", &id)?.to_owned();
+            let entity = self.entity(id).await?;
+            Ok(pb::GetEntityResponse {
+                entity: Some(entity_to_pb(entity)),
+            })
+        })
+        .await
+    }
+
+    async fn list_mentions(
+        &self,
+        request: Request<pb::ListMentionsRequest>,
+    ) -> Result<Response<pb::ListMentionsResponse>, Status> {
+        observe("ListMentions", async {
+            let pb::ListMentionsRequest {
+                entity_id,
+                page_size,
+                page_token,
+            } = request.into_inner();
+            let mut checks = Checks::default();
+            let entity_id = checks.take(required("entity_id", &entity_id).map(str::to_owned));
+            let query = format!("ListMentions {entity_id}");
+            let page = checks.take(
+                self.paging
+                    .request(page_size, &page_token, &query)
+                    .map(Some),
+            );
+            checks.finish()?;
+            let page = page.unwrap_or_default();
+            // A list under an unknown parent is NOT_FOUND, not an empty page.
+            self.entity(entity_id.clone()).await?;
+            let result = self
+                .blocking(move |store| Ok(store.list_mentions(&entity_id, &page)?))
+                .await?;
+            Ok(pb::ListMentionsResponse {
+                mentions: result
+                    .items
+                    .into_iter()
+                    .map(|m| mention_to_pb(&m.article_id, m.mention, m.sentence))
+                    .collect(),
+                next_page_token: self.paging.token(result.next, &query),
+            })
+        })
+        .await
+    }
+}
+
+impl Api {
+    async fn entity(&self, id: String) -> Result<EntitySummary, ServiceError> {
+        let lookup = id.clone();
+        self.blocking(move |store| Ok(store.get_entity(&lookup)?))
+            .await?
+            .ok_or(ServiceError::NotFound { kind: "entity", id })
+    }
+
+    /// An entity id, or else the best match for a name.
+    async fn resolve_target(&self, target: String) -> Result<EntitySummary, ServiceError> {
+        let lookup = target.clone();
+        let found = self
+            .blocking(move |store| {
+                if let Some(entity) = store.get_entity(&lookup)? {
+                    return Ok(Some(entity));
+                }
+                let search = EntitySearch {
+                    query: lookup,
+                    kinds: Vec::new(),
+                };
+                let first = communique_domain::query::PageRequest {
+                    size: 1,
+                    resume_after: None,
+                };
+                Ok(store
+                    .search_entities(&search, &first)?
+                    .items
+                    .into_iter()
+                    .next()
+                    .map(|m| m.summary))
+            })
+            .await?;
+        found.ok_or(ServiceError::NotFound {
+            kind: "entity",
+            id: target,
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl pb::stance_service_server::StanceService for Api {
+    async fn compare_stances(
+        &self,
+        request: Request<pb::CompareStancesRequest>,
+    ) -> Result<Response<pb::CompareStancesResponse>, Status> {
+        observe("CompareStances", async {
+            let pb::CompareStancesRequest {
+                target,
+                government_codes,
+                published_after,
+                published_before,
+                topic,
+                max_evidence,
+            } = request.into_inner();
+            let mut checks = Checks::default();
+            let target = checks.take(required("target", &target).map(str::to_owned));
+            if target.len() > MAX_QUERY_BYTES {
+                checks.0.push(Violation::new(
+                    "target",
+                    format!("is longer than {MAX_QUERY_BYTES} bytes"),
+                ));
+            }
+            let mut codes = Vec::with_capacity(government_codes.len());
+            for (index, code) in government_codes.iter().enumerate() {
+                let field = format!("government_codes[{index}]");
+                match checks.take(government_code(&field, code)) {
+                    Some(code) => codes.push(code),
+                    None if code.trim().is_empty() => {
+                        checks.0.push(Violation::new(field, "is empty"))
+                    }
+                    None => {}
+                }
+            }
+            let (after, before) = checks.take(date_range(published_after, published_before));
+            let max_evidence = match usize::try_from(max_evidence) {
+                Ok(0) => DEFAULT_EVIDENCE,
+                Ok(n) => n.min(MAX_EVIDENCE),
+                Err(_) => {
+                    checks
+                        .0
+                        .push(Violation::new("max_evidence", "must not be negative"));
+                    0
+                }
+            };
+            checks.finish()?;
+            let entity = self.resolve_target(target).await?;
+            let query = StanceQuery {
+                target_entity_id: entity.entity.id.clone(),
+                government_codes: codes,
+                published_after: after,
+                published_before: before,
+                topic_words: topic
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_lowercase)
+                    .collect(),
+                max_evidence,
+            };
+            let rows = self
+                .blocking(move |store| Ok(store.compare_stances(&query)?))
+                .await?;
+            Ok(pb::CompareStancesResponse {
+                target: Some(entity_to_pb(entity)),
+                rows: rows.into_iter().map(stance_row_to_pb).collect(),
+            })
+        })
+        .await
+    }
+
+    async fn list_statements(
+        &self,
+        request: Request<pb::ListStatementsRequest>,
+    ) -> Result<Response<pb::ListStatementsResponse>, Status> {
+        observe("ListStatements", async {
+            let pb::ListStatementsRequest {
+                page_size,
+                page_token,
+                government_code: code,
+                speaker_entity_id,
+                target_entity_id,
+                article_id,
+            } = request.into_inner();
+            let mut checks = Checks::default();
+            let government_code = checks.take(government_code("government_code", &code));
+            let article_id = optional(&article_id);
+            if let Some(id) = &article_id
+                && let Err(error) = validate_article_id(id)
+            {
+                checks
+                    .0
+                    .push(Violation::new("article_id", error.to_string()));
+            }
+            let filter = StatementFilter {
+                government_code,
+                speaker_entity_id: optional(&speaker_entity_id),
+                target_entity_id: optional(&target_entity_id),
+                article_id,
+            };
+            let query = format!("ListStatements {filter:?}");
+            let page = checks.take(
+                self.paging
+                    .request(page_size, &page_token, &query)
+                    .map(Some),
+            );
+            checks.finish()?;
+            let page = page.unwrap_or_default();
+            let result = self
+                .blocking(move |store| Ok(store.list_statements(&filter, &page)?))
+                .await?;
+            Ok(pb::ListStatementsResponse {
+                statements: result
+                    .items
+                    .into_iter()
+                    .map(|s| statement_to_pb(&s.article_id, s.statement))
+                    .collect(),
+                next_page_token: self.paging.token(result.next, &query),
+            })
+        })
+        .await
+    }
+}
+
+#[tonic::async_trait]
+impl pb::ingest_service_server::IngestService for Api {
+    async fn ingest_articles(
+        &self,
+        request: Request<Streaming<pb::IngestArticlesRequest>>,
+    ) -> Result<Response<pb::IngestArticlesResponse>, Status> {
+        let mut stream = request.into_inner();
+        observe("IngestArticles", async move {
+            let mut response = pb::IngestArticlesResponse::default();
+            // A stream error (the client went away, a message too large) ends the stream; every
+            // article acknowledged before it stays stored.
+            while let Some(message) = stream.message().await.map_err(ServiceError::Stream)? {
+                let article_id = message
+                    .article
+                    .as_ref()
+                    .map(|a| a.id.clone())
+                    .unwrap_or_default();
+                let annotated = match annotated_from_pb(message) {
+                    Ok(annotated) => annotated,
+                    Err(error) => {
+                        response.rejected.push(pb::RejectedArticle {
+                            article_id,
+                            reason: error.to_string(),
+                        });
+                        continue;
+                    }
+                };
+                let outcome = self
+                    .blocking(move |store| Ok(store.put_article(annotated)))
+                    .await?;
+                match outcome {
+                    Ok(PutOutcome::Inserted | PutOutcome::Replaced) => response.ingested_count += 1,
+                    Ok(PutOutcome::Unchanged) => response.unchanged_count += 1,
+                    Err(error @ StoreError::InvalidArticle { .. }) => {
+                        response.rejected.push(pb::RejectedArticle {
+                            article_id,
+                            reason: error.to_string(),
+                        });
+                    }
+                    Err(other) => return Err(other.into()),
+                }
+            }
+            Ok(response)
+        })
+        .await
+    }
+}

@@ -1,0 +1,184 @@
+//! Server configuration: compiled-in defaults, an optional file, then `COMMUNIQUE__SECTION__KEY`
+//! environment variables, typed and validated. The loader takes the environment as an argument
+//! so that tests never touch the process environment.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+const DEFAULTS: &str = include_str!("default_config.toml");
+const ENV_PREFIX: &str = "COMMUNIQUE";
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    pub server: ServerSection,
+    pub store: StoreSection,
+    pub seed: SeedSection,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSection {
+    pub listen_address: SocketAddr,
+    pub max_message_bytes: usize,
+    pub default_page_size: usize,
+    pub max_page_size: usize,
+    pub drain_seconds: u64,
+    pub log_format: LogFormat,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    pub data_dir: PathBuf,
+    pub cache_capacity_mb: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SeedSection {
+    pub paths: Vec<PathBuf>,
+    pub knowledge_base_paths: Vec<PathBuf>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Load(#[from] config::ConfigError),
+    #[error("configuration: {key} {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+impl ServerConfig {
+    /// Loads defaults, then `file` if given, then variables from `environment` that start with
+    /// `COMMUNIQUE__` (sections and keys separated by `__`; lists separated by commas).
+    pub fn load(
+        file: Option<&Path>,
+        environment: HashMap<String, String>,
+    ) -> Result<ServerConfig, ConfigError> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(DEFAULTS, config::FileFormat::Toml));
+        if let Some(file) = file {
+            builder = builder.add_source(config::File::from(file).required(true));
+        }
+        let environment = config::Environment::with_prefix(ENV_PREFIX)
+            .prefix_separator("__")
+            .separator("__")
+            .list_separator(",")
+            .with_list_parse_key("seed.paths")
+            .with_list_parse_key("seed.knowledge_base_paths")
+            .try_parsing(true)
+            .source(Some(environment));
+        let config: ServerConfig = builder.add_source(environment).build()?.try_deserialize()?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, problem: &str| ConfigError::Invalid {
+            key,
+            problem: problem.to_owned(),
+        };
+        let server = &self.server;
+        if server.max_message_bytes < 1024 {
+            return Err(invalid("server.max_message_bytes", "must be at least 1024"));
+        }
+        if server.max_page_size == 0 {
+            return Err(invalid("server.max_page_size", "must be at least 1"));
+        }
+        if server.default_page_size == 0 || server.default_page_size > server.max_page_size {
+            return Err(invalid(
+                "server.default_page_size",
+                "must be between 1 and server.max_page_size",
+            ));
+        }
+        if self.store.cache_capacity_mb == 0 {
+            return Err(invalid("store.cache_capacity_mb", "must be at least 1"));
+        }
+        if self.store.data_dir.as_os_str().is_empty() {
+            return Err(invalid("store.data_dir", "must not be empty"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_load() {
+        let config = ServerConfig::load(None, HashMap::new()).unwrap();
+        assert_eq!(config.server.listen_address.to_string(), "127.0.0.1:50051");
+        assert_eq!(config.store.data_dir, PathBuf::from("./data"));
+        assert_eq!(config.seed.paths, vec![PathBuf::from("seeds")]);
+        assert_eq!(config.server.log_format, LogFormat::Text);
+    }
+
+    #[test]
+    fn environment_overrides_defaults() {
+        let config = ServerConfig::load(
+            None,
+            env(&[
+                ("COMMUNIQUE__SERVER__LISTEN_ADDRESS", "0.0.0.0:6000"),
+                ("COMMUNIQUE__SERVER__MAX_PAGE_SIZE", "50"),
+                ("COMMUNIQUE__SERVER__LOG_FORMAT", "json"),
+                ("COMMUNIQUE__SEED__PATHS", "a,b"),
+                ("OTHER__SERVER__MAX_PAGE_SIZE", "7"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(config.server.listen_address.port(), 6000);
+        assert_eq!(config.server.max_page_size, 50);
+        assert_eq!(config.server.log_format, LogFormat::Json);
+        assert_eq!(
+            config.seed.paths,
+            vec![PathBuf::from("a"), PathBuf::from("b")]
+        );
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        let error = ServerConfig::load(
+            None,
+            env(&[("COMMUNIQUE__SERVER__DEFAULT_PAGE_SIZE", "500")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("server.default_page_size"), "{error}");
+        let error = ServerConfig::load(
+            None,
+            env(&[("COMMUNIQUE__SERVER__LISTEN_ADDRESS", "nowhere")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("listen_address"), "{error}");
+    }
+
+    #[test]
+    fn a_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("server.toml");
+        std::fs::write(&path, "[store]\ndata_dir = \"/var/lib/communique\"\n").unwrap();
+        let config = ServerConfig::load(Some(&path), HashMap::new()).unwrap();
+        assert_eq!(config.store.data_dir, PathBuf::from("/var/lib/communique"));
+        assert_eq!(config.store.cache_capacity_mb, 256);
+    }
+}

@@ -1,0 +1,131 @@
+//! communique's gRPC server: the article, entity and stance services (plus the internal
+//! IngestService) over an [`ArticleStore`], with health checking and server reflection.
+//! `main.rs` wires configuration, logging, the store and signals around [`serve`].
+
+mod api;
+pub mod config;
+mod paging;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use communique_proto::v1::article_service_server::ArticleServiceServer;
+use communique_proto::v1::entity_service_server::EntityServiceServer;
+use communique_proto::v1::ingest_service_server::IngestServiceServer;
+use communique_proto::v1::stance_service_server::StanceServiceServer;
+use communique_store::ArticleStore;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use api::Api;
+pub use paging::Paging;
+
+/// The services that reflection lists; IngestService is internal and left out.
+pub const PUBLIC_SERVICES: [&str; 4] = [
+    "communique.v1.ArticleService",
+    "communique.v1.EntityService",
+    "communique.v1.StanceService",
+    "grpc.health.v1.Health",
+];
+
+/// What `serve` needs besides the store and the listener.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub paging: Paging,
+    pub max_message_bytes: usize,
+    /// How long in-flight requests may run after shutdown begins.
+    pub drain: Duration,
+}
+
+/// Serves until `shutdown` completes, then reports NOT_SERVING, drains in-flight requests (up
+/// to `drain`) and flushes the store.
+pub async fn serve(
+    listener: TcpListener,
+    store: Arc<dyn ArticleStore>,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    let api = Api::new(Arc::clone(&store), options.paging);
+    let limit = options.max_message_bytes;
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<ArticleServiceServer<Api>>()
+        .await;
+    health_reporter
+        .set_serving::<EntityServiceServer<Api>>()
+        .await;
+    health_reporter
+        .set_serving::<StanceServiceServer<Api>>()
+        .await;
+    health_reporter
+        .set_serving::<IngestServiceServer<Api>>()
+        .await;
+
+    let mut reflection_v1 = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(communique_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    let mut reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(communique_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET);
+    for service in PUBLIC_SERVICES {
+        reflection_v1 = reflection_v1.with_service_name(service);
+        reflection_v1alpha = reflection_v1alpha.with_service_name(service);
+    }
+
+    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let reporter = health_reporter.clone();
+    let graceful = async move {
+        shutdown.await;
+        tracing::info!("shutting down: reporting NOT_SERVING and draining requests");
+        reporter
+            .set_not_serving::<ArticleServiceServer<Api>>()
+            .await;
+        reporter.set_not_serving::<EntityServiceServer<Api>>().await;
+        reporter.set_not_serving::<StanceServiceServer<Api>>().await;
+        reporter.set_not_serving::<IngestServiceServer<Api>>().await;
+        let _ = stopping_tx.send(());
+    };
+
+    let local = listener.local_addr()?;
+    let router = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection_v1.build_v1()?)
+        .add_service(reflection_v1alpha.build_v1alpha()?)
+        .add_service(
+            ArticleServiceServer::new(api.clone())
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .add_service(
+            EntityServiceServer::new(api.clone())
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .add_service(
+            StanceServiceServer::new(api.clone())
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        )
+        .add_service(
+            IngestServiceServer::new(api)
+                .max_decoding_message_size(limit)
+                .max_encoding_message_size(limit),
+        );
+    tracing::info!(address = %local, "serving");
+    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
+    tokio::pin!(server);
+    // Drain: once shutdown begins, in-flight requests get `drain` to finish.
+    tokio::select! {
+        result = &mut server => result?,
+        () = async {
+            let _ = stopping_rx.await;
+            tokio::time::sleep(options.drain).await;
+        } => tracing::warn!(drain_seconds = options.drain.as_secs(), "drain time over: closing remaining connections"),
+    }
+    let flushed = tokio::task::spawn_blocking(move || store.flush()).await?;
+    flushed?;
+    tracing::info!("store flushed; stopped");
+    Ok(())
+}
