@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use prost::Message;
 
 const PROTO_DIR: &str = "communique/v1";
+/// Served by reflection only, so clients can decode error details.
+const ERROR_DETAILS: &str = "reflection/google/rpc/error_details.proto";
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(PROTO_DIR)?
@@ -26,5 +28,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         descriptors.encode_to_vec(),
     )?;
     tonic_prost_build::configure().compile_fds(descriptors)?;
+
+    println!("cargo:rerun-if-changed={ERROR_DETAILS}");
+    let error_details = protox::compile([ERROR_DETAILS], ["reflection"])?;
+    std::fs::write(
+        out_dir.join("error_details_descriptor.bin"),
+        error_details.encode_to_vec(),
+    )?;
     Ok(())
 }

@@ -11,3 +11,8 @@ pub mod v1 {
 /// The encoded `FileDescriptorSet` of every communique proto, for server reflection.
 pub const FILE_DESCRIPTOR_SET: &[u8] =
     include_bytes!(concat!(env!("OUT_DIR"), "/communique_descriptor.bin"));
+
+/// The encoded descriptor of `google.rpc.ErrorInfo` and `google.rpc.BadRequest`, which error
+/// details carry: registered with reflection so reflection clients can decode them.
+pub const ERROR_DETAILS_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/error_details_descriptor.bin"));

@@ -1,1 +1,125 @@
-fn main() {}
+//! `communique-server`: loads configuration, opens the store (ingesting the seed articles when
+//! it is empty), and serves gRPC until SIGTERM or SIGINT.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Parser;
+use communique_server::config::{LogFormat, ServerConfig};
+use communique_server::{Paging, ServeOptions, serve};
+use communique_store::{ArticleStore, SledStore, StoreOptions};
+use communique_worker::annotate::Annotator;
+use communique_worker::knowledge_base;
+use communique_worker::pipeline::{IngestOptions, ingest};
+use communique_worker::sink::StoreSink;
+
+#[derive(Parser)]
+#[command(
+    version,
+    about = "Serve communique's gRPC API over a store of annotated news"
+)]
+struct Cli {
+    /// A TOML configuration file; environment variables COMMUNIQUE__SECTION__KEY override it.
+    #[arg(long, env = "COMMUNIQUE_CONFIG")]
+    config: Option<PathBuf>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let config = ServerConfig::load(cli.config.as_deref(), std::env::vars().collect())?;
+    init_logging(config.server.log_format);
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
+    let store = open_store(&config)?;
+    runtime.block_on(run(config, store))
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+/// Opens the store and, when it holds no article yet, ingests the configured seed paths so a
+/// fresh start serves something.
+fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<SledStore>> {
+    let options = StoreOptions {
+        cache_capacity_bytes: config.store.cache_capacity_mb.saturating_mul(1024 * 1024),
+    };
+    let store = SledStore::open(&config.store.data_dir, &options)?;
+    tracing::info!(data_dir = %config.store.data_dir.display(), "store open");
+    if store.article_count()? == 0 && !config.seed.paths.is_empty() {
+        let kb = knowledge_base::load(&config.seed.knowledge_base_paths)?;
+        let annotator = Annotator::new(&kb);
+        let report = ingest(
+            &config.seed.paths,
+            &annotator,
+            &StoreSink { store: &store },
+            &IngestOptions::default(),
+            &(),
+        );
+        if let Some(fatal) = &report.fatal {
+            anyhow::bail!("seeding the store failed: {fatal}");
+        }
+        for rejection in &report.rejected {
+            tracing::warn!(origin = %rejection.origin, reason = %rejection.reason, "seed input rejected");
+        }
+        tracing::info!(
+            ingested = report.ingested,
+            rejected = report.rejected.len(),
+            elapsed_ms = report.elapsed.as_millis() as u64,
+            "store seeded"
+        );
+    }
+    Ok(Arc::new(store))
+}
+
+async fn run(config: ServerConfig, store: Arc<SledStore>) -> anyhow::Result<()> {
+    let address = config.server.listen_address;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .with_context(|| format!("cannot listen on {address}"))?;
+    let options = ServeOptions {
+        paging: Paging {
+            default_size: config.server.default_page_size,
+            max_size: config.server.max_page_size,
+        },
+        max_message_bytes: config.server.max_message_bytes,
+        drain: Duration::from_secs(config.server.drain_seconds),
+    };
+    let store: Arc<dyn ArticleStore> = store;
+    serve(listener, store, options, shutdown_signal()).await
+}
+
+/// Completes on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for SIGINT");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT received"),
+        () = terminate => tracing::info!("SIGTERM received"),
+    }
+}

@@ -1,0 +1,237 @@
+//! The ingest pipeline: read → (skip unchanged) → annotate → write, with annotation spread over
+//! worker threads. Bad input is reported and never stops the batch; only a sink that can no
+//! longer write (a failing store, a lost server) stops it.
+
+use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use communique_domain::{AnnotatedArticle, Article, content_hash};
+use communique_store::PutOutcome;
+use serde::Serialize;
+
+use crate::annotate::{Annotator, ArticleText};
+use crate::input::{InputItem, RawArticle, ReadOptions, read_inputs};
+use crate::sink::{ArticleSink, SinkError};
+
+#[derive(Clone, Debug, Default)]
+pub struct IngestOptions {
+    pub read: ReadOptions,
+    /// Annotation threads; 0 means one per core.
+    pub threads: usize,
+}
+
+/// One input that was not stored, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RejectedInput {
+    /// `path` or `path:line`, or the article id for rejections a server reports.
+    pub origin: String,
+    pub reason: String,
+}
+
+/// What an ingest run did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct IngestReport {
+    /// New or changed articles stored.
+    pub ingested: u64,
+    /// Articles already stored with the same content.
+    pub unchanged: u64,
+    pub rejected: Vec<RejectedInput>,
+    /// Set when the run stopped early; the articles counted before it are stored.
+    pub fatal: Option<String>,
+    #[serde(skip)]
+    pub elapsed: Duration,
+    /// Bytes of article text read.
+    pub bytes: u64,
+}
+
+impl IngestReport {
+    pub fn is_clean(&self) -> bool {
+        self.rejected.is_empty() && self.fatal.is_none()
+    }
+}
+
+/// Progress callbacks, for a progress bar on a terminal.
+pub trait Progress: Sync {
+    fn article_done(&self, bytes: u64);
+}
+
+impl Progress for () {
+    fn article_done(&self, _bytes: u64) {}
+}
+
+/// The identity of an article: its given id, or one derived from its content.
+pub fn article_id(raw: &RawArticle, hash: &str) -> String {
+    match &raw.id {
+        Some(id) => id.clone(),
+        None => format!("content-{hash}"),
+    }
+}
+
+/// Annotates one article read from input.
+pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) -> AnnotatedArticle {
+    let id = article_id(&raw, &hash);
+    let annotation = annotator.annotate(&ArticleText {
+        title: &raw.title,
+        body: &raw.body,
+        published: raw.published.as_ref().map(|p| p.date),
+    });
+    AnnotatedArticle {
+        article: Article {
+            id,
+            title: raw.title,
+            body: raw.body,
+            url: raw.url,
+            source: raw.source,
+            authors: raw.authors,
+            published: raw.published,
+            content_hash: hash,
+            mentions: annotation.mentions,
+            statements: annotation.statements,
+            duplicate_of: None,
+        },
+        entities: annotation.entities,
+    }
+}
+
+enum Outcome {
+    Written(Option<PutOutcome>, u64),
+    Skipped(u64),
+    Rejected(RejectedInput),
+    Fatal(String),
+}
+
+/// Reads every path, annotates what changed, and writes it to `sink`.
+pub fn ingest(
+    paths: &[PathBuf],
+    annotator: &Annotator,
+    sink: &dyn ArticleSink,
+    options: &IngestOptions,
+    progress: &dyn Progress,
+) -> IngestReport {
+    let started = Instant::now();
+    let threads = if options.threads == 0 {
+        std::thread::available_parallelism().map_or(1, usize::from)
+    } else {
+        options.threads
+    };
+    let mut report = IngestReport::default();
+    let (item_sender, item_receiver) = mpsc::sync_channel::<InputItem>(threads * 16);
+    // Dropping the receiver (on a fatal error) makes the reader's next send fail, so it stops.
+    let item_receiver = Mutex::new(Some(item_receiver));
+    let (outcome_sender, outcome_receiver) = mpsc::channel::<Outcome>();
+    std::thread::scope(|scope| {
+        let read_options = options.read.clone();
+        scope.spawn(move || {
+            for item in read_inputs(paths, &read_options) {
+                if item_sender.send(item).is_err() {
+                    break; // The workers stopped: a fatal sink error.
+                }
+            }
+        });
+        for _ in 0..threads {
+            let outcomes = outcome_sender.clone();
+            let items = &item_receiver;
+            scope.spawn(move || {
+                loop {
+                    let next = match items.lock() {
+                        Ok(guard) => match guard.as_ref() {
+                            Some(receiver) => receiver.recv(),
+                            None => break,
+                        },
+                        Err(_) => break,
+                    };
+                    let Ok(item) = next else { break };
+                    let outcome = process(item, annotator, sink);
+                    let fatal = matches!(outcome, Outcome::Fatal(_));
+                    if outcomes.send(outcome).is_err() || fatal {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(outcome_sender);
+        for outcome in outcome_receiver {
+            match outcome {
+                Outcome::Written(result, bytes) => {
+                    report.bytes += bytes;
+                    progress.article_done(bytes);
+                    match result {
+                        Some(PutOutcome::Inserted | PutOutcome::Replaced) => report.ingested += 1,
+                        Some(PutOutcome::Unchanged) => report.unchanged += 1,
+                        None => {}
+                    }
+                }
+                Outcome::Skipped(bytes) => {
+                    report.bytes += bytes;
+                    progress.article_done(bytes);
+                    report.unchanged += 1;
+                }
+                Outcome::Rejected(rejection) => {
+                    progress.article_done(0);
+                    report.rejected.push(rejection);
+                }
+                Outcome::Fatal(message) => {
+                    report.fatal.get_or_insert(message);
+                    if let Ok(mut receiver) = item_receiver.lock() {
+                        receiver.take();
+                    }
+                }
+            }
+        }
+    });
+    match sink.finish() {
+        Ok(summary) => {
+            report.ingested += summary.ingested;
+            report.unchanged += summary.unchanged;
+            report
+                .rejected
+                .extend(
+                    summary
+                        .rejected
+                        .into_iter()
+                        .map(|(id, reason)| RejectedInput {
+                            origin: format!("article {id}"),
+                            reason,
+                        }),
+                );
+        }
+        Err(error) => {
+            report.fatal.get_or_insert(error.to_string());
+        }
+    }
+    report.rejected.sort_by(|a, b| a.origin.cmp(&b.origin));
+    report.elapsed = started.elapsed();
+    report
+}
+
+fn process(item: InputItem, annotator: &Annotator, sink: &dyn ArticleSink) -> Outcome {
+    let raw = match item {
+        InputItem::Article(raw) => raw,
+        InputItem::Rejected(rejection) => {
+            return Outcome::Rejected(RejectedInput {
+                origin: rejection.origin.to_string(),
+                reason: rejection.reason,
+            });
+        }
+    };
+    let bytes = (raw.title.len() + raw.body.len()) as u64;
+    let hash = content_hash(&raw.title, &raw.body);
+    let origin = raw.origin.to_string();
+    let id = article_id(&raw, &hash);
+    match sink.stored_hash(&id) {
+        Ok(Some(stored)) if stored == hash => return Outcome::Skipped(bytes),
+        Ok(_) => {}
+        Err(SinkError::Fatal(message)) => return Outcome::Fatal(message),
+        Err(SinkError::Rejected(reason)) => {
+            return Outcome::Rejected(RejectedInput { origin, reason });
+        }
+    }
+    let annotated = annotate_article(annotator, raw, hash);
+    match sink.put(annotated) {
+        Ok(result) => Outcome::Written(result, bytes),
+        Err(SinkError::Rejected(reason)) => Outcome::Rejected(RejectedInput { origin, reason }),
+        Err(SinkError::Fatal(message)) => Outcome::Fatal(message),
+    }
+}

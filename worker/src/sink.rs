@@ -1,0 +1,161 @@
+//! Where annotated articles go: straight into a store the worker opened itself, or streamed to
+//! a running server's IngestService (the server stays the store's single writer).
+
+use std::sync::Mutex;
+
+use communique_domain::AnnotatedArticle;
+use communique_proto::v1 as pb;
+use communique_proto::v1::ingest_service_client::IngestServiceClient;
+use communique_store::{ArticleStore, PutOutcome, StoreError};
+use tokio::sync::mpsc;
+
+/// Why an article could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    /// This article is refused; the batch goes on.
+    #[error("{0}")]
+    Rejected(String),
+    /// Nothing more can be written; the batch stops.
+    #[error("{0}")]
+    Fatal(String),
+}
+
+/// What a sink reports when the batch ends, for outcomes it only learns then.
+#[derive(Debug, Default)]
+pub struct SinkSummary {
+    pub ingested: u64,
+    pub unchanged: u64,
+    /// (article id, reason)
+    pub rejected: Vec<(String, String)>,
+}
+
+pub trait ArticleSink: Sync {
+    /// The stored content hash of an article, when the sink can tell, so unchanged input is not
+    /// annotated again.
+    fn stored_hash(&self, article_id: &str) -> Result<Option<String>, SinkError>;
+
+    /// Writes one article. `None` when the outcome is only known at [`ArticleSink::finish`].
+    fn put(&self, article: AnnotatedArticle) -> Result<Option<PutOutcome>, SinkError>;
+
+    fn finish(&self) -> Result<SinkSummary, SinkError>;
+}
+
+/// Writes into a store this process owns.
+pub struct StoreSink<'a> {
+    pub store: &'a dyn ArticleStore,
+}
+
+fn store_error(error: StoreError) -> SinkError {
+    match error {
+        StoreError::InvalidArticle { .. } => SinkError::Rejected(error.to_string()),
+        other => SinkError::Fatal(other.to_string()),
+    }
+}
+
+impl ArticleSink for StoreSink<'_> {
+    fn stored_hash(&self, article_id: &str) -> Result<Option<String>, SinkError> {
+        self.store.content_hash(article_id).map_err(store_error)
+    }
+
+    fn put(&self, article: AnnotatedArticle) -> Result<Option<PutOutcome>, SinkError> {
+        self.store
+            .put_article(article)
+            .map(Some)
+            .map_err(store_error)
+    }
+
+    fn finish(&self) -> Result<SinkSummary, SinkError> {
+        self.store.flush().map_err(store_error)?;
+        Ok(SinkSummary::default())
+    }
+}
+
+/// Streams articles to a running server over one client-streaming IngestArticles call.
+pub struct ServerSink {
+    sender: Mutex<Option<mpsc::Sender<pb::IngestArticlesRequest>>>,
+    call: Mutex<Option<tokio::task::JoinHandle<Result<pb::IngestArticlesResponse, tonic::Status>>>>,
+    runtime: tokio::runtime::Handle,
+}
+
+/// Articles buffered between annotation and the network.
+const STREAM_BUFFER: usize = 256;
+
+impl ServerSink {
+    /// Connects to `url` (e.g. `http://communique:50051`) and opens the ingest stream.
+    pub fn connect(runtime: &tokio::runtime::Runtime, url: &str) -> Result<ServerSink, SinkError> {
+        let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+            .map_err(|e| SinkError::Fatal(format!("invalid server URL {url:?}: {e}")))?;
+        let channel = runtime
+            .block_on(endpoint.connect())
+            .map_err(|e| SinkError::Fatal(format!("cannot connect to the server at {url}: {e}")))?;
+        let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
+        let call = runtime.spawn(async move {
+            let mut client = IngestServiceClient::new(channel)
+                .max_encoding_message_size(64 << 20)
+                .max_decoding_message_size(64 << 20);
+            let stream = tokio_stream::wrappers::ReceiverStream::new(receiver);
+            client
+                .ingest_articles(stream)
+                .await
+                .map(tonic::Response::into_inner)
+        });
+        Ok(ServerSink {
+            sender: Mutex::new(Some(sender)),
+            call: Mutex::new(Some(call)),
+            runtime: runtime.handle().clone(),
+        })
+    }
+}
+
+impl ArticleSink for ServerSink {
+    fn stored_hash(&self, _article_id: &str) -> Result<Option<String>, SinkError> {
+        // The server skips unchanged articles itself.
+        Ok(None)
+    }
+
+    fn put(&self, article: AnnotatedArticle) -> Result<Option<PutOutcome>, SinkError> {
+        let sender = self
+            .sender
+            .lock()
+            .map_err(|_| SinkError::Fatal("ingest stream lock poisoned".into()))?
+            .clone()
+            .ok_or_else(|| SinkError::Fatal("the ingest stream is closed".into()))?;
+        sender
+            .blocking_send(communique_grpc::convert::annotated_to_pb(article))
+            .map_err(|_| SinkError::Fatal("the server closed the ingest stream".into()))?;
+        Ok(None)
+    }
+
+    fn finish(&self) -> Result<SinkSummary, SinkError> {
+        // Dropping the sender ends the stream; the server then answers with its counts.
+        if let Ok(mut sender) = self.sender.lock() {
+            sender.take();
+        }
+        let call = self
+            .call
+            .lock()
+            .map_err(|_| SinkError::Fatal("ingest call lock poisoned".into()))?
+            .take()
+            .ok_or_else(|| SinkError::Fatal("the ingest stream was already finished".into()))?;
+        let response = self
+            .runtime
+            .block_on(call)
+            .map_err(|e| SinkError::Fatal(format!("ingest task failed: {e}")))?
+            .map_err(|status| {
+                SinkError::Fatal(format!(
+                    "the server refused the ingest stream: {:?}: {}",
+                    status.code(),
+                    status.message()
+                ))
+            })?;
+        Ok(SinkSummary {
+            ingested: u64::from(response.ingested_count),
+            unchanged: u64::from(response.unchanged_count),
+            rejected: response
+                .rejected
+                .into_iter()
+                .map(|r| (r.article_id, r.reason))
+                .collect(),
+        })
+    }
+}
