@@ -15,6 +15,7 @@ use communique_grpc::{ServiceError, Violation};
 use communique_proto::v1 as pb;
 use communique_store::{ArticleParts, ArticleStore, PutOutcome, StoreError};
 use tonic::{Request, Response, Status, Streaming};
+use tracing::Instrument;
 
 use crate::paging::Paging;
 
@@ -47,23 +48,34 @@ impl Api {
     }
 }
 
-/// Runs one RPC, logs it, and maps its error to a status.
+/// Runs one RPC inside a span that records its method, status code and latency, logs it once,
+/// and maps its error to a status.
 async fn observe<T>(
     method: &'static str,
     work: impl Future<Output = Result<T, ServiceError>>,
 ) -> Result<Response<T>, Status> {
+    let span = tracing::info_span!(
+        "rpc",
+        method,
+        code = tracing::field::Empty,
+        latency_us = tracing::field::Empty
+    );
     let started = Instant::now();
-    let result = work.await.map(Response::new).map_err(Status::from);
-    let latency_us = started.elapsed().as_micros() as u64;
+    let result = work
+        .instrument(span.clone())
+        .await
+        .map(Response::new)
+        .map_err(Status::from);
+    let code = match &result {
+        Ok(_) => tonic::Code::Ok,
+        Err(status) => status.code(),
+    };
+    span.record("code", tracing::field::debug(code));
+    span.record("latency_us", started.elapsed().as_micros() as u64);
+    let _entered = span.enter();
     match &result {
-        Ok(_) => tracing::info!(method, code = "OK", latency_us, "rpc"),
-        Err(status) => tracing::info!(
-            method,
-            code = ?status.code(),
-            message = status.message(),
-            latency_us,
-            "rpc"
-        ),
+        Ok(_) => tracing::info!("rpc done"),
+        Err(status) => tracing::info!(error = status.message(), "rpc failed"),
     }
     result
 }

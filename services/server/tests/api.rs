@@ -1,0 +1,387 @@
+//! The server end to end: started in-process on 127.0.0.1:0 over a temporary store holding the
+//! annotated seed articles, called through the generated clients.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use communique_proto::v1 as pb;
+use communique_proto::v1::article_service_client::ArticleServiceClient;
+use communique_proto::v1::entity_service_client::EntityServiceClient;
+use communique_proto::v1::ingest_service_client::IngestServiceClient;
+use communique_proto::v1::stance_service_client::StanceServiceClient;
+use communique_server::{Paging, ServeOptions, serve};
+use communique_store::{ArticleStore, SledStore, StoreOptions};
+use communique_worker::annotate::Annotator;
+use communique_worker::knowledge_base;
+use communique_worker::pipeline::{IngestOptions, ingest};
+use communique_worker::sink::StoreSink;
+use tokio::sync::oneshot;
+use tonic::Code;
+use tonic::transport::Channel;
+
+const SEED_WITH_JOHNSON: &str = "000_d9314bceb94995f8";
+
+struct TestServer {
+    channel: Channel,
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestServer {
+    async fn start() -> TestServer {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+        let seeds = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../seeds"));
+        let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
+        let report = ingest(
+            &[seeds],
+            &annotator,
+            &StoreSink { store: &store },
+            &IngestOptions::default(),
+            &(),
+        );
+        assert!(report.is_clean(), "{report:?}");
+        assert_eq!(report.ingested, 5);
+        let store: Arc<dyn ArticleStore> = Arc::new(store);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let options = ServeOptions {
+            paging: Paging { default_size: 20, max_size: 50 },
+            max_message_bytes: 1 << 20,
+            drain: Duration::from_secs(5),
+        };
+        let task = tokio::spawn(serve(listener, store, options, async {
+            let _ = stopped.await;
+        }));
+        let channel = Channel::from_shared(format!("http://{address}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        TestServer { channel, stop: Some(stop), task: Some(task), _dir: dir }
+    }
+
+    fn articles(&self) -> ArticleServiceClient<Channel> {
+        ArticleServiceClient::new(self.channel.clone())
+    }
+
+    fn entities(&self) -> EntityServiceClient<Channel> {
+        EntityServiceClient::new(self.channel.clone())
+    }
+
+    fn stances(&self) -> StanceServiceClient<Channel> {
+        StanceServiceClient::new(self.channel.clone())
+    }
+
+    async fn stop(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+}
+
+fn field_violations(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|bad| bad.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn articles_are_served_in_both_views() {
+    let server = TestServer::start().await;
+    let mut client = server.articles();
+    let full = client
+        .get_article(pb::GetArticleRequest { id: SEED_WITH_JOHNSON.into(), view: pb::ArticleView::Full as i32 })
+        .await
+        .unwrap()
+        .into_inner()
+        .article
+        .unwrap();
+    assert_eq!(full.title, "Boris Johnson finally responds to Iran crisis");
+    assert_eq!(full.published_date, Some(pb::Date { year: 2020, month: 1, day: 5 }));
+    assert!(!full.body.is_empty());
+    assert!(!full.statements.is_empty(), "a seed full of quotes has statements");
+    assert!(full.statements.iter().any(|s| s.text.contains("we will not lament his death")));
+    assert!(!full.mentions.is_empty());
+    for mention in &full.mentions {
+        let span = mention.span.unwrap();
+        let text = if span.field == pb::TextField::Title as i32 { &full.title } else { &full.body };
+        assert_eq!(&text[span.start as usize..span.end as usize], mention.text);
+    }
+
+    let basic = client
+        .get_article(pb::GetArticleRequest { id: SEED_WITH_JOHNSON.into(), view: 0 })
+        .await
+        .unwrap()
+        .into_inner()
+        .article
+        .unwrap();
+    assert!(basic.body.is_empty() && basic.statements.is_empty());
+    assert_eq!(basic.statement_count as usize, full.statements.len());
+
+    let missing = client
+        .get_article(pb::GetArticleRequest { id: "no-such-article".into(), view: 0 })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    assert!(missing.message().contains("no-such-article"));
+    let empty = client.get_article(pb::GetArticleRequest::default()).await.unwrap_err();
+    assert_eq!(empty.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&empty), ["id"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn list_articles_pages_and_refuses_foreign_tokens() {
+    let server = TestServer::start().await;
+    let mut client = server.articles();
+    let mut ids = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .list_articles(pb::ListArticlesRequest { page_size: 2, page_token: token.clone(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(page.articles.len() <= 2);
+        ids.extend(page.articles.into_iter().map(|a| a.id));
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    ids.sort();
+    assert_eq!(ids.len(), 5);
+    ids.dedup();
+    assert_eq!(ids.len(), 5);
+
+    let first = client
+        .list_articles(pb::ListArticlesRequest { page_size: 1, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    let foreign = client
+        .list_articles(pb::ListArticlesRequest {
+            page_size: 1,
+            page_token: first.next_page_token,
+            government_code: "GBR".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(foreign.code(), Code::InvalidArgument);
+    assert_eq!(field_violations(&foreign), ["page_token"]);
+
+    let bad = client
+        .list_articles(pb::ListArticlesRequest {
+            page_size: -3,
+            published_after: Some(pb::Date { year: 2020, month: 2, day: 30 }),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    let mut fields = field_violations(&bad);
+    fields.sort();
+    assert_eq!(fields, ["page_size", "published_after"]);
+
+    let in_range = client
+        .list_articles(pb::ListArticlesRequest {
+            published_after: Some(pb::Date { year: 2020, month: 1, day: 6 }),
+            published_before: Some(pb::Date { year: 2020, month: 1, day: 6 }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!in_range.articles.is_empty());
+    for article in &in_range.articles {
+        assert_eq!(article.published_date, Some(pb::Date { year: 2020, month: 1, day: 6 }));
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn entities_are_found_by_any_spelling() {
+    let server = TestServer::start().await;
+    let mut client = server.entities();
+    let found = client
+        .search_entities(pb::SearchEntitiesRequest { query: "Soleimani".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    let soleimani: Vec<&pb::Entity> = found
+        .entities
+        .iter()
+        .filter(|e| e.name.contains("Soleimani") || e.aliases.iter().any(|a| a.contains("Soleimani")))
+        .collect();
+    assert_eq!(soleimani.len(), 1, "{:?}", found.entities);
+    let soleimani = soleimani[0];
+    let names: Vec<&str> = std::iter::once(soleimani.name.as_str()).chain(soleimani.aliases.iter().map(String::as_str)).collect();
+    assert!(names.iter().any(|n| n.contains("Qasem")) && names.iter().any(|n| n.contains("Qassem")), "{names:?}");
+    assert_eq!(found.matches.len(), found.entities.len());
+
+    for typo in ["Soleimany", "Qassim Suleimani"] {
+        let fuzzy = client
+            .search_entities(pb::SearchEntitiesRequest { query: typo.into(), ..Default::default() })
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(fuzzy.entities.first().map(|e| e.id.as_str()), Some(soleimani.id.as_str()), "{typo}");
+    }
+
+    let entity = client
+        .get_entity(pb::GetEntityRequest { id: soleimani.id.clone() })
+        .await
+        .unwrap()
+        .into_inner()
+        .entity
+        .unwrap();
+    assert!(entity.article_count >= 4, "{entity:?}");
+    let mentions = client
+        .list_mentions(pb::ListMentionsRequest { entity_id: soleimani.id.clone(), page_size: 3, ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mentions.mentions.len(), 3);
+    assert!(!mentions.next_page_token.is_empty());
+    assert!(mentions.mentions.iter().all(|m| !m.sentence.is_empty() && !m.article_id.is_empty()));
+
+    let empty = client.search_entities(pb::SearchEntitiesRequest::default()).await.unwrap_err();
+    assert_eq!(field_violations(&empty), ["query"]);
+    let unknown = client.get_entity(pb::GetEntityRequest { id: "nobody".into() }).await.unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    let unknown = client
+        .list_mentions(pb::ListMentionsRequest { entity_id: "nobody".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(unknown.code(), Code::NotFound);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn stances_toward_iran_are_negative_for_the_us_and_the_uk() {
+    let server = TestServer::start().await;
+    let mut client = server.stances();
+    let response = client
+        .compare_stances(pb::CompareStancesRequest { target: "Iran".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(response.target.as_ref().map(|t| t.government_code.as_str()), Some("IRN"));
+    let score = |code: &str| {
+        response
+            .rows
+            .iter()
+            .find(|row| row.government.as_ref().is_some_and(|g| g.code == code))
+            .map(|row| row.score)
+    };
+    assert!(score("USA").is_some_and(|s| s < 0.0), "{:#?}", response.rows);
+    assert!(score("GBR").is_some_and(|s| s < 0.0), "{:#?}", response.rows);
+    for row in &response.rows {
+        assert!(row.statement_count >= 1 && !row.evidence.is_empty() && row.evidence.len() <= 3);
+    }
+
+    // Narrowed by governments and dates, the same question still answers.
+    let narrowed = client
+        .compare_stances(pb::CompareStancesRequest {
+            target: "Iran".into(),
+            government_codes: vec!["gbr".into()],
+            published_after: Some(pb::Date { year: 2020, month: 1, day: 1 }),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(narrowed.rows.len(), 1);
+    assert_eq!(narrowed.rows[0].government.as_ref().unwrap().code, "GBR");
+
+    let statements = client
+        .list_statements(pb::ListStatementsRequest { government_code: "GBR".into(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(!statements.statements.is_empty());
+    assert!(statements.statements.iter().all(|s| s.governments.iter().any(|g| g.code == "GBR")));
+
+    let missing = client
+        .compare_stances(pb::CompareStancesRequest { target: "Zzyzx Qwrtp".into(), ..Default::default() })
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound);
+    let bad = client
+        .compare_stances(pb::CompareStancesRequest {
+            target: String::new(),
+            government_codes: vec!["G8R!".into()],
+            max_evidence: -1,
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    let mut fields = field_violations(&bad);
+    fields.sort();
+    assert_eq!(fields, ["government_codes[0]", "max_evidence", "target"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn ingest_service_stores_streamed_articles_and_reports_bad_ones() {
+    let server = TestServer::start().await;
+    let mut articles = server.articles();
+    let original = articles
+        .get_article(pb::GetArticleRequest { id: SEED_WITH_JOHNSON.into(), view: pb::ArticleView::Full as i32 })
+        .await
+        .unwrap()
+        .into_inner()
+        .article
+        .unwrap();
+    let mut copy = original.clone();
+    copy.id = "copy-of-000".into();
+    let mut broken = original.clone();
+    broken.id = "broken".into();
+    broken.mentions[0].span = Some(pb::TextSpan { field: pb::TextField::Body as i32, start: 0, end: 1_000_000 });
+    // The entities the article refers to travel with it.
+    let mut ids: Vec<String> = copy.mentions.iter().map(|m| m.entity_id.clone()).collect();
+    for statement in &copy.statements {
+        ids.extend(statement.speaker.iter().map(|s| s.entity_id.clone()).filter(|id| !id.is_empty()));
+        ids.extend(statement.targets.iter().map(|t| t.entity_id.clone()));
+    }
+    ids.sort();
+    ids.dedup();
+    let mut entity_client = server.entities();
+    let mut entities = Vec::new();
+    for id in ids {
+        let entity = entity_client.get_entity(pb::GetEntityRequest { id }).await.unwrap().into_inner().entity.unwrap();
+        entities.push(entity);
+    }
+    let requests = vec![
+        pb::IngestArticlesRequest { article: Some(copy), entities },
+        pb::IngestArticlesRequest { article: Some(original), entities: Vec::new() },
+        pb::IngestArticlesRequest { article: Some(broken), entities: Vec::new() },
+    ];
+    let mut client = IngestServiceClient::new(server.channel.clone());
+    let response = client.ingest_articles(tokio_stream::iter(requests)).await.unwrap().into_inner();
+    assert_eq!(response.ingested_count, 1, "{response:?}");
+    assert_eq!(response.unchanged_count, 1, "{response:?}");
+    assert_eq!(response.rejected.len(), 1, "{response:?}");
+    assert_eq!(response.rejected[0].article_id, "broken");
+    assert!(response.rejected[0].reason.contains("span"), "{response:?}");
+    let stored = articles
+        .get_article(pb::GetArticleRequest { id: "copy-of-000".into(), view: pb::ArticleView::Full as i32 })
+        .await
+        .unwrap()
+        .into_inner()
+        .article
+        .unwrap();
+    assert_eq!(stored.statements.len(), stored.statement_count as usize);
+    server.stop().await;
+}

@@ -1,0 +1,148 @@
+//! The worker end to end: every kind of bad input is rejected with a reason naming the file (and
+//! line) while the good articles beside it are stored; re-ingesting is idempotent; a changed
+//! article replaces its old annotations; the command line reports and exits accordingly.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use communique_domain::query::{PageRequest, StatementFilter};
+use communique_store::{ArticleParts, ArticleStore, SledStore, StoreOptions};
+use communique_worker::annotate::Annotator;
+use communique_worker::input::ReadOptions;
+use communique_worker::knowledge_base;
+use communique_worker::pipeline::{IngestOptions, IngestReport, ingest};
+use communique_worker::sink::StoreSink;
+
+const GOOD_TEXT: &str = "date 2020-01-06\n\nMinister speaks on Iran\n\nThe Prime Minister Boris Johnson said: \"Iran must stop these reckless and dangerous attacks.\"\n\nHe added that Britain wanted calm.\n";
+
+fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
+    let path = dir.join(name);
+    std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+    path
+}
+
+fn run(paths: &[PathBuf], store: &SledStore, max_input_bytes: u64) -> IngestReport {
+    let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
+    let options = IngestOptions {
+        read: ReadOptions { max_input_bytes, ..ReadOptions::default() },
+        threads: 2,
+    };
+    ingest(paths, &annotator, &StoreSink { store }, &options, &())
+}
+
+fn reason_for<'a>(report: &'a IngestReport, origin: &str) -> &'a str {
+    report
+        .rejected
+        .iter()
+        .find(|r| r.origin.ends_with(origin))
+        .map(|r| r.reason.as_str())
+        .unwrap_or_else(|| panic!("no rejection for {origin}: {:#?}", report.rejected))
+}
+
+#[test]
+fn bad_input_is_rejected_precisely_and_good_input_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir(&inputs).unwrap();
+    write(&inputs, "good.txt", GOOD_TEXT.as_bytes());
+    write(&inputs, "bad-utf8.txt", b"Headline\n\nBody \xff\xfe with broken bytes\n");
+    write(&inputs, "empty.txt", b"");
+    write(&inputs, "blank.txt", b"   \n\n  \n");
+    write(&inputs, "binary.txt", &[0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 3, 0, 0, 0]);
+    write(&inputs, "huge.txt", format!("Headline\n\n{}", "word ".repeat(10_000)).as_bytes());
+    let jsonl = [
+        r#"{"id": "good-1", "title": "Iran warns", "body": "Iran's foreign minister said the US would pay.", "published_at": "2020-01-05"}"#,
+        r#"{"id": "bad-json", "title": "#,
+        r#"{"id": "no-text", "title": "", "body": ""}"#,
+        r#"{"id": "brief-1", "title": "Headline-only brief about NATO"}"#,
+        &format!("{}1{}", "[".repeat(10_000), "]".repeat(10_000)),
+        r#"{"id": "good-2", "title": "EU calls for calm", "body": "The EU urged restraint."}"#,
+    ]
+    .join("\n");
+    write(&inputs, "batch.jsonl", jsonl.as_bytes());
+
+    let store = SledStore::open(&dir.path().join("db"), &StoreOptions::default()).unwrap();
+    let report = run(&[inputs.clone()], &store, 20_000);
+
+    assert!(reason_for(&report, "bad-utf8.txt").contains("UTF-8"));
+    assert!(reason_for(&report, "empty.txt").contains("empty"));
+    assert!(reason_for(&report, "blank.txt").contains("empty"));
+    assert!(reason_for(&report, "binary.txt").contains("binary"));
+    assert!(reason_for(&report, "huge.txt").contains("limit"));
+    assert!(reason_for(&report, "batch.jsonl:2").to_lowercase().contains("json"));
+    assert!(reason_for(&report, "batch.jsonl:3").contains("neither title nor body"));
+    assert!(reason_for(&report, "batch.jsonl:5").to_lowercase().contains("json"));
+    assert_eq!(report.rejected.len(), 8, "{:#?}", report.rejected);
+    assert_eq!(report.ingested, 4, "{report:#?}");
+    for id in ["good", "good-1", "brief-1", "good-2"] {
+        assert!(store.get_article(id, ArticleParts::Metadata).unwrap().is_some(), "{id} stored");
+    }
+    assert_eq!(store.article_count().unwrap(), 4);
+}
+
+#[test]
+fn reingesting_is_idempotent_and_a_changed_article_replaces_the_old() {
+    let dir = tempfile::tempdir().unwrap();
+    let inputs = dir.path().join("inputs");
+    std::fs::create_dir(&inputs).unwrap();
+    let path = write(&inputs, "minister.txt", GOOD_TEXT.as_bytes());
+    let store = SledStore::open(&dir.path().join("db"), &StoreOptions::default()).unwrap();
+
+    let first = run(&[path.clone()], &store, 1 << 20);
+    assert_eq!((first.ingested, first.unchanged), (1, 0), "{first:#?}");
+    let again = run(&[path.clone()], &store, 1 << 20);
+    assert_eq!((again.ingested, again.unchanged), (0, 1), "{again:#?}");
+
+    let before = store.get_article("minister", ArticleParts::Full).unwrap().unwrap();
+    assert!(before.article.statements.iter().any(|s| s.text.contains("reckless")));
+
+    let changed = GOOD_TEXT.replace(
+        "Iran must stop these reckless and dangerous attacks.",
+        "We welcome the talks in Geneva.",
+    );
+    write(&inputs, "minister.txt", changed.as_bytes());
+    let replaced = run(&[path], &store, 1 << 20);
+    assert_eq!((replaced.ingested, replaced.unchanged), (1, 0), "{replaced:#?}");
+    assert_eq!(store.article_count().unwrap(), 1);
+    let after = store.get_article("minister", ArticleParts::Full).unwrap().unwrap();
+    assert!(after.article.body.contains("Geneva"));
+    assert!(after.article.statements.iter().all(|s| !s.text.contains("reckless")));
+    // No statement index still points at the old words.
+    let everything = StatementFilter::default();
+    let listed = store.list_statements(&everything, &PageRequest { size: 100, resume_after: None }).unwrap();
+    assert!(listed.items.iter().all(|s| !s.statement.text.contains("reckless")));
+}
+
+#[test]
+fn the_command_line_reports_and_exits_by_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = write(dir.path(), "good.txt", GOOD_TEXT.as_bytes());
+    let empty = write(dir.path(), "empty.txt", b"");
+    let db = dir.path().join("db");
+    let worker = env!("CARGO_BIN_EXE_communique-worker");
+
+    let output = Command::new(worker)
+        .args(["ingest", "--json", "--db"])
+        .arg(&db)
+        .arg(&good)
+        .arg(&empty)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2), "{output:?}");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["ingested"], 1);
+    assert_eq!(report["rejected"][0]["origin"].as_str().map(|o| o.ends_with("empty.txt")), Some(true));
+
+    let output = Command::new(worker).args(["ingest", "--db"]).arg(&db).arg(&good).output().unwrap();
+    assert_eq!(output.status.code(), Some(0), "{output:?}");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert!(text.contains("ingested 0, unchanged 1, rejected 0"), "{text}");
+
+    // While one process holds the store, another gets a clear error.
+    let _held = SledStore::open(&db, &StoreOptions::default()).unwrap();
+    let output = Command::new(worker).args(["ingest", "--db"]).arg(&db).arg(&good).output().unwrap();
+    assert_eq!(output.status.code(), Some(1), "{output:?}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("locked"), "{output:?}");
+}
