@@ -69,9 +69,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_built_in_knowledge_base_is_valid() {
+    fn the_built_in_knowledge_base_is_valid_and_dated() {
         let kb = load(&[]).unwrap();
-        assert!(!kb.is_empty() || BUILT_IN.iter().all(|(_, t)| t.starts_with("# placeholder")));
+        assert!(kb.countries().count() >= 193, "every UN member state");
+        let on = |id: &str, date: &str| -> Vec<String> {
+            kb.governments_of_person_on(id, date.parse().unwrap())
+                .into_iter()
+                .map(|a| a.government_code.clone())
+                .collect()
+        };
+        assert_eq!(on("boris-johnson", "2020-01-05"), ["GBR"]);
+        assert!(on("boris-johnson", "2024-01-05").is_empty());
+        assert!(on("jeremy-hunt", "2020-01-05").is_empty());
+        assert_eq!(kb.organization_speaks_for("us-department-of-defense"), Some("USA"));
     }
 
     #[test]

@@ -1,26 +1,339 @@
-//! PLACEHOLDER until the annotate module lands.
-use communique_domain::{Date, Entity, KnowledgeBase, Mention, Statement};
+//! The annotator: finds the entities an article mentions, the statements it quotes or reports,
+//! who made them and for which government, and how each statement leans toward what it names.
+//!
+//! One [`Annotator`] is built from the knowledge base (automata over every name, alias, demonym
+//! and seat of government, and over the stance vocabulary) and shared between threads; each
+//! call to [`Annotator::annotate`] works on one article and never panics.
+//!
+//! Dates: a person speaks for the governments of the roles they hold on the article's date.
+//! Without a date, the roles with no end date count (the ones held now, as far as the knowledge
+//! base knows).
 
+mod attribution;
+mod cues;
+mod entities;
+pub mod eval;
+mod lexicon;
+mod quotes;
+mod stance;
+mod text;
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use communique_domain::{
+    Date, Entity, EntityKind, KnowledgeBase, Mention, Span, Statement, TextField,
+};
+
+use attribution::Draft;
+use cues::{CueMatch, CueMatcher};
+use entities::{ArticleEntities, EntityIndex, EntityRef, FieldEntities, FieldView, Found};
+use text::{FoldedText, Word};
+
+/// The text of an article as the annotator reads it.
 pub struct ArticleText<'a> {
     pub title: &'a str,
     pub body: &'a str,
     pub published: Option<Date>,
 }
+
+/// What the annotator found in one article.
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Annotation {
     pub mentions: Vec<Mention>,
     pub statements: Vec<Statement>,
+    /// Every entity referenced by a mention, speaker or target, once, with its knowledge-base
+    /// aliases and affiliations.
     pub entities: Vec<Entity>,
 }
-pub struct Annotator {}
-impl Annotator {
-    pub fn new(_kb: &KnowledgeBase) -> Annotator {
-        Annotator {}
+
+/// Prebuilt automata over the knowledge base and the lexicon; `Send + Sync`, build once.
+pub struct Annotator {
+    index: EntityIndex,
+    cues: CueMatcher,
+    kb: KnowledgeBase,
+}
+
+/// Articles longer than this are annotated on their first part only, bounding the work.
+const MAX_FIELD_BYTES: usize = 1 << 20;
+
+/// One field of an article with everything found in it, in folded offsets.
+pub(crate) struct Field<'a> {
+    pub(crate) id: TextField,
+    pub(crate) folded: FoldedText<'a>,
+    pub(crate) words: Vec<Word>,
+    pub(crate) paragraphs: Vec<Range<usize>>,
+    pub(crate) sentences: Vec<Range<usize>>,
+    pub(crate) found: Vec<Found>,
+    pub(crate) cues: Vec<CueMatch>,
+    pub(crate) quotes: Vec<quotes::Quote>,
+}
+
+impl Field<'_> {
+    pub(crate) fn text(&self) -> &str {
+        &self.folded.text
     }
-    pub fn annotate(&self, _text: &ArticleText<'_>) -> Annotation {
-        Annotation {
-            mentions: vec![],
-            statements: vec![],
-            entities: vec![],
+
+    fn view(&self) -> FieldView<'_> {
+        FieldView {
+            text: &self.folded.text,
+            words: &self.words,
+            paragraphs: &self.paragraphs,
+            sentences: &self.sentences,
         }
     }
+}
+
+/// Everything the later stages need to know about the article as a whole.
+pub(crate) struct Context<'k> {
+    pub(crate) index: &'k EntityIndex,
+    pub(crate) kb: &'k KnowledgeBase,
+    pub(crate) date: Option<Date>,
+    pub(crate) article: ArticleEntities,
+}
+
+impl Annotator {
+    pub fn new(kb: &KnowledgeBase) -> Annotator {
+        Annotator {
+            index: EntityIndex::new(kb),
+            cues: CueMatcher::new(),
+            kb: kb.clone(),
+        }
+    }
+
+    pub fn annotate(&self, article: &ArticleText<'_>) -> Annotation {
+        let title = truncate(article.title);
+        let body = truncate(article.body);
+        let mut fields: Vec<Field<'_>> = [(TextField::Title, title), (TextField::Body, body)]
+            .into_iter()
+            .map(|(id, source)| self.prepare(id, source))
+            .collect();
+
+        // Knowledge-base names, then surnames linked to the people the article names in full.
+        let mut raw: Vec<FieldEntities> = fields
+            .iter()
+            .map(|field| self.index.scan(field.text()))
+            .collect();
+        let full_people = self.index.full_people(&raw.iter().collect::<Vec<_>>());
+        let mut governments_named = HashSet::new();
+        for field_entities in &raw {
+            self.index
+                .governments_named(field_entities, &mut governments_named);
+        }
+        for (field, field_entities) in fields.iter().zip(raw.iter_mut()) {
+            self.index.resolve(
+                &field.view(),
+                field_entities,
+                &full_people,
+                &governments_named,
+            );
+        }
+
+        // Names the knowledge base does not know.
+        let mut lowercase = HashSet::new();
+        for field in &fields {
+            entities::lowercase_words(field.text(), &field.words, &mut lowercase);
+        }
+        let mut article_entities = ArticleEntities::new();
+        {
+            let mut pairs: Vec<(FieldView<'_>, &mut FieldEntities)> = fields
+                .iter()
+                .zip(raw.iter_mut())
+                .map(|(field, entities)| (field.view(), entities))
+                .collect();
+            article_entities.find_unknown(&self.index, &mut pairs, &lowercase);
+        }
+        for (field, field_entities) in fields.iter_mut().zip(raw) {
+            field.found = field_entities.found;
+        }
+
+        let mut context = Context {
+            index: &self.index,
+            kb: &self.kb,
+            date: article.published,
+            article: article_entities,
+        };
+        let mut drafts: Vec<Draft> = Vec::new();
+        for (field_index, field) in fields.iter().enumerate() {
+            attribution::find_statements(&context, field, field_index, &mut drafts);
+        }
+        stance::assess(&context, &fields, &mut drafts);
+        self.assemble(&mut context, &fields, drafts)
+    }
+
+    fn prepare<'a>(&self, id: TextField, source: &'a str) -> Field<'a> {
+        let folded = FoldedText::new(source);
+        let words = text::words(&folded.text);
+        let paragraphs = text::paragraphs(&folded.text);
+        let mut sentences = Vec::new();
+        for paragraph in &paragraphs {
+            text::sentences(&folded.text, paragraph.clone(), &mut sentences);
+        }
+        let cues = self.cues.scan(&folded.text);
+        let quotes = quotes::scan(&folded.text, &paragraphs);
+        Field {
+            id,
+            folded,
+            words,
+            paragraphs,
+            sentences,
+            found: Vec::new(),
+            cues,
+            quotes,
+        }
+    }
+
+    fn assemble(
+        &self,
+        context: &mut Context<'_>,
+        fields: &[Field<'_>],
+        drafts: Vec<Draft>,
+    ) -> Annotation {
+        let mut annotation = Annotation::default();
+        let mut referenced: Vec<EntityRef> = Vec::new();
+        let mut seen: HashSet<EntityRef> = HashSet::new();
+        let mut reference = |entity: EntityRef, referenced: &mut Vec<EntityRef>| {
+            if seen.insert(entity) {
+                referenced.push(entity);
+            }
+        };
+        for field in fields {
+            for found in &field.found {
+                let Some(range) = field.folded.source_range(found.start..found.end) else {
+                    continue;
+                };
+                let Some(text) = field.folded.source.get(range.clone()) else {
+                    continue;
+                };
+                let Some((id, name, kind)) = entity_identity(context, found.entity) else {
+                    continue;
+                };
+                reference(found.entity, &mut referenced);
+                annotation.mentions.push(Mention {
+                    entity_id: id,
+                    entity_name: name,
+                    kind,
+                    text: text.to_owned(),
+                    span: span(field.id, range),
+                });
+            }
+        }
+        let mut statements: Vec<(TextField, usize, Statement)> = Vec::new();
+        for draft in drafts {
+            let Some(field) = fields.get(draft.field) else {
+                continue;
+            };
+            let Some(range) = field.folded.source_range(draft.range.clone()) else {
+                continue;
+            };
+            let Some(text) = field.folded.source.get(range.clone()) else {
+                continue;
+            };
+            let (speaker, speaker_entities) = attribution::speaker_of(context, &draft.speaker);
+            for entity in speaker_entities {
+                reference(entity, &mut referenced);
+            }
+            let governments = attribution::governments_of(context, &draft.speaker);
+            let mut targets = Vec::new();
+            for (entity, polarity) in &draft.targets {
+                if let Some((id, name, _)) = entity_identity(context, *entity) {
+                    reference(*entity, &mut referenced);
+                    targets.push(communique_domain::Target {
+                        entity_id: id,
+                        name,
+                        polarity: *polarity,
+                    });
+                }
+            }
+            statements.push((
+                field.id,
+                range.start,
+                Statement {
+                    ordinal: 0,
+                    text: text.to_owned(),
+                    kind: draft.kind,
+                    speaker,
+                    governments,
+                    targets,
+                    act: draft.act,
+                    span: span(field.id, range),
+                },
+            ));
+        }
+        statements.sort_by_key(|(field, start, _)| (*field, *start));
+        annotation.statements = statements
+            .into_iter()
+            .enumerate()
+            .map(|(ordinal, (_, _, mut statement))| {
+                statement.ordinal = u32::try_from(ordinal).unwrap_or(u32::MAX);
+                statement
+            })
+            .collect();
+        annotation.entities = referenced
+            .into_iter()
+            .filter_map(|entity| entity_definition(context, entity))
+            .collect();
+        annotation
+    }
+}
+
+fn span(field: TextField, range: Range<usize>) -> Span {
+    Span {
+        field,
+        start: u32::try_from(range.start).unwrap_or(u32::MAX),
+        end: u32::try_from(range.end).unwrap_or(u32::MAX),
+    }
+}
+
+fn truncate(text: &str) -> &str {
+    if text.len() <= MAX_FIELD_BYTES {
+        return text;
+    }
+    let mut end = MAX_FIELD_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Id, display name and kind of an entity.
+pub(crate) fn entity_identity(
+    context: &Context<'_>,
+    entity: EntityRef,
+) -> Option<(String, String, EntityKind)> {
+    match entity {
+        EntityRef::Kb(index) => context
+            .index
+            .entity(index)
+            .map(|e| (e.entity.id.clone(), e.entity.name.clone(), e.entity.kind)),
+        EntityRef::Local(index) => context
+            .article
+            .locals
+            .get(index)
+            .map(|l| (l.id.clone(), l.name.clone(), l.kind)),
+    }
+}
+
+fn entity_definition(context: &Context<'_>, entity: EntityRef) -> Option<Entity> {
+    match entity {
+        EntityRef::Kb(index) => context.index.entity(index).map(|e| e.entity.clone()),
+        EntityRef::Local(index) => context.article.locals.get(index).map(|l| Entity {
+            id: l.id.clone(),
+            name: l.name.clone(),
+            kind: l.kind,
+            aliases: l.aliases.clone(),
+            affiliations: l.affiliation.iter().cloned().collect(),
+            government_code: None,
+        }),
+    }
+}
+
+/// Mentions per entity, used to find the most salient person of an article.
+pub(crate) fn salience(context: &Context<'_>, entity: EntityRef) -> u32 {
+    context
+        .article
+        .mention_counts
+        .get(&entity)
+        .copied()
+        .unwrap_or(0)
 }

@@ -1,0 +1,1217 @@
+//! Statements and their speakers. Quotes are attributed from the words before them
+//! ("X said: '…'", "X said the talks 'failed'") or after them ("'…,' he said", "'…,' said X");
+//! quotes that run over paragraphs, or follow a quote by the same speaker, inherit its speaker;
+//! sentences with a speech verb and no quote become reported (indirect) statements.
+//!
+//! A speaker is a known or article-introduced entity (a person, an organisation, or a state
+//! named by its capital or seat of government), a group of people speaking jointly, or a
+//! description of an unnamed one ("a No 10 spokesman"), which speaks for the government its
+//! words name when it is an official one.
+
+use std::collections::HashSet;
+use std::ops::Range;
+
+use communique_domain::{Act, EntityKind, Government, Speaker, StatementKind};
+
+use super::cues::CueMatch;
+use super::entities::{Anchor, EntityRef, Found, contains_phrase, preceded_by_not_in_office};
+use super::lexicon::{
+    AUXILIARY_WORDS, DESCRIPTION_HEADS, INTRO_WORDS, LEADING_CONJUNCTIONS, NOT_IN_OFFICE,
+    OBJECT_PREPOSITIONS, OFFICIAL_ROLE_NOUNS, PRONOUNS, TITLE_WORDS, VerbForm, contains_word,
+};
+use super::quotes::Quote;
+use super::text::Word;
+use super::{Context, Field, entity_identity};
+
+/// Who spoke, before it is turned into a [`Speaker`].
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum SpeakerRef {
+    Entity {
+        entity: EntityRef,
+        anchor: Anchor,
+        /// "former foreign secretary X": the text says the person is out of office.
+        out_of_office: bool,
+    },
+    Group(Vec<SpeakerRef>),
+    Description {
+        text: String,
+        governments: Vec<String>,
+        head: String,
+    },
+}
+
+impl SpeakerRef {
+    fn is_person(&self, context: &Context<'_>) -> bool {
+        match self {
+            SpeakerRef::Entity { entity, .. } => {
+                entity_identity(context, *entity).is_some_and(|(_, _, k)| k == EntityKind::Person)
+            }
+            _ => false,
+        }
+    }
+}
+
+/// A statement before its offsets are mapped back to the source.
+pub(crate) struct Draft {
+    pub(crate) field: usize,
+    pub(crate) range: Range<usize>,
+    pub(crate) kind: StatementKind,
+    pub(crate) speaker: SpeakerRef,
+    /// The words that name the speaker: not targets of the statement.
+    pub(crate) speaker_region: Range<usize>,
+    /// The speech verb that introduced the statement.
+    pub(crate) verb: Option<CueMatch>,
+    pub(crate) targets: Vec<(EntityRef, f32)>,
+    pub(crate) act: Act,
+}
+
+/// How a quote is attributed.
+#[derive(Clone, Debug)]
+struct Attribution {
+    speaker: SpeakerRef,
+    speaker_region: Range<usize>,
+    verb: Option<CueMatch>,
+    /// `None`: the quote is the statement. `Some(range)`: the quote sits inside reported
+    /// speech and the whole reported clause is the statement.
+    clause: Option<Range<usize>>,
+}
+
+/// Who the pronouns of the next sentences can refer to.
+#[derive(Default)]
+struct Memory {
+    person: Option<SpeakerRef>,
+    group: Option<SpeakerRef>,
+    thing: Option<SpeakerRef>,
+    descriptions: Vec<SpeakerRef>,
+    /// The speaker of the last direct quote and the paragraph it ended in.
+    last_direct: Option<(Attribution, usize)>,
+}
+
+impl Memory {
+    fn note(&mut self, context: &Context<'_>, speaker: &SpeakerRef) {
+        match speaker {
+            SpeakerRef::Group(_) => self.group = Some(speaker.clone()),
+            SpeakerRef::Description { .. } => {
+                self.descriptions.push(speaker.clone());
+                self.thing = Some(speaker.clone());
+            }
+            SpeakerRef::Entity { .. } if speaker.is_person(context) => {
+                self.person = Some(speaker.clone());
+            }
+            SpeakerRef::Entity { .. } => self.thing = Some(speaker.clone()),
+        }
+    }
+}
+
+/// Speech verbs that only report: the statement is what follows them.
+fn is_neutral_verb(text: &str, verb: &CueMatch) -> bool {
+    let word = text
+        .get(verb.start..verb.end)
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    matches!(
+        word.as_str(),
+        "said"
+            | "says"
+            | "say"
+            | "saying"
+            | "told"
+            | "tells"
+            | "added"
+            | "adds"
+            | "adding"
+            | "wrote"
+            | "writes"
+            | "tweeted"
+            | "tweets"
+            | "noted"
+            | "notes"
+            | "noting"
+            | "according to"
+            | "continued:"
+            | "announced"
+            | "announces"
+            | "stressed"
+            | "stresses"
+            | "stressing"
+            | "insisted"
+            | "insists"
+            | "insisting"
+            | "claimed"
+            | "claims"
+            | "claiming"
+            | "argued"
+            | "argues"
+            | "explained"
+            | "declared"
+            | "asserted"
+            | "suggested"
+            | "reiterated"
+            | "emphasised"
+            | "emphasized"
+            | "confirmed"
+            | "responded"
+            | "replied"
+            | "pointed out"
+            | "acknowledged"
+            | "admitted"
+            | "predicted"
+    )
+}
+
+pub(crate) fn find_statements(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    field_index: usize,
+    drafts: &mut Vec<Draft>,
+) {
+    let text = field.text();
+    let quotes = &field.quotes;
+    let verbs: Vec<CueMatch> = field
+        .cues
+        .iter()
+        .filter(|c| c.entry.speech.is_some())
+        .filter(|c| {
+            !quotes
+                .iter()
+                .any(|q| q.content.start <= c.start && c.end <= q.content.end)
+        })
+        .copied()
+        .collect();
+    let mut attributions: Vec<Option<Attribution>> = vec![None; quotes.len()];
+    let mut absorbed = vec![false; quotes.len()];
+    let mut memory = Memory::default();
+    let mut quote_cursor = 0;
+    for sentence in &field.sentences {
+        let mut said_something = false;
+        let first_quote = quote_cursor;
+        while quote_cursor < quotes.len() && quotes[quote_cursor].open < sentence.end {
+            quote_cursor += 1;
+        }
+        let mut used_verbs: Vec<usize> = Vec::new();
+        for quote_index in first_quote..quote_cursor {
+            if absorbed[quote_index] {
+                continue;
+            }
+            let quote = &quotes[quote_index];
+            let mut attribution = attribute_quote(context, field, sentence, quote, &verbs, &memory);
+            if attribution.is_none() {
+                attribution = inherit(field, quotes, quote_index, &attributions, &memory);
+            }
+            let Some(attribution) = attribution else {
+                continue;
+            };
+            if let Some(clause) = &attribution.clause {
+                for (other, q) in quotes.iter().enumerate() {
+                    if clause.start <= q.open
+                        && q.content.end <= clause.end.max(q.content.end)
+                        && q.open < clause.end
+                    {
+                        absorbed[other] = true;
+                    }
+                }
+            } else {
+                let paragraph = paragraph_of(field, quote.content.end);
+                memory.last_direct = Some((attribution.clone(), paragraph));
+            }
+            if let Some(verb) = &attribution.verb {
+                used_verbs.push(verb.start);
+            }
+            memory.note(context, &attribution.speaker);
+            said_something = true;
+            attributions[quote_index] = Some(attribution);
+        }
+        let sentence_has_quote = quotes
+            .iter()
+            .any(|q| q.open < sentence.end && q.close > sentence.start);
+        if !sentence_has_quote
+            && let Some(draft) =
+                reported_statement(context, field, field_index, sentence, &verbs, &memory)
+        {
+            memory.note(context, &draft.speaker);
+            said_something = true;
+            drafts.push(draft);
+        }
+        if !said_something {
+            note_sentence_subject(context, field, sentence, &mut memory);
+        }
+    }
+    // A quote whose group got its speaker only later (attribution after the last paragraph).
+    for index in 0..quotes.len() {
+        if attributions[index].is_none() && !absorbed[index] {
+            let group = quotes[index].group;
+            let later = (index + 1..quotes.len())
+                .take_while(|&j| quotes[j].group == group)
+                .find_map(|j| attributions[j].clone().filter(|a| a.clause.is_none()));
+            attributions[index] = later;
+        }
+    }
+    for (quote, attribution) in quotes.iter().zip(attributions) {
+        let Some(attribution) = attribution else {
+            continue;
+        };
+        match &attribution.clause {
+            Some(clause) => {
+                if drafts
+                    .iter()
+                    .any(|d| d.field == field_index && d.range == *clause)
+                {
+                    continue;
+                }
+                drafts.push(Draft {
+                    field: field_index,
+                    range: clause.clone(),
+                    kind: StatementKind::Indirect,
+                    speaker: attribution.speaker.clone(),
+                    speaker_region: attribution.speaker_region.clone(),
+                    verb: attribution.verb,
+                    targets: Vec::new(),
+                    act: Act::Assert,
+                });
+            }
+            None => {
+                for piece in quote_sentences(field, quote) {
+                    drafts.push(Draft {
+                        field: field_index,
+                        range: piece,
+                        kind: StatementKind::Direct,
+                        speaker: attribution.speaker.clone(),
+                        speaker_region: attribution.speaker_region.clone(),
+                        verb: attribution.verb,
+                        targets: Vec::new(),
+                        act: Act::Assert,
+                    });
+                }
+            }
+        }
+    }
+    let _ = text;
+}
+
+fn paragraph_of(field: &Field<'_>, offset: usize) -> usize {
+    field.paragraphs.partition_point(|p| p.end < offset)
+}
+
+/// The sentences of a direct quote, each trimmed of spaces and dangling commas.
+fn quote_sentences(field: &Field<'_>, quote: &Quote) -> Vec<Range<usize>> {
+    let text = field.text();
+    let mut pieces = Vec::new();
+    let first = field
+        .sentences
+        .partition_point(|s| s.end <= quote.content.start);
+    for sentence in field.sentences.get(first..).unwrap_or(&[]) {
+        if sentence.start >= quote.content.end {
+            break;
+        }
+        let start = sentence.start.max(quote.content.start);
+        let end = sentence.end.min(quote.content.end);
+        if let Some(range) = trim_range(text, start..end)
+            && text
+                .get(range.clone())
+                .is_some_and(|s| s.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+        {
+            pieces.push(range);
+        }
+    }
+    pieces
+}
+
+/// Trims white space, quote marks and trailing commas from both ends of a range.
+fn trim_range(text: &str, range: Range<usize>) -> Option<Range<usize>> {
+    let slice = text.get(range.clone())?;
+    let is_trim = |c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '"' | '\u{201c}' | '\u{201d}' | '\u{2018}' | '\u{2019}' | '\''
+            )
+    };
+    let trimmed_start = slice.trim_start_matches(is_trim);
+    let start = range.start + (slice.len() - trimmed_start.len());
+    let trimmed = trimmed_start.trim_end_matches(|c: char| is_trim(c) || c == ',');
+    let end = start + trimmed.len();
+    (start < end).then_some(start..end)
+}
+
+fn words_in<'w>(field: &'w Field<'_>, range: &Range<usize>) -> &'w [Word] {
+    let first = field.words.partition_point(|w| w.start < range.start);
+    let last = field.words.partition_point(|w| w.start < range.end);
+    field.words.get(first..last.max(first)).unwrap_or(&[])
+}
+
+fn word_text<'t>(field: &'t Field<'_>, word: &Word) -> &'t str {
+    field.text().get(word.start..word.end).unwrap_or("")
+}
+
+fn sentence_of<'s>(field: &'s Field<'_>, offset: usize) -> Option<&'s Range<usize>> {
+    let index = field.sentences.partition_point(|s| s.end <= offset);
+    field.sentences.get(index)
+}
+
+fn attribute_quote(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    sentence: &Range<usize>,
+    quote: &Quote,
+    verbs: &[CueMatch],
+    memory: &Memory,
+) -> Option<Attribution> {
+    let text = field.text();
+    let pre = sentence.start.min(quote.open)..quote.open;
+    let quote_at_start = !text
+        .get(pre.clone())
+        .unwrap_or("")
+        .chars()
+        .any(char::is_alphanumeric);
+    let close_sentence = sentence_of(field, quote.close.saturating_sub(1))
+        .cloned()
+        .unwrap_or(sentence.clone());
+    let next_open = field
+        .quotes
+        .iter()
+        .find(|q| q.open >= quote.close)
+        .map_or(usize::MAX, |q| q.open);
+    let post = quote.close..close_sentence.end.max(quote.close).min(next_open);
+    let post_verb = verbs
+        .iter()
+        .find(|v| v.start >= post.start && v.end <= post.end)
+        .filter(|v| words_in(field, &(post.start..v.start)).len() <= 12)
+        .copied();
+    let pre_verb = verbs
+        .iter()
+        .rfind(|v| {
+            v.start >= pre.start
+                && v.end <= pre.end
+                && !field
+                    .quotes
+                    .iter()
+                    .any(|q| q.open <= v.start && v.end <= q.close)
+        })
+        .copied();
+
+    let from_post = |clause: Option<Range<usize>>| -> Option<Attribution> {
+        let verb = post_verb?;
+        let (speaker, region) = post_speaker(context, field, &post, &verb, memory)?;
+        Some(Attribution {
+            speaker,
+            speaker_region: region,
+            verb: Some(verb),
+            clause,
+        })
+    };
+    if quote_at_start || pre_verb.is_none() {
+        let clause = (!quote_at_start).then_some(sentence.start..quote.close);
+        let clause = clause.and_then(|c| trim_range(text, c));
+        if let Some(attribution) = from_post(if quote_at_start { None } else { clause }) {
+            return Some(attribution);
+        }
+    }
+    let verb = pre_verb?;
+    let (speaker, region, passive) = subject_of(context, field, sentence, &verb, memory)?;
+    let gap = text.get(verb.end..quote.open).unwrap_or("").trim();
+    let rest_of_sentence = text
+        .get(quote.close..close_sentence.end.max(quote.close))
+        .unwrap_or("");
+    let ends_clause = !rest_of_sentence.chars().any(char::is_alphanumeric)
+        || post_verb.is_some_and(|v| words_in(field, &(quote.close..v.start)).len() <= 3);
+    let direct = !passive && (gap.is_empty() || gap.ends_with(':') || gap == ",") && ends_clause;
+    let clause = if direct {
+        None
+    } else if passive {
+        trim_range(text, sentence.clone())
+    } else {
+        clause_after(field, &verb, sentence)
+    };
+    Some(Attribution {
+        speaker,
+        speaker_region: region,
+        verb: Some(verb),
+        clause,
+    })
+}
+
+/// The reported clause of a speech verb: from the verb on for verbs that carry a stance
+/// ("condemned the attack"), after it for verbs that only report ("said that ...").
+fn clause_after(
+    field: &Field<'_>,
+    verb: &CueMatch,
+    sentence: &Range<usize>,
+) -> Option<Range<usize>> {
+    let text = field.text();
+    let mut start = if is_neutral_verb(text, verb) {
+        verb.end
+    } else {
+        verb.start
+    };
+    if start == verb.end {
+        let rest = text.get(start..sentence.end.max(start)).unwrap_or("");
+        let lower_rest = rest.trim_start().to_ascii_lowercase();
+        let skipped = rest.len() - rest.trim_start().len();
+        if lower_rest.starts_with("that ") {
+            start += skipped + 5;
+        } else if lower_rest.starts_with(": ") || lower_rest.starts_with(", ") {
+            start += skipped + 2;
+        }
+    }
+    let end = sentence.end.max(start);
+    let range = trim_range(text, start..end)?;
+    let trimmed_end = text.get(range.clone()).map_or(range.end, |s| {
+        range.start + s.trim_end_matches(['.', ',', ';']).len()
+    });
+    (range.start < trimmed_end).then_some(range.start..trimmed_end)
+}
+
+/// A speaker after a quote: "'…,' he said", "'…,' said Iran's leader, Ali Khamenei".
+fn post_speaker(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    post: &Range<usize>,
+    verb: &CueMatch,
+    memory: &Memory,
+) -> Option<(SpeakerRef, Range<usize>)> {
+    let text = field.text();
+    let before = post.start..verb.start;
+    let has_words = text
+        .get(before.clone())
+        .unwrap_or("")
+        .chars()
+        .any(char::is_alphanumeric);
+    if has_words && verb.entry.speech != Some(VerbForm::AccordingTo) {
+        let region = strip_auxiliaries(field, before);
+        return speaker_in(context, field, &region, memory).map(|s| (s, region));
+    }
+    // Inverted: "said X" or "according to X", up to the end of the sentence.
+    let after_end = text
+        .get(verb.end..post.end.max(verb.end))
+        .and_then(|rest| rest.find(['.', ';', '(']).map(|i| verb.end + i))
+        .unwrap_or(post.end);
+    let region = verb.end..after_end.max(verb.end);
+    speaker_in(context, field, &region, memory).map(|s| (s, region))
+}
+
+/// Removes trailing auxiliaries and adverbs ("has also", "had previously") from a region.
+fn strip_auxiliaries(field: &Field<'_>, region: Range<usize>) -> Range<usize> {
+    let words = words_in(field, &region);
+    let mut end = region.end;
+    for word in words.iter().rev() {
+        let w = word_text(field, word).to_ascii_lowercase();
+        if contains_word(AUXILIARY_WORDS, &w) || (w.ends_with("ly") && w.len() > 4) {
+            end = word.start;
+        } else {
+            break;
+        }
+    }
+    region.start..end
+}
+
+/// The subject of a speech verb inside a sentence. Returns the speaker, the words that name
+/// it, and whether the verb is passive ("was described by X as ...").
+fn subject_of(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    sentence: &Range<usize>,
+    verb: &CueMatch,
+    memory: &Memory,
+) -> Option<(SpeakerRef, Range<usize>, bool)> {
+    let text = field.text();
+    if verb.entry.speech == Some(VerbForm::AccordingTo) {
+        let rest = text.get(verb.end..sentence.end.max(verb.end)).unwrap_or("");
+        let end = rest
+            .find([',', '.', ';'])
+            .map_or(sentence.end, |i| verb.end + i);
+        let region = verb.end..end;
+        return speaker_in(context, field, &region, memory).map(|s| (s, region, false));
+    }
+    let region = strip_auxiliaries(field, sentence.start..verb.start);
+    let words = words_in(field, &region);
+    let last_word = words
+        .last()
+        .map(|w| word_text(field, w).to_ascii_lowercase());
+    // Passive: "was once described by X as".
+    let before_verb = words_in(field, &(sentence.start..verb.start));
+    let passive = before_verb.iter().rev().take(3).any(|w| {
+        matches!(
+            word_text(field, w),
+            "was" | "were" | "been" | "is" | "are" | "be"
+        )
+    }) && text
+        .get(verb.start..verb.end)
+        .is_some_and(|v| v.ends_with("ed") || v == "told");
+    if passive {
+        let rest = text.get(verb.end..sentence.end.max(verb.end)).unwrap_or("");
+        if let Some(after_by) = rest.strip_prefix(" by ") {
+            let stop = after_by
+                .find([',', '.', ';', '"', '\u{201c}', '\u{2018}'])
+                .unwrap_or(after_by.len());
+            let stop = after_by
+                .get(..stop)
+                .and_then(|s| s.find(" as ").or(Some(s.len())))
+                .unwrap_or(stop);
+            let start = verb.end + 4;
+            let agent = start..start + stop;
+            return speaker_in(context, field, &agent, memory).map(|s| (s, agent, true));
+        }
+        // "On Iranian state television, the killing was described as ...".
+        let intro_end = text
+            .get(sentence.start..verb.start)
+            .and_then(|s| s.find(',').map(|i| sentence.start + i))?;
+        let intro = sentence.start..intro_end;
+        let speaker = speaker_in(context, field, &intro, memory)?;
+        return Some((speaker, intro, true));
+    }
+    // "Mr Trump, who told ...": the antecedent of the relative pronoun.
+    if matches!(last_word.as_deref(), Some("who")) {
+        let who = words.last()?;
+        let antecedent = field
+            .found
+            .iter()
+            .rfind(|f| f.end <= who.start && f.start >= sentence.start)?;
+        let speaker = entity_speaker(field, antecedent);
+        return Some((speaker, antecedent.start..antecedent.end, false));
+    }
+    let clause = clause_start(field, sentence, &region, verb.entry.speech);
+    let subject = clause..region.end.max(clause);
+    speaker_in(context, field, &subject, memory).map(|s| (s, subject, false))
+}
+
+/// Where the clause holding a subject starts: after the last clause boundary before it and
+/// after an introductory phrase ("In a joint statement, ...").
+fn clause_start(
+    field: &Field<'_>,
+    sentence: &Range<usize>,
+    region: &Range<usize>,
+    form: Option<VerbForm>,
+) -> usize {
+    let text = field.text();
+    let head = text.get(region.clone()).unwrap_or("");
+    let mut start = region.start;
+    if let Some(boundary) = head.rfind([';', ':', '\u{2013}', '\u{2014}', '\u{201d}', '"']) {
+        let boundary_char_len = head[boundary..].chars().next().map_or(1, char::len_utf8);
+        if form != Some(VerbForm::Participle) {
+            start = region.start + boundary + boundary_char_len;
+        }
+    }
+    // Quotes that end inside the region bound the clause too.
+    for quote in &field.quotes {
+        if quote.close > start && quote.close <= region.end && quote.close >= sentence.start {
+            start = quote.close;
+        }
+    }
+    let words = words_in(field, &(start..region.end));
+    if let Some(first) = words.first() {
+        let first_word = word_text(field, first).to_ascii_lowercase();
+        if contains_word(INTRO_WORDS, &first_word)
+            && let Some(comma) = text.get(first.end..region.end).and_then(|s| s.find(','))
+        {
+            start = first.end + comma + 1;
+        }
+    }
+    start
+}
+
+fn entity_speaker(field: &Field<'_>, found: &Found) -> SpeakerRef {
+    SpeakerRef::Entity {
+        entity: found.entity,
+        anchor: found.anchor,
+        out_of_office: preceded_by_not_in_office(field.text(), found.start),
+    }
+}
+
+fn is_possessive(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    rest.starts_with("'s") || rest.starts_with("\u{2019}s") || rest.starts_with("s'")
+}
+
+/// Whether a mention is the object of a preposition ("ambassador to the UK").
+fn is_object(field: &Field<'_>, found: &Found, region_start: usize) -> bool {
+    let words = words_in(field, &(region_start..found.start));
+    for word in words.iter().rev() {
+        let w = word_text(field, word);
+        let lower = w.to_ascii_lowercase();
+        if matches!(lower.as_str(), "the" | "a" | "an") || contains_word(TITLE_WORDS, w) {
+            continue;
+        }
+        if field
+            .found
+            .iter()
+            .any(|f| f.start <= word.start && word.end <= f.end)
+        {
+            continue;
+        }
+        return contains_word(OBJECT_PREPOSITIONS, &lower);
+    }
+    false
+}
+
+fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
+    entity_identity(context, found.entity).is_some_and(|(_, _, kind)| kind == EntityKind::Person)
+}
+
+/// The speaker named by a region of text: people (jointly when listed together), a
+/// spokesperson of someone, a pronoun, an official body or state, or a description.
+fn speaker_in(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    region: &Range<usize>,
+    memory: &Memory,
+) -> Option<SpeakerRef> {
+    let text = field.text();
+    let mut start = region.start;
+    // Skip leading conjunctions and white space.
+    for word in words_in(field, region) {
+        let w = word_text(field, word).to_ascii_lowercase();
+        if contains_word(LEADING_CONJUNCTIONS, &w) {
+            start = word.end;
+        } else {
+            break;
+        }
+    }
+    let region = start..region.end.max(start);
+    let words = words_in(field, &region);
+    if words.is_empty() || words.len() > 16 {
+        return None;
+    }
+    let mentions: Vec<&Found> = field
+        .found
+        .iter()
+        .filter(|f| f.start >= region.start && f.end <= region.end)
+        .collect();
+    let lower_words: Vec<String> = words
+        .iter()
+        .map(|w| word_text(field, w).to_ascii_lowercase())
+        .collect();
+    let head = lower_words
+        .iter()
+        .rev()
+        .find(|w| contains_word(DESCRIPTION_HEADS, w))
+        .cloned();
+
+    // People, not as objects and not as possessives ("Merkel's spokesman").
+    let people: Vec<&Found> = mentions
+        .iter()
+        .copied()
+        .filter(|f| is_person_mention(context, f))
+        .filter(|f| !is_object(field, f, region.start))
+        .filter(|f| !is_possessive(text, f.end))
+        .collect();
+    if let Some(first) = people.first() {
+        let mut group = vec![entity_speaker(field, first)];
+        let mut previous_end = first.end;
+        for next in people.iter().skip(1) {
+            if !joins_list(field, previous_end..next.start) {
+                break;
+            }
+            let speaker = entity_speaker(field, next);
+            if !group.contains(&speaker) {
+                group.push(speaker);
+            }
+            previous_end = next.end;
+        }
+        return Some(if group.len() == 1 {
+            group.swap_remove(0)
+        } else {
+            SpeakerRef::Group(group)
+        });
+    }
+    // A pronoun subject.
+    if let Some(first) = lower_words.first()
+        && let Some(pronoun) = PRONOUNS.iter().position(|p| p == first)
+    {
+        return match PRONOUNS.get(pronoun).copied() {
+            Some("he" | "she") => memory.person.clone(),
+            Some("they") => memory
+                .group
+                .clone()
+                .or_else(|| memory.descriptions.last().cloned())
+                .or_else(|| memory.thing.clone()),
+            Some("it") => memory.thing.clone(),
+            _ => None,
+        };
+    }
+    let has_the = lower_words.first().is_some_and(|w| w == "the");
+    // "the three leaders": the group that spoke last.
+    if has_the
+        && head.as_deref() == Some("leaders")
+        && mentions.is_empty()
+        && let Some(group) = &memory.group
+    {
+        return Some(group.clone());
+    }
+    // "the spokesman": the spokesperson described last.
+    if has_the && mentions.is_empty() && lower_words.len() <= 3 {
+        if let Some(head) = &head
+            && let Some(described) = memory
+                .descriptions
+                .iter()
+                .rev()
+                .find(|d| matches!(d, SpeakerRef::Description { head: h, .. } if h == head))
+        {
+            return Some(described.clone());
+        }
+        if let Some(person) = role_anaphor(context, field, &region, memory) {
+            return Some(person);
+        }
+    }
+    let region_text = text.get(region.clone()).unwrap_or("").trim();
+    if let Some(head) = head {
+        if let Some(person) =
+            (has_the && head != "spokesman" && head != "spokeswoman" && head != "spokesperson")
+                .then(|| role_anaphor(context, field, &region, memory))
+                .flatten()
+        {
+            return Some(person);
+        }
+        let governments = description_governments(context, field, &region, &mentions);
+        return Some(SpeakerRef::Description {
+            text: tidy_description(region_text),
+            governments,
+            head,
+        });
+    }
+    // A state, body or seat of government: "Tehran warned", "The Pentagon said".
+    if let Some(found) = mentions
+        .iter()
+        .find(|f| !is_object(field, f, region.start) && !f.modifier)
+    {
+        return Some(entity_speaker(field, found));
+    }
+    role_anaphor(context, field, &region, memory)
+}
+
+/// Whether the words between two listed people only join them: commas, "and", titles and
+/// possessive states ("Mr Johnson, Germany's Angela Merkel and France's Emmanuel Macron").
+fn joins_list(field: &Field<'_>, between: Range<usize>) -> bool {
+    let text = field.text();
+    let words = words_in(field, &between);
+    let joined = words.iter().all(|word| {
+        let w = word_text(field, word);
+        w.eq_ignore_ascii_case("and")
+            || contains_word(TITLE_WORDS, w)
+            || field
+                .found
+                .iter()
+                .any(|f| f.start <= word.start && word.start < f.end + 3)
+    });
+    let punctuation_ok = text
+        .get(between)
+        .is_some_and(|s| !s.contains(['.', ';', ':', '(', '"', '\u{201c}']));
+    joined && punctuation_ok && !words.is_empty()
+}
+
+/// "the prime minister", "the US President", "the former foreign secretary": the person of
+/// the article who holds (or held) that role, the most mentioned first; else the person
+/// spoken of last.
+fn role_anaphor(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    region: &Range<usize>,
+    memory: &Memory,
+) -> Option<SpeakerRef> {
+    let text = field.text();
+    let lower = text.get(region.clone())?.to_lowercase();
+    if !lower.trim_start().starts_with("the ") {
+        return None;
+    }
+    const ROLES: &[(&str, &str)] = &[
+        ("pm", "prime minister"),
+        ("prime minister", "prime minister"),
+        ("premier", "prime minister"),
+        ("president", "president"),
+        ("chancellor", "chancellor"),
+        ("foreign secretary", "foreign secretary"),
+        ("foreign minister", "foreign minister"),
+        ("defence secretary", "defence secretary"),
+        ("defence minister", "defence minister"),
+        ("secretary of state", "secretary of state"),
+        ("secretary general", "secretary general"),
+        ("supreme leader", "supreme leader"),
+    ];
+    let (_, role) = ROLES
+        .iter()
+        .filter(|(word, _)| contains_phrase(&lower, word))
+        .max_by_key(|(word, _)| word.len())?;
+    let former = NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w));
+    let country: Option<String> = field
+        .found
+        .iter()
+        .filter(|f| f.start >= region.start && f.end <= region.end)
+        .find_map(|f| match f.entity {
+            EntityRef::Kb(i) => context.index.entity(i).and_then(|e| e.government.clone()),
+            EntityRef::Local(_) => None,
+        });
+    let mut best: Option<(u32, EntityRef)> = None;
+    for (&entity, &count) in &context.article.mention_counts {
+        let EntityRef::Kb(index) = entity else {
+            continue;
+        };
+        let Some(kb) = context.index.entity(index) else {
+            continue;
+        };
+        if kb.entity.kind != EntityKind::Person {
+            continue;
+        }
+        let holds = kb.entity.affiliations.iter().any(|a| {
+            let role_ok = a.role.to_lowercase().contains(role);
+            let country_ok = country.as_ref().is_none_or(|c| *c == a.government_code);
+            let time_ok = match (context.date, former) {
+                (Some(date), false) => a.holds_on(date),
+                (Some(date), true) => a.end.is_some_and(|end| end < date),
+                (None, false) => a.end.is_none(),
+                (None, true) => a.end.is_some(),
+            };
+            role_ok && country_ok && time_ok
+        });
+        if holds
+            && best.is_none_or(|(c, e)| {
+                count > c || (count == c && entity_order(entity) < entity_order(e))
+            })
+        {
+            best = Some((count, entity));
+        }
+    }
+    if let Some((_, entity)) = best {
+        return Some(SpeakerRef::Entity {
+            entity,
+            anchor: Anchor::Name,
+            out_of_office: former,
+        });
+    }
+    if former || country.is_none() {
+        return memory.person.clone();
+    }
+    None
+}
+
+fn entity_order(entity: EntityRef) -> (u8, usize) {
+    match entity {
+        EntityRef::Kb(i) => (0, i),
+        EntityRef::Local(i) => (1, i),
+    }
+}
+
+/// Drops a leading determiner-less conjunction and trailing punctuation from a description.
+fn tidy_description(text: &str) -> String {
+    text.trim()
+        .trim_matches(|c: char| c == ',' || c == '.' || c.is_whitespace())
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The government an unnamed speaker speaks for: only for official roles (spokesman,
+/// official, ministry, embassy, state television ...), never for former officials or the
+/// opposition; the state, body or person its words name, the first one that is not an object.
+fn description_governments(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    region: &Range<usize>,
+    mentions: &[&Found],
+) -> Vec<String> {
+    let text = field.text();
+    let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
+    let official = OFFICIAL_ROLE_NOUNS
+        .iter()
+        .any(|n| contains_phrase(&lower, n));
+    let excluded = NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w))
+        || [
+            "militia",
+            "rebel",
+            "rebels",
+            "opposition",
+            "protesters",
+            "organiser",
+            "analyst",
+        ]
+        .iter()
+        .any(|w| contains_phrase(&lower, w));
+    if !official || excluded {
+        return Vec::new();
+    }
+    for found in mentions {
+        if found.modifier || is_object(field, found, region.start) {
+            continue;
+        }
+        match found.entity {
+            EntityRef::Kb(index) => {
+                let Some(kb) = context.index.entity(index) else {
+                    continue;
+                };
+                match kb.entity.kind {
+                    EntityKind::Person => {
+                        let speaker = entity_speaker(field, found);
+                        return governments_of(context, &speaker)
+                            .into_iter()
+                            .map(|g| g.code)
+                            .collect();
+                    }
+                    EntityKind::Organization | EntityKind::IntergovernmentalOrganization => {
+                        return kb.government.iter().cloned().collect();
+                    }
+                    _ => {
+                        if let Some(code) = kb.government.as_ref().or(kb.country.as_ref()) {
+                            return vec![code.clone()];
+                        }
+                    }
+                }
+            }
+            EntityRef::Local(index) => {
+                let Some(local) = context.article.locals.get(index) else {
+                    continue;
+                };
+                if local.kind != EntityKind::Location {
+                    return local
+                        .affiliation
+                        .iter()
+                        .map(|a| a.government_code.clone())
+                        .collect();
+                }
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// A sentence without quotes whose speech verb has a subject: reported speech.
+fn reported_statement(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    field_index: usize,
+    sentence: &Range<usize>,
+    verbs: &[CueMatch],
+    memory: &Memory,
+) -> Option<Draft> {
+    let in_sentence: Vec<&CueMatch> = verbs
+        .iter()
+        .filter(|v| v.start >= sentence.start && v.end <= sentence.end)
+        .collect();
+    let verb = in_sentence
+        .iter()
+        .find(|v| v.entry.speech != Some(VerbForm::Participle))
+        .or_else(|| in_sentence.first())?;
+    let (speaker, region, passive) = subject_of(context, field, sentence, verb, memory)?;
+    if passive {
+        return None;
+    }
+    let clause = if verb.entry.speech == Some(VerbForm::AccordingTo) {
+        // The sentence without its "according to X".
+        let before = trim_range(field.text(), sentence.start..verb.start);
+        let after = trim_range(field.text(), region.end..sentence.end);
+        match (before, after) {
+            (Some(b), Some(a)) if b.len() >= a.len() => b,
+            (_, Some(a)) => a,
+            (Some(b), None) => b,
+            (None, None) => return None,
+        }
+    } else {
+        clause_after(field, verb, sentence)?
+    };
+    if words_in(field, &clause).len() < 3 {
+        return None;
+    }
+    Some(Draft {
+        field: field_index,
+        range: clause,
+        kind: StatementKind::Indirect,
+        speaker,
+        speaker_region: region,
+        verb: Some(**verb),
+        targets: Vec::new(),
+        act: Act::Assert,
+    })
+}
+
+/// A quote with no attribution of its own: the speaker of its multi-paragraph quotation,
+/// or of the direct quote in the paragraph just before when the quote is a paragraph alone.
+fn inherit(
+    field: &Field<'_>,
+    quotes: &[Quote],
+    index: usize,
+    attributions: &[Option<Attribution>],
+    memory: &Memory,
+) -> Option<Attribution> {
+    let quote = quotes.get(index)?;
+    let earlier_in_group = (0..index)
+        .rev()
+        .take_while(|&j| quotes[j].group == quote.group)
+        .find_map(|j| attributions[j].clone().filter(|a| a.clause.is_none()));
+    if earlier_in_group.is_some() {
+        return earlier_in_group;
+    }
+    let paragraph = paragraph_of(field, quote.open);
+    let starts_paragraph = field
+        .paragraphs
+        .get(paragraph)
+        .is_some_and(|p| quote.open <= p.start + 1);
+    match &memory.last_direct {
+        Some((attribution, last_paragraph))
+            if starts_paragraph && paragraph <= last_paragraph + 1 =>
+        {
+            Some(attribution.clone())
+        }
+        _ => None,
+    }
+}
+
+/// Remembers the subject of a sentence that said nothing, for later pronouns.
+fn note_sentence_subject(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    sentence: &Range<usize>,
+    memory: &mut Memory,
+) {
+    let words = words_in(field, sentence);
+    let window_end = words.get(7).map_or(sentence.end, |w| w.start);
+    let region = sentence.start..window_end;
+    let start = clause_start(field, sentence, &region, Some(VerbForm::Finite));
+    let Some(found) = field
+        .found
+        .iter()
+        .filter(|f| f.start >= start && f.end <= window_end)
+        .find(|f| !is_object(field, f, start) && !is_possessive(field.text(), f.end))
+    else {
+        return;
+    };
+    let speaker = entity_speaker(field, found);
+    if is_person_mention(context, found) {
+        // A list of people at the start of a sentence: "Mr Johnson, Ms Merkel and Mr Macron".
+        let sentence_region = start..sentence.end;
+        if let Some(SpeakerRef::Group(group)) = speaker_in(
+            context,
+            field,
+            &(start..subject_end(field, &sentence_region)),
+            memory,
+        ) {
+            memory.group = Some(SpeakerRef::Group(group));
+        }
+        memory.person = Some(speaker);
+    } else if !found.modifier {
+        memory.thing = Some(speaker);
+    }
+}
+
+/// Where a sentence's subject list ends: the first lower-case word that is not "and".
+fn subject_end(field: &Field<'_>, region: &Range<usize>) -> usize {
+    for word in words_in(field, region) {
+        let w = word_text(field, word);
+        if w.starts_with(char::is_lowercase) && w != "and" {
+            return word.start;
+        }
+    }
+    region.end
+}
+
+/// The speaker as the statement carries it, and the entities it references.
+pub(crate) fn speaker_of(context: &Context<'_>, speaker: &SpeakerRef) -> (Speaker, Vec<EntityRef>) {
+    match speaker {
+        SpeakerRef::Entity { entity, .. } => {
+            let (id, name) = entity_identity(context, *entity)
+                .map_or((None, String::new()), |(id, name, _)| (Some(id), name));
+            (
+                Speaker {
+                    entity_id: id,
+                    name,
+                },
+                vec![*entity],
+            )
+        }
+        SpeakerRef::Group(members) => {
+            let mut names = Vec::new();
+            let mut entities = Vec::new();
+            for member in members {
+                let (speaker, member_entities) = speaker_of(context, member);
+                names.push(speaker.name);
+                entities.extend(member_entities);
+            }
+            let name = match names.split_last() {
+                Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+                _ => names.join(""),
+            };
+            (
+                Speaker {
+                    entity_id: None,
+                    name,
+                },
+                entities,
+            )
+        }
+        SpeakerRef::Description { text, .. } => (
+            Speaker {
+                entity_id: None,
+                name: text.clone(),
+            },
+            Vec::new(),
+        ),
+    }
+}
+
+/// The governments a speaker speaks for on the article's date.
+pub(crate) fn governments_of(context: &Context<'_>, speaker: &SpeakerRef) -> Vec<Government> {
+    let mut codes: Vec<String> = Vec::new();
+    collect_governments(context, speaker, &mut codes);
+    let mut seen = HashSet::new();
+    let mut governments: Vec<Government> = codes
+        .into_iter()
+        .filter(|code| seen.insert(code.clone()))
+        .map(|code| Government {
+            name: context
+                .kb
+                .government_name(&code)
+                .unwrap_or(code.as_str())
+                .to_owned(),
+            code,
+        })
+        .collect();
+    governments.sort();
+    governments
+}
+
+fn collect_governments(context: &Context<'_>, speaker: &SpeakerRef, codes: &mut Vec<String>) {
+    match speaker {
+        SpeakerRef::Group(members) => {
+            for member in members {
+                collect_governments(context, member, codes);
+            }
+        }
+        SpeakerRef::Description { governments, .. } => codes.extend(governments.iter().cloned()),
+        SpeakerRef::Entity {
+            entity,
+            out_of_office,
+            ..
+        } => match entity {
+            EntityRef::Kb(index) => {
+                let Some(kb) = context.index.entity(*index) else {
+                    return;
+                };
+                if kb.entity.kind == EntityKind::Person {
+                    let roles: Vec<String> = match context.date {
+                        Some(date) => context
+                            .kb
+                            .governments_of_person_on(&kb.entity.id, date)
+                            .into_iter()
+                            .map(|a| a.government_code.clone())
+                            .collect(),
+                        None if *out_of_office => Vec::new(),
+                        None => kb
+                            .entity
+                            .affiliations
+                            .iter()
+                            .filter(|a| a.end.is_none())
+                            .map(|a| a.government_code.clone())
+                            .collect(),
+                    };
+                    codes.extend(roles);
+                } else if let Some(code) = kb.government.as_ref().or(kb.country.as_ref()) {
+                    codes.push(code.clone());
+                }
+            }
+            EntityRef::Local(index) => {
+                if *out_of_office {
+                    return;
+                }
+                if let Some(local) = context.article.locals.get(*index) {
+                    codes.extend(local.affiliation.iter().map(|a| a.government_code.clone()));
+                }
+            }
+        },
+    }
+}

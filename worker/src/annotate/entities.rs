@@ -1,0 +1,1116 @@
+//! Finding entities: one leftmost-longest automaton over every knowledge-base name, alias,
+//! demonym, capital, seat of government and person surname; then capitalised names the knowledge
+//! base does not know, and surnames linked back to the full names an article used.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use communique_domain::{
+    Affiliation, Entity, EntityKind, KnowledgeBase, normalize_name, phonetic_key, slugify,
+};
+
+use super::lexicon::{
+    HONORIFICS, LOCATION_WORDS, NAME_PARTICLES, NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES,
+    ORGANIZATION_HEADS, ORGANIZATION_OPENERS, PEERAGE_TITLES, TITLE_WORDS, contains_word,
+};
+use super::text::{Word, at_word_boundaries, fold_name};
+
+/// How a piece of text names its entity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Anchor {
+    /// The entity's name or an alias.
+    Name,
+    /// A word for a country's people or things: "Iranian".
+    Demonym,
+    /// A capital standing for its country ("Tehran warned").
+    Capital,
+    /// A seat of government standing for it ("Downing Street", "the Kremlin").
+    Seat,
+    /// A part of a person's name ("Johnson", "Abdul Mahdi").
+    Surname,
+    /// An acronym the article introduced in parentheses.
+    Acronym,
+}
+
+/// An entity of the knowledge base, or one the article itself introduced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum EntityRef {
+    Kb(usize),
+    Local(usize),
+}
+
+/// A mention found in a field, in folded offsets.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Found {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+    pub(crate) entity: EntityRef,
+    pub(crate) anchor: Anchor,
+    /// "US-led", "Iran-backed": the name qualifies something else and speaks for no one.
+    pub(crate) modifier: bool,
+}
+
+#[derive(Clone, Debug)]
+enum PatternTarget {
+    Full {
+        entity: usize,
+        anchor: Anchor,
+    },
+    /// A surname or name suffix shared by these person entities.
+    Partial(Vec<usize>),
+}
+
+/// Priority when two knowledge-base entries claim the same pattern: lower wins.
+fn anchor_rank(anchor: Anchor) -> u8 {
+    match anchor {
+        Anchor::Name => 0,
+        Anchor::Seat => 1,
+        Anchor::Demonym => 2,
+        Anchor::Capital => 3,
+        Anchor::Surname | Anchor::Acronym => 4,
+    }
+}
+
+/// A knowledge-base entity with what the annotator needs at hand.
+pub(crate) struct KbEntity {
+    pub(crate) entity: Entity,
+    /// The government the entity itself stands for: a state, an intergovernmental body, or the
+    /// government an organ speaks for.
+    pub(crate) government: Option<String>,
+    /// For a place: the state it lies in.
+    pub(crate) country: Option<String>,
+    /// Government codes of every role a person ever held.
+    pub(crate) role_governments: Vec<String>,
+}
+
+/// The prebuilt knowledge-base matcher.
+pub(crate) struct EntityIndex {
+    automaton: Option<AhoCorasick>,
+    targets: Vec<PatternTarget>,
+    pub(crate) entities: Vec<KbEntity>,
+    /// Spelling skeleton of every person name and alias → the person, when unique.
+    person_keys: HashMap<String, Option<usize>>,
+    /// Country entity index by government code.
+    pub(crate) country_by_code: HashMap<String, usize>,
+}
+
+impl EntityIndex {
+    pub(crate) fn new(kb: &KnowledgeBase) -> EntityIndex {
+        let mut entities: Vec<KbEntity> = Vec::with_capacity(kb.len());
+        let mut index_of: HashMap<String, usize> = HashMap::with_capacity(kb.len());
+        for entity in kb.entities() {
+            let government = entity
+                .government_code
+                .clone()
+                .or_else(|| kb.organization_speaks_for(&entity.id).map(str::to_owned));
+            let mut role_governments: Vec<String> = entity
+                .affiliations
+                .iter()
+                .map(|a| a.government_code.clone())
+                .collect();
+            role_governments.sort();
+            role_governments.dedup();
+            index_of.insert(entity.id.clone(), entities.len());
+            entities.push(KbEntity {
+                entity: entity.clone(),
+                government,
+                country: kb.location_country(&entity.id).map(str::to_owned),
+                role_governments,
+            });
+        }
+
+        let mut patterns: HashMap<String, PatternTarget> = HashMap::new();
+        let mut add_full = |pattern: &str, entity: usize, anchor: Anchor| {
+            for variant in pattern_variants(pattern, anchor == Anchor::Seat) {
+                let replace = match patterns.get(&variant) {
+                    None | Some(PatternTarget::Partial(_)) => true,
+                    Some(PatternTarget::Full {
+                        anchor: existing, ..
+                    }) => anchor_rank(anchor) < anchor_rank(*existing),
+                };
+                if replace {
+                    patterns.insert(variant, PatternTarget::Full { entity, anchor });
+                }
+            }
+        };
+        let mut country_by_code = HashMap::new();
+        for (index, kb_entity) in entities.iter().enumerate() {
+            let entity = &kb_entity.entity;
+            for name in std::iter::once(&entity.name).chain(&entity.aliases) {
+                add_full(name, index, Anchor::Name);
+            }
+        }
+        for country in kb.countries() {
+            let Some(&index) = index_of.get(&country.entity_id) else {
+                continue;
+            };
+            country_by_code.insert(country.code.clone(), index);
+            for demonym in &country.demonyms {
+                add_full(demonym, index, Anchor::Demonym);
+                if demonym.ends_with('n') || demonym.ends_with('i') {
+                    add_full(&format!("{demonym}s"), index, Anchor::Demonym);
+                }
+            }
+            for seat in &country.seats {
+                add_full(seat, index, Anchor::Seat);
+            }
+            if let Some(capital) = &country.capital
+                && let Some(&capital_index) = index_of.get(&slugify(capital))
+            {
+                add_full(capital, capital_index, Anchor::Capital);
+            }
+        }
+        // Surnames and name suffixes of people: "Johnson", "Abdul Mahdi", "von der Leyen".
+        let mut partials: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut person_keys: HashMap<String, Option<usize>> = HashMap::new();
+        for (index, kb_entity) in entities.iter().enumerate() {
+            let entity = &kb_entity.entity;
+            if entity.kind != EntityKind::Person {
+                continue;
+            }
+            for name in std::iter::once(&entity.name).chain(&entity.aliases) {
+                let folded = fold_name(name);
+                let key = phonetic_key(&normalize_name(&folded));
+                if !key.is_empty() {
+                    let slot = person_keys.entry(key).or_insert(Some(index));
+                    if *slot != Some(index) {
+                        *slot = None;
+                    }
+                }
+                let tokens: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+                for start in 1..tokens.len() {
+                    let first = tokens[start];
+                    if !first.starts_with(char::is_uppercase) || first.len() < 3 {
+                        continue;
+                    }
+                    let suffix = tokens[start..].join(" ");
+                    let candidates = partials.entry(suffix).or_default();
+                    if !candidates.contains(&index) {
+                        candidates.push(index);
+                    }
+                }
+            }
+        }
+        for (suffix, candidates) in partials {
+            patterns
+                .entry(suffix)
+                .or_insert(PatternTarget::Partial(candidates));
+        }
+
+        let mut pattern_list: Vec<(String, PatternTarget)> = patterns.into_iter().collect();
+        pattern_list.sort_by(|a, b| a.0.cmp(&b.0));
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::LeftmostLongest)
+            .build(pattern_list.iter().map(|(p, _)| p.as_str()))
+            .ok();
+        EntityIndex {
+            automaton,
+            targets: pattern_list.into_iter().map(|(_, t)| t).collect(),
+            entities,
+            person_keys,
+            country_by_code,
+        }
+    }
+
+    pub(crate) fn entity(&self, index: usize) -> Option<&KbEntity> {
+        self.entities.get(index)
+    }
+
+    /// The person whose name has this spelling skeleton, when only one has.
+    fn person_by_key(&self, key: &str) -> Option<usize> {
+        self.person_keys.get(key).copied().flatten()
+    }
+}
+
+/// Spellings under which a knowledge-base name is searched.
+fn pattern_variants(name: &str, drop_article: bool) -> Vec<String> {
+    let folded = fold_name(name);
+    let mut base = folded.as_str();
+    let mut variants = Vec::with_capacity(3);
+    for article in ["the ", "The "] {
+        if let Some(rest) = base.strip_prefix(article)
+            && rest.starts_with(char::is_uppercase)
+        {
+            if drop_article {
+                base = rest;
+            } else {
+                let other = if article == "the " { "The " } else { "the " };
+                variants.push(format!("{other}{rest}"));
+            }
+        }
+    }
+    if base.chars().count() < 2 {
+        return Vec::new();
+    }
+    if base.starts_with(char::is_lowercase) {
+        let mut chars = base.chars();
+        if let Some(first) = chars.next() {
+            variants.push(first.to_uppercase().chain(chars).collect());
+        }
+    }
+    variants.push(base.to_owned());
+    variants
+}
+
+/// A raw knowledge-base match in a field.
+struct RawMatch {
+    range: Range<usize>,
+    target: usize,
+}
+
+/// Everything entity-related for one field.
+pub(crate) struct FieldEntities {
+    pub(crate) found: Vec<Found>,
+    raw: Vec<RawMatch>,
+}
+
+/// The entities of one article: knowledge-base ones it mentions and the ones it introduces.
+pub(crate) struct ArticleEntities {
+    pub(crate) locals: Vec<LocalEntity>,
+    /// How often each entity is mentioned, for salience.
+    pub(crate) mention_counts: HashMap<EntityRef, u32>,
+}
+
+/// An entity the knowledge base does not know, made from the article's text.
+#[derive(Clone, Debug)]
+pub(crate) struct LocalEntity {
+    pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) kind: EntityKind,
+    pub(crate) aliases: Vec<String>,
+    /// The government a named official speaks for, read from the title before the name or an
+    /// appositive after it ("Iraqi Prime Minister X", "X, Russia's foreign minister").
+    pub(crate) affiliation: Option<Affiliation>,
+    tokens: Vec<String>,
+    key: String,
+}
+
+/// What the text of a field looks like around words, for the name finder.
+pub(crate) struct FieldView<'t> {
+    pub(crate) text: &'t str,
+    pub(crate) words: &'t [Word],
+    pub(crate) paragraphs: &'t [Range<usize>],
+    pub(crate) sentences: &'t [Range<usize>],
+}
+
+impl EntityIndex {
+    /// First pass: knowledge-base matches of a field (surnames still unresolved).
+    pub(crate) fn scan(&self, text: &str) -> FieldEntities {
+        let mut raw = Vec::new();
+        if let Some(automaton) = &self.automaton {
+            for found in automaton.find_iter(text) {
+                let range = found.start()..found.end();
+                if !at_word_boundaries(text, &range) {
+                    continue;
+                }
+                raw.push(RawMatch {
+                    range,
+                    target: found.pattern().as_usize(),
+                });
+            }
+        }
+        FieldEntities {
+            found: Vec::new(),
+            raw,
+        }
+    }
+
+    /// People the article names in full, over all its fields.
+    pub(crate) fn full_people(&self, fields: &[&FieldEntities]) -> HashSet<usize> {
+        let mut people = HashSet::new();
+        for field in fields {
+            for raw in &field.raw {
+                if let Some(PatternTarget::Full {
+                    entity,
+                    anchor: Anchor::Name,
+                }) = self.targets.get(raw.target)
+                    && self
+                        .entities
+                        .get(*entity)
+                        .is_some_and(|e| e.entity.kind == EntityKind::Person)
+                {
+                    people.insert(*entity);
+                }
+            }
+        }
+        people
+    }
+
+    /// Second pass: turns raw matches into mentions, linking surnames to people the article
+    /// names in full, or to the one person of the knowledge base with that surname when a
+    /// title precedes it or a government the person served is also mentioned.
+    pub(crate) fn resolve(
+        &self,
+        view: &FieldView<'_>,
+        field: &mut FieldEntities,
+        full_people: &HashSet<usize>,
+        mentioned_governments: &HashSet<String>,
+    ) {
+        let text = view.text;
+        for raw in &field.raw {
+            let Some(target) = self.targets.get(raw.target) else {
+                continue;
+            };
+            let range = raw.range.clone();
+            let slice = text.get(range.clone()).unwrap_or("");
+            if in_all_caps_run(text, view.words, &range, slice) {
+                continue;
+            }
+            let (entity, anchor) = match target {
+                PatternTarget::Full { entity, anchor } => (*entity, *anchor),
+                PatternTarget::Partial(candidates) => {
+                    let previous = previous_word(text, view.words, range.start);
+                    let after_title = previous.is_some_and(|w| contains_word(HONORIFICS, w));
+                    let inside_longer_name = previous.is_some_and(|w| {
+                        w.starts_with(char::is_uppercase)
+                            && !contains_word(TITLE_WORDS, w)
+                            && !contains_word(NOT_NAME_WORDS, w)
+                            && adjacent_before(text, view.words, range.start)
+                    });
+                    if inside_longer_name {
+                        continue;
+                    }
+                    let in_article: Vec<usize> = candidates
+                        .iter()
+                        .copied()
+                        .filter(|c| full_people.contains(c))
+                        .collect();
+                    let chosen = match in_article.as_slice() {
+                        [one] => Some(*one),
+                        [first, ..] => Some(*first),
+                        [] => match candidates.as_slice() {
+                            [only] => {
+                                let served_mentioned = self.entities.get(*only).is_some_and(|e| {
+                                    e.role_governments
+                                        .iter()
+                                        .any(|g| mentioned_governments.contains(g))
+                                });
+                                (after_title || served_mentioned).then_some(*only)
+                            }
+                            _ => None,
+                        },
+                    };
+                    match chosen {
+                        Some(entity) => (entity, Anchor::Surname),
+                        None => continue,
+                    }
+                }
+            };
+            let modifier = is_modifier(text, range.end);
+            field.found.push(Found {
+                start: range.start,
+                end: range.end,
+                entity: EntityRef::Kb(entity),
+                anchor,
+                modifier,
+            });
+        }
+    }
+
+    /// Governments the knowledge-base mentions of a field name (for surname linking).
+    pub(crate) fn governments_named(&self, field: &FieldEntities, out: &mut HashSet<String>) {
+        for raw in &field.raw {
+            if let Some(PatternTarget::Full { entity, .. }) = self.targets.get(raw.target)
+                && let Some(kb) = self.entities.get(*entity)
+                && let Some(code) = kb.government.as_ref().or(kb.country.as_ref())
+            {
+                out.insert(code.clone());
+            }
+        }
+    }
+}
+
+/// "US-led", "Iran-backed": a name fused to a participle qualifies something else.
+fn is_modifier(text: &str, end: usize) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    let rest = rest
+        .strip_prefix(' ')
+        .or_else(|| rest.strip_prefix('-'))
+        .unwrap_or("");
+    [
+        "led",
+        "backed",
+        "based",
+        "allied",
+        "aligned",
+        "funded",
+        "sponsored",
+        "born",
+        "linked",
+    ]
+    .iter()
+    .any(|suffix| {
+        rest.strip_prefix(suffix)
+            .is_some_and(|after| !after.starts_with(char::is_alphanumeric))
+    })
+}
+
+/// An upper-case match inside a run of upper-case words ("OPEC IS CUTTING") is a headline
+/// shout, not an acronym.
+fn in_all_caps_run(text: &str, words: &[Word], range: &Range<usize>, slice: &str) -> bool {
+    if !slice.chars().all(|c| !c.is_lowercase()) {
+        return false;
+    }
+    let index = words.partition_point(|w| w.end <= range.start);
+    let is_caps = |w: &Word| {
+        text.get(w.start..w.end).is_some_and(|s| {
+            s.chars().any(char::is_alphabetic) && s.chars().all(|c| !c.is_lowercase())
+        })
+    };
+    let before = index
+        .checked_sub(1)
+        .and_then(|i| words.get(i))
+        .is_some_and(is_caps);
+    let after_index = words.partition_point(|w| w.start < range.end);
+    let after = words.get(after_index).is_some_and(is_caps);
+    before && after
+}
+
+fn previous_word<'t>(text: &'t str, words: &[Word], offset: usize) -> Option<&'t str> {
+    let index = words.partition_point(|w| w.end <= offset);
+    let word = words.get(index.checked_sub(1)?)?;
+    text.get(word.start..word.end)
+}
+
+/// Whether the word before `offset` is separated from it by a single space only.
+fn adjacent_before(text: &str, words: &[Word], offset: usize) -> bool {
+    let index = words.partition_point(|w| w.end <= offset);
+    index
+        .checked_sub(1)
+        .and_then(|i| words.get(i))
+        .is_some_and(|w| text.get(w.end..offset) == Some(" "))
+}
+
+/// A capitalised phrase the knowledge base did not claim.
+struct Candidate {
+    range: Range<usize>,
+    tokens: Vec<String>,
+    kind: EntityKind,
+    /// Words before the name inside the phrase (titles, roles) and any lower-case role words
+    /// just before it: where an official's government is read from.
+    role_window: Range<usize>,
+    headline: bool,
+}
+
+impl ArticleEntities {
+    pub(crate) fn new() -> ArticleEntities {
+        ArticleEntities {
+            locals: Vec::new(),
+            mention_counts: HashMap::new(),
+        }
+    }
+
+    /// Finds names the knowledge base does not know in every field and links surname-only
+    /// and spelling-variant mentions to them. `fields` pairs each field's view with its
+    /// entities; knowledge-base mentions are already in `found`.
+    pub(crate) fn find_unknown(
+        &mut self,
+        index: &EntityIndex,
+        fields: &mut [(FieldView<'_>, &mut FieldEntities)],
+        lowercase_words: &HashSet<String>,
+    ) {
+        let mut candidates: Vec<(usize, Candidate)> = Vec::new();
+        for (field_index, (view, entities)) in fields.iter().enumerate() {
+            collect_candidates(view, &entities.found, lowercase_words, &mut |c| {
+                candidates.push((field_index, c));
+            });
+        }
+        // Longest person names first, so that "Kramp Karrenbauer" links to the full name.
+        let mut order: Vec<usize> = (0..candidates.len()).collect();
+        order.sort_by_key(|&i| {
+            (
+                std::cmp::Reverse(candidates[i].1.tokens.len()),
+                candidates[i].1.headline,
+                candidates[i].0,
+                candidates[i].1.range.start,
+            )
+        });
+        let article_people: Vec<usize> = fields
+            .iter()
+            .flat_map(|(_, e)| e.found.iter())
+            .filter_map(|f| match f.entity {
+                EntityRef::Kb(i)
+                    if index
+                        .entity(i)
+                        .is_some_and(|e| e.entity.kind == EntityKind::Person) =>
+                {
+                    Some(i)
+                }
+                _ => None,
+            })
+            .collect();
+        let mut new_found: Vec<(usize, Found)> = Vec::new();
+        for candidate_index in order {
+            let (field_index, candidate) = &candidates[candidate_index];
+            let Some((view, field_entities)) = fields.get(*field_index) else {
+                continue;
+            };
+            let name = candidate.tokens.join(" ");
+            let key = phonetic_key(&normalize_name(&name));
+            let linked = self
+                .link_existing(index, candidate, &key, &article_people)
+                .or_else(|| {
+                    (!candidate.headline)
+                        .then(|| {
+                            self.create(
+                                index,
+                                view,
+                                &field_entities.found,
+                                candidate,
+                                name.clone(),
+                                key,
+                                lowercase_words,
+                            )
+                        })
+                        .flatten()
+                });
+            if let Some((entity, anchor)) = linked {
+                if let EntityRef::Local(local) = entity
+                    && let Some(local) = self.locals.get_mut(local)
+                    && local.name != name
+                    && !local.aliases.contains(&name)
+                    && candidate.tokens.len() > 1
+                {
+                    local.aliases.push(name.clone());
+                }
+                new_found.push((
+                    *field_index,
+                    Found {
+                        start: candidate.range.start,
+                        end: candidate.range.end,
+                        entity,
+                        anchor,
+                        modifier: false,
+                    },
+                ));
+            }
+        }
+        for (field_index, found) in new_found {
+            if let Some((_, entities)) = fields.get_mut(field_index) {
+                entities.found.push(found);
+            }
+        }
+        for (view, entities) in fields.iter_mut() {
+            self.link_acronyms(view, entities);
+            entities.found.sort_by_key(|f| (f.start, f.end));
+            for found in &entities.found {
+                *self.mention_counts.entry(found.entity).or_insert(0) += 1;
+            }
+        }
+    }
+
+    fn link_existing(
+        &self,
+        index: &EntityIndex,
+        candidate: &Candidate,
+        key: &str,
+        article_people: &[usize],
+    ) -> Option<(EntityRef, Anchor)> {
+        if candidate.kind != EntityKind::Person {
+            return self
+                .locals
+                .iter()
+                .position(|l| l.key == key && l.kind == candidate.kind)
+                .map(|i| (EntityRef::Local(i), Anchor::Name));
+        }
+        // A spelling variant of a knowledge-base person.
+        if let Some(person) = index.person_by_key(key)
+            && (candidate.tokens.len() > 1 || article_people.contains(&person))
+        {
+            return Some((EntityRef::Kb(person), Anchor::Name));
+        }
+        // The same skeleton as a name the article already introduced.
+        if let Some(i) = self.locals.iter().position(|l| l.key == key) {
+            return Some((EntityRef::Local(i), Anchor::Name));
+        }
+        // A suffix of a longer name: "Kramp Karrenbauer", "Baeidinejad".
+        let suffix_of = |tokens: &[String]| {
+            tokens.len() > candidate.tokens.len()
+                && tokens
+                    .iter()
+                    .rev()
+                    .zip(candidate.tokens.iter().rev())
+                    .all(|(a, b)| {
+                        phonetic_key(&normalize_name(a)) == phonetic_key(&normalize_name(b))
+                    })
+        };
+        if let Some(i) = self
+            .locals
+            .iter()
+            .position(|l| l.kind == EntityKind::Person && suffix_of(&l.tokens))
+        {
+            return Some((EntityRef::Local(i), Anchor::Surname));
+        }
+        for &person in article_people {
+            if let Some(kb) = index.entity(person) {
+                let tokens: Vec<String> = fold_name(&kb.entity.name)
+                    .split(' ')
+                    .map(str::to_owned)
+                    .collect();
+                if suffix_of(&tokens) {
+                    return Some((EntityRef::Kb(person), Anchor::Surname));
+                }
+            }
+        }
+        None
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn create(
+        &mut self,
+        index: &EntityIndex,
+        view: &FieldView<'_>,
+        known: &[Found],
+        candidate: &Candidate,
+        name: String,
+        key: String,
+        lowercase_words: &HashSet<String>,
+    ) -> Option<(EntityRef, Anchor)> {
+        if candidate.tokens.len() == 1
+            && candidate.kind == EntityKind::Person
+            && lowercase_words.contains(&candidate.tokens[0].to_lowercase())
+        {
+            return None;
+        }
+        let id = slugify(&name);
+        if id.is_empty() {
+            return None;
+        }
+        let affiliation = if candidate.kind == EntityKind::Person {
+            read_affiliation(view, candidate, known, index)
+        } else {
+            None
+        };
+        self.locals.push(LocalEntity {
+            id,
+            name,
+            kind: candidate.kind,
+            aliases: Vec::new(),
+            affiliation,
+            tokens: candidate.tokens.clone(),
+            key,
+        });
+        Some((EntityRef::Local(self.locals.len() - 1), Anchor::Name))
+    }
+
+    /// "Popular Mobilisation Forces (PMF)": later "PMF" names the same entity.
+    fn link_acronyms(&mut self, view: &FieldView<'_>, entities: &mut FieldEntities) {
+        let text = view.text;
+        let mut acronyms: Vec<(String, EntityRef)> = Vec::new();
+        for found in &entities.found {
+            let rest = text.get(found.end..).unwrap_or("");
+            let Some(inner) = rest.strip_prefix(" (") else {
+                continue;
+            };
+            let Some(close) = inner.find(')') else {
+                continue;
+            };
+            let acronym = &inner[..close];
+            let plausible = (2..=8).contains(&acronym.len())
+                && acronym
+                    .chars()
+                    .all(|c| c.is_ascii_uppercase() || c == ' ' || c == '-')
+                && acronym.chars().filter(char::is_ascii_uppercase).count() >= 2;
+            if plausible && found.anchor == Anchor::Name {
+                acronyms.push((acronym.to_owned(), found.entity));
+            }
+        }
+        if acronyms.is_empty() {
+            return;
+        }
+        for (acronym, entity) in &acronyms {
+            if let EntityRef::Local(i) = entity
+                && let Some(local) = self.locals.get_mut(*i)
+                && !local.aliases.contains(acronym)
+            {
+                local.aliases.push(acronym.clone());
+            }
+        }
+        let covered: Vec<Range<usize>> = entities.found.iter().map(|f| f.start..f.end).collect();
+        for word in view.words {
+            let Some(slice) = text.get(word.start..word.end) else {
+                continue;
+            };
+            let Some((_, entity)) = acronyms.iter().find(|(a, _)| a == slice) else {
+                continue;
+            };
+            if covered
+                .iter()
+                .any(|r| r.start < word.end && word.start < r.end)
+            {
+                continue;
+            }
+            entities.found.push(Found {
+                start: word.start,
+                end: word.end,
+                entity: *entity,
+                anchor: Anchor::Acronym,
+                modifier: is_modifier(text, word.end),
+            });
+        }
+    }
+}
+
+/// Whether a paragraph reads like a headline or page furniture: short, mostly capitalised
+/// words, and no sentence end.
+pub(crate) fn is_headline(text: &str, words: &[Word], range: &Range<usize>) -> bool {
+    let slice = text.get(range.clone()).unwrap_or("");
+    if slice.ends_with(['.', '!', '?', '"', '\u{201d}', '\u{2019}', '\'', ':']) {
+        return false;
+    }
+    let first = words.partition_point(|w| w.start < range.start);
+    let last = words.partition_point(|w| w.start < range.end);
+    let mut long = 0;
+    let mut capitalised = 0;
+    for word in words.get(first..last).unwrap_or(&[]) {
+        let Some(w) = text.get(word.start..word.end) else {
+            continue;
+        };
+        if w.chars().count() <= 3 || !w.starts_with(char::is_alphabetic) {
+            continue;
+        }
+        long += 1;
+        if w.starts_with(char::is_uppercase) {
+            capitalised += 1;
+        }
+    }
+    long > 0 && long <= 16 && capitalised * 10 >= long * 6
+}
+
+fn is_capitalised(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase)
+}
+
+/// Whether a word has the shape of a name part: capital then lower case ("McDonald" too).
+fn is_name_shaped(word: &str) -> bool {
+    is_capitalised(word)
+        && word.chars().skip(1).any(char::is_lowercase)
+        && word
+            .chars()
+            .all(|c| c.is_alphabetic() || c == '\'' || c == '\u{2019}')
+}
+
+fn collect_candidates(
+    view: &FieldView<'_>,
+    known: &[Found],
+    lowercase_words: &HashSet<String>,
+    emit: &mut dyn FnMut(Candidate),
+) {
+    let text = view.text;
+    let words = view.words;
+    let covered = |word: &Word| {
+        let index = known.partition_point(|f| f.end <= word.start);
+        known
+            .get(index)
+            .is_some_and(|f| f.start < word.end && word.start < f.end)
+    };
+    let word_text = |word: &Word| text.get(word.start..word.end).unwrap_or("");
+    let mut paragraph_index = 0;
+    let mut headline_cache: Option<(usize, bool)> = None;
+    let mut i = 0;
+    while i < words.len() {
+        let word = words[i];
+        let w = word_text(&word);
+        if !is_capitalised(w) || covered(&word) {
+            i += 1;
+            continue;
+        }
+        // Extend over adjacent capitalised words and inner particles.
+        let mut j = i + 1;
+        let mut last_capital = i;
+        while j < words.len() {
+            let next = words[j];
+            let gap = text.get(words[j - 1].end..next.start).unwrap_or("");
+            if gap != " " || covered(&next) {
+                break;
+            }
+            let nw = word_text(&next);
+            if is_capitalised(nw) {
+                last_capital = j;
+            } else if !contains_word(NAME_PARTICLES, nw) {
+                break;
+            }
+            j += 1;
+        }
+        let sequence = &words[i..=last_capital];
+        let next_i = last_capital + 1;
+        while paragraph_index < view.paragraphs.len()
+            && view.paragraphs[paragraph_index].end <= word.start
+        {
+            paragraph_index += 1;
+        }
+        let headline = match headline_cache {
+            Some((p, h)) if p == paragraph_index => h,
+            _ => {
+                let h = view
+                    .paragraphs
+                    .get(paragraph_index)
+                    .is_some_and(|p| is_headline(text, words, p));
+                headline_cache = Some((paragraph_index, h));
+                h
+            }
+        };
+        let sentence_start = starts_sentence(view, word.start);
+        if let Some(candidate) =
+            classify(view, sequence, i, sentence_start, headline, lowercase_words)
+        {
+            emit(candidate);
+        }
+        i = next_i;
+    }
+}
+
+fn starts_sentence(view: &FieldView<'_>, offset: usize) -> bool {
+    let index = view.sentences.partition_point(|s| s.end <= offset);
+    view.sentences.get(index).is_none_or(|s| {
+        view.text
+            .get(s.start..offset)
+            .is_some_and(|head| !head.chars().any(char::is_alphanumeric))
+    })
+}
+
+fn classify(
+    view: &FieldView<'_>,
+    sequence: &[Word],
+    first_word_index: usize,
+    sentence_start: bool,
+    headline: bool,
+    lowercase_words: &HashSet<String>,
+) -> Option<Candidate> {
+    let text = view.text;
+    let tokens: Vec<&str> = sequence
+        .iter()
+        .map(|w| text.get(w.start..w.end).unwrap_or(""))
+        .collect();
+    // Drop leading titles, function words and a sentence-opening common word.
+    let mut skip = 0;
+    let mut honorific: Option<&str> = None;
+    while skip < tokens.len() {
+        let token = tokens[skip];
+        let is_title = contains_word(TITLE_WORDS, token) || token == "Sir";
+        let is_common = contains_word(NOT_NAME_WORDS, token)
+            || (skip == 0 && sentence_start && lowercase_words.contains(&token.to_lowercase()));
+        if !is_title && (!is_common || skip + 1 == tokens.len()) {
+            break;
+        }
+        if is_title && (contains_word(HONORIFICS, token) || token == "Sir") {
+            honorific = Some(token);
+        } else if !is_title {
+            honorific = None;
+        }
+        skip += 1;
+    }
+    if skip == tokens.len() {
+        return None;
+    }
+    if let Some(title) = honorific
+        && contains_word(PEERAGE_TITLES, title)
+        && skip + 1 == tokens.len()
+        && is_name_shaped(tokens[skip])
+    {
+        // "Lord West": a peer is named with the title.
+        let title_word = sequence.get(skip - 1)?;
+        let name_word = sequence.get(skip)?;
+        return Some(Candidate {
+            range: title_word.start..name_word.end,
+            tokens: vec![title.to_owned(), tokens[skip].to_owned()],
+            kind: EntityKind::Person,
+            role_window: role_window_start(view, first_word_index)..title_word.start,
+            headline,
+        });
+    }
+    let mut name_tokens: Vec<&str> = tokens[skip..].to_vec();
+    let mut start_word = skip;
+    while name_tokens
+        .last()
+        .is_some_and(|t| contains_word(NOT_NAME_WORDS, t) || contains_word(NAME_PARTICLES, t))
+    {
+        name_tokens.pop();
+    }
+    while name_tokens
+        .first()
+        .is_some_and(|t| contains_word(NAME_PARTICLES, t))
+    {
+        name_tokens.remove(0);
+        start_word += 1;
+    }
+    let last_token = *name_tokens.last()?;
+    let first_token = *name_tokens.first()?;
+    let end_word = start_word + name_tokens.len() - 1;
+    let range = sequence.get(start_word)?.start..sequence.get(end_word)?.end;
+    let role_window_start = role_window_start(view, first_word_index);
+    let role_window = role_window_start..range.start;
+
+    let kind = if contains_word(ORGANIZATION_HEADS, last_token) && name_tokens.len() >= 2
+        || contains_word(ORGANIZATION_OPENERS, first_token) && name_tokens.len() >= 2
+    {
+        EntityKind::Organization
+    } else if (contains_word(LOCATION_WORDS, last_token)
+        || contains_word(LOCATION_WORDS, first_token))
+        && name_tokens.len() >= 2
+    {
+        EntityKind::Location
+    } else {
+        let shaped = name_tokens
+            .iter()
+            .all(|t| is_name_shaped(t) || contains_word(NAME_PARTICLES, t));
+        let common = name_tokens[..name_tokens.len() - 1].iter().any(|t| {
+            lowercase_words.contains(&t.to_lowercase()) || contains_word(NOT_NAME_WORDS, t)
+        }) || contains_word(NOT_NAME_WORDS, last_token)
+            || contains_word(TITLE_WORDS, last_token);
+        if !shaped || common || name_tokens.len() > 5 {
+            return None;
+        }
+        if name_tokens.len() == 1 {
+            match honorific {
+                Some(_) => {}
+                None => {
+                    // A lone capitalised word may still be a surname of someone named earlier.
+                    if sentence_start && lowercase_words.contains(&last_token.to_lowercase()) {
+                        return None;
+                    }
+                    return Some(Candidate {
+                        range,
+                        tokens: vec![last_token.to_owned()],
+                        kind: EntityKind::Person,
+                        role_window,
+                        headline: true,
+                    });
+                }
+            }
+        }
+        EntityKind::Person
+    };
+    Some(Candidate {
+        range,
+        tokens: name_tokens.iter().map(|t| (*t).to_owned()).collect(),
+        kind,
+        role_window,
+        headline,
+    })
+}
+
+/// Where the role words before a name may start: up to six words back within the sentence.
+fn role_window_start(view: &FieldView<'_>, first_word_index: usize) -> usize {
+    let first = view.words.get(first_word_index).map_or(0, |w| w.start);
+    let sentence_start = view
+        .sentences
+        .get(view.sentences.partition_point(|s| s.end <= first))
+        .map_or(0, |s| s.start);
+    let back = first_word_index.saturating_sub(6);
+    view.words
+        .get(back)
+        .map_or(first, |w| w.start)
+        .max(sentence_start)
+        .min(first)
+}
+
+/// Reads an official role of an unknown person from the words before the name
+/// ("Iraqi Prime Minister", "Germany's defence minister") or an appositive after it
+/// (", France's deputy minister for foreign affairs,"). Only official roles count, and not
+/// former ones; the government is the state or body those words name.
+fn read_affiliation(
+    view: &FieldView<'_>,
+    candidate: &Candidate,
+    known: &[Found],
+    index: &EntityIndex,
+) -> Option<Affiliation> {
+    let text = view.text;
+    let appositive_start = candidate.range.end + 2;
+    let appositive = text
+        .get(candidate.range.end..)
+        .and_then(|after| after.strip_prefix(", "))
+        .map(|rest| {
+            let mut end = rest
+                .find([',', '.', ';', '\n', '(', '"', '\u{201c}', '\u{201d}'])
+                .unwrap_or(rest.len())
+                .min(120);
+            while !rest.is_char_boundary(end) {
+                end -= 1;
+            }
+            appositive_start..appositive_start + end
+        });
+    let windows = [Some(candidate.role_window.clone()), appositive];
+    for window in windows.into_iter().flatten() {
+        let words = text.get(window.clone()).unwrap_or("");
+        let lower = words.to_lowercase();
+        if !OFFICIAL_ROLES
+            .iter()
+            .any(|role| contains_phrase(&lower, role))
+        {
+            continue;
+        }
+        if NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w)) {
+            return None;
+        }
+        let government = country_in_window(known, index, window.clone())?;
+        return Some(Affiliation {
+            government_code: government,
+            role: words.trim().trim_end_matches(',').to_owned(),
+            start: None,
+            end: None,
+        });
+    }
+    None
+}
+
+/// Whether `haystack` holds `phrase` as whole words.
+pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
+    let mut from = 0;
+    while let Some(found) = haystack.get(from..).and_then(|rest| rest.find(phrase)) {
+        let start = from + found;
+        let end = start + phrase.len();
+        if at_word_boundaries(haystack, &(start..end)) {
+            return true;
+        }
+        from = start + phrase.len().max(1);
+        while from < haystack.len() && !haystack.is_char_boundary(from) {
+            from += 1;
+        }
+    }
+    false
+}
+
+/// The lower-case words of a text, for telling common words from names.
+pub(crate) fn lowercase_words(text: &str, words: &[Word], out: &mut HashSet<String>) {
+    for word in words {
+        if let Some(w) = text.get(word.start..word.end)
+            && w.starts_with(char::is_lowercase)
+            && !out.contains(w)
+        {
+            out.insert(w.to_owned());
+        }
+    }
+}
+
+/// Checks the word before a mention for "former", "ex-" and the like.
+pub(crate) fn preceded_by_not_in_office(text: &str, start: usize) -> bool {
+    let head = text.get(..start).unwrap_or("");
+    let window_start = head.char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+    let window = head.get(window_start..).unwrap_or("").to_lowercase();
+    // Only the clause right before the name: cut at the last punctuation.
+    let clause = window
+        .rsplit([',', '.', ';', ':', '"', '\u{201c}', '\u{201d}', '(', ')'])
+        .next()
+        .unwrap_or("");
+    NOT_IN_OFFICE.iter().any(|w| contains_phrase(clause, w))
+}
+
+/// For the unknown-entity affiliation: which country the role words name.
+pub(crate) fn country_in_window(
+    found: &[Found],
+    index: &EntityIndex,
+    window: Range<usize>,
+) -> Option<String> {
+    found
+        .iter()
+        .filter(|f| f.start >= window.start && f.end <= window.end && !f.modifier)
+        .find_map(|f| match f.entity {
+            EntityRef::Kb(i) => index
+                .entity(i)
+                .and_then(|e| e.government.clone().or_else(|| e.country.clone())),
+            EntityRef::Local(_) => None,
+        })
+}

@@ -1,0 +1,290 @@
+//! Stance: the targets of each statement (entities it names, and the person a pronoun like
+//! "his death" stands for) with a polarity per target, and the act the statement performs.
+//! Cues from the lexicon lean toward the entities within their reach in the same clause,
+//! weaker with distance; a negator shortly before a cue flips it ("will not lament his death").
+
+use std::collections::HashMap;
+use std::ops::Range;
+
+use communique_domain::{Act, EntityKind, StatementKind};
+
+use super::attribution::{Draft, SpeakerRef};
+use super::cues::CueMatch;
+use super::entities::{Anchor, EntityRef};
+use super::lexicon::{PRONOUNS, Reach, STANCE_CUES};
+use super::{Context, Field, entity_identity, salience};
+
+/// How many words a cue reaches.
+const REACH_WORDS: usize = 9;
+
+/// A target occurrence inside a statement.
+#[derive(Clone, Copy)]
+struct Occurrence {
+    start: usize,
+    end: usize,
+    entity: EntityRef,
+}
+
+pub(crate) fn assess(context: &Context<'_>, fields: &[Field<'_>], drafts: &mut [Draft]) {
+    for draft in drafts.iter_mut() {
+        let Some(field) = fields.get(draft.field) else {
+            continue;
+        };
+        assess_one(context, field, draft);
+    }
+}
+
+fn speaker_entities(speaker: &SpeakerRef, out: &mut Vec<EntityRef>) {
+    match speaker {
+        SpeakerRef::Entity { entity, .. } => out.push(*entity),
+        SpeakerRef::Group(members) => {
+            for member in members {
+                speaker_entities(member, out);
+            }
+        }
+        SpeakerRef::Description { .. } => {}
+    }
+}
+
+/// A capital or seat of government stands for its state as a target.
+fn as_target(context: &Context<'_>, entity: EntityRef, anchor: Anchor) -> EntityRef {
+    if let (EntityRef::Kb(index), Anchor::Capital | Anchor::Seat) = (entity, anchor)
+        && let Some(kb) = context.index.entity(index)
+        && let Some(code) = kb.country.as_ref().or(kb.government.as_ref())
+        && let Some(&country) = context.index.country_by_code.get(code)
+    {
+        return EntityRef::Kb(country);
+    }
+    entity
+}
+
+fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
+    let text = field.text();
+    let range = draft.range.clone();
+    let mut speakers = Vec::new();
+    speaker_entities(&draft.speaker, &mut speakers);
+
+    let mut occurrences: Vec<Occurrence> = field
+        .found
+        .iter()
+        .filter(|f| f.start >= range.start && f.end <= range.end)
+        .filter(|f| !(f.start >= draft.speaker_region.start && f.end <= draft.speaker_region.end))
+        .filter(|f| !speakers.contains(&f.entity))
+        .map(|f| Occurrence {
+            start: f.start,
+            end: f.end,
+            entity: as_target(context, f.entity, f.anchor),
+        })
+        .collect();
+    let cues: Vec<&CueMatch> = field
+        .cues
+        .iter()
+        .filter(|c| c.start >= range.start && c.end <= range.end)
+        .collect();
+    // "his death": the person a quote speaks of.
+    if draft.kind == StatementKind::Direct
+        && let Some(referent) = pronoun_referent(context, field, draft, &speakers)
+    {
+        for cue in &cues {
+            if let Some(index) = cue.entry.pronoun
+                && matches!(PRONOUNS.get(index), Some(&("he" | "his" | "him")))
+            {
+                occurrences.push(Occurrence {
+                    start: cue.start,
+                    end: cue.end,
+                    entity: referent,
+                });
+            }
+        }
+    }
+    occurrences.sort_by_key(|o| o.start);
+
+    let mut scores: HashMap<EntityRef, f32> = HashMap::new();
+    let mut order: Vec<EntityRef> = Vec::new();
+    for occurrence in &occurrences {
+        if !order.contains(&occurrence.entity) {
+            order.push(occurrence.entity);
+            scores.insert(occurrence.entity, 0.0);
+        }
+    }
+    let stops = stop_positions(field, &range, &cues);
+    let mut best_act: Option<(f32, Act)> = None;
+    let verb_cue = draft
+        .verb
+        .filter(|v| v.end <= range.start || v.start >= range.end);
+    for cue in cues.iter().copied().chain(verb_cue.as_ref()) {
+        let Some(stance) = cue.entry.stance.and_then(|i| STANCE_CUES.get(i)) else {
+            continue;
+        };
+        let negated = is_negated(field, cue, &cues);
+        let polarity = if negated {
+            -0.8 * stance.polarity
+        } else {
+            stance.polarity
+        };
+        let act = match (negated, stance.act) {
+            (true, Act::Praise | Act::Support) => Act::Criticize,
+            (true, Act::Condemn | Act::Criticize) => Act::Assert,
+            (_, act) => act,
+        };
+        if best_act.is_none_or(|(strength, _)| stance.strength > strength) && stance.strength > 0.0
+        {
+            best_act = Some((stance.strength, act));
+        }
+        if polarity == 0.0 {
+            continue;
+        }
+        let is_verb = verb_cue.is_some_and(|v| v.start == cue.start);
+        for occurrence in &occurrences {
+            let distance = if occurrence.end <= cue.start {
+                if stance.reach == Reach::After && !is_verb {
+                    continue;
+                }
+                word_count(text, occurrence.end..cue.start)
+            } else if occurrence.start >= cue.end {
+                if stance.reach == Reach::Before {
+                    continue;
+                }
+                if stops.iter().any(|&s| s >= cue.end && s < occurrence.start) {
+                    continue;
+                }
+                word_count(text, cue.end..occurrence.start)
+            } else {
+                0
+            };
+            let limit = if is_verb {
+                REACH_WORDS * 2
+            } else {
+                REACH_WORDS
+            };
+            if distance > limit || crosses_clause(field, &cues, cue, occurrence) {
+                continue;
+            }
+            let weight = 1.0 / (1.0 + distance as f32 / 3.0);
+            if let Some(score) = scores.get_mut(&occurrence.entity) {
+                *score += polarity * weight;
+            }
+        }
+    }
+    draft.act = best_act.map_or(Act::Assert, |(_, act)| act);
+    draft.targets = order
+        .into_iter()
+        .filter(|entity| {
+            entity_identity(context, *entity).is_some_and(|(_, _, kind)| kind != EntityKind::Other)
+        })
+        .map(|entity| {
+            let score = scores.get(&entity).copied().unwrap_or(0.0);
+            (entity, score.clamp(-1.0, 1.0))
+        })
+        .collect();
+}
+
+fn word_count(text: &str, range: Range<usize>) -> usize {
+    text.get(range)
+        .unwrap_or("")
+        .split(|c: char| !c.is_alphanumeric() && c != '\'' && c != '\u{2019}')
+        .filter(|w| !w.is_empty())
+        .count()
+}
+
+/// Offsets after which an entity is a victim or a place, not what a cue is about:
+/// "attacks on US forces", "in Iraq", "against ISIS".
+fn stop_positions(field: &Field<'_>, range: &Range<usize>, cues: &[&CueMatch]) -> Vec<usize> {
+    let text = field.text();
+    let mut stops: Vec<usize> = cues
+        .iter()
+        .filter(|c| c.entry.victim)
+        .map(|c| c.start)
+        .collect();
+    let first = field.words.partition_point(|w| w.start < range.start);
+    for word in field.words.get(first..).unwrap_or(&[]) {
+        if word.start >= range.end {
+            break;
+        }
+        let w = text.get(word.start..word.end).unwrap_or("");
+        let inside_cue = cues
+            .iter()
+            .any(|c| c.start <= word.start && word.end <= c.end);
+        if !inside_cue && matches!(w, "on" | "against" | "in" | "at" | "from" | "by") {
+            stops.push(word.start);
+        }
+    }
+    stops
+}
+
+fn is_negated(field: &Field<'_>, cue: &CueMatch, cues: &[&CueMatch]) -> bool {
+    let text = field.text();
+    cues.iter().any(|other| {
+        other.entry.negator
+            && other.end <= cue.start
+            && word_count(text, other.end..cue.start) <= 2
+            && !text
+                .get(other.end..cue.start)
+                .unwrap_or("")
+                .contains([',', '.', ';'])
+    })
+}
+
+/// Whether a clause break ("but", ";", ".") lies between a cue and an entity.
+fn crosses_clause(
+    field: &Field<'_>,
+    cues: &[&CueMatch],
+    cue: &CueMatch,
+    occurrence: &Occurrence,
+) -> bool {
+    let (from, to) = if occurrence.end <= cue.start {
+        (occurrence.end, cue.start)
+    } else {
+        (cue.end, occurrence.start)
+    };
+    if from >= to {
+        return false;
+    }
+    let between = field.text().get(from..to).unwrap_or("");
+    between.contains([';', '.', '!', '?'])
+        || cues
+            .iter()
+            .any(|c| c.entry.clause_break && c.start >= from && c.end <= to)
+}
+
+/// The person a "he"/"his" inside a quote stands for: the last person other than the speaker
+/// named before it in the same paragraph, or else the article's most mentioned such person.
+fn pronoun_referent(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    draft: &Draft,
+    speakers: &[EntityRef],
+) -> Option<EntityRef> {
+    let is_other_person = |entity: EntityRef| {
+        !speakers.contains(&entity)
+            && entity_identity(context, entity).is_some_and(|(_, _, k)| k == EntityKind::Person)
+    };
+    let paragraph_start = field
+        .paragraphs
+        .iter()
+        .rev()
+        .find(|p| p.start <= draft.range.start)
+        .map_or(0, |p| p.start);
+    if let Some(found) = field
+        .found
+        .iter()
+        .filter(|f| f.start >= paragraph_start && f.end <= draft.range.start)
+        .rfind(|f| is_other_person(f.entity))
+    {
+        return Some(found.entity);
+    }
+    context
+        .article
+        .mention_counts
+        .keys()
+        .copied()
+        .filter(|e| is_other_person(*e))
+        .max_by_key(|e| (salience(context, *e), std::cmp::Reverse(order_key(*e))))
+}
+
+fn order_key(entity: EntityRef) -> (u8, usize) {
+    match entity {
+        EntityRef::Kb(i) => (0, i),
+        EntityRef::Local(i) => (1, i),
+    }
+}

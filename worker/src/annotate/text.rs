@@ -1,0 +1,346 @@
+//! Text plumbing: a folded copy of a field that keeps its way back to the source offsets,
+//! word boundaries, sentences and paragraphs. Everything the annotator finds is first located
+//! in the folded text and mapped back to the source only when it is emitted.
+
+use std::ops::Range;
+
+use super::lexicon::{ABBREVIATIONS, contains_word};
+
+/// A field of an article with accents folded to ASCII, hyphens inside words made spaces and
+/// exotic spaces made plain, so that "Abdul-Mahdi" matches "Abdul Mahdi" and "Amélie" matches
+/// "Amelie". Quote marks are kept as they are: the quote scanner needs them.
+pub(crate) struct FoldedText<'a> {
+    pub(crate) source: &'a str,
+    pub(crate) text: String,
+    /// For each folded byte, the source offset of the character it came from; one extra entry
+    /// for the end. `None` when the folded text is the source unchanged.
+    origin: Option<Vec<u32>>,
+}
+
+impl<'a> FoldedText<'a> {
+    pub(crate) fn new(source: &'a str) -> FoldedText<'a> {
+        let needs_folding = source
+            .bytes()
+            .any(|b| b == b'-' || !b.is_ascii() || b == b'\t' || b == b'\r');
+        if !needs_folding || source.len() >= u32::MAX as usize {
+            return FoldedText {
+                source,
+                text: source.to_owned(),
+                origin: None,
+            };
+        }
+        let mut text = String::with_capacity(source.len());
+        let mut origin = Vec::with_capacity(source.len() + 1);
+        let mut previous: Option<char> = None;
+        let mut chars = source.char_indices().peekable();
+        while let Some((offset, c)) = chars.next() {
+            let next = chars.peek().map(|&(_, n)| n);
+            let folded = fold_char(c, previous, next);
+            let start = text.len();
+            text.push(folded);
+            for _ in start..text.len() {
+                origin.push(offset as u32);
+            }
+            previous = Some(c);
+        }
+        origin.push(source.len() as u32);
+        FoldedText {
+            source,
+            text,
+            origin: Some(origin),
+        }
+    }
+
+    /// The source offset of a folded offset (a character boundary maps to one).
+    pub(crate) fn source_offset(&self, folded: usize) -> usize {
+        match &self.origin {
+            None => folded.min(self.source.len()),
+            Some(origin) => origin
+                .get(folded)
+                .map_or(self.source.len(), |&o| o as usize),
+        }
+    }
+
+    /// The source range of a folded range, or `None` if it does not land on char boundaries.
+    pub(crate) fn source_range(&self, range: Range<usize>) -> Option<Range<usize>> {
+        let start = self.source_offset(range.start);
+        let end = self.source_offset(range.end);
+        (start <= end && self.source.is_char_boundary(start) && self.source.is_char_boundary(end))
+            .then_some(start..end)
+    }
+}
+
+fn fold_char(c: char, previous: Option<char>, next: Option<char>) -> char {
+    match c {
+        '-' | '\u{2010}' | '\u{2011}'
+            if previous.is_some_and(char::is_alphanumeric)
+                && next.is_some_and(char::is_alphanumeric) =>
+        {
+            ' '
+        }
+        '\u{2010}' | '\u{2011}' | '\u{2012}' => '-',
+        '\u{00a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\t' | '\r' => ' ',
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => 'a',
+        'À' | 'Á' | 'Â' | 'Ã' | 'Ä' | 'Å' | 'Ā' => 'A',
+        'ç' | 'č' | 'ć' => 'c',
+        'Ç' | 'Č' | 'Ć' => 'C',
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ę' | 'ě' => 'e',
+        'È' | 'É' | 'Ê' | 'Ë' | 'Ē' => 'E',
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'ı' => 'i',
+        'Ì' | 'Í' | 'Î' | 'Ï' | 'Ī' | 'İ' => 'I',
+        'ñ' | 'ń' => 'n',
+        'Ñ' => 'N',
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => 'o',
+        'Ò' | 'Ó' | 'Ô' | 'Õ' | 'Ö' | 'Ø' | 'Ō' => 'O',
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => 'u',
+        'Ù' | 'Ú' | 'Û' | 'Ü' | 'Ū' => 'U',
+        'ý' | 'ÿ' => 'y',
+        'Ý' => 'Y',
+        'š' | 'ş' | 'ś' => 's',
+        'Š' | 'Ş' | 'Ś' => 'S',
+        'ž' | 'ź' | 'ż' => 'z',
+        'Ž' | 'Ź' | 'Ż' => 'Z',
+        'ğ' => 'g',
+        'Ğ' => 'G',
+        'ł' => 'l',
+        'Ł' => 'L',
+        'ř' => 'r',
+        'Ř' => 'R',
+        _ => c,
+    }
+}
+
+/// Folds a knowledge-base name the same way as article text.
+pub(crate) fn fold_name(name: &str) -> String {
+    FoldedText::new(name.trim()).text
+}
+
+pub(crate) fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric()
+}
+
+pub(crate) fn char_before(text: &str, offset: usize) -> Option<char> {
+    text.get(..offset).and_then(|head| head.chars().next_back())
+}
+
+pub(crate) fn char_at(text: &str, offset: usize) -> Option<char> {
+    text.get(offset..).and_then(|tail| tail.chars().next())
+}
+
+/// Whether `range` starts and ends at word boundaries of `text`.
+pub(crate) fn at_word_boundaries(text: &str, range: &Range<usize>) -> bool {
+    !char_before(text, range.start).is_some_and(is_word_char)
+        && !char_at(text, range.end).is_some_and(is_word_char)
+}
+
+/// A word of a text: a maximal run of letters and digits, with inner apostrophes ("don't").
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Word {
+    pub(crate) start: usize,
+    pub(crate) end: usize,
+}
+
+/// The words of `text`, in order.
+pub(crate) fn words(text: &str) -> Vec<Word> {
+    let mut words = Vec::with_capacity(text.len() / 5);
+    let mut start: Option<usize> = None;
+    let mut chars = text.char_indices().peekable();
+    while let Some((offset, c)) = chars.next() {
+        if is_word_char(c) {
+            if start.is_none() {
+                start = Some(offset);
+            }
+            continue;
+        }
+        let inner_apostrophe = matches!(c, '\'' | '\u{2019}')
+            && start.is_some()
+            && chars.peek().is_some_and(|&(_, n)| n.is_alphabetic());
+        if inner_apostrophe {
+            continue;
+        }
+        if let Some(begin) = start.take() {
+            words.push(Word {
+                start: begin,
+                end: offset,
+            });
+        }
+    }
+    if let Some(begin) = start {
+        words.push(Word {
+            start: begin,
+            end: text.len(),
+        });
+    }
+    words
+}
+
+/// Paragraphs: split at line breaks, except a single line break inside wrapped text
+/// (followed by a lower-case letter or a word character after no punctuation), and at runs
+/// of three or more spaces after a sentence end.
+pub(crate) fn paragraphs(text: &str) -> Vec<Range<usize>> {
+    let bytes = text.as_bytes();
+    let mut paragraphs = Vec::new();
+    let mut start = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        let is_break = match byte {
+            b'\n' => {
+                let next = bytes.get(index + 1).copied();
+                let previous = last_non_space_before(bytes, index);
+                let wrapped = next.is_some_and(|n| n.is_ascii_alphanumeric() || n == b'(')
+                    && previous.is_some_and(|p| !matches!(p, b'.' | b'!' | b'?' | b':' | b'"'))
+                    && previous.is_none_or(|p| p < 0x80);
+                !wrapped
+            }
+            b' ' => {
+                bytes.get(index..index + 3) == Some(b"   ")
+                    && index > 0
+                    && matches!(
+                        last_non_space_before(bytes, index),
+                        Some(b'.' | b'!' | b'?' | b'"' | 0x9d | 0x99)
+                    )
+            }
+            _ => false,
+        };
+        if is_break {
+            push_trimmed(text, start, index, &mut paragraphs);
+            while index < bytes.len() && bytes[index].is_ascii_whitespace() {
+                index += 1;
+            }
+            start = index;
+            continue;
+        }
+        index += 1;
+    }
+    push_trimmed(text, start, bytes.len(), &mut paragraphs);
+    paragraphs
+}
+
+fn last_non_space_before(bytes: &[u8], index: usize) -> Option<u8> {
+    bytes
+        .get(..index)?
+        .iter()
+        .rev()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r'))
+        .copied()
+}
+
+fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<Range<usize>>) {
+    let Some(slice) = text.get(start..end) else {
+        return;
+    };
+    let leading = slice.len() - slice.trim_start().len();
+    let trimmed = slice.trim();
+    if !trimmed.is_empty() {
+        out.push(start + leading..start + leading + trimmed.len());
+    }
+}
+
+/// Whether a character opens a quotation (used to find sentence starts after punctuation).
+fn opens_quote(c: char) -> bool {
+    matches!(
+        c,
+        '"' | '\'' | '\u{201c}' | '\u{2018}' | '\u{201e}' | '(' | '['
+    )
+}
+
+fn closes_quote(c: char) -> bool {
+    matches!(c, '"' | '\'' | '\u{201d}' | '\u{2019}' | ')' | ']')
+}
+
+/// Sentences of one paragraph: split after `.`, `!` or `?` (and any closing quotes) followed
+/// by white space and an upper-case letter, digit or opening quote; not after abbreviations.
+pub(crate) fn sentences(text: &str, paragraph: Range<usize>, out: &mut Vec<Range<usize>>) {
+    let Some(slice) = text.get(paragraph.clone()) else {
+        return;
+    };
+    let base = paragraph.start;
+    let mut start = 0;
+    let mut chars = slice.char_indices().peekable();
+    while let Some((offset, c)) = chars.next() {
+        if !matches!(c, '.' | '!' | '?') {
+            continue;
+        }
+        let mut end = offset + c.len_utf8();
+        while let Some(&(next_offset, next)) = chars.peek() {
+            if closes_quote(next) || matches!(next, '.' | '!' | '?') {
+                end = next_offset + next.len_utf8();
+                chars.next();
+            } else {
+                break;
+            }
+        }
+        let rest = slice.get(end..).unwrap_or("");
+        let after_space = rest.trim_start();
+        if after_space.len() == rest.len() {
+            // "U.S." or "3.5": no space after the mark.
+            if !(rest.starts_with(|n: char| n.is_uppercase()) && c != '.') {
+                continue;
+            }
+        }
+        let starts_sentence = after_space
+            .chars()
+            .next()
+            .is_some_and(|n| n.is_uppercase() || n.is_ascii_digit() || opens_quote(n));
+        if !starts_sentence || (c == '.' && is_abbreviation_before(slice, offset)) {
+            continue;
+        }
+        push_trimmed(text, base + start, base + end, out);
+        start = end;
+    }
+    push_trimmed(text, base + start, paragraph.end, out);
+}
+
+fn is_abbreviation_before(slice: &str, dot: usize) -> bool {
+    let head = slice.get(..dot).unwrap_or("");
+    let word_start = head
+        .char_indices()
+        .rev()
+        .find(|&(_, c)| !c.is_alphanumeric())
+        .map_or(0, |(i, c)| i + c.len_utf8());
+    let word = head.get(word_start..).unwrap_or("");
+    // Single letters are initials ("J. Smith", "U.S.").
+    word.chars().count() == 1 || contains_word(ABBREVIATIONS, word)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folding_keeps_offsets() {
+        let source = "Amélie de Montchalin met Abdul-Mahdi’s aide";
+        let folded = FoldedText::new(source);
+        assert_eq!(folded.text, "Amelie de Montchalin met Abdul Mahdi’s aide");
+        let at = folded.text.find("Abdul Mahdi").unwrap();
+        let range = folded.source_range(at..at + "Abdul Mahdi".len()).unwrap();
+        assert_eq!(&source[range], "Abdul-Mahdi");
+        assert_eq!(&source[folded.source_range(0..6).unwrap()], "Amélie");
+    }
+
+    #[test]
+    fn splits_sentences_not_abbreviations() {
+        let text =
+            "Mr. Smith said the U.S. person was hit. He left! \"Now,\" he said. Then 3.5 more.";
+        let mut out = Vec::new();
+        sentences(text, 0..text.len(), &mut out);
+        let parts: Vec<&str> = out.iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(
+            parts,
+            [
+                "Mr. Smith said the U.S. person was hit.",
+                "He left!",
+                "\"Now,\" he said.",
+                "Then 3.5 more."
+            ]
+        );
+    }
+
+    #[test]
+    fn paragraphs_join_wrapped_lines() {
+        let text = "One line\nwrapped here.\n    Next para.\n\nThird.";
+        let parts: Vec<&str> = paragraphs(text).iter().map(|r| &text[r.clone()]).collect();
+        assert_eq!(parts, ["One line\nwrapped here.", "Next para.", "Third."]);
+    }
+}
