@@ -81,7 +81,10 @@ mod tests {
         assert_eq!(on("boris-johnson", "2020-01-05"), ["GBR"]);
         assert!(on("boris-johnson", "2024-01-05").is_empty());
         assert!(on("jeremy-hunt", "2020-01-05").is_empty());
-        assert_eq!(kb.organization_speaks_for("us-department-of-defense"), Some("USA"));
+        assert_eq!(
+            kb.organization_speaks_for("us-department-of-defense"),
+            Some("USA")
+        );
     }
 
     #[test]

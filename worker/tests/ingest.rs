@@ -19,14 +19,20 @@ const GOOD_TEXT: &str = "date 2020-01-06\n\nMinister speaks on Iran\n\nThe Prime
 
 fn write(dir: &Path, name: &str, bytes: &[u8]) -> PathBuf {
     let path = dir.join(name);
-    std::fs::File::create(&path).unwrap().write_all(bytes).unwrap();
+    std::fs::File::create(&path)
+        .unwrap()
+        .write_all(bytes)
+        .unwrap();
     path
 }
 
 fn run(paths: &[PathBuf], store: &SledStore, max_input_bytes: u64) -> IngestReport {
     let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
     let options = IngestOptions {
-        read: ReadOptions { max_input_bytes, ..ReadOptions::default() },
+        read: ReadOptions {
+            max_input_bytes,
+            ..ReadOptions::default()
+        },
         threads: 2,
     };
     ingest(paths, &annotator, &StoreSink { store }, &options, &())
@@ -47,11 +53,23 @@ fn bad_input_is_rejected_precisely_and_good_input_is_kept() {
     let inputs = dir.path().join("inputs");
     std::fs::create_dir(&inputs).unwrap();
     write(&inputs, "good.txt", GOOD_TEXT.as_bytes());
-    write(&inputs, "bad-utf8.txt", b"Headline\n\nBody \xff\xfe with broken bytes\n");
+    write(
+        &inputs,
+        "bad-utf8.txt",
+        b"Headline\n\nBody \xff\xfe with broken bytes\n",
+    );
     write(&inputs, "empty.txt", b"");
     write(&inputs, "blank.txt", b"   \n\n  \n");
-    write(&inputs, "binary.txt", &[0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 3, 0, 0, 0]);
-    write(&inputs, "huge.txt", format!("Headline\n\n{}", "word ".repeat(10_000)).as_bytes());
+    write(
+        &inputs,
+        "binary.txt",
+        &[0x7f, b'E', b'L', b'F', 0, 0, 1, 2, 3, 0, 0, 0],
+    );
+    write(
+        &inputs,
+        "huge.txt",
+        format!("Headline\n\n{}", "word ".repeat(10_000)).as_bytes(),
+    );
     let jsonl = [
         r#"{"id": "good-1", "title": "Iran warns", "body": "Iran's foreign minister said the US would pay.", "published_at": "2020-01-05"}"#,
         r#"{"id": "bad-json", "title": "#,
@@ -64,20 +82,34 @@ fn bad_input_is_rejected_precisely_and_good_input_is_kept() {
     write(&inputs, "batch.jsonl", jsonl.as_bytes());
 
     let store = SledStore::open(&dir.path().join("db"), &StoreOptions::default()).unwrap();
-    let report = run(&[inputs.clone()], &store, 20_000);
+    let report = run(std::slice::from_ref(&inputs), &store, 20_000);
 
     assert!(reason_for(&report, "bad-utf8.txt").contains("UTF-8"));
     assert!(reason_for(&report, "empty.txt").contains("empty"));
     assert!(reason_for(&report, "blank.txt").contains("empty"));
     assert!(reason_for(&report, "binary.txt").contains("binary"));
     assert!(reason_for(&report, "huge.txt").contains("limit"));
-    assert!(reason_for(&report, "batch.jsonl:2").to_lowercase().contains("json"));
+    assert!(
+        reason_for(&report, "batch.jsonl:2")
+            .to_lowercase()
+            .contains("json")
+    );
     assert!(reason_for(&report, "batch.jsonl:3").contains("neither title nor body"));
-    assert!(reason_for(&report, "batch.jsonl:5").to_lowercase().contains("json"));
+    assert!(
+        reason_for(&report, "batch.jsonl:5")
+            .to_lowercase()
+            .contains("json")
+    );
     assert_eq!(report.rejected.len(), 8, "{:#?}", report.rejected);
     assert_eq!(report.ingested, 4, "{report:#?}");
     for id in ["good", "good-1", "brief-1", "good-2"] {
-        assert!(store.get_article(id, ArticleParts::Metadata).unwrap().is_some(), "{id} stored");
+        assert!(
+            store
+                .get_article(id, ArticleParts::Metadata)
+                .unwrap()
+                .is_some(),
+            "{id} stored"
+        );
     }
     assert_eq!(store.article_count().unwrap(), 4);
 }
@@ -90,13 +122,22 @@ fn reingesting_is_idempotent_and_a_changed_article_replaces_the_old() {
     let path = write(&inputs, "minister.txt", GOOD_TEXT.as_bytes());
     let store = SledStore::open(&dir.path().join("db"), &StoreOptions::default()).unwrap();
 
-    let first = run(&[path.clone()], &store, 1 << 20);
+    let first = run(std::slice::from_ref(&path), &store, 1 << 20);
     assert_eq!((first.ingested, first.unchanged), (1, 0), "{first:#?}");
-    let again = run(&[path.clone()], &store, 1 << 20);
+    let again = run(std::slice::from_ref(&path), &store, 1 << 20);
     assert_eq!((again.ingested, again.unchanged), (0, 1), "{again:#?}");
 
-    let before = store.get_article("minister", ArticleParts::Full).unwrap().unwrap();
-    assert!(before.article.statements.iter().any(|s| s.text.contains("reckless")));
+    let before = store
+        .get_article("minister", ArticleParts::Full)
+        .unwrap()
+        .unwrap();
+    assert!(
+        before
+            .article
+            .statements
+            .iter()
+            .any(|s| s.text.contains("reckless"))
+    );
 
     let changed = GOOD_TEXT.replace(
         "Iran must stop these reckless and dangerous attacks.",
@@ -104,15 +145,41 @@ fn reingesting_is_idempotent_and_a_changed_article_replaces_the_old() {
     );
     write(&inputs, "minister.txt", changed.as_bytes());
     let replaced = run(&[path], &store, 1 << 20);
-    assert_eq!((replaced.ingested, replaced.unchanged), (1, 0), "{replaced:#?}");
+    assert_eq!(
+        (replaced.ingested, replaced.unchanged),
+        (1, 0),
+        "{replaced:#?}"
+    );
     assert_eq!(store.article_count().unwrap(), 1);
-    let after = store.get_article("minister", ArticleParts::Full).unwrap().unwrap();
+    let after = store
+        .get_article("minister", ArticleParts::Full)
+        .unwrap()
+        .unwrap();
     assert!(after.article.body.contains("Geneva"));
-    assert!(after.article.statements.iter().all(|s| !s.text.contains("reckless")));
+    assert!(
+        after
+            .article
+            .statements
+            .iter()
+            .all(|s| !s.text.contains("reckless"))
+    );
     // No statement index still points at the old words.
     let everything = StatementFilter::default();
-    let listed = store.list_statements(&everything, &PageRequest { size: 100, resume_after: None }).unwrap();
-    assert!(listed.items.iter().all(|s| !s.statement.text.contains("reckless")));
+    let listed = store
+        .list_statements(
+            &everything,
+            &PageRequest {
+                size: 100,
+                resume_after: None,
+            },
+        )
+        .unwrap();
+    assert!(
+        listed
+            .items
+            .iter()
+            .all(|s| !s.statement.text.contains("reckless"))
+    );
 }
 
 #[test]
@@ -133,16 +200,37 @@ fn the_command_line_reports_and_exits_by_outcome() {
     assert_eq!(output.status.code(), Some(2), "{output:?}");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(report["ingested"], 1);
-    assert_eq!(report["rejected"][0]["origin"].as_str().map(|o| o.ends_with("empty.txt")), Some(true));
+    assert_eq!(
+        report["rejected"][0]["origin"]
+            .as_str()
+            .map(|o| o.ends_with("empty.txt")),
+        Some(true)
+    );
 
-    let output = Command::new(worker).args(["ingest", "--db"]).arg(&db).arg(&good).output().unwrap();
+    let output = Command::new(worker)
+        .args(["ingest", "--db"])
+        .arg(&db)
+        .arg(&good)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(0), "{output:?}");
     let text = String::from_utf8_lossy(&output.stdout);
-    assert!(text.contains("ingested 0, unchanged 1, rejected 0"), "{text}");
+    assert!(
+        text.contains("ingested 0, unchanged 1, rejected 0"),
+        "{text}"
+    );
 
     // While one process holds the store, another gets a clear error.
     let _held = SledStore::open(&db, &StoreOptions::default()).unwrap();
-    let output = Command::new(worker).args(["ingest", "--db"]).arg(&db).arg(&good).output().unwrap();
+    let output = Command::new(worker)
+        .args(["ingest", "--db"])
+        .arg(&db)
+        .arg(&good)
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(1), "{output:?}");
-    assert!(String::from_utf8_lossy(&output.stderr).contains("locked"), "{output:?}");
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("locked"),
+        "{output:?}"
+    );
 }

@@ -17,7 +17,8 @@ use super::cues::CueMatch;
 use super::entities::{Anchor, EntityRef, Found, contains_phrase, preceded_by_not_in_office};
 use super::lexicon::{
     AUXILIARY_WORDS, DESCRIPTION_HEADS, INTRO_WORDS, LEADING_CONJUNCTIONS, NOT_IN_OFFICE,
-    OBJECT_PREPOSITIONS, OFFICIAL_ROLE_NOUNS, PRONOUNS, TITLE_WORDS, VerbForm, contains_word,
+    OBJECT_PREPOSITIONS, OFFICIAL_ROLE_NOUNS, PERSON_HEADS, PRONOUNS, TITLE_WORDS,
+    UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::Word;
@@ -80,23 +81,35 @@ struct Attribution {
 #[derive(Default)]
 struct Memory {
     person: Option<SpeakerRef>,
+    /// The sentence the person was last the subject or speaker in.
+    person_sentence: usize,
+    /// The last person or one-person description ("a No 10 spokesman"): "he", "she".
+    singular: Option<SpeakerRef>,
     group: Option<SpeakerRef>,
     thing: Option<SpeakerRef>,
     descriptions: Vec<SpeakerRef>,
-    /// The speaker of the last direct quote and the paragraph it ended in.
-    last_direct: Option<(Attribution, usize)>,
+    /// The attribution of the last quote, the paragraph it ended in, and whether it never closed.
+    last_quote: Option<(Attribution, usize, bool)>,
+    /// The index of the sentence being read.
+    sentence: usize,
 }
 
 impl Memory {
     fn note(&mut self, context: &Context<'_>, speaker: &SpeakerRef) {
         match speaker {
             SpeakerRef::Group(_) => self.group = Some(speaker.clone()),
-            SpeakerRef::Description { .. } => {
+            SpeakerRef::Description { head, .. } => {
                 self.descriptions.push(speaker.clone());
-                self.thing = Some(speaker.clone());
+                if contains_word(PERSON_HEADS, head) {
+                    self.singular = Some(speaker.clone());
+                } else {
+                    self.thing = Some(speaker.clone());
+                }
             }
             SpeakerRef::Entity { .. } if speaker.is_person(context) => {
                 self.person = Some(speaker.clone());
+                self.person_sentence = self.sentence;
+                self.singular = Some(speaker.clone());
             }
             SpeakerRef::Entity { .. } => self.thing = Some(speaker.clone()),
         }
@@ -182,7 +195,8 @@ pub(crate) fn find_statements(
     let mut absorbed = vec![false; quotes.len()];
     let mut memory = Memory::default();
     let mut quote_cursor = 0;
-    for sentence in &field.sentences {
+    for (sentence_index, sentence) in field.sentences.iter().enumerate() {
+        memory.sentence = sentence_index;
         let mut said_something = false;
         let first_quote = quote_cursor;
         while quote_cursor < quotes.len() && quotes[quote_cursor].open < sentence.end {
@@ -196,24 +210,20 @@ pub(crate) fn find_statements(
             let quote = &quotes[quote_index];
             let mut attribution = attribute_quote(context, field, sentence, quote, &verbs, &memory);
             if attribution.is_none() {
-                attribution = inherit(field, quotes, quote_index, &attributions, &memory);
+                attribution = inherit(field, sentence, quotes, quote_index, &attributions, &memory);
             }
             let Some(attribution) = attribution else {
                 continue;
             };
             if let Some(clause) = &attribution.clause {
                 for (other, q) in quotes.iter().enumerate() {
-                    if clause.start <= q.open
-                        && q.content.end <= clause.end.max(q.content.end)
-                        && q.open < clause.end
-                    {
+                    if clause.start <= q.open && q.open < clause.end {
                         absorbed[other] = true;
                     }
                 }
-            } else {
-                let paragraph = paragraph_of(field, quote.content.end);
-                memory.last_direct = Some((attribution.clone(), paragraph));
             }
+            let paragraph = paragraph_of(field, quote.content.end);
+            memory.last_quote = Some((attribution.clone(), paragraph, !quote.closed));
             if let Some(verb) = &attribution.verb {
                 used_verbs.push(verb.start);
             }
@@ -522,6 +532,17 @@ fn subject_of(
         let region = verb.end..end;
         return speaker_in(context, field, &region, memory).map(|s| (s, region, false));
     }
+    // "X said ..., adding ...": a participle shares the subject of the sentence's verb.
+    if verb.entry.speech == Some(VerbForm::Participle)
+        && let Some(main) = field.cues.iter().find(|c| {
+            c.start >= sentence.start
+                && c.end <= verb.start
+                && matches!(c.entry.speech, Some(VerbForm::Finite))
+        })
+        && let Some(found) = subject_of(context, field, sentence, main, memory)
+    {
+        return Some(found);
+    }
     let region = strip_auxiliaries(field, sentence.start..verb.start);
     let words = words_in(field, &region);
     let last_word = words
@@ -624,6 +645,28 @@ fn is_possessive(text: &str, end: usize) -> bool {
 
 /// Whether a mention is the object of a preposition ("ambassador to the UK").
 fn is_object(field: &Field<'_>, found: &Found, region_start: usize) -> bool {
+    is_object_of(field, found, region_start, OBJECT_PREPOSITIONS)
+}
+
+/// Inside a description "in", "of", "for", "at" and "from" say whose official it is.
+fn is_description_object(field: &Field<'_>, found: &Found, region_start: usize) -> bool {
+    is_object_of(
+        field,
+        found,
+        region_start,
+        &[
+            "to", "with", "against", "about", "on", "toward", "towards", "than", "between", "like",
+            "by",
+        ],
+    )
+}
+
+fn is_object_of(
+    field: &Field<'_>,
+    found: &Found,
+    region_start: usize,
+    prepositions: &[&str],
+) -> bool {
     let words = words_in(field, &(region_start..found.start));
     for word in words.iter().rev() {
         let w = word_text(field, word);
@@ -638,13 +681,33 @@ fn is_object(field: &Field<'_>, found: &Found, region_start: usize) -> bool {
         {
             continue;
         }
-        return contains_word(OBJECT_PREPOSITIONS, &lower);
+        return contains_word(prepositions, &lower);
     }
     false
 }
 
 fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
     entity_identity(context, found.entity).is_some_and(|(_, _, kind)| kind == EntityKind::Person)
+}
+
+/// Ranges of relative clauses (", who will raise ...,") inside a region: the people they
+/// name are not the subject.
+fn relative_clauses(text: &str, region: &Range<usize>) -> Vec<Range<usize>> {
+    let slice = text.get(region.clone()).unwrap_or("");
+    let mut clauses = Vec::new();
+    for marker in [", who ", ", which ", ", whose ", " who "] {
+        let mut from = 0;
+        while let Some(found) = slice.get(from..).and_then(|rest| rest.find(marker)) {
+            let start = from + found;
+            let end = slice
+                .get(start + marker.len()..)
+                .and_then(|rest| rest.find(',').map(|c| start + marker.len() + c))
+                .unwrap_or(slice.len());
+            clauses.push(region.start + start..region.start + end);
+            from = start + marker.len();
+        }
+    }
+    clauses
 }
 
 /// The speaker named by a region of text: people (jointly when listed together), a
@@ -657,10 +720,10 @@ fn speaker_in(
 ) -> Option<SpeakerRef> {
     let text = field.text();
     let mut start = region.start;
-    // Skip leading conjunctions and white space.
+    // Skip leading conjunctions and prepositions ("But ...", "On Iranian state television").
     for word in words_in(field, region) {
         let w = word_text(field, word).to_ascii_lowercase();
-        if contains_word(LEADING_CONJUNCTIONS, &w) {
+        if contains_word(LEADING_CONJUNCTIONS, &w) || contains_word(OBJECT_PREPOSITIONS, &w) {
             start = word.end;
         } else {
             break;
@@ -668,23 +731,31 @@ fn speaker_in(
     }
     let region = start..region.end.max(start);
     let words = words_in(field, &region);
-    if words.is_empty() || words.len() > 16 {
+    if words.is_empty() {
         return None;
     }
+    let relative = relative_clauses(text, &region);
+    let in_relative = |f: &Found| {
+        relative
+            .iter()
+            .any(|r| r.start <= f.start && f.end <= r.end)
+    };
     let mentions: Vec<&Found> = field
         .found
         .iter()
-        .filter(|f| f.start >= region.start && f.end <= region.end)
+        .filter(|f| f.start >= region.start && f.end <= region.end && !in_relative(f))
         .collect();
     let lower_words: Vec<String> = words
         .iter()
+        .filter(|w| {
+            !relative
+                .iter()
+                .any(|r| r.start <= w.start && w.end <= r.end)
+        })
         .map(|w| word_text(field, w).to_ascii_lowercase())
         .collect();
-    let head = lower_words
-        .iter()
-        .rev()
-        .find(|w| contains_word(DESCRIPTION_HEADS, w))
-        .cloned();
+    let head_word = description_head(field, words, &mentions, &relative);
+    let head = head_word.map(|w| word_text(field, &w).to_ascii_lowercase());
 
     // People, not as objects and not as possessives ("Merkel's spokesman").
     let people: Vec<&Found> = mentions
@@ -713,12 +784,15 @@ fn speaker_in(
             SpeakerRef::Group(group)
         });
     }
+    if lower_words.len() > 14 {
+        return None;
+    }
     // A pronoun subject.
     if let Some(first) = lower_words.first()
         && let Some(pronoun) = PRONOUNS.iter().position(|p| p == first)
     {
         return match PRONOUNS.get(pronoun).copied() {
-            Some("he" | "she") => memory.person.clone(),
+            Some("he" | "she") => memory.singular.clone().or_else(|| memory.person.clone()),
             Some("they") => memory
                 .group
                 .clone()
@@ -738,44 +812,129 @@ fn speaker_in(
         return Some(group.clone());
     }
     // "the spokesman": the spokesperson described last.
-    if has_the && mentions.is_empty() && lower_words.len() <= 3 {
-        if let Some(head) = &head
-            && let Some(described) = memory
-                .descriptions
-                .iter()
-                .rev()
-                .find(|d| matches!(d, SpeakerRef::Description { head: h, .. } if h == head))
-        {
-            return Some(described.clone());
-        }
-        if let Some(person) = role_anaphor(context, field, &region, memory) {
-            return Some(person);
-        }
+    if has_the
+        && let Some(head) = &head
+        && contains_word(UNNAMED_ROLE_HEADS, head)
+        && lower_words.len() <= 3
+        && let Some(described) = memory
+            .descriptions
+            .iter()
+            .rev()
+            .find(|d| matches!(d, SpeakerRef::Description { head: h, .. } if h == head))
+    {
+        return Some(described.clone());
     }
-    let region_text = text.get(region.clone()).unwrap_or("").trim();
-    if let Some(head) = head {
-        if let Some(person) =
-            (has_the && head != "spokesman" && head != "spokeswoman" && head != "spokesperson")
-                .then(|| role_anaphor(context, field, &region, memory))
-                .flatten()
-        {
-            return Some(person);
+    // "the prime minister", "the US President": the person holding that role.
+    if has_the && let Some(person) = role_anaphor(context, field, &region, memory) {
+        return Some(person);
+    }
+    // "The Ministry of Defence adviser said": the person just spoken of.
+    if has_the
+        && let Some(head) = &head
+        && lower_words.last() == Some(head)
+        && !lower_words
+            .iter()
+            .any(|w| matches!(w.as_str(), "a" | "an" | "unnamed"))
+        && contains_word(PERSON_HEADS, head)
+        && !contains_word(UNNAMED_ROLE_HEADS, head)
+        && memory.person.is_some()
+        && memory.sentence <= memory.person_sentence + 3
+    {
+        return memory.person.clone();
+    }
+    if let (Some(head), Some(head_word)) = (head, head_word) {
+        let name = description_name(field, &region, &head_word, &mentions);
+        let mut governments = description_governments(context, field, &region, &mentions, &head);
+        if governments.is_empty() {
+            governments = governments_from_earlier_sentence(context, field, &region, &head);
         }
-        let governments = description_governments(context, field, &region, &mentions);
         return Some(SpeakerRef::Description {
-            text: tidy_description(region_text),
+            text: tidy_description(text.get(name).unwrap_or("")),
             governments,
             head,
         });
     }
     // A state, body or seat of government: "Tehran warned", "The Pentagon said".
-    if let Some(found) = mentions
+    mentions
         .iter()
         .find(|f| !is_object(field, f, region.start) && !f.modifier)
-    {
-        return Some(entity_speaker(field, found));
+        .map(|found| entity_speaker(field, found))
+}
+
+/// The head noun of a description: the last of the first run of head nouns not inside a name
+/// ("A UK government spokesman", "The Ministry of Defence adviser").
+fn description_head(
+    field: &Field<'_>,
+    words: &[Word],
+    mentions: &[&Found],
+    excluded: &[Range<usize>],
+) -> Option<Word> {
+    let mut head: Option<Word> = None;
+    for word in words {
+        if excluded
+            .iter()
+            .any(|r| r.start <= word.start && word.end <= r.end)
+            || mentions
+                .iter()
+                .any(|f| f.start <= word.start && word.end <= f.end)
+        {
+            if head.is_some() {
+                break;
+            }
+            continue;
+        }
+        let lower = word_text(field, word).to_ascii_lowercase();
+        if contains_word(DESCRIPTION_HEADS, &lower) {
+            head = Some(*word);
+        } else if head.is_some() {
+            break;
+        }
     }
-    role_anaphor(context, field, &region, memory)
+    head
+}
+
+/// The words naming an unnamed speaker: up to the head noun and a prepositional phrase after
+/// it made of names ("an unnamed senior commander in Iran's Revolutionary Guard"); "The paper
+/// quotes X as" names X.
+fn description_name(
+    field: &Field<'_>,
+    region: &Range<usize>,
+    head: &Word,
+    mentions: &[&Found],
+) -> Range<usize> {
+    let mut start = region.start;
+    for word in words_in(field, &(region.start..head.start)) {
+        if matches!(
+            word_text(field, word),
+            "quotes" | "quoted" | "cites" | "cited"
+        ) {
+            start = word.end;
+        }
+    }
+    let mut end = head.end;
+    let after = words_in(field, &(head.end..region.end));
+    if after
+        .first()
+        .is_some_and(|w| matches!(word_text(field, w), "in" | "of" | "for" | "at" | "from"))
+    {
+        for word in after {
+            let w = word_text(field, word);
+            let covered = mentions
+                .iter()
+                .any(|f| f.start <= word.start && word.end <= f.end);
+            if covered
+                || w.starts_with(char::is_uppercase)
+                || matches!(w, "in" | "of" | "for" | "at" | "from" | "the" | "a" | "an")
+            {
+                if covered || w.starts_with(char::is_uppercase) {
+                    end = word.end;
+                }
+            } else {
+                break;
+            }
+        }
+    }
+    start..end.max(start)
 }
 
 /// Whether the words between two listed people only join them: commas, "and", titles and
@@ -898,21 +1057,20 @@ fn tidy_description(text: &str) -> String {
         .join(" ")
 }
 
-/// The government an unnamed speaker speaks for: only for official roles (spokesman,
-/// official, ministry, embassy, state television ...), never for former officials or the
-/// opposition; the state, body or person its words name, the first one that is not an object.
-fn description_governments(
-    context: &Context<'_>,
-    field: &Field<'_>,
-    region: &Range<usize>,
-    mentions: &[&Found],
-) -> Vec<String> {
-    let text = field.text();
-    let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
-    let official = OFFICIAL_ROLE_NOUNS
+/// Whether a description is of an official of some government: its head is an official
+/// role ("spokesman", "embassy") or it is state media.
+fn is_official_description(lower: &str, head: &str) -> bool {
+    let official = contains_word(OFFICIAL_ROLE_NOUNS, head)
+        || [
+            "state television",
+            "state tv",
+            "state media",
+            "state radio",
+            "state news agency",
+        ]
         .iter()
-        .any(|n| contains_phrase(&lower, n));
-    let excluded = NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w))
+        .any(|phrase| contains_phrase(lower, phrase));
+    let excluded = NOT_IN_OFFICE.iter().any(|w| contains_phrase(lower, w))
         || [
             "militia",
             "rebel",
@@ -923,48 +1081,127 @@ fn description_governments(
             "analyst",
         ]
         .iter()
-        .any(|w| contains_phrase(&lower, w));
-    if !official || excluded {
+        .any(|w| contains_phrase(lower, w));
+    official && !excluded
+}
+
+/// The government an unnamed speaker speaks for: only for official roles (spokesman,
+/// official, ministry, embassy, state television ...), never for former officials or the
+/// opposition; the state, body or person its words name, the first one that is not an object.
+fn description_governments(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    region: &Range<usize>,
+    mentions: &[&Found],
+    head: &str,
+) -> Vec<String> {
+    let text = field.text();
+    let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
+    if !is_official_description(&lower, head) {
         return Vec::new();
     }
     for found in mentions {
-        if found.modifier || is_object(field, found, region.start) {
+        if found.modifier || is_description_object(field, found, region.start) {
             continue;
         }
-        match found.entity {
-            EntityRef::Kb(index) => {
-                let Some(kb) = context.index.entity(index) else {
-                    continue;
-                };
-                match kb.entity.kind {
-                    EntityKind::Person => {
-                        let speaker = entity_speaker(field, found);
-                        return governments_of(context, &speaker)
+        if let Some(codes) = mention_governments(context, field, found)
+            && (!codes.is_empty() || !lower.contains("state "))
+        {
+            return codes;
+        }
+    }
+    // "Iranian state television": a state's media speak for it.
+    if lower.contains("state ") {
+        for word in words_in(field, region) {
+            if let Some(code) = context.index.country_of_word(word_text(field, word)) {
+                return vec![code.to_owned()];
+            }
+        }
+    }
+    Vec::new()
+}
+
+/// The governments a mention inside a description stands for; `None` when it names none
+/// (a place without a state), `Some(empty)` for a body that speaks for no government.
+fn mention_governments(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    found: &Found,
+) -> Option<Vec<String>> {
+    match found.entity {
+        EntityRef::Kb(index) => {
+            let kb = context.index.entity(index)?;
+            match kb.entity.kind {
+                EntityKind::Person => {
+                    let speaker = entity_speaker(field, found);
+                    Some(
+                        governments_of(context, &speaker)
                             .into_iter()
                             .map(|g| g.code)
-                            .collect();
-                    }
-                    EntityKind::Organization | EntityKind::IntergovernmentalOrganization => {
-                        return kb.government.iter().cloned().collect();
-                    }
-                    _ => {
-                        if let Some(code) = kb.government.as_ref().or(kb.country.as_ref()) {
-                            return vec![code.clone()];
-                        }
-                    }
+                            .collect(),
+                    )
                 }
+                EntityKind::Organization | EntityKind::IntergovernmentalOrganization => {
+                    Some(kb.government.iter().cloned().collect())
+                }
+                _ => kb
+                    .government
+                    .as_ref()
+                    .or(kb.country.as_ref())
+                    .map(|code| vec![code.clone()]),
             }
-            EntityRef::Local(index) => {
-                let Some(local) = context.article.locals.get(index) else {
-                    continue;
-                };
-                if local.kind != EntityKind::Location {
-                    return local
-                        .affiliation
-                        .iter()
-                        .map(|a| a.government_code.clone())
-                        .collect();
-                }
+        }
+        EntityRef::Local(index) => {
+            let local = context.article.locals.get(index)?;
+            (local.kind != EntityKind::Location).then(|| {
+                local
+                    .affiliation
+                    .iter()
+                    .map(|a| a.government_code.clone())
+                    .collect()
+            })
+        }
+    }
+}
+
+/// "An unnamed commander told The Times" after "Iran has vowed revenge, and a senior commander
+/// has issued a warning": an official description naming no state takes the state of the
+/// sentence, up to three back, that spoke of the same role.
+fn governments_from_earlier_sentence(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    region: &Range<usize>,
+    head: &str,
+) -> Vec<String> {
+    let text = field.text();
+    let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
+    if !is_official_description(&lower, head) {
+        return Vec::new();
+    }
+    let current = field.sentences.partition_point(|s| s.end <= region.start);
+    for back in 1..=3 {
+        let Some(sentence) = current
+            .checked_sub(back)
+            .and_then(|i| field.sentences.get(i))
+        else {
+            break;
+        };
+        let sentence_text = text.get(sentence.clone()).unwrap_or("").to_lowercase();
+        if !contains_phrase(&sentence_text, head) {
+            continue;
+        }
+        for found in field
+            .found
+            .iter()
+            .filter(|f| f.start >= sentence.start && f.end <= sentence.end)
+        {
+            if found.modifier || is_object(field, found, sentence.start) {
+                continue;
+            }
+            if let Some(codes) = mention_governments(context, field, found)
+                && !codes.is_empty()
+            {
+                return codes;
             }
         }
     }
@@ -1020,10 +1257,12 @@ fn reported_statement(
     })
 }
 
-/// A quote with no attribution of its own: the speaker of its multi-paragraph quotation,
-/// or of the direct quote in the paragraph just before when the quote is a paragraph alone.
+/// A quote with no attribution of its own: the speaker of its multi-paragraph quotation, or,
+/// for a quote that is a sentence of its own, the speaker of the quote just before it in the
+/// same paragraph or the previous one (the next quote of an interrupted quotation too).
 fn inherit(
     field: &Field<'_>,
+    sentence: &Range<usize>,
     quotes: &[Quote],
     index: usize,
     attributions: &[Option<Attribution>],
@@ -1033,26 +1272,40 @@ fn inherit(
     let earlier_in_group = (0..index)
         .rev()
         .take_while(|&j| quotes[j].group == quote.group)
-        .find_map(|j| attributions[j].clone().filter(|a| a.clause.is_none()));
-    if earlier_in_group.is_some() {
-        return earlier_in_group;
+        .find_map(|j| attributions[j].clone());
+    if let Some(mut attribution) = earlier_in_group {
+        attribution.clause = None;
+        return Some(attribution);
+    }
+    let text = field.text();
+    let alone = !text
+        .get(sentence.start..quote.open)
+        .unwrap_or("")
+        .chars()
+        .any(char::is_alphanumeric)
+        && !text
+            .get(quote.close..sentence.end.max(quote.close))
+            .unwrap_or("")
+            .chars()
+            .any(char::is_alphanumeric);
+    if !alone {
+        return None;
     }
     let paragraph = paragraph_of(field, quote.open);
-    let starts_paragraph = field
-        .paragraphs
-        .get(paragraph)
-        .is_some_and(|p| quote.open <= p.start + 1);
-    match &memory.last_direct {
-        Some((attribution, last_paragraph))
-            if starts_paragraph && paragraph <= last_paragraph + 1 =>
+    match &memory.last_quote {
+        Some((attribution, last_paragraph, unclosed))
+            if paragraph <= last_paragraph + 1 + usize::from(*unclosed) =>
         {
-            Some(attribution.clone())
+            let mut attribution = attribution.clone();
+            attribution.clause = None;
+            Some(attribution)
         }
         _ => None,
     }
 }
 
-/// Remembers the subject of a sentence that said nothing, for later pronouns.
+/// Remembers the subject of a sentence that said nothing, for later pronouns: the first
+/// person near its start, or else the first state or body.
 fn note_sentence_subject(
     context: &Context<'_>,
     field: &Field<'_>,
@@ -1060,20 +1313,16 @@ fn note_sentence_subject(
     memory: &mut Memory,
 ) {
     let words = words_in(field, sentence);
-    let window_end = words.get(7).map_or(sentence.end, |w| w.start);
+    let window_end = words.get(8).map_or(sentence.end, |w| w.start);
     let region = sentence.start..window_end;
     let start = clause_start(field, sentence, &region, Some(VerbForm::Finite));
-    let Some(found) = field
+    let candidates: Vec<&Found> = field
         .found
         .iter()
         .filter(|f| f.start >= start && f.end <= window_end)
-        .find(|f| !is_object(field, f, start) && !is_possessive(field.text(), f.end))
-    else {
-        return;
-    };
-    let speaker = entity_speaker(field, found);
-    if is_person_mention(context, found) {
-        // A list of people at the start of a sentence: "Mr Johnson, Ms Merkel and Mr Macron".
+        .filter(|f| !is_object(field, f, start) && !is_possessive(field.text(), f.end))
+        .collect();
+    if let Some(found) = candidates.iter().find(|f| is_person_mention(context, f)) {
         let sentence_region = start..sentence.end;
         if let Some(SpeakerRef::Group(group)) = speaker_in(
             context,
@@ -1083,10 +1332,44 @@ fn note_sentence_subject(
         ) {
             memory.group = Some(SpeakerRef::Group(group));
         }
-        memory.person = Some(speaker);
-    } else if !found.modifier {
-        memory.thing = Some(speaker);
+        let speaker = entity_speaker(field, found);
+        memory.person = Some(speaker.clone());
+        memory.person_sentence = memory.sentence;
+        memory.singular = Some(speaker);
+    } else if let Some(description) = opening_description(context, field, start, window_end) {
+        // "A statement from the mission cited ... It added": "it" is the statement.
+        memory.thing = Some(description);
+    } else if let Some(found) = candidates.iter().find(|f| !f.modifier) {
+        memory.thing = Some(entity_speaker(field, found));
     }
+}
+
+/// A description in the first three words of a clause ("a statement from ...").
+fn opening_description(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    start: usize,
+    end: usize,
+) -> Option<SpeakerRef> {
+    let words = words_in(field, &(start..end));
+    let first_words = words.get(..3.min(words.len()))?;
+    let mentions: Vec<&Found> = field
+        .found
+        .iter()
+        .filter(|f| f.start >= start && f.end <= end)
+        .collect();
+    let head_word = description_head(field, first_words, &mentions, &[])?;
+    if mentions.iter().any(|f| f.end <= head_word.start) {
+        return None;
+    }
+    let head = word_text(field, &head_word).to_ascii_lowercase();
+    let region = start..head_word.end;
+    let governments = description_governments(context, field, &region, &mentions, &head);
+    Some(SpeakerRef::Description {
+        text: tidy_description(field.text().get(region).unwrap_or("")),
+        governments,
+        head,
+    })
 }
 
 /// Where a sentence's subject list ends: the first lower-case word that is not "and".
@@ -1142,6 +1425,21 @@ pub(crate) fn speaker_of(context: &Context<'_>, speaker: &SpeakerRef) -> (Speake
             Vec::new(),
         ),
     }
+}
+
+/// "Iranian state television": a body known by a state-media name speaks for that state.
+fn state_media_country(
+    context: &Context<'_>,
+    entity: &communique_domain::Entity,
+) -> Option<String> {
+    std::iter::once(&entity.name)
+        .chain(&entity.aliases)
+        .filter(|name| name.contains("state "))
+        .find_map(|name| {
+            name.split(' ')
+                .find_map(|word| context.index.country_of_word(word))
+                .map(str::to_owned)
+        })
 }
 
 /// The governments a speaker speaks for on the article's date.
@@ -1202,6 +1500,8 @@ fn collect_governments(context: &Context<'_>, speaker: &SpeakerRef, codes: &mut 
                     codes.extend(roles);
                 } else if let Some(code) = kb.government.as_ref().or(kb.country.as_ref()) {
                     codes.push(code.clone());
+                } else if let Some(code) = state_media_country(context, &kb.entity) {
+                    codes.push(code);
                 }
             }
             EntityRef::Local(index) => {

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::lexicon::{
     CLAUSE_BREAKS, NEGATORS, PRONOUNS, SPEECH_VERBS, STANCE_CUES, VICTIM_MARKERS, VerbForm,
@@ -68,6 +68,7 @@ impl CueMatcher {
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
             .ascii_case_insensitive(true)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(list.iter().map(|(p, _)| p.as_str()))
             .ok();
         CueMatcher {

@@ -5,14 +5,15 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 use communique_domain::{
     Affiliation, Entity, EntityKind, KnowledgeBase, normalize_name, phonetic_key, slugify,
 };
 
 use super::lexicon::{
-    HONORIFICS, LOCATION_WORDS, NAME_PARTICLES, NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES,
-    ORGANIZATION_HEADS, ORGANIZATION_OPENERS, PEERAGE_TITLES, TITLE_WORDS, contains_word,
+    FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS, NAME_PARTICLES, NOT_IN_OFFICE, NOT_NAME_WORDS,
+    OFFICIAL_ROLES, ORGANIZATION_HEADS, ORGANIZATION_OPENERS, PEERAGE_TITLES, TITLE_WORDS,
+    contains_word,
 };
 use super::text::{Word, at_word_boundaries, fold_name};
 
@@ -93,6 +94,10 @@ pub(crate) struct EntityIndex {
     person_keys: HashMap<String, Option<usize>>,
     /// Country entity index by government code.
     pub(crate) country_by_code: HashMap<String, usize>,
+    /// Capitals: named, they may stand for their state ("Tehran warned").
+    capitals: HashSet<usize>,
+    /// Country names and demonyms (folded) → government code, for reading descriptions.
+    country_words: HashMap<String, String>,
 }
 
 impl EntityIndex {
@@ -135,10 +140,25 @@ impl EntityIndex {
             }
         };
         let mut country_by_code = HashMap::new();
+        let mut capitals = HashSet::new();
+        let mut country_words = HashMap::new();
         for (index, kb_entity) in entities.iter().enumerate() {
             let entity = &kb_entity.entity;
             for name in std::iter::once(&entity.name).chain(&entity.aliases) {
                 add_full(name, index, Anchor::Name);
+                // "the Quds force": news often lower-cases an organisation's generic head.
+                if matches!(
+                    entity.kind,
+                    EntityKind::Organization | EntityKind::IntergovernmentalOrganization
+                ) && let Some((head, last)) = name.rsplit_once(' ')
+                    && contains_word(ORGANIZATION_HEADS, last)
+                {
+                    add_full(
+                        &format!("{head} {}", last.to_lowercase()),
+                        index,
+                        Anchor::Name,
+                    );
+                }
             }
         }
         for country in kb.countries() {
@@ -146,6 +166,12 @@ impl EntityIndex {
                 continue;
             };
             country_by_code.insert(country.code.clone(), index);
+            for word in std::iter::once(&country.name)
+                .chain(&country.aliases)
+                .chain(&country.demonyms)
+            {
+                country_words.insert(fold_name(word), country.code.clone());
+            }
             for demonym in &country.demonyms {
                 add_full(demonym, index, Anchor::Demonym);
                 if demonym.ends_with('n') || demonym.ends_with('i') {
@@ -159,6 +185,7 @@ impl EntityIndex {
                 && let Some(&capital_index) = index_of.get(&slugify(capital))
             {
                 add_full(capital, capital_index, Anchor::Capital);
+                capitals.insert(capital_index);
             }
         }
         // Surnames and name suffixes of people: "Johnson", "Abdul Mahdi", "von der Leyen".
@@ -202,6 +229,7 @@ impl EntityIndex {
         pattern_list.sort_by(|a, b| a.0.cmp(&b.0));
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(pattern_list.iter().map(|(p, _)| p.as_str()))
             .ok();
         EntityIndex {
@@ -210,11 +238,18 @@ impl EntityIndex {
             entities,
             person_keys,
             country_by_code,
+            capitals,
+            country_words,
         }
     }
 
     pub(crate) fn entity(&self, index: usize) -> Option<&KbEntity> {
         self.entities.get(index)
+    }
+
+    /// The state a word names as a country name or demonym ("Iranian" → IRN).
+    pub(crate) fn country_of_word(&self, word: &str) -> Option<&str> {
+        self.country_words.get(word).map(String::as_str)
     }
 
     /// The person whose name has this spelling skeleton, when only one has.
@@ -282,8 +317,26 @@ pub(crate) struct LocalEntity {
     /// The government a named official speaks for, read from the title before the name or an
     /// appositive after it ("Iraqi Prime Minister X", "X, Russia's foreign minister").
     pub(crate) affiliation: Option<Affiliation>,
-    tokens: Vec<String>,
+    /// Spelling skeletons of the name's words, for surname matching.
+    token_keys: Vec<String>,
     key: String,
+}
+
+fn token_keys(tokens: &[String]) -> Vec<String> {
+    tokens
+        .iter()
+        .map(|t| phonetic_key(&normalize_name(t)))
+        .collect()
+}
+
+/// Whether `candidate` spells the last words of the longer name `tokens`.
+fn is_suffix_of(tokens: &[String], candidate: &[String]) -> bool {
+    tokens.len() > candidate.len()
+        && tokens
+            .iter()
+            .rev()
+            .zip(candidate.iter().rev())
+            .all(|(a, b)| a == b)
 }
 
 /// What the text of a field looks like around words, for the name finder.
@@ -358,7 +411,17 @@ impl EntityIndex {
                 continue;
             }
             let (entity, anchor) = match target {
-                PatternTarget::Full { entity, anchor } => (*entity, *anchor),
+                PatternTarget::Full { entity, anchor } => {
+                    // "National Security Council" is not the "Security Council".
+                    if *anchor == Anchor::Name && inside_longer_name(view, &field.raw, &range) {
+                        continue;
+                    }
+                    if *anchor == Anchor::Name && self.capitals.contains(entity) {
+                        (*entity, Anchor::Capital)
+                    } else {
+                        (*entity, *anchor)
+                    }
+                }
                 PatternTarget::Partial(candidates) => {
                     let previous = previous_word(text, view.words, range.start);
                     let after_title = previous.is_some_and(|w| contains_word(HONORIFICS, w));
@@ -419,6 +482,30 @@ impl EntityIndex {
             }
         }
     }
+}
+
+/// Whether a match continues a capitalised name that starts before it: the word just
+/// before is capitalised, adjacent, mid-sentence, and neither a title, a name particle nor
+/// part of another knowledge-base match.
+fn inside_longer_name(view: &FieldView<'_>, raw: &[RawMatch], range: &Range<usize>) -> bool {
+    let text = view.text;
+    let index = view.words.partition_point(|w| w.end <= range.start);
+    let Some(word) = index.checked_sub(1).and_then(|i| view.words.get(i)) else {
+        return false;
+    };
+    let Some(previous) = text.get(word.start..word.end) else {
+        return false;
+    };
+    text.get(word.end..range.start) == Some(" ")
+        && is_capitalised(previous)
+        && !contains_word(TITLE_WORDS, previous)
+        && !contains_word(HONORIFICS, previous)
+        && !contains_word(NAME_PARTICLES, &previous.to_lowercase())
+        && !contains_word(FUNCTION_WORDS, previous)
+        && !raw
+            .iter()
+            .any(|r| r.range.start <= word.start && word.end <= r.range.end)
+        && !starts_sentence(view, word.start)
 }
 
 /// "US-led", "Iran-backed": a name fused to a participle qualifies something else.
@@ -508,7 +595,7 @@ impl ArticleEntities {
         &mut self,
         index: &EntityIndex,
         fields: &mut [(FieldView<'_>, &mut FieldEntities)],
-        lowercase_words: &HashSet<String>,
+        lowercase_words: &HashSet<&str>,
     ) {
         let mut candidates: Vec<(usize, Candidate)> = Vec::new();
         for (field_index, (view, entities)) in fields.iter().enumerate() {
@@ -526,20 +613,20 @@ impl ArticleEntities {
                 candidates[i].1.range.start,
             )
         });
-        let article_people: Vec<usize> = fields
-            .iter()
-            .flat_map(|(_, e)| e.found.iter())
-            .filter_map(|f| match f.entity {
-                EntityRef::Kb(i)
-                    if index
-                        .entity(i)
-                        .is_some_and(|e| e.entity.kind == EntityKind::Person) =>
-                {
-                    Some(i)
-                }
-                _ => None,
-            })
-            .collect();
+        let mut article_people: Vec<(usize, Vec<String>)> = Vec::new();
+        for found in fields.iter().flat_map(|(_, e)| e.found.iter()) {
+            if let EntityRef::Kb(i) = found.entity
+                && !article_people.iter().any(|(p, _)| *p == i)
+                && let Some(kb) = index.entity(i)
+                && kb.entity.kind == EntityKind::Person
+            {
+                let tokens: Vec<String> = fold_name(&kb.entity.name)
+                    .split(' ')
+                    .map(str::to_owned)
+                    .collect();
+                article_people.push((i, token_keys(&tokens)));
+            }
+        }
         let mut new_found: Vec<(usize, Found)> = Vec::new();
         for candidate_index in order {
             let (field_index, candidate) = &candidates[candidate_index];
@@ -605,7 +692,7 @@ impl ArticleEntities {
         index: &EntityIndex,
         candidate: &Candidate,
         key: &str,
-        article_people: &[usize],
+        article_people: &[(usize, Vec<String>)],
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.kind != EntityKind::Person {
             return self
@@ -616,7 +703,7 @@ impl ArticleEntities {
         }
         // A spelling variant of a knowledge-base person.
         if let Some(person) = index.person_by_key(key)
-            && (candidate.tokens.len() > 1 || article_people.contains(&person))
+            && (candidate.tokens.len() > 1 || article_people.iter().any(|(p, _)| *p == person))
         {
             return Some((EntityRef::Kb(person), Anchor::Name));
         }
@@ -625,35 +712,16 @@ impl ArticleEntities {
             return Some((EntityRef::Local(i), Anchor::Name));
         }
         // A suffix of a longer name: "Kramp Karrenbauer", "Baeidinejad".
-        let suffix_of = |tokens: &[String]| {
-            tokens.len() > candidate.tokens.len()
-                && tokens
-                    .iter()
-                    .rev()
-                    .zip(candidate.tokens.iter().rev())
-                    .all(|(a, b)| {
-                        phonetic_key(&normalize_name(a)) == phonetic_key(&normalize_name(b))
-                    })
-        };
-        if let Some(i) = self
-            .locals
-            .iter()
-            .position(|l| l.kind == EntityKind::Person && suffix_of(&l.tokens))
-        {
+        let candidate_keys = token_keys(&candidate.tokens);
+        if let Some(i) = self.locals.iter().position(|l| {
+            l.kind == EntityKind::Person && is_suffix_of(&l.token_keys, &candidate_keys)
+        }) {
             return Some((EntityRef::Local(i), Anchor::Surname));
         }
-        for &person in article_people {
-            if let Some(kb) = index.entity(person) {
-                let tokens: Vec<String> = fold_name(&kb.entity.name)
-                    .split(' ')
-                    .map(str::to_owned)
-                    .collect();
-                if suffix_of(&tokens) {
-                    return Some((EntityRef::Kb(person), Anchor::Surname));
-                }
-            }
-        }
-        None
+        article_people
+            .iter()
+            .find(|(_, keys)| is_suffix_of(keys, &candidate_keys))
+            .map(|(person, _)| (EntityRef::Kb(*person), Anchor::Surname))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -665,11 +733,11 @@ impl ArticleEntities {
         candidate: &Candidate,
         name: String,
         key: String,
-        lowercase_words: &HashSet<String>,
+        lowercase_words: &HashSet<&str>,
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.tokens.len() == 1
             && candidate.kind == EntityKind::Person
-            && lowercase_words.contains(&candidate.tokens[0].to_lowercase())
+            && lowercase_words.contains(candidate.tokens[0].to_lowercase().as_str())
         {
             return None;
         }
@@ -688,7 +756,7 @@ impl ArticleEntities {
             kind: candidate.kind,
             aliases: Vec::new(),
             affiliation,
-            tokens: candidate.tokens.clone(),
+            token_keys: token_keys(&candidate.tokens),
             key,
         });
         Some((EntityRef::Local(self.locals.len() - 1), Anchor::Name))
@@ -795,7 +863,7 @@ fn is_name_shaped(word: &str) -> bool {
 fn collect_candidates(
     view: &FieldView<'_>,
     known: &[Found],
-    lowercase_words: &HashSet<String>,
+    lowercase_words: &HashSet<&str>,
     emit: &mut dyn FnMut(Candidate),
 ) {
     let text = view.text;
@@ -877,7 +945,7 @@ fn classify(
     first_word_index: usize,
     sentence_start: bool,
     headline: bool,
-    lowercase_words: &HashSet<String>,
+    lowercase_words: &HashSet<&str>,
 ) -> Option<Candidate> {
     let text = view.text;
     let tokens: Vec<&str> = sequence
@@ -891,7 +959,9 @@ fn classify(
         let token = tokens[skip];
         let is_title = contains_word(TITLE_WORDS, token) || token == "Sir";
         let is_common = contains_word(NOT_NAME_WORDS, token)
-            || (skip == 0 && sentence_start && lowercase_words.contains(&token.to_lowercase()));
+            || (skip == 0
+                && sentence_start
+                && lowercase_words.contains(token.to_lowercase().as_str()));
         if !is_title && (!is_common || skip + 1 == tokens.len()) {
             break;
         }
@@ -957,7 +1027,7 @@ fn classify(
             .iter()
             .all(|t| is_name_shaped(t) || contains_word(NAME_PARTICLES, t));
         let common = name_tokens[..name_tokens.len() - 1].iter().any(|t| {
-            lowercase_words.contains(&t.to_lowercase()) || contains_word(NOT_NAME_WORDS, t)
+            lowercase_words.contains(t.to_lowercase().as_str()) || contains_word(NOT_NAME_WORDS, t)
         }) || contains_word(NOT_NAME_WORDS, last_token)
             || contains_word(TITLE_WORDS, last_token);
         if !shaped || common || name_tokens.len() > 5 {
@@ -968,7 +1038,9 @@ fn classify(
                 Some(_) => {}
                 None => {
                     // A lone capitalised word may still be a surname of someone named earlier.
-                    if sentence_start && lowercase_words.contains(&last_token.to_lowercase()) {
+                    if sentence_start
+                        && lowercase_words.contains(last_token.to_lowercase().as_str())
+                    {
                         return None;
                     }
                     return Some(Candidate {
@@ -1074,13 +1146,12 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
 }
 
 /// The lower-case words of a text, for telling common words from names.
-pub(crate) fn lowercase_words(text: &str, words: &[Word], out: &mut HashSet<String>) {
+pub(crate) fn lowercase_words<'t>(text: &'t str, words: &[Word], out: &mut HashSet<&'t str>) {
     for word in words {
         if let Some(w) = text.get(word.start..word.end)
             && w.starts_with(char::is_lowercase)
-            && !out.contains(w)
         {
-            out.insert(w.to_owned());
+            out.insert(w);
         }
     }
 }

@@ -23,6 +23,8 @@ struct Occurrence {
     start: usize,
     end: usize,
     entity: EntityRef,
+    /// Stands for a pronoun ("his death"), not a name.
+    pronoun: bool,
 }
 
 pub(crate) fn assess(context: &Context<'_>, fields: &[Field<'_>], drafts: &mut [Draft]) {
@@ -74,6 +76,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
             start: f.start,
             end: f.end,
             entity: as_target(context, f.entity, f.anchor),
+            pronoun: false,
         })
         .collect();
     let cues: Vec<&CueMatch> = field
@@ -93,6 +96,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
                     start: cue.start,
                     end: cue.end,
                     entity: referent,
+                    pronoun: true,
                 });
             }
         }
@@ -112,6 +116,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
     let verb_cue = draft
         .verb
         .filter(|v| v.end <= range.start || v.start >= range.end);
+    let described_as = described_as(text, draft);
     for cue in cues.iter().copied().chain(verb_cue.as_ref()) {
         let Some(stance) = cue.entry.stance.and_then(|i| STANCE_CUES.get(i)) else {
             continue;
@@ -135,6 +140,25 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
             continue;
         }
         let is_verb = verb_cue.is_some_and(|v| v.start == cue.start);
+        let limit = match stance.max_words {
+            0 if is_verb => REACH_WORDS * 2,
+            0 => REACH_WORDS,
+            // "Iran strike": no word between.
+            words => usize::from(words) - 1,
+        };
+        // "described X as a martyr": the cue after "as" is about what was described.
+        if let Some(as_at) = described_as
+            && cue.start > as_at
+        {
+            for occurrence in occurrences.iter().filter(|o| o.end <= as_at) {
+                if let Some(score) = scores.get_mut(&occurrence.entity) {
+                    *score += polarity * 0.75;
+                }
+            }
+        }
+        // A cue leans toward the nearest entity within its reach in the same clause.
+        let mut nearest: Option<usize> = None;
+        let mut reached: Vec<(usize, EntityRef)> = Vec::new();
         for occurrence in &occurrences {
             let distance = if occurrence.end <= cue.start {
                 if stance.reach == Reach::After && !is_verb {
@@ -152,17 +176,26 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
             } else {
                 0
             };
-            let limit = if is_verb {
-                REACH_WORDS * 2
-            } else {
-                REACH_WORDS
-            };
             if distance > limit || crosses_clause(field, &cues, cue, occurrence) {
                 continue;
             }
-            let weight = 1.0 / (1.0 + distance as f32 / 3.0);
-            if let Some(score) = scores.get_mut(&occurrence.entity) {
-                *score += polarity * weight;
+            if occurrence.pronoun && stance.reach != Reach::After && distance > 1 {
+                continue;
+            }
+            nearest = Some(nearest.map_or(distance, |n: usize| n.min(distance)));
+            reached.push((distance, occurrence.entity));
+        }
+        let Some(nearest) = nearest else {
+            continue;
+        };
+        let weight = 1.0 / (1.0 + nearest as f32 / 3.0);
+        let mut applied: Vec<EntityRef> = Vec::new();
+        for (distance, entity) in reached {
+            if distance == nearest && !applied.contains(&entity) {
+                applied.push(entity);
+                if let Some(score) = scores.get_mut(&entity) {
+                    *score += polarity * weight;
+                }
             }
         }
     }
@@ -177,6 +210,18 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
             (entity, score.clamp(-1.0, 1.0))
         })
         .collect();
+}
+
+/// Where " as " follows a verb of describing ("described ... as", "branded ... as").
+fn described_as(text: &str, draft: &Draft) -> Option<usize> {
+    let verb = draft.verb?;
+    let word = text.get(verb.start..verb.end)?.to_ascii_lowercase();
+    if !matches!(word.as_str(), "described" | "describes" | "describing") {
+        return None;
+    }
+    let from = verb.end.max(draft.range.start);
+    let rest = text.get(from..draft.range.end)?;
+    rest.find(" as ").map(|i| from + i + 1)
 }
 
 fn word_count(text: &str, range: Range<usize>) -> usize {
@@ -205,7 +250,7 @@ fn stop_positions(field: &Field<'_>, range: &Range<usize>, cues: &[&CueMatch]) -
         let inside_cue = cues
             .iter()
             .any(|c| c.start <= word.start && word.end <= c.end);
-        if !inside_cue && matches!(w, "on" | "against" | "in" | "at" | "from" | "by") {
+        if !inside_cue && w == "at" {
             stops.push(word.start);
         }
     }

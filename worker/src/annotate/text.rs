@@ -274,8 +274,10 @@ pub(crate) fn sentences(text: &str, paragraph: Range<usize>, out: &mut Vec<Range
         let rest = slice.get(end..).unwrap_or("");
         let after_space = rest.trim_start();
         if after_space.len() == rest.len() {
-            // "U.S." or "3.5": no space after the mark.
-            if !(rest.starts_with(|n: char| n.is_uppercase()) && c != '.') {
+            // "U.S." or "3.5": no space after the mark. "the area.UK Foreign" lost its space.
+            let lost_space = rest.starts_with(|n: char| n.is_uppercase())
+                && (c != '.' || lowercase_word_before(slice, offset));
+            if !lost_space {
                 continue;
             }
         }
@@ -290,6 +292,17 @@ pub(crate) fn sentences(text: &str, paragraph: Range<usize>, out: &mut Vec<Range
         start = end;
     }
     push_trimmed(text, base + start, paragraph.end, out);
+}
+
+/// Whether a lower-case word of three letters or more ends at `dot`.
+fn lowercase_word_before(slice: &str, dot: usize) -> bool {
+    let head = slice.get(..dot).unwrap_or("");
+    let word: Vec<char> = head
+        .chars()
+        .rev()
+        .take_while(|c| c.is_alphabetic())
+        .collect();
+    word.len() >= 3 && word.iter().all(|c| c.is_lowercase())
 }
 
 fn is_abbreviation_before(slice: &str, dot: usize) -> bool {
