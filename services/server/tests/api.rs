@@ -24,6 +24,7 @@ use tonic::transport::Channel;
 const SEED_WITH_JOHNSON: &str = "000_d9314bceb94995f8";
 
 struct TestServer {
+    address: std::net::SocketAddr,
     channel: Channel,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -66,6 +67,7 @@ impl TestServer {
             .await
             .unwrap();
         TestServer {
+            address,
             channel,
             stop: Some(stop),
             task: Some(task),
@@ -545,5 +547,59 @@ async fn ingest_service_stores_streamed_articles_and_reports_bad_ones() {
         .article
         .unwrap();
     assert_eq!(stored.statements.len(), stored.statement_count as usize);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn the_worker_streams_to_a_running_server() {
+    use communique_worker::sink::ServerSink;
+
+    let server = TestServer::start().await;
+    let address = format!("http://{}", server.address);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nato.jsonl");
+    std::fs::write(
+        &path,
+        concat!(
+            r#"{"id": "streamed-1", "title": "NATO condemns attack", "body": "NATO Secretary-General Jens Stoltenberg said: \"I condemn the Iranian missile attacks.\"", "published_at": "2020-01-08"}"#,
+            "\n",
+            r#"{"id": "streamed-2", "title": "", "body": ""}"#,
+            "\n"
+        ),
+    )
+    .unwrap();
+    // The worker's sink blocks on its own runtime, as the command line does.
+    let report = tokio::task::spawn_blocking(move || {
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let sink = ServerSink::connect(&runtime, &address).unwrap();
+        let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
+        ingest(&[path], &annotator, &sink, &IngestOptions::default(), &())
+    })
+    .await
+    .unwrap();
+    assert_eq!(report.ingested, 1, "{report:#?}");
+    assert_eq!(report.rejected.len(), 1, "{report:#?}");
+    assert!(
+        report.rejected[0].origin.ends_with("nato.jsonl:2"),
+        "{report:#?}"
+    );
+    let stored = server
+        .articles()
+        .get_article(pb::GetArticleRequest {
+            id: "streamed-1".into(),
+            view: pb::ArticleView::Full as i32,
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .article
+        .unwrap();
+    assert!(
+        stored
+            .statements
+            .iter()
+            .any(|s| s.text.contains("I condemn")),
+        "{stored:#?}"
+    );
     server.stop().await;
 }

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use communique_domain::{Act, EntityKind, Government, Speaker, StatementKind};
+use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind};
 
 use super::cues::CueMatch;
 use super::entities::{Anchor, EntityRef, Found, contains_phrase, preceded_by_not_in_office};
@@ -1481,6 +1481,9 @@ fn collect_governments(context: &Context<'_>, speaker: &SpeakerRef, codes: &mut 
                     return;
                 };
                 if kb.entity.kind == EntityKind::Person {
+                    if *out_of_office {
+                        return;
+                    }
                     let roles: Vec<String> = match context.date {
                         Some(date) => context
                             .kb
@@ -1488,7 +1491,6 @@ fn collect_governments(context: &Context<'_>, speaker: &SpeakerRef, codes: &mut 
                             .into_iter()
                             .map(|a| a.government_code.clone())
                             .collect(),
-                        None if *out_of_office => Vec::new(),
                         None => kb
                             .entity
                             .affiliations
@@ -1497,7 +1499,16 @@ fn collect_governments(context: &Context<'_>, speaker: &SpeakerRef, codes: &mut 
                             .map(|a| a.government_code.clone())
                             .collect(),
                     };
-                    codes.extend(roles);
+                    // Without a date the article's own words name the office best ("NATO Secretary
+                    // General X"); else the roles held now. With a date, the knowledge base
+                    // decides, unless it knows no roles of the person at all.
+                    let from_title = title_governments(context, *entity);
+                    let prefer_title = context.date.is_none() || kb.entity.affiliations.is_empty();
+                    if prefer_title && !from_title.is_empty() {
+                        codes.extend(from_title);
+                    } else {
+                        codes.extend(roles);
+                    }
                 } else if let Some(code) = kb.government.as_ref().or(kb.country.as_ref()) {
                     codes.push(code.clone());
                 } else if let Some(code) = state_media_country(context, &kb.entity) {
@@ -1511,7 +1522,199 @@ fn collect_governments(context: &Context<'_>, speaker: &SpeakerRef, codes: &mut 
                 if let Some(local) = context.article.locals.get(*index) {
                     codes.extend(local.affiliation.iter().map(|a| a.government_code.clone()));
                 }
+                if codes.is_empty() {
+                    codes.extend(title_governments(context, *entity));
+                }
             }
         },
     }
+}
+
+/// What the titles an article gives a person say about their office.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct TitleEvidence {
+    /// Governments of the official roles the article names the person with.
+    pub(crate) governments: Vec<String>,
+    /// Terms (in days since the epoch) of the knowledge-base roles the titles name, for
+    /// dating an undated article.
+    pub(crate) terms: Vec<(i32, i32)>,
+    /// Whether the article calls the person former, retired or in opposition.
+    pub(crate) out_of_office: bool,
+}
+
+fn title_governments(context: &Context<'_>, entity: EntityRef) -> Vec<String> {
+    match context.titles.get(&entity) {
+        Some(evidence) if !evidence.out_of_office => evidence.governments.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Reads the titles every person of an article is given: the words just before a mention
+/// ("Iranian Foreign Minister") and an appositive after it (", Russia's foreign minister,").
+pub(crate) fn read_titles(
+    index: &super::entities::EntityIndex,
+    fields: &[Field<'_>],
+    article: &super::entities::ArticleEntities,
+) -> std::collections::HashMap<EntityRef, TitleEvidence> {
+    let mut titles: std::collections::HashMap<EntityRef, TitleEvidence> =
+        std::collections::HashMap::new();
+    for field in fields {
+        let text = field.text();
+        for (position, found) in field.found.iter().enumerate() {
+            let is_person = match found.entity {
+                EntityRef::Kb(i) => index
+                    .entity(i)
+                    .is_some_and(|e| e.entity.kind == EntityKind::Person),
+                EntityRef::Local(i) => article
+                    .locals
+                    .get(i)
+                    .is_some_and(|l| l.kind == EntityKind::Person),
+            };
+            if !is_person {
+                continue;
+            }
+            // Before: up to six words, not past punctuation or another person.
+            let previous_end = position
+                .checked_sub(1)
+                .and_then(|p| field.found.get(p))
+                .map_or(0, |f| f.end);
+            let words = words_in(field, &(previous_end..found.start));
+            let from = words.len().saturating_sub(6);
+            let mut start = words.get(from).map_or(found.start, |w| w.start);
+            if let Some(cut) = text
+                .get(start..found.start)
+                .and_then(|s| s.rfind([',', '.', ';', ':', '(', ')', '"', '\u{201c}', '\u{201d}']))
+            {
+                start += cut + 1;
+            }
+            let before = start..found.start;
+            let after = text
+                .get(found.end..)
+                .and_then(|rest| rest.strip_prefix(", "))
+                .map(|rest| {
+                    let mut end = rest
+                        .find([',', '.', ';', '(', '"', '\u{201c}', '\u{201d}'])
+                        .unwrap_or(rest.len())
+                        .min(100);
+                    while !rest.is_char_boundary(end) {
+                        end -= 1;
+                    }
+                    found.end + 2..found.end + 2 + end
+                });
+            for window in [Some(before), after].into_iter().flatten() {
+                let Some(words) = text.get(window.clone()) else {
+                    continue;
+                };
+                let lower = words.to_lowercase();
+                if !super::lexicon::OFFICIAL_ROLES
+                    .iter()
+                    .any(|role| contains_phrase(&lower, role))
+                {
+                    continue;
+                }
+                let evidence = titles.entry(found.entity).or_default();
+                if NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w)) {
+                    evidence.out_of_office = true;
+                    continue;
+                }
+                let named = field
+                    .found
+                    .iter()
+                    .filter(|f| f.start >= window.start && f.end <= window.end && !f.modifier)
+                    .find_map(|f| match f.entity {
+                        EntityRef::Kb(i) => index
+                            .entity(i)
+                            .filter(|e| e.entity.kind != EntityKind::Person)
+                            .and_then(|e| e.government.clone().or_else(|| e.country.clone())),
+                        EntityRef::Local(_) => None,
+                    });
+                let from_roles = || match found.entity {
+                    EntityRef::Kb(i) => index.entity(i).and_then(|e| {
+                        e.entity
+                            .affiliations
+                            .iter()
+                            .rev()
+                            .find(|a| contains_phrase(&lower, &a.role.to_lowercase()))
+                            .map(|a| a.government_code.clone())
+                    }),
+                    EntityRef::Local(_) => None,
+                };
+                if let EntityRef::Kb(i) = found.entity
+                    && let Some(kb) = index.entity(i)
+                {
+                    for affiliation in &kb.entity.affiliations {
+                        if contains_phrase(&lower, &affiliation.role.to_lowercase()) {
+                            let term = (
+                                affiliation.start.map_or(OPEN_START, Date::days_since_epoch),
+                                affiliation.end.map_or(OPEN_END, Date::days_since_epoch),
+                            );
+                            if !evidence.terms.contains(&term) {
+                                evidence.terms.push(term);
+                            }
+                        }
+                    }
+                }
+                if let Some(code) = named.or_else(from_roles)
+                    && !evidence.governments.contains(&code)
+                {
+                    evidence.governments.push(code);
+                }
+            }
+        }
+    }
+    titles
+}
+
+const OPEN_START: i32 = i32::MIN / 4;
+const OPEN_END: i32 = i32::MAX / 4;
+
+/// Dates an undated article from the offices its people are titled with: the time when the
+/// most of them held the roles the article gives them ("President Trump", "Foreign Secretary
+/// Dominic Raab"). `None` when no title names a known role, or when the evidence points to
+/// two separate periods.
+pub(crate) fn estimate_date(
+    titles: &std::collections::HashMap<EntityRef, TitleEvidence>,
+) -> Option<Date> {
+    let people: Vec<&[(i32, i32)]> = titles
+        .values()
+        .filter(|t| !t.out_of_office && !t.terms.is_empty())
+        .map(|t| t.terms.as_slice())
+        .collect();
+    let holds = |terms: &[(i32, i32)], day: i32| terms.iter().any(|&(s, e)| s <= day && day <= e);
+    let mut points: Vec<i32> = people
+        .iter()
+        .flat_map(|terms| terms.iter().flat_map(|&(s, e)| [s, e]))
+        .filter(|&d| d != OPEN_START && d != OPEN_END)
+        .collect();
+    points.sort_unstable();
+    points.dedup();
+    let count = |day: i32| people.iter().filter(|terms| holds(terms, day)).count();
+    let best = points.iter().map(|&d| count(d)).max()?;
+    if best == 0 {
+        return None;
+    }
+    // The periods where that many people were in office; more than one is ambiguous.
+    let best_points: Vec<i32> = points
+        .iter()
+        .copied()
+        .filter(|&d| count(d) == best)
+        .collect();
+    let (&first, &last) = (best_points.first()?, best_points.last()?);
+    // Counts only change at term bounds: a dip between them shows at a midpoint.
+    let dips = points
+        .windows(2)
+        .filter(|w| w[0] >= first && w[1] <= last)
+        .any(|w| count(w[0] + (w[1] - w[0]) / 2) < best);
+    if dips {
+        return None;
+    }
+    if best == 1 && people.len() == 1 && people.first().is_some_and(|t| t.len() > 1) {
+        return None;
+    }
+    let middle = if last > first {
+        first + (last - first) / 2
+    } else {
+        first + 180
+    };
+    Date::from_days_since_epoch(middle)
 }

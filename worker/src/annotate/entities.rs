@@ -94,6 +94,8 @@ pub(crate) struct EntityIndex {
     person_keys: HashMap<String, Option<usize>>,
     /// Country entity index by government code.
     pub(crate) country_by_code: HashMap<String, usize>,
+    /// Entity index by id.
+    by_id: HashMap<String, usize>,
     /// Capitals: named, they may stand for their state ("Tehran warned").
     capitals: HashSet<usize>,
     /// Country names and demonyms (folded) → government code, for reading descriptions.
@@ -145,6 +147,16 @@ impl EntityIndex {
         for (index, kb_entity) in entities.iter().enumerate() {
             let entity = &kb_entity.entity;
             for name in std::iter::once(&entity.name).chain(&entity.aliases) {
+                // Titles are not part of names: "Prime Minister Boris Johnson" is matched as
+                // "Boris Johnson" (a peer keeps his: "Lord West").
+                let name = if entity.kind == EntityKind::Person {
+                    match strip_titles(name) {
+                        Some(stripped) => stripped,
+                        None => continue,
+                    }
+                } else {
+                    name.as_str()
+                };
                 add_full(name, index, Anchor::Name);
                 // "the Quds force": news often lower-cases an organisation's generic head.
                 if matches!(
@@ -197,6 +209,9 @@ impl EntityIndex {
                 continue;
             }
             for name in std::iter::once(&entity.name).chain(&entity.aliases) {
+                let Some(name) = strip_titles(name) else {
+                    continue;
+                };
                 let folded = fold_name(name);
                 let key = phonetic_key(&normalize_name(&folded));
                 if !key.is_empty() {
@@ -238,6 +253,7 @@ impl EntityIndex {
             entities,
             person_keys,
             country_by_code,
+            by_id: index_of,
             capitals,
             country_words,
         }
@@ -256,6 +272,25 @@ impl EntityIndex {
     fn person_by_key(&self, key: &str) -> Option<usize> {
         self.person_keys.get(key).copied().flatten()
     }
+}
+
+/// A person's name without leading titles; `None` when only a surname would be left (a
+/// surname is matched through the surname patterns), the name itself for a peer.
+fn strip_titles(name: &str) -> Option<&str> {
+    let mut rest = name.trim();
+    let mut stripped = false;
+    while let Some((first, tail)) = rest.split_once(' ') {
+        let word = first.trim_end_matches('.');
+        if !(contains_word(TITLE_WORDS, word) || word == "Sir") {
+            break;
+        }
+        if contains_word(PEERAGE_TITLES, word) && !tail.contains(' ') {
+            break;
+        }
+        rest = tail.trim_start();
+        stripped = true;
+    }
+    (!stripped || rest.contains(' ')).then_some(rest)
 }
 
 /// Spellings under which a knowledge-base name is searched.
@@ -502,6 +537,12 @@ fn inside_longer_name(view: &FieldView<'_>, raw: &[RawMatch], range: &Range<usiz
         && !contains_word(HONORIFICS, previous)
         && !contains_word(NAME_PARTICLES, &previous.to_lowercase())
         && !contains_word(FUNCTION_WORDS, previous)
+        && !contains_word(ORGANIZATION_HEADS, previous)
+        && !contains_word(LOCATION_WORDS, previous)
+        && !text
+            .get(range.clone())
+            .and_then(|m| m.split(' ').next())
+            .is_some_and(|first| contains_word(TITLE_WORDS, first))
         && !raw
             .iter()
             .any(|r| r.range.start <= word.start && word.end <= r.range.end)
@@ -745,6 +786,13 @@ impl ArticleEntities {
         if id.is_empty() {
             return None;
         }
+        // Ids are unique: a name whose id is taken names that entity.
+        if let Some(&known) = index.by_id.get(&id) {
+            return Some((EntityRef::Kb(known), Anchor::Name));
+        }
+        if let Some(local) = self.locals.iter().position(|l| l.id == id) {
+            return Some((EntityRef::Local(local), Anchor::Name));
+        }
         let affiliation = if candidate.kind == EntityKind::Person {
             read_affiliation(view, candidate, known, index)
         } else {
@@ -895,9 +943,19 @@ fn collect_candidates(
                 break;
             }
             let nw = word_text(&next);
+            let previous = word_text(&words[j - 1]);
+            // A title or an organisation's head word inside a run starts a new name:
+            // "International Affairs Committee | Leonid Slutsky", "Revolution | Ayatollah ...".
+            let title_starts = contains_word(TITLE_WORDS, nw)
+                && !contains_word(TITLE_WORDS, previous)
+                && j > i + 1;
+            let head_ends = contains_word(ORGANIZATION_HEADS, previous) && is_name_shaped(nw);
+            if is_capitalised(nw) && (title_starts || head_ends) {
+                break;
+            }
             if is_capitalised(nw) {
                 last_capital = j;
-            } else if !contains_word(NAME_PARTICLES, nw) {
+            } else if !contains_word(NAME_PARTICLES, nw) && nw != "of" {
                 break;
             }
             j += 1;
@@ -957,7 +1015,13 @@ fn classify(
     let mut honorific: Option<&str> = None;
     while skip < tokens.len() {
         let token = tokens[skip];
-        let is_title = contains_word(TITLE_WORDS, token) || token == "Sir";
+        let is_title = contains_word(TITLE_WORDS, token)
+            || token == "Sir"
+            || (token == "of"
+                && skip > 0
+                && tokens
+                    .get(skip + 1)
+                    .is_some_and(|t| contains_word(TITLE_WORDS, t)));
         let is_common = contains_word(NOT_NAME_WORDS, token)
             || (skip == 0
                 && sentence_start

@@ -16,6 +16,8 @@ pub mod eval;
 mod lexicon;
 mod quotes;
 mod stance;
+#[cfg(test)]
+mod tests;
 mod text;
 
 use std::collections::HashSet;
@@ -90,6 +92,8 @@ pub(crate) struct Context<'k> {
     pub(crate) kb: &'k KnowledgeBase,
     pub(crate) date: Option<Date>,
     pub(crate) article: ArticleEntities,
+    /// Official titles the article gives each person.
+    pub(crate) titles: std::collections::HashMap<EntityRef, attribution::TitleEvidence>,
 }
 
 impl Annotator {
@@ -147,11 +151,15 @@ impl Annotator {
             field.found = field_entities.found;
         }
 
+        let titles = attribution::read_titles(&self.index, &fields, &article_entities);
         let mut context = Context {
             index: &self.index,
             kb: &self.kb,
-            date: article.published,
+            date: article
+                .published
+                .or_else(|| attribution::estimate_date(&titles)),
             article: article_entities,
+            titles,
         };
         let mut drafts: Vec<Draft> = Vec::new();
         for (field_index, field) in fields.iter().enumerate() {

@@ -1,0 +1,435 @@
+//! Behaviour tests on a small knowledge base, and a deterministic property test that
+//! annotates random text (multi-byte characters, stray quote marks) and checks every span.
+
+use communique_domain::{Act, KnowledgeBase, StatementKind, TextField};
+
+use super::{Annotation, Annotator, ArticleText};
+
+const KB: &str = r#"
+[[country]]
+code = "GBR"
+name = "United Kingdom"
+aliases = ["UK", "Britain"]
+demonyms = ["British", "Briton"]
+capital = "London"
+seats = ["Downing Street", "No 10"]
+
+[[country]]
+code = "IRN"
+name = "Iran"
+demonyms = ["Iranian"]
+capital = "Tehran"
+
+[[country]]
+code = "USA"
+name = "United States"
+aliases = ["US", "America"]
+demonyms = ["American"]
+capital = "Washington"
+
+[[country]]
+code = "DEU"
+name = "Germany"
+demonyms = ["German"]
+capital = "Berlin"
+
+[[country]]
+code = "FRA"
+name = "France"
+demonyms = ["French"]
+capital = "Paris"
+
+[[country]]
+code = "IRQ"
+name = "Iraq"
+demonyms = ["Iraqi"]
+capital = "Baghdad"
+
+[[organization]]
+id = "nato"
+name = "NATO"
+kind = "intergovernmental"
+government_code = "NATO"
+
+[[organization]]
+id = "quds-force"
+name = "Quds Force"
+kind = "organization"
+speaks_for = "IRN"
+
+[[person]]
+id = "boris-johnson"
+name = "Boris Johnson"
+roles = [{ government = "GBR", role = "Prime Minister", start = "2019-07-24", end = "2022-09-06" }]
+
+[[person]]
+id = "qasem-soleimani"
+name = "Qasem Soleimani"
+aliases = ["Qassem Soleimani"]
+
+[[person]]
+id = "angela-merkel"
+name = "Angela Merkel"
+roles = [{ government = "DEU", role = "Chancellor", start = "2005-11-22", end = "2021-12-08" }]
+
+[[person]]
+id = "emmanuel-macron"
+name = "Emmanuel Macron"
+roles = [{ government = "FRA", role = "President", start = "2017-05-14" }]
+
+[[person]]
+id = "jens-stoltenberg"
+name = "Jens Stoltenberg"
+roles = [{ government = "NATO", role = "Secretary General", start = "2014-10-01", end = "2024-09-30" }]
+
+[[person]]
+id = "jeremy-hunt"
+name = "Jeremy Hunt"
+roles = [{ government = "GBR", role = "Foreign Secretary", start = "2018-07-09", end = "2019-07-24" }]
+"#;
+
+fn annotator() -> Annotator {
+    let kb = KnowledgeBase::from_sources([("test.toml", KB)]).unwrap();
+    Annotator::new(&kb)
+}
+
+fn annotate(annotator: &Annotator, body: &str) -> Annotation {
+    let annotation = annotator.annotate(&ArticleText {
+        title: "",
+        body,
+        published: "2020-01-06".parse().ok(),
+    });
+    check_invariants("", body, &annotation);
+    annotation
+}
+
+/// Every span lies on character boundaries of its field and holds the text it claims.
+fn check_invariants(title: &str, body: &str, annotation: &Annotation) {
+    let field = |f: TextField| if f == TextField::Title { title } else { body };
+    for mention in &annotation.mentions {
+        let text = field(mention.span.field)
+            .get(mention.span.start as usize..mention.span.end as usize)
+            .unwrap();
+        assert_eq!(text, mention.text);
+        assert!(
+            annotation
+                .entities
+                .iter()
+                .any(|e| e.id == mention.entity_id)
+        );
+    }
+    for (ordinal, statement) in annotation.statements.iter().enumerate() {
+        assert_eq!(statement.ordinal as usize, ordinal);
+        let text = field(statement.span.field)
+            .get(statement.span.start as usize..statement.span.end as usize)
+            .unwrap();
+        assert_eq!(text, statement.text);
+        for target in &statement.targets {
+            assert!((-1.0..=1.0).contains(&target.polarity));
+            assert!(annotation.entities.iter().any(|e| e.id == target.entity_id));
+        }
+    }
+    let mut ids: Vec<&str> = annotation.entities.iter().map(|e| e.id.as_str()).collect();
+    ids.sort_unstable();
+    let count = ids.len();
+    ids.dedup();
+    assert_eq!(ids.len(), count, "entities are listed once");
+}
+
+fn entity_ids(annotation: &Annotation) -> Vec<&str> {
+    annotation
+        .mentions
+        .iter()
+        .map(|m| m.entity_id.as_str())
+        .collect()
+}
+
+#[test]
+fn names_demonyms_seats_and_surnames() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Prime Minister Boris Johnson spoke about the Iranian general. Later Mr Johnson left.",
+    );
+    let johnson: Vec<&str> = a
+        .mentions
+        .iter()
+        .filter(|m| m.entity_id == "boris-johnson")
+        .map(|m| m.text.as_str())
+        .collect();
+    assert_eq!(
+        johnson,
+        ["Boris Johnson", "Johnson"],
+        "titles are not names"
+    );
+    assert!(entity_ids(&a).contains(&"irn"));
+}
+
+#[test]
+fn spelling_variants_of_unknown_names_are_one_entity() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Iraqi Prime Minister Adel Abdul Mahdi spoke. Later Adil Abdul-Mahdi said the vote was binding. Mr Abdul Mahdi left.",
+    );
+    let ids: Vec<&str> = a
+        .mentions
+        .iter()
+        .filter(|m| m.text.contains("Mahdi"))
+        .map(|m| m.entity_id.as_str())
+        .collect();
+    assert_eq!(ids.len(), 3);
+    assert!(ids.iter().all(|id| *id == ids[0]));
+    let statement = &a.statements[0];
+    assert_eq!(statement.kind, StatementKind::Indirect);
+    let codes: Vec<&str> = statement
+        .governments
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
+    assert_eq!(codes, ["IRQ"], "an official role read from the text");
+}
+
+#[test]
+fn headline_words_and_page_furniture_are_not_entities() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Chauffeur Driven Cars\n\nBreaking News\n\nPicture: PA\n\nJoin our commenting forum.\n\nMeanwhile, Thank you.",
+    );
+    assert!(a.entities.is_empty(), "{:?}", a.entities);
+}
+
+#[test]
+fn quotes_with_their_speakers_and_governments() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Prime Minister Boris Johnson said: \"General Qassem Soleimani posed a threat to all our interests.\n\n\"We will not lament his death.\"\n\n‘Iran should not repeat these reckless attacks,’ he said.",
+    );
+    assert_eq!(a.statements.len(), 3, "{:#?}", a.statements);
+    for statement in &a.statements {
+        assert_eq!(statement.kind, StatementKind::Direct);
+        assert_eq!(
+            statement.speaker.entity_id.as_deref(),
+            Some("boris-johnson")
+        );
+        assert_eq!(statement.governments[0].code, "GBR");
+    }
+    let soleimani = |s: &communique_domain::Statement| {
+        s.targets
+            .iter()
+            .find(|t| t.entity_id == "qasem-soleimani")
+            .map(|t| t.polarity)
+    };
+    assert!(soleimani(&a.statements[0]).unwrap() < 0.0);
+    assert!(soleimani(&a.statements[1]).unwrap() < 0.0, "negated lament");
+    assert_eq!(a.statements[2].act, Act::Appeal);
+    let iran = a.statements[2]
+        .targets
+        .iter()
+        .find(|t| t.entity_id == "irn");
+    assert!(iran.unwrap().polarity < 0.0);
+}
+
+#[test]
+fn joint_statements_and_unnamed_officials() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "In a joint statement, Mr Johnson, Germany’s Angela Merkel and France’s Emmanuel Macron said the violence “must be stopped”. A No 10 spokesman said: “It is extremely concerning.” An Iranian Embassy official said there were no plans to attack.",
+    );
+    let codes = |i: usize| -> Vec<String> {
+        a.statements[i]
+            .governments
+            .iter()
+            .map(|g| g.code.clone())
+            .collect()
+    };
+    assert_eq!(codes(0), ["DEU", "FRA", "GBR"]);
+    assert_eq!(a.statements[0].speaker.entity_id, None);
+    assert_eq!(a.statements[1].speaker.name, "A No 10 spokesman");
+    assert_eq!(codes(1), ["GBR"]);
+    assert_eq!(codes(2), ["IRN"]);
+}
+
+#[test]
+fn seats_capitals_former_officials_and_igo_people() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Tehran warned of severe revenge. Former foreign secretary Jeremy Hunt said the move was bold. \"I condemn the attacks,\" NATO chief Jens Stoltenberg said.",
+    );
+    let codes: Vec<Vec<&str>> = a
+        .statements
+        .iter()
+        .map(|s| s.governments.iter().map(|g| g.code.as_str()).collect())
+        .collect();
+    assert_eq!(codes, [vec!["IRN"], vec![], vec!["NATO"]]);
+    assert_eq!(a.statements[2].act, Act::Condemn);
+}
+
+#[test]
+fn an_undated_article_is_dated_by_its_titled_officials() {
+    let annotator = annotator();
+    let body = "Prime Minister Boris Johnson met Chancellor Angela Merkel. Mr Johnson said the talks went well.";
+    let a = annotator.annotate(&ArticleText {
+        title: "",
+        body,
+        published: None,
+    });
+    check_invariants("", body, &a);
+    assert_eq!(a.statements[0].governments[0].code, "GBR");
+}
+
+#[test]
+fn empty_and_degenerate_input() {
+    let annotator = annotator();
+    for body in [
+        "", " ", "\"", "'", "“", "‘’", "\n\n\n", "said:", "Mr", "é", "\"\"\"\"", "a.b.c.",
+    ] {
+        let a = annotator.annotate(&ArticleText {
+            title: body,
+            body,
+            published: None,
+        });
+        check_invariants(body, body, &a);
+    }
+}
+
+/// A xorshift generator: deterministic, no dependency.
+struct XorShift(u64);
+
+impl XorShift {
+    fn next(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+#[test]
+fn random_text_never_breaks_an_invariant() {
+    const PIECES: &[&str] = &[
+        " ",
+        " ",
+        " ",
+        "\n",
+        "\n\n",
+        ".",
+        ",",
+        ":",
+        ";",
+        "!",
+        "?",
+        "\"",
+        "'",
+        "’",
+        "‘",
+        "“",
+        "”",
+        "-",
+        "–",
+        "—",
+        "(",
+        ")",
+        "é",
+        "ß",
+        "İ",
+        "ı",
+        "😀",
+        "漢字",
+        "\u{a0}",
+        "\t",
+        "s",
+        "the",
+        "said",
+        "told",
+        "he",
+        "she",
+        "they",
+        "it",
+        "his",
+        "not",
+        "Mr",
+        "Sir",
+        "Lord",
+        "President",
+        "Boris Johnson",
+        "Johnson",
+        "Iran",
+        "Iranian",
+        "Iran’s",
+        "Tehran",
+        "No 10",
+        "Downing Street",
+        "Qassem Soleimani",
+        "Soleimani",
+        "NATO",
+        "US-led",
+        "Abdul-Mahdi",
+        "Adel",
+        "Amélie",
+        "condemn",
+        "should not",
+        "de-escalation",
+        "according to",
+        "warned",
+        "spokesman",
+        "a",
+        "A",
+        "official",
+        "Embassy",
+        "former",
+        "who",
+        "and",
+        "Hamid",
+        "X",
+        "(PMF)",
+        "Popular Mobilisation Forces",
+        "don't",
+        "U.S.",
+        "St.",
+        "1500",
+        "3.5",
+    ];
+    let annotator = annotator();
+    let mut random = XorShift(0x9e37_79b9_7f4a_7c15);
+    for _ in 0..400 {
+        let mut title = String::new();
+        let mut body = String::new();
+        for _ in 0..random.below(6) {
+            title.push_str(PIECES[random.below(PIECES.len())]);
+        }
+        for _ in 0..random.below(300) {
+            body.push_str(PIECES[random.below(PIECES.len())]);
+            if random.below(3) == 0 {
+                body.push(' ');
+            }
+        }
+        let published = if random.below(2) == 0 {
+            "2020-01-06".parse().ok()
+        } else {
+            None
+        };
+        let a = annotator.annotate(&ArticleText {
+            title: &title,
+            body: &body,
+            published,
+        });
+        check_invariants(&title, &body, &a);
+    }
+}
+
+#[test]
+fn the_annotator_is_shareable_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Annotator>();
+}
