@@ -641,13 +641,30 @@ impl Changes {
     fn into_batch(mut self) -> Result<sled::Batch, StoreError> {
         for (id, record) in std::mem::take(&mut self.entities) {
             let key = KeyBuilder::new(KIND_ENTITY).last_text(&id).build();
-            let before = self.entities_before.get(&id).cloned().flatten();
             let after = record.filter(|r| r.article_count > 0);
-            for old in before.iter().flat_map(search_keys) {
-                self.delete(old);
+            // Only the search entries that changed are written: a popular entity's dozens of
+            // alias keys stay untouched by each new article that mentions it.
+            let old_keys: BTreeMap<Vec<u8>, String> = self
+                .entities_before
+                .get(&id)
+                .and_then(Option::as_ref)
+                .map(search_keys_with_alias)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            let new_keys: BTreeMap<Vec<u8>, String> = after
+                .as_ref()
+                .map(search_keys_with_alias)
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            for old in old_keys.keys().filter(|k| !new_keys.contains_key(*k)) {
+                self.delete(old.clone());
             }
-            for (new, alias) in after.iter().flat_map(search_keys_with_alias) {
-                self.put(new, alias.into_bytes());
+            for (new, alias) in new_keys {
+                if old_keys.get(&new) != Some(&alias) {
+                    self.put(new, alias.into_bytes());
+                }
             }
             match after {
                 Some(record) => self.put(key, encode("entity", &record)?),
@@ -676,13 +693,6 @@ impl Changes {
         }
         Ok(batch)
     }
-}
-
-fn search_keys(record: &EntityRecord) -> Vec<Vec<u8>> {
-    search_keys_with_alias(record)
-        .into_iter()
-        .map(|(key, _)| key)
-        .collect()
 }
 
 /// The alias and phonetic index entries of an entity: its name, its aliases and the surface
