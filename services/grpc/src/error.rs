@@ -19,6 +19,10 @@ pub enum ServiceError {
     NotFound { kind: &'static str, id: String },
     #[error("{0}")]
     Store(#[from] StoreError),
+    #[error("missing or invalid bearer token")]
+    Unauthenticated,
+    #[error("the server is at its limit of {limit} concurrent requests: retry with backoff")]
+    Overloaded { limit: usize },
     /// A request stream failed (the client went away, a message was too large): its status
     /// passes through unchanged.
     #[error("request stream failed: {}", .0.message())]
@@ -125,6 +129,19 @@ impl From<ServiceError> for Status {
                     )
                 }
             },
+            ServiceError::Unauthenticated => Status::with_error_details(
+                Code::Unauthenticated,
+                message,
+                info("UNAUTHENTICATED", []),
+            ),
+            ServiceError::Overloaded { limit } => Status::with_error_details(
+                Code::ResourceExhausted,
+                message,
+                info(
+                    "TOO_MANY_CONCURRENT_REQUESTS",
+                    [("limit".to_owned(), limit.to_string())],
+                ),
+            ),
             ServiceError::Stream(status) => status,
             ServiceError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");

@@ -14,9 +14,11 @@ use communique_grpc::convert::{
 use communique_grpc::{ServiceError, Violation};
 use communique_proto::v1 as pb;
 use communique_store::{ArticleParts, ArticleStore, PutOutcome, StoreError};
+use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
+use crate::metrics::{IngestOutcome, Metrics};
 use crate::paging::Paging;
 
 /// Longest search query or stance target accepted, in bytes.
@@ -29,11 +31,64 @@ const MAX_EVIDENCE: usize = 20;
 pub struct Api {
     store: Arc<dyn ArticleStore>,
     paging: Paging,
+    metrics: Arc<Metrics>,
+    /// One permit per request in flight; none left means RESOURCE_EXHAUSTED.
+    permits: Arc<Semaphore>,
+    max_concurrent: usize,
 }
 
 impl Api {
-    pub fn new(store: Arc<dyn ArticleStore>, paging: Paging) -> Api {
-        Api { store, paging }
+    pub fn new(
+        store: Arc<dyn ArticleStore>,
+        paging: Paging,
+        metrics: Arc<Metrics>,
+        max_concurrent: usize,
+    ) -> Api {
+        Api {
+            store,
+            paging,
+            metrics,
+            permits: Arc::new(Semaphore::new(max_concurrent)),
+            max_concurrent,
+        }
+    }
+
+    /// Runs one RPC inside a span that records its method, status code and latency, logs and
+    /// counts it once, and maps its error to a status. Past the concurrency limit the RPC is
+    /// refused at once rather than queued.
+    async fn observe<T>(
+        &self,
+        method: &'static str,
+        work: impl Future<Output = Result<T, ServiceError>>,
+    ) -> Result<Response<T>, Status> {
+        let span = tracing::info_span!(
+            "rpc",
+            method,
+            code = tracing::field::Empty,
+            latency_us = tracing::field::Empty
+        );
+        let started = Instant::now();
+        let result = match self.permits.try_acquire() {
+            Ok(_permit) => work.instrument(span.clone()).await,
+            Err(_) => Err(ServiceError::Overloaded {
+                limit: self.max_concurrent,
+            }),
+        };
+        let result = result.map(Response::new).map_err(Status::from);
+        let code = match &result {
+            Ok(_) => tonic::Code::Ok,
+            Err(status) => status.code(),
+        };
+        let latency = started.elapsed();
+        self.metrics.record_rpc(method, code, latency);
+        span.record("code", tracing::field::debug(code));
+        span.record("latency_us", latency.as_micros() as u64);
+        let _entered = span.enter();
+        match &result {
+            Ok(_) => tracing::info!("rpc done"),
+            Err(status) => tracing::info!(error = status.message(), "rpc failed"),
+        }
+        result
     }
 
     /// Runs blocking store work on the blocking pool.
@@ -46,38 +101,6 @@ impl Api {
             .await
             .map_err(|error| ServiceError::Internal(format!("store task failed: {error}")))?
     }
-}
-
-/// Runs one RPC inside a span that records its method, status code and latency, logs it once,
-/// and maps its error to a status.
-async fn observe<T>(
-    method: &'static str,
-    work: impl Future<Output = Result<T, ServiceError>>,
-) -> Result<Response<T>, Status> {
-    let span = tracing::info_span!(
-        "rpc",
-        method,
-        code = tracing::field::Empty,
-        latency_us = tracing::field::Empty
-    );
-    let started = Instant::now();
-    let result = work
-        .instrument(span.clone())
-        .await
-        .map(Response::new)
-        .map_err(Status::from);
-    let code = match &result {
-        Ok(_) => tonic::Code::Ok,
-        Err(status) => status.code(),
-    };
-    span.record("code", tracing::field::debug(code));
-    span.record("latency_us", started.elapsed().as_micros() as u64);
-    let _entered = span.enter();
-    match &result {
-        Ok(_) => tracing::info!("rpc done"),
-        Err(status) => tracing::info!(error = status.message(), "rpc failed"),
-    }
-    result
 }
 
 fn required<'a>(field: &str, value: &'a str) -> Result<&'a str, ServiceError> {
@@ -176,7 +199,7 @@ impl pb::article_service_server::ArticleService for Api {
         &self,
         request: Request<pb::GetArticleRequest>,
     ) -> Result<Response<pb::GetArticleResponse>, Status> {
-        observe("GetArticle", async {
+        self.observe("GetArticle", async {
             let pb::GetArticleRequest { id, view } = request.into_inner();
             let mut checks = Checks::default();
             let id = checks.take(required("id", &id).map(str::to_owned));
@@ -206,7 +229,7 @@ impl pb::article_service_server::ArticleService for Api {
         &self,
         request: Request<pb::ListArticlesRequest>,
     ) -> Result<Response<pb::ListArticlesResponse>, Status> {
-        observe("ListArticles", async {
+        self.observe("ListArticles", async {
             let pb::ListArticlesRequest {
                 page_size,
                 page_token,
@@ -263,7 +286,7 @@ impl pb::entity_service_server::EntityService for Api {
         &self,
         request: Request<pb::SearchEntitiesRequest>,
     ) -> Result<Response<pb::SearchEntitiesResponse>, Status> {
-        observe("SearchEntities", async {
+        self.observe("SearchEntities", async {
             let pb::SearchEntitiesRequest {
                 query,
                 kinds,
@@ -325,7 +348,7 @@ impl pb::entity_service_server::EntityService for Api {
         &self,
         request: Request<pb::GetEntityRequest>,
     ) -> Result<Response<pb::GetEntityResponse>, Status> {
-        observe("GetEntity", async {
+        self.observe("GetEntity", async {
             let pb::GetEntityRequest { id } = request.into_inner();
             let id = required("id", &id)?.to_owned();
             let entity = self.entity(id).await?;
@@ -340,7 +363,7 @@ impl pb::entity_service_server::EntityService for Api {
         &self,
         request: Request<pb::ListMentionsRequest>,
     ) -> Result<Response<pb::ListMentionsResponse>, Status> {
-        observe("ListMentions", async {
+        self.observe("ListMentions", async {
             let pb::ListMentionsRequest {
                 entity_id,
                 page_size,
@@ -419,7 +442,7 @@ impl pb::stance_service_server::StanceService for Api {
         &self,
         request: Request<pb::CompareStancesRequest>,
     ) -> Result<Response<pb::CompareStancesResponse>, Status> {
-        observe("CompareStances", async {
+        self.observe("CompareStances", async {
             let pb::CompareStancesRequest {
                 target,
                 government_codes,
@@ -487,7 +510,7 @@ impl pb::stance_service_server::StanceService for Api {
         &self,
         request: Request<pb::ListStatementsRequest>,
     ) -> Result<Response<pb::ListStatementsResponse>, Status> {
-        observe("ListStatements", async {
+        self.observe("ListStatements", async {
             let pb::ListStatementsRequest {
                 page_size,
                 page_token,
@@ -543,7 +566,7 @@ impl pb::ingest_service_server::IngestService for Api {
         request: Request<Streaming<pb::IngestArticlesRequest>>,
     ) -> Result<Response<pb::IngestArticlesResponse>, Status> {
         let mut stream = request.into_inner();
-        observe("IngestArticles", async move {
+        self.observe("IngestArticles", async move {
             let mut response = pb::IngestArticlesResponse::default();
             // A stream error (the client went away, a message too large) ends the stream; every
             // article acknowledged before it stays stored.
@@ -556,6 +579,7 @@ impl pb::ingest_service_server::IngestService for Api {
                 let annotated = match annotated_from_pb(message) {
                     Ok(annotated) => annotated,
                     Err(error) => {
+                        self.metrics.record_ingest(IngestOutcome::Rejected);
                         response.rejected.push(pb::RejectedArticle {
                             article_id,
                             reason: error.to_string(),
@@ -567,9 +591,16 @@ impl pb::ingest_service_server::IngestService for Api {
                     .blocking(move |store| Ok(store.put_article(annotated)))
                     .await?;
                 match outcome {
-                    Ok(PutOutcome::Inserted | PutOutcome::Replaced) => response.ingested_count += 1,
-                    Ok(PutOutcome::Unchanged) => response.unchanged_count += 1,
+                    Ok(PutOutcome::Inserted | PutOutcome::Replaced) => {
+                        self.metrics.record_ingest(IngestOutcome::Ingested);
+                        response.ingested_count += 1;
+                    }
+                    Ok(PutOutcome::Unchanged) => {
+                        self.metrics.record_ingest(IngestOutcome::Unchanged);
+                        response.unchanged_count += 1;
+                    }
                     Err(error @ StoreError::InvalidArticle { .. }) => {
+                        self.metrics.record_ingest(IngestOutcome::Rejected);
                         response.rejected.push(pb::RejectedArticle {
                             article_id,
                             reason: error.to_string(),

@@ -17,6 +17,9 @@ pub struct ServerConfig {
     pub server: ServerSection,
     pub store: StoreSection,
     pub seed: SeedSection,
+    pub tls: TlsSection,
+    pub auth: AuthSection,
+    pub metrics: MetricsSection,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -28,6 +31,7 @@ pub struct ServerSection {
     pub max_page_size: usize,
     pub drain_seconds: u64,
     pub log_format: LogFormat,
+    pub max_concurrent_requests: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -49,6 +53,41 @@ pub struct StoreSection {
 pub struct SeedSection {
     pub paths: Vec<PathBuf>,
     pub knowledge_base_paths: Vec<PathBuf>,
+}
+
+/// Paths are kept as given; an empty path means "not configured".
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    pub cert_path: PathBuf,
+    pub key_path: PathBuf,
+    pub client_ca_path: PathBuf,
+}
+
+impl TlsSection {
+    pub fn enabled(&self) -> bool {
+        !self.cert_path.as_os_str().is_empty()
+    }
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSection {
+    pub tokens_file: PathBuf,
+    pub require_for_reads: bool,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSection {
+    /// Empty turns the endpoint off.
+    pub listen_address: String,
+}
+
+impl MetricsSection {
+    pub fn address(&self) -> Option<SocketAddr> {
+        self.listen_address.parse().ok()
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +139,38 @@ impl ServerConfig {
             return Err(invalid(
                 "server.default_page_size",
                 "must be between 1 and server.max_page_size",
+            ));
+        }
+        if server.max_concurrent_requests == 0 {
+            return Err(invalid(
+                "server.max_concurrent_requests",
+                "must be at least 1",
+            ));
+        }
+        let tls = &self.tls;
+        if tls.cert_path.as_os_str().is_empty() != tls.key_path.as_os_str().is_empty() {
+            return Err(invalid(
+                "tls.cert_path",
+                "and tls.key_path must be set together",
+            ));
+        }
+        if !tls.enabled() && !tls.client_ca_path.as_os_str().is_empty() {
+            return Err(invalid(
+                "tls.client_ca_path",
+                "needs tls.cert_path and tls.key_path: client certificates are checked over TLS",
+            ));
+        }
+        if self.auth.require_for_reads && self.auth.tokens_file.as_os_str().is_empty() {
+            return Err(invalid(
+                "auth.require_for_reads",
+                "needs auth.tokens_file: there would be no token to accept",
+            ));
+        }
+        let metrics = &self.metrics.listen_address;
+        if !metrics.is_empty() && self.metrics.address().is_none() {
+            return Err(invalid(
+                "metrics.listen_address",
+                "must be an address such as 0.0.0.0:9090, or empty to turn metrics off",
             ));
         }
         if self.store.cache_capacity_mb == 0 {
@@ -170,6 +241,28 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(error.contains("listen_address"), "{error}");
+    }
+
+    #[test]
+    fn security_settings_must_be_complete() {
+        let error = ServerConfig::load(None, env(&[("COMMUNIQUE__TLS__CERT_PATH", "/c.pem")]))
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("tls.cert_path"), "{error}");
+        let error = ServerConfig::load(
+            None,
+            env(&[("COMMUNIQUE__AUTH__REQUIRE_FOR_READS", "true")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("auth.require_for_reads"), "{error}");
+        let error = ServerConfig::load(
+            None,
+            env(&[("COMMUNIQUE__METRICS__LISTEN_ADDRESS", "nowhere")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.contains("metrics.listen_address"), "{error}");
     }
 
     #[test]

@@ -3,7 +3,9 @@
 //! `main.rs` wires configuration, logging, the store and signals around [`serve`].
 
 mod api;
+mod auth;
 pub mod config;
+mod metrics;
 mod paging;
 
 use std::future::Future;
@@ -17,8 +19,12 @@ use communique_proto::v1::stance_service_server::StanceServiceServer;
 use communique_store::ArticleStore;
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::service::interceptor::InterceptedService;
+use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 pub use api::Api;
+pub use auth::{Authenticator, load_tokens};
+use metrics::{Metrics, serve_metrics};
 pub use paging::Paging;
 
 /// The services that reflection lists; IngestService is internal and left out.
@@ -36,18 +42,59 @@ pub struct ServeOptions {
     pub max_message_bytes: usize,
     /// How long in-flight requests may run after shutdown begins.
     pub drain: Duration,
+    /// Requests served at once; more get RESOURCE_EXHAUSTED.
+    pub max_concurrent_requests: usize,
+    /// Certificates for TLS; `None` serves plaintext.
+    pub tls: Option<TlsPem>,
+    /// Bearer tokens; empty leaves IngestService open.
+    pub tokens: Vec<String>,
+    /// Require a token for the read services too.
+    pub require_token_for_reads: bool,
+}
+
+/// PEM-encoded TLS material.
+#[derive(Clone)]
+pub struct TlsPem {
+    pub certificate: Vec<u8>,
+    pub key: Vec<u8>,
+    /// When present, clients must present a certificate this CA signed.
+    pub client_ca: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for TlsPem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Never print key material.
+        f.debug_struct("TlsPem")
+            .field("client_ca", &self.client_ca.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// Serves until `shutdown` completes, then reports NOT_SERVING, drains in-flight requests (up
-/// to `drain`) and flushes the store.
+/// to `drain`) and flushes the store. With `metrics_listener`, Prometheus text is served there.
 pub async fn serve(
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     store: Arc<dyn ArticleStore>,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let api = Api::new(Arc::clone(&store), options.paging);
+    let metrics = Arc::new(Metrics::default());
+    let api = Api::new(
+        Arc::clone(&store),
+        options.paging,
+        Arc::clone(&metrics),
+        options.max_concurrent_requests,
+    );
     let limit = options.max_message_bytes;
+    let has_tokens = !options.tokens.is_empty();
+    if !has_tokens {
+        tracing::warn!(
+            "auth.tokens_file is not set: IngestService accepts unauthenticated streams"
+        );
+    }
+    let ingest_auth = Authenticator::new(&options.tokens, has_tokens);
+    let read_auth = Authenticator::new(&options.tokens, options.require_token_for_reads);
 
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     health_reporter
@@ -90,32 +137,56 @@ pub async fn serve(
         let _ = stopping_tx.send(());
     };
 
+    let metrics_task = metrics_listener.map(|listener| {
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(%address, "serving metrics at /metrics");
+        }
+        tokio::spawn(serve_metrics(
+            listener,
+            Arc::clone(&metrics),
+            Arc::clone(&store),
+        ))
+    });
+
     let local = listener.local_addr()?;
-    let router = tonic::transport::Server::builder()
+    let mut builder = tonic::transport::Server::builder();
+    if let Some(tls) = &options.tls {
+        let mut config =
+            ServerTlsConfig::new().identity(Identity::from_pem(&tls.certificate, &tls.key));
+        if let Some(ca) = &tls.client_ca {
+            config = config.client_ca_root(Certificate::from_pem(ca));
+        }
+        builder = builder.tls_config(config)?;
+    }
+    let router = builder
         .add_service(health_service)
         .add_service(reflection_v1.build_v1()?)
         .add_service(reflection_v1alpha.build_v1alpha()?)
-        .add_service(
+        .add_service(InterceptedService::new(
             ArticleServiceServer::new(api.clone())
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
-        )
-        .add_service(
+            read_auth.clone(),
+        ))
+        .add_service(InterceptedService::new(
             EntityServiceServer::new(api.clone())
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
-        )
-        .add_service(
+            read_auth.clone(),
+        ))
+        .add_service(InterceptedService::new(
             StanceServiceServer::new(api.clone())
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
-        )
-        .add_service(
+            read_auth,
+        ))
+        .add_service(InterceptedService::new(
             IngestServiceServer::new(api)
                 .max_decoding_message_size(limit)
                 .max_encoding_message_size(limit),
-        );
-    tracing::info!(address = %local, "serving");
+            ingest_auth,
+        ));
+    tracing::info!(address = %local, tls = options.tls.is_some(), "serving gRPC");
     let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
     tokio::pin!(server);
     // Drain: once shutdown begins, in-flight requests get `drain` to finish.
@@ -125,6 +196,9 @@ pub async fn serve(
             let _ = stopping_rx.await;
             tokio::time::sleep(options.drain).await;
         } => tracing::warn!(drain_seconds = options.drain.as_secs(), "drain time over: closing remaining connections"),
+    }
+    if let Some(task) = metrics_task {
+        task.abort();
     }
     let flushed = tokio::task::spawn_blocking(move || store.flush()).await?;
     flushed?;

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Parser;
-use communique_server::config::{LogFormat, ServerConfig};
-use communique_server::{Paging, ServeOptions, serve};
+use communique_server::config::{LogFormat, ServerConfig, TlsSection};
+use communique_server::{Paging, ServeOptions, TlsPem, load_tokens, serve};
 use communique_store::{ArticleStore, SledStore, StoreOptions};
 use communique_worker::annotate::Annotator;
 use communique_worker::knowledge_base;
@@ -84,6 +84,14 @@ async fn run(config: ServerConfig, store: Arc<SledStore>) -> anyhow::Result<()> 
     let listener = tokio::net::TcpListener::bind(address)
         .await
         .with_context(|| format!("cannot listen on {address}"))?;
+    let metrics_listener = match config.metrics.address() {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for metrics on {address}"))?,
+        ),
+        None => None,
+    };
     let options = ServeOptions {
         paging: Paging {
             default_size: config.server.default_page_size,
@@ -91,9 +99,42 @@ async fn run(config: ServerConfig, store: Arc<SledStore>) -> anyhow::Result<()> 
         },
         max_message_bytes: config.server.max_message_bytes,
         drain: Duration::from_secs(config.server.drain_seconds),
+        max_concurrent_requests: config.server.max_concurrent_requests,
+        tls: load_tls(&config.tls)?,
+        tokens: if config.auth.tokens_file.as_os_str().is_empty() {
+            Vec::new()
+        } else {
+            load_tokens(&config.auth.tokens_file)?
+        },
+        require_token_for_reads: config.auth.require_for_reads,
     };
     let store: Arc<dyn ArticleStore> = store;
-    serve(listener, store, options, shutdown_signal()).await
+    serve(
+        listener,
+        metrics_listener,
+        store,
+        options,
+        shutdown_signal(),
+    )
+    .await
+}
+
+fn load_tls(tls: &TlsSection) -> anyhow::Result<Option<TlsPem>> {
+    if !tls.enabled() {
+        return Ok(None);
+    }
+    let read = |key: &str, path: &std::path::Path| {
+        std::fs::read(path).with_context(|| format!("cannot read {key} {}", path.display()))
+    };
+    Ok(Some(TlsPem {
+        certificate: read("tls.cert_path", &tls.cert_path)?,
+        key: read("tls.key_path", &tls.key_path)?,
+        client_ca: if tls.client_ca_path.as_os_str().is_empty() {
+            None
+        } else {
+            Some(read("tls.client_ca_path", &tls.client_ca_path)?)
+        },
+    }))
 }
 
 /// Completes on SIGTERM (Kubernetes) or SIGINT (Ctrl-C).

@@ -1,101 +1,17 @@
-//! The server end to end: started in-process on 127.0.0.1:0 over a temporary store holding the
-//! annotated seed articles, called through the generated clients.
+//! The server end to end, called through the generated clients (see `common` for the setup).
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::PathBuf;
-use std::sync::Arc;
-use std::time::Duration;
+mod common;
 
+use common::TestServer;
 use communique_proto::v1 as pb;
-use communique_proto::v1::article_service_client::ArticleServiceClient;
-use communique_proto::v1::entity_service_client::EntityServiceClient;
 use communique_proto::v1::ingest_service_client::IngestServiceClient;
-use communique_proto::v1::stance_service_client::StanceServiceClient;
-use communique_server::{Paging, ServeOptions, serve};
-use communique_store::{ArticleStore, SledStore, StoreOptions};
 use communique_worker::annotate::Annotator;
 use communique_worker::knowledge_base;
 use communique_worker::pipeline::{IngestOptions, ingest};
-use communique_worker::sink::StoreSink;
-use tokio::sync::oneshot;
 use tonic::Code;
-use tonic::transport::Channel;
 
 const SEED_WITH_JOHNSON: &str = "000_d9314bceb94995f8";
-
-struct TestServer {
-    address: std::net::SocketAddr,
-    channel: Channel,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
-    _dir: tempfile::TempDir,
-}
-
-impl TestServer {
-    async fn start() -> TestServer {
-        let dir = tempfile::tempdir().unwrap();
-        let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
-        let seeds = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../seeds"));
-        let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
-        let report = ingest(
-            &[seeds],
-            &annotator,
-            &StoreSink { store: &store },
-            &IngestOptions::default(),
-            &(),
-        );
-        assert!(report.is_clean(), "{report:?}");
-        assert_eq!(report.ingested, 5);
-        let store: Arc<dyn ArticleStore> = Arc::new(store);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let address = listener.local_addr().unwrap();
-        let (stop, stopped) = oneshot::channel::<()>();
-        let options = ServeOptions {
-            paging: Paging {
-                default_size: 20,
-                max_size: 50,
-            },
-            max_message_bytes: 1 << 20,
-            drain: Duration::from_secs(5),
-        };
-        let task = tokio::spawn(serve(listener, store, options, async {
-            let _ = stopped.await;
-        }));
-        let channel = Channel::from_shared(format!("http://{address}"))
-            .unwrap()
-            .connect()
-            .await
-            .unwrap();
-        TestServer {
-            address,
-            channel,
-            stop: Some(stop),
-            task: Some(task),
-            _dir: dir,
-        }
-    }
-
-    fn articles(&self) -> ArticleServiceClient<Channel> {
-        ArticleServiceClient::new(self.channel.clone())
-    }
-
-    fn entities(&self) -> EntityServiceClient<Channel> {
-        EntityServiceClient::new(self.channel.clone())
-    }
-
-    fn stances(&self) -> StanceServiceClient<Channel> {
-        StanceServiceClient::new(self.channel.clone())
-    }
-
-    async fn stop(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            task.await.unwrap().unwrap();
-        }
-    }
-}
 
 fn field_violations(status: &tonic::Status) -> Vec<String> {
     use tonic_types::StatusExt;

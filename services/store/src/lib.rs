@@ -119,6 +119,9 @@ pub trait ArticleStore: Send + Sync + 'static {
 
     fn article_count(&self) -> Result<u64, StoreError>;
 
+    /// The store's size on disk, in bytes.
+    fn size_on_disk(&self) -> Result<u64, StoreError>;
+
     /// Makes every acknowledged write durable.
     fn flush(&self) -> Result<(), StoreError>;
 }

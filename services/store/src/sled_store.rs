@@ -1250,6 +1250,10 @@ impl ArticleStore for SledStore {
             .unwrap_or(0))
     }
 
+    fn size_on_disk(&self) -> Result<u64, StoreError> {
+        self.db.size_on_disk().map_err(io)
+    }
+
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(io)?;
         Ok(())

@@ -409,7 +409,15 @@ fn attribute_quote(
             clause,
         })
     };
-    if quote_at_start || pre_verb.is_none() {
+    // "..., Mr Thomas said." closing the sentence names the speaker of all of it.
+    let final_attribution = post_verb.is_some_and(|v| {
+        v.entry.speech == Some(VerbForm::Finite)
+            && text
+                .get(post.start..v.start)
+                .is_some_and(|s| s.trim_start().starts_with(','))
+            && words_in(field, &(v.end..close_sentence.end.max(v.end))).len() <= 6
+    });
+    if quote_at_start || pre_verb.is_none() || final_attribution {
         let clause = (!quote_at_start).then_some(sentence.start..quote.close);
         let clause = clause.and_then(|c| trim_range(text, c));
         if let Some(attribution) = from_post(if quote_at_start { None } else { clause }) {
@@ -1221,6 +1229,11 @@ fn reported_statement(
         .iter()
         .filter(|v| v.start >= sentence.start && v.end <= sentence.end)
         .collect();
+    if let Some(draft) =
+        final_attribution(context, field, field_index, sentence, &in_sentence, memory)
+    {
+        return Some(draft);
+    }
     let verb = in_sentence
         .iter()
         .find(|v| v.entry.speech != Some(VerbForm::Participle))
@@ -1252,6 +1265,55 @@ fn reported_statement(
         speaker,
         speaker_region: region,
         verb: Some(**verb),
+        targets: Vec::new(),
+        act: Act::Assert,
+    })
+}
+
+/// "The guidance said e-mails should be kept, Mr Thomas said.": reported speech whose
+/// attribution closes the sentence after a comma, as ", X said" or ", said X".
+fn final_attribution(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    field_index: usize,
+    sentence: &Range<usize>,
+    verbs: &[&CueMatch],
+    memory: &Memory,
+) -> Option<Draft> {
+    let text = field.text();
+    let verb = **verbs.last()?;
+    if verb.entry.speech != Some(VerbForm::Finite) {
+        return None;
+    }
+    let head = text.get(sentence.start..verb.start)?;
+    let comma = sentence.start + head.rfind(',')?;
+    let subject = comma + 1..verb.start;
+    let tail = verb.end..sentence.end;
+    if words_in(field, &subject).len() > 6 || words_in(field, &tail).len() > 6 {
+        return None;
+    }
+    let region = if text
+        .get(subject.clone())?
+        .chars()
+        .any(char::is_alphanumeric)
+    {
+        strip_auxiliaries(field, subject)
+    } else {
+        // ", said Mr Thomas."
+        tail
+    };
+    let speaker = speaker_in(context, field, &region, memory)?;
+    let clause = trim_range(text, sentence.start..comma)?;
+    if words_in(field, &clause).len() < 3 {
+        return None;
+    }
+    Some(Draft {
+        field: field_index,
+        range: clause,
+        kind: StatementKind::Indirect,
+        speaker,
+        speaker_region: region,
+        verb: Some(verb),
         targets: Vec::new(),
         act: Act::Assert,
     })

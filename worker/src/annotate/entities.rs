@@ -11,9 +11,9 @@ use communique_domain::{
 };
 
 use super::lexicon::{
-    FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS, NAME_PARTICLES, NOT_IN_OFFICE, NOT_NAME_WORDS,
-    OFFICIAL_ROLES, ORGANIZATION_HEADS, ORGANIZATION_OPENERS, PEERAGE_TITLES, TITLE_WORDS,
-    contains_word,
+    DESCRIPTION_HEADS, EVENT_HEADS, FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS, NAME_PARTICLES,
+    NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS, ORGANIZATION_OPENERS,
+    PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS, SPEECH_VERBS, TITLE_WORDS, contains_word,
 };
 use super::text::{Word, at_word_boundaries, fold_name};
 
@@ -94,6 +94,9 @@ pub(crate) struct EntityIndex {
     person_keys: HashMap<String, Option<usize>>,
     /// Country entity index by government code.
     pub(crate) country_by_code: HashMap<String, usize>,
+    /// First names of the knowledge base's people ("Boris", "Qasem"): evidence that an
+    /// unknown capitalised pair is a person.
+    pub(crate) given_names: HashSet<String>,
     /// Entity index by id.
     by_id: HashMap<String, usize>,
     /// Capitals: named, they may stand for their state ("Tehran warned").
@@ -171,6 +174,16 @@ impl EntityIndex {
                         Anchor::Name,
                     );
                 }
+                // "a Liberal Democrat": one member of "the Liberal Democrats".
+                if entity.kind == EntityKind::Organization
+                    && let Some((head, last)) = name.rsplit_once(' ')
+                    && let Some(singular) = last.strip_suffix('s')
+                    && singular.len() >= 4
+                    && !singular.ends_with('s')
+                    && !contains_word(ORGANIZATION_HEADS, last)
+                {
+                    add_full(&format!("{head} {singular}"), index, Anchor::Name);
+                }
             }
         }
         for country in kb.countries() {
@@ -202,6 +215,7 @@ impl EntityIndex {
         }
         // Surnames and name suffixes of people: "Johnson", "Abdul Mahdi", "von der Leyen".
         let mut partials: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut given_names: HashSet<String> = HashSet::new();
         let mut person_keys: HashMap<String, Option<usize>> = HashMap::new();
         for (index, kb_entity) in entities.iter().enumerate() {
             let entity = &kb_entity.entity;
@@ -221,6 +235,13 @@ impl EntityIndex {
                     }
                 }
                 let tokens: Vec<&str> = folded.split(' ').filter(|t| !t.is_empty()).collect();
+                if tokens.len() >= 2
+                    && let Some(first) = tokens.first()
+                    && first.len() >= 2
+                    && is_capitalised(first)
+                {
+                    given_names.insert((*first).to_owned());
+                }
                 for start in 1..tokens.len() {
                     let first = tokens[start];
                     if !first.starts_with(char::is_uppercase) || first.len() < 3 {
@@ -254,6 +275,7 @@ impl EntityIndex {
             person_keys,
             country_by_code,
             by_id: index_of,
+            given_names,
             capitals,
             country_words,
         }
@@ -380,6 +402,8 @@ pub(crate) struct FieldView<'t> {
     pub(crate) words: &'t [Word],
     pub(crate) paragraphs: &'t [Range<usize>],
     pub(crate) sentences: &'t [Range<usize>],
+    /// Given names of the knowledge base's people.
+    pub(crate) given_names: &'t HashSet<String>,
 }
 
 impl EntityIndex {
@@ -466,7 +490,17 @@ impl EntityIndex {
                             && !contains_word(NOT_NAME_WORDS, w)
                             && adjacent_before(text, view.words, range.start)
                     });
-                    if inside_longer_name {
+                    // "the Hutton Inquiry": a surname fused to a following capitalised word.
+                    let before_longer_name = text
+                        .get(range.end..)
+                        .and_then(|rest| rest.strip_prefix(' '))
+                        .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
+                        .is_some_and(|next| {
+                            is_name_shaped(next)
+                                && !contains_word(FUNCTION_WORDS, next)
+                                && !contains_word(NOT_NAME_WORDS, next)
+                        });
+                    if inside_longer_name || before_longer_name {
                         continue;
                     }
                     let in_article: Vec<usize> = candidates
@@ -894,6 +928,14 @@ pub(crate) fn is_headline(text: &str, words: &[Word], range: &Range<usize>) -> b
     long > 0 && long <= 16 && capitalised * 10 >= long * 6
 }
 
+/// The length of a possessive ending ("'s", "’s") of a word, or 0.
+fn possessive_suffix(word: &str) -> usize {
+    ["'s", "\u{2019}s"]
+        .iter()
+        .find(|suffix| word.len() > suffix.len() && word.ends_with(*suffix))
+        .map_or(0, |suffix| suffix.len())
+}
+
 fn is_capitalised(word: &str) -> bool {
     let mut chars = word.chars();
     chars.next().is_some_and(char::is_uppercase)
@@ -906,6 +948,19 @@ fn is_name_shaped(word: &str) -> bool {
         && word
             .chars()
             .all(|c| c.is_alphabetic() || c == '\'' || c == '\u{2019}')
+        && !looks_like_common_noun(word)
+}
+
+/// English abstract-noun endings that names almost never have ("Election", "Government").
+fn looks_like_common_noun(word: &str) -> bool {
+    let long = word.len() > 7;
+    ["tion", "sion", "ness", "ship", "ism"]
+        .iter()
+        .any(|end| word.ends_with(end))
+        || (long
+            && ["ment", "ity", "ance"]
+                .iter()
+                .any(|end| word.ends_with(end)))
 }
 
 fn collect_candidates(
@@ -944,10 +999,15 @@ fn collect_candidates(
             }
             let nw = word_text(&next);
             let previous = word_text(&words[j - 1]);
+            // "Friday's Norwich Union": a possessive ends a name.
+            if possessive_suffix(previous) > 0 {
+                break;
+            }
             // A title or an organisation's head word inside a run starts a new name:
             // "International Affairs Committee | Leonid Slutsky", "Revolution | Ayatollah ...".
             let title_starts = contains_word(TITLE_WORDS, nw)
                 && !contains_word(TITLE_WORDS, previous)
+                && previous != "of"
                 && j > i + 1;
             let head_ends = contains_word(ORGANIZATION_HEADS, previous) && is_name_shaped(nw);
             if is_capitalised(nw) && (title_starts || head_ends) {
@@ -997,6 +1057,97 @@ fn starts_sentence(view: &FieldView<'_>, offset: usize) -> bool {
     })
 }
 
+/// Without a dictionary of names, a capitalised pair is a person only with some evidence:
+/// a given name the knowledge base knows, a title, a name particle ("al-", "de"), a noun
+/// for a person just before ("spokeswoman", "woman"), a speech verb just after, or an
+/// appositive with a role (", France's deputy minister").
+fn has_person_evidence(
+    view: &FieldView<'_>,
+    sequence: &[Word],
+    name_tokens: &[&str],
+    titled: bool,
+    range: &Range<usize>,
+) -> bool {
+    let text = view.text;
+    if titled
+        || name_tokens.iter().any(|t| contains_word(NAME_PARTICLES, t))
+        || name_tokens
+            .first()
+            .is_some_and(|t| view.given_names.contains(*t))
+    {
+        return true;
+    }
+    let first = sequence.first().map_or(range.start, |w| w.start);
+    let before = view.words.partition_point(|w| w.end <= first);
+    let previous = before
+        .checked_sub(1)
+        .and_then(|i| view.words.get(i))
+        .and_then(|w| text.get(w.start..w.end))
+        .unwrap_or("");
+    if contains_word(PERSON_HEADS, previous) || contains_word(PERSON_NOUNS, previous) {
+        return true;
+    }
+    let after = view.words.partition_point(|w| w.start < range.end);
+    let next_words: Vec<&str> = view
+        .words
+        .get(after..(after + 3).min(view.words.len()))
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|w| text.get(w.start..w.end))
+        .filter(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"))
+        .collect();
+    if next_words
+        .first()
+        .is_some_and(|w| SPEECH_VERBS.iter().any(|(verb, _)| verb == w))
+    {
+        return true;
+    }
+    // News names a person in full once, then by surname: "Thierry Henry ... Henry scored".
+    if let Some(surname) = name_tokens.last()
+        && surname_used_alone(view, surname, range)
+    {
+        return true;
+    }
+    let rest = text.get(range.end..).unwrap_or("");
+    rest.strip_prefix(", ").is_some_and(|appositive| {
+        let end = appositive
+            .find([',', '.', ';'])
+            .unwrap_or(appositive.len())
+            .min(90);
+        let end = (0..=end)
+            .rev()
+            .find(|&i| appositive.is_char_boundary(i))
+            .unwrap_or(0);
+        let lower = appositive[..end].to_lowercase();
+        OFFICIAL_ROLES
+            .iter()
+            .any(|role| contains_phrase(&lower, role))
+            || lower.split(' ').any(|w| contains_word(PERSON_HEADS, w))
+    })
+}
+
+/// Whether a surname stands alone somewhere else in the text, not after "the" and not as
+/// part of a longer capitalised name.
+fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) -> bool {
+    let text = view.text;
+    let word_at = |i: usize| view.words.get(i).and_then(|w| text.get(w.start..w.end));
+    view.words.iter().enumerate().any(|(i, word)| {
+        if word.start >= full.start && word.end <= full.end {
+            return false;
+        }
+        if word_at(i) != Some(surname) {
+            return false;
+        }
+        let previous = i.checked_sub(1).and_then(word_at).unwrap_or("");
+        let previous_joined = i
+            .checked_sub(1)
+            .and_then(|p| view.words.get(p))
+            .is_some_and(|p| text.get(p.end..word.start) == Some(" "));
+        let after_name = previous_joined && is_name_shaped(previous);
+        !after_name && !previous.eq_ignore_ascii_case("the")
+    })
+}
+
 fn classify(
     view: &FieldView<'_>,
     sequence: &[Word],
@@ -1006,12 +1157,17 @@ fn classify(
     lowercase_words: &HashSet<&str>,
 ) -> Option<Candidate> {
     let text = view.text;
-    let tokens: Vec<&str> = sequence
+    let mut tokens: Vec<&str> = sequence
         .iter()
         .map(|w| text.get(w.start..w.end).unwrap_or(""))
         .collect();
+    let possessive = tokens.last().map_or(0, |t| possessive_suffix(t));
+    if let Some(last) = tokens.last_mut() {
+        *last = &last[..last.len() - possessive];
+    }
     // Drop leading titles, function words and a sentence-opening common word.
     let mut skip = 0;
+    let mut titled = false;
     let mut honorific: Option<&str> = None;
     while skip < tokens.len() {
         let token = tokens[skip];
@@ -1028,6 +1184,9 @@ fn classify(
                 && lowercase_words.contains(token.to_lowercase().as_str()));
         if !is_title && (!is_common || skip + 1 == tokens.len()) {
             break;
+        }
+        if is_title {
+            titled = true;
         }
         if is_title && (contains_word(HONORIFICS, token) || token == "Sir") {
             honorific = Some(token);
@@ -1048,12 +1207,28 @@ fn classify(
         let title_word = sequence.get(skip - 1)?;
         let name_word = sequence.get(skip)?;
         return Some(Candidate {
-            range: title_word.start..name_word.end,
+            range: title_word.start..name_word.end - possessive,
             tokens: vec![title.to_owned(), tokens[skip].to_owned()],
             kind: EntityKind::Person,
             role_window: role_window_start(view, first_word_index)..title_word.start,
             headline,
         });
+    }
+    // "Trade and Industry Secretary Patricia Hewitt": the name follows the last title.
+    if let Some(last_title) = tokens[skip..]
+        .iter()
+        .rposition(|t| contains_word(TITLE_WORDS, t))
+        .map(|i| i + skip)
+        && last_title + 1 < tokens.len()
+        && tokens[last_title + 1..]
+            .iter()
+            .all(|t| is_name_shaped(t) || contains_word(NAME_PARTICLES, t))
+    {
+        if contains_word(HONORIFICS, tokens[last_title]) {
+            honorific = Some(tokens[last_title]);
+        }
+        titled = true;
+        skip = last_title + 1;
     }
     let mut name_tokens: Vec<&str> = tokens[skip..].to_vec();
     let mut start_word = skip;
@@ -1073,10 +1248,16 @@ fn classify(
     let last_token = *name_tokens.last()?;
     let first_token = *name_tokens.first()?;
     let end_word = start_word + name_tokens.len() - 1;
-    let range = sequence.get(start_word)?.start..sequence.get(end_word)?.end;
+    let mut range = sequence.get(start_word)?.start..sequence.get(end_word)?.end;
+    if end_word + 1 == sequence.len() {
+        range.end -= possessive;
+    }
     let role_window_start = role_window_start(view, first_word_index);
     let role_window = role_window_start..range.start;
 
+    if contains_word(EVENT_HEADS, last_token) {
+        return None;
+    }
     let kind = if contains_word(ORGANIZATION_HEADS, last_token) && name_tokens.len() >= 2
         || contains_word(ORGANIZATION_OPENERS, first_token) && name_tokens.len() >= 2
     {
@@ -1094,11 +1275,22 @@ fn classify(
             lowercase_words.contains(t.to_lowercase().as_str()) || contains_word(NOT_NAME_WORDS, t)
         }) || contains_word(NOT_NAME_WORDS, last_token)
             || contains_word(TITLE_WORDS, last_token);
-        if !shaped || common || name_tokens.len() > 5 {
+        let followed_by_role = text
+            .get(range.end..)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
+            .is_some_and(|next| {
+                contains_word(PERSON_HEADS, next) || contains_word(DESCRIPTION_HEADS, next)
+            });
+        if !shaped || common || followed_by_role || name_tokens.len() > 5 {
             return None;
         }
         if name_tokens.len() == 1 {
             match honorific {
+                // "General Election" is no general's name.
+                Some(_) if lowercase_words.contains(last_token.to_lowercase().as_str()) => {
+                    return None;
+                }
                 Some(_) => {}
                 None => {
                     // A lone capitalised word may still be a surname of someone named earlier.
@@ -1116,6 +1308,11 @@ fn classify(
                     });
                 }
             }
+        }
+        if name_tokens.len() >= 2
+            && !has_person_evidence(view, sequence, &name_tokens, titled, &range)
+        {
+            return None;
         }
         EntityKind::Person
     };

@@ -76,12 +76,13 @@ impl Field<'_> {
         &self.folded.text
     }
 
-    fn view(&self) -> FieldView<'_> {
+    fn view<'v>(&'v self, given_names: &'v HashSet<String>) -> FieldView<'v> {
         FieldView {
             text: &self.folded.text,
             words: &self.words,
             paragraphs: &self.paragraphs,
             sentences: &self.sentences,
+            given_names,
         }
     }
 }
@@ -126,7 +127,7 @@ impl Annotator {
         }
         for (field, field_entities) in fields.iter().zip(raw.iter_mut()) {
             self.index.resolve(
-                &field.view(),
+                &field.view(&self.index.given_names),
                 field_entities,
                 &full_people,
                 &governments_named,
@@ -143,7 +144,7 @@ impl Annotator {
             let mut pairs: Vec<(FieldView<'_>, &mut FieldEntities)> = fields
                 .iter()
                 .zip(raw.iter_mut())
-                .map(|(field, entities)| (field.view(), entities))
+                .map(|(field, entities)| (field.view(&self.index.given_names), entities))
                 .collect();
             article_entities.find_unknown(&self.index, &mut pairs, &lowercase);
         }

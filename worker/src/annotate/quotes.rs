@@ -81,20 +81,22 @@ pub(crate) fn scan(text: &str, paragraphs: &[Range<usize>]) -> Vec<Quote> {
                     let apostrophe = mark_family == Family::Single
                         && previous.is_some_and(char::is_alphanumeric)
                         && next.is_some_and(char::is_alphanumeric);
-                    let closes = match (mark_family, c) {
-                        (Family::Double, '\u{201c}' | '\u{201e}') => {
-                            // An opening curly mark while open: the last quote never closed.
-                            false
-                        }
-                        (Family::Double, _) => true,
-                        (Family::Single, _) => !apostrophe && is_closing_context(previous, next),
+                    // A mark that can only open ("... 26 weeks. "We are ...") re-opens: the quote
+                    // went on into a new sentence without a closing mark, as in BBC style.
+                    let reopens = !apostrophe
+                        && !matches!(c, '\u{201d}' | '\u{2019}' | '\u{00bb}')
+                        && is_opening_context(previous, next)
+                        && !is_closing_context(previous, next);
+                    let closes = match mark_family {
+                        _ if reopens => false,
+                        Family::Double => !matches!(c, '\u{201c}' | '\u{201e}'),
+                        Family::Single => !apostrophe && is_closing_context(previous, next),
                     };
                     if closes {
                         push(&mut quotes, open_at, content_start..at, after, true, group);
                         open = None;
-                    } else if mark_family == Family::Double && is_opening_context(previous, next) {
+                    } else if reopens {
                         push(&mut quotes, open_at, content_start..at, at, false, group);
-                        group += 1;
                         open = Some((mark_family, at, after));
                     }
                 }
@@ -186,6 +188,15 @@ mod tests {
         assert_eq!(found[0], ("First part.".to_owned(), false, found[1].2));
         assert_eq!(found[1].0, "Second part,");
         assert_ne!(found[2].2, found[1].2);
+    }
+
+    #[test]
+    fn a_quote_reopened_in_the_same_paragraph_continues() {
+        let found = quoted("She said: \"We doubled it. \"We will extend it.\" She left.");
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].0, "We doubled it. ");
+        assert_eq!(found[1].0, "We will extend it.");
+        assert_eq!(found[0].2, found[1].2);
     }
 
     #[test]
