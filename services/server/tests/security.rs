@@ -1,0 +1,214 @@
+//! What operators rely on: TLS, bearer tokens, message-size limits, deadlines, the concurrency
+//! limit, and the metrics endpoint.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod common;
+
+use std::time::Duration;
+
+use common::{TestServer, default_options};
+use communique_proto::v1 as pb;
+use communique_proto::v1::ingest_service_client::IngestServiceClient;
+use communique_server::TlsPem;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tonic::Code;
+
+const TOKEN: &str = "test-token-4f1c";
+
+fn bearer<T>(message: T, token: &str) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    request
+        .metadata_mut()
+        .insert("authorization", format!("Bearer {token}").parse().unwrap());
+    request
+}
+
+fn get_seed() -> pb::GetArticleRequest {
+    pb::GetArticleRequest {
+        id: "000_d9314bceb94995f8".into(),
+        view: 0,
+    }
+}
+
+#[tokio::test]
+async fn tls_serves_over_https() {
+    let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()]).unwrap();
+    let mut options = default_options();
+    options.tls = Some(TlsPem {
+        certificate: certified.cert.pem().into_bytes(),
+        key: certified.signing_key.serialize_pem().into_bytes(),
+        client_ca: None,
+    });
+    let server = TestServer::start_with(options).await;
+    let article = server
+        .articles()
+        .get_article(get_seed())
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(article.article.is_some());
+    // A plaintext client cannot talk to it.
+    let plaintext = tonic::transport::Channel::from_shared(format!("http://{}", server.address))
+        .unwrap()
+        .connect()
+        .await;
+    if let Ok(channel) = plaintext {
+        let mut client =
+            communique_proto::v1::article_service_client::ArticleServiceClient::new(channel);
+        assert!(client.get_article(get_seed()).await.is_err());
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn ingest_requires_a_token_and_reads_do_not() {
+    let mut options = default_options();
+    options.tokens = vec![TOKEN.to_owned()];
+    let server = TestServer::start_with(options).await;
+    let mut ingest = IngestServiceClient::new(server.channel.clone());
+    let no_token = ingest
+        .ingest_articles(tokio_stream::iter(Vec::<pb::IngestArticlesRequest>::new()))
+        .await;
+    assert_eq!(no_token.unwrap_err().code(), Code::Unauthenticated);
+    let wrong = ingest
+        .ingest_articles(bearer(
+            tokio_stream::iter(Vec::<pb::IngestArticlesRequest>::new()),
+            "guess",
+        ))
+        .await
+        .unwrap_err();
+    assert_eq!(wrong.code(), Code::Unauthenticated);
+    assert!(!wrong.message().contains(TOKEN) && !wrong.message().contains("guess"));
+    let right = ingest
+        .ingest_articles(bearer(
+            tokio_stream::iter(Vec::<pb::IngestArticlesRequest>::new()),
+            TOKEN,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(right.ingested_count, 0);
+    assert!(
+        server.articles().get_article(get_seed()).await.is_ok(),
+        "reads stay open"
+    );
+    server.stop().await;
+
+    let mut options = default_options();
+    options.tokens = vec![TOKEN.to_owned()];
+    options.require_token_for_reads = true;
+    let server = TestServer::start_with(options).await;
+    let refused = server.articles().get_article(get_seed()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::Unauthenticated);
+    assert!(
+        server
+            .articles()
+            .get_article(bearer(get_seed(), TOKEN))
+            .await
+            .is_ok()
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn oversized_requests_and_expired_deadlines_get_their_codes() {
+    let mut options = default_options();
+    options.max_message_bytes = 4096;
+    let server = TestServer::start_with(options).await;
+    let huge = pb::SearchEntitiesRequest {
+        query: "x".repeat(10_000),
+        ..Default::default()
+    };
+    let status = server.entities().search_entities(huge).await.unwrap_err();
+    assert!(
+        matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
+        "{status:?}"
+    );
+
+    let mut request = tonic::Request::new(pb::ListArticlesRequest {
+        page_size: 50,
+        ..Default::default()
+    });
+    request.set_timeout(Duration::from_nanos(1));
+    let status = server.articles().list_articles(request).await.unwrap_err();
+    assert!(
+        matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled),
+        "{status:?}"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn past_the_concurrency_limit_requests_are_refused_not_queued() {
+    let mut options = default_options();
+    options.max_concurrent_requests = 1;
+    let server = TestServer::start_with(options).await;
+    // An open ingest stream holds the only permit until it ends.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<pb::IngestArticlesRequest>(1);
+    let mut ingest = IngestServiceClient::new(server.channel.clone());
+    let stream = tokio::spawn(async move {
+        ingest
+            .ingest_articles(tokio_stream::wrappers::ReceiverStream::new(receiver))
+            .await
+    });
+    let mut refused = None;
+    for _ in 0..100 {
+        match server.articles().get_article(get_seed()).await {
+            Err(status) if status.code() == Code::ResourceExhausted => {
+                refused = Some(status);
+                break;
+            }
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+    let refused = refused.expect("a request past the limit is refused");
+    assert!(refused.message().contains("concurrent"), "{refused:?}");
+    drop(sender);
+    stream.await.unwrap().unwrap();
+    assert!(
+        server.articles().get_article(get_seed()).await.is_ok(),
+        "served again once free"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn metrics_are_served_as_prometheus_text() {
+    let server = TestServer::start().await;
+    server.articles().get_article(get_seed()).await.unwrap();
+    let _ = server
+        .articles()
+        .get_article(pb::GetArticleRequest {
+            id: "missing".into(),
+            view: 0,
+        })
+        .await;
+    let mut socket = tokio::net::TcpStream::connect(server.metrics_address)
+        .await
+        .unwrap();
+    socket
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).await.unwrap();
+    assert!(response.starts_with("HTTP/1.1 200 OK"), "{response}");
+    assert!(
+        response.contains(r#"communique_rpcs_total{method="GetArticle",code="Ok"} 1"#),
+        "{response}"
+    );
+    assert!(
+        response.contains(r#"communique_rpcs_total{method="GetArticle",code="NotFound"} 1"#),
+        "{response}"
+    );
+    assert!(
+        response.contains("communique_rpc_latency_seconds_bucket{method=\"GetArticle\""),
+        "{response}"
+    );
+    assert!(response.contains("communique_articles 5"), "{response}");
+    assert!(
+        response.contains("communique_store_size_bytes "),
+        "{response}"
+    );
+    server.stop().await;
+}
