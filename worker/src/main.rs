@@ -10,7 +10,7 @@ use communique_store::{SledStore, StoreOptions};
 use communique_worker::annotate::Annotator;
 use communique_worker::input::{InputFormat, ReadOptions};
 use communique_worker::knowledge_base;
-use communique_worker::pipeline::{IngestOptions, IngestReport, Progress, ingest};
+use communique_worker::pipeline::{IngestOptions, IngestReport, Progress, Shard, ingest};
 use communique_worker::sink::{ServerSink, StoreSink};
 
 /// Exit status when some input was rejected but the rest was stored.
@@ -40,6 +40,19 @@ enum Command {
         /// Stream to a running server's IngestService instead, e.g. http://localhost:50051.
         #[arg(long)]
         server: Option<String>,
+        /// A file holding the bearer token for --server (first non-empty line).
+        #[arg(long, requires = "server")]
+        token_file: Option<PathBuf>,
+        /// A PEM CA bundle to trust for an https:// --server, besides the system's roots.
+        #[arg(long, requires = "server")]
+        ca_file: Option<PathBuf>,
+        /// Take only shard INDEX of --shard-count (inputs whose position modulo the count is
+        /// INDEX), so parallel workers over the same paths split them.
+        #[arg(long, requires = "shard_count", env = "JOB_COMPLETION_INDEX")]
+        shard_index: Option<u64>,
+        /// The number of shards (workers) the input is split into.
+        #[arg(long, requires = "shard_index")]
+        shard_count: Option<u64>,
         /// Input format; `auto` detects JSONL by extension or a leading `{`.
         #[arg(long, value_enum, default_value_t = Format::Auto)]
         format: Format,
@@ -81,6 +94,10 @@ fn main() -> ExitCode {
             paths,
             db,
             server,
+            token_file,
+            ca_file,
+            shard_index,
+            shard_count,
             format,
             max_input_bytes,
             knowledge_base,
@@ -88,6 +105,21 @@ fn main() -> ExitCode {
             cache_mb,
             json,
         } => {
+            let shard = match (shard_index, shard_count) {
+                (Some(index), Some(count)) => match Shard::new(index, count) {
+                    Ok(shard) => Some(shard),
+                    Err(message) => {
+                        eprintln!("error: {message}");
+                        return ExitCode::FAILURE;
+                    }
+                },
+                _ => None,
+            };
+            let connection = server.map(|url| Connection {
+                url,
+                token_file,
+                ca_file,
+            });
             let options = IngestOptions {
                 read: ReadOptions {
                     format: match format {
@@ -98,11 +130,12 @@ fn main() -> ExitCode {
                     max_input_bytes,
                 },
                 threads,
+                shard,
             };
             match run_ingest(
                 &paths,
                 &db,
-                server.as_deref(),
+                connection.as_ref(),
                 &knowledge_base,
                 cache_mb,
                 &options,
@@ -117,10 +150,17 @@ fn main() -> ExitCode {
     }
 }
 
+/// Where and how to reach a running server.
+struct Connection {
+    url: String,
+    token_file: Option<PathBuf>,
+    ca_file: Option<PathBuf>,
+}
+
 fn run_ingest(
     paths: &[PathBuf],
     db: &std::path::Path,
-    server: Option<&str>,
+    server: Option<&Connection>,
     extra_kb: &[PathBuf],
     cache_mb: u64,
     options: &IngestOptions,
@@ -129,10 +169,23 @@ fn run_ingest(
     let annotator = Annotator::new(&kb);
     let progress = ProgressBar::new();
     let report = match server {
-        Some(url) => {
+        Some(connection) => {
+            let token = match &connection.token_file {
+                None => None,
+                Some(path) => Some(read_token(path)?),
+            };
+            let ca = match &connection.ca_file {
+                None => None,
+                Some(path) => Some(
+                    std::fs::read(path)
+                        .map_err(|e| format!("cannot read --ca-file {}: {e}", path.display()))?,
+                ),
+            };
             let runtime = tokio::runtime::Runtime::new()
                 .map_err(|e| format!("cannot start the async runtime: {e}"))?;
-            let sink = ServerSink::connect(&runtime, url).map_err(|e| e.to_string())?;
+            let sink =
+                ServerSink::connect(&runtime, &connection.url, token.as_deref(), ca.as_deref())
+                    .map_err(|e| e.to_string())?;
             ingest(paths, &annotator, &sink, options, &progress)
         }
         None => {
@@ -151,6 +204,17 @@ fn run_ingest(
     };
     progress.finish();
     Ok(report)
+}
+
+/// The first non-empty, non-comment line of a token file (a mounted Secret).
+fn read_token(path: &std::path::Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("cannot read --token-file {}: {e}", path.display()))?;
+    text.lines()
+        .map(str::trim)
+        .find(|line| !line.is_empty() && !line.starts_with('#'))
+        .map(str::to_owned)
+        .ok_or_else(|| format!("--token-file {} holds no token", path.display()))
 }
 
 fn finish(report: &IngestReport, json: bool) -> ExitCode {

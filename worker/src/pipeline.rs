@@ -20,6 +20,35 @@ pub struct IngestOptions {
     pub read: ReadOptions,
     /// Annotation threads; 0 means one per core.
     pub threads: usize,
+    /// Only this shard of the input, so that several workers (an Indexed Job) split one input.
+    pub shard: Option<Shard>,
+}
+
+/// Shard `index` of `count`: the inputs whose position in the input order, counted from 0,
+/// leaves remainder `index` when divided by `count`. Every worker must read the same paths.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    index: u64,
+    count: u64,
+}
+
+impl Shard {
+    pub fn new(index: u64, count: u64) -> Result<Shard, String> {
+        if count == 0 {
+            return Err("the shard count must be at least 1".into());
+        }
+        if index >= count {
+            return Err(format!(
+                "shard index {index} is out of range for {count} shards (use 0 to {})",
+                count - 1
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+
+    fn takes(self, position: u64) -> bool {
+        position % self.count == self.index
+    }
 }
 
 /// One input that was not stored, and why.
@@ -123,8 +152,13 @@ pub fn ingest(
     let (outcome_sender, outcome_receiver) = mpsc::channel::<Outcome>();
     std::thread::scope(|scope| {
         let read_options = options.read.clone();
+        let shard = options.shard;
         scope.spawn(move || {
-            for item in read_inputs(paths, &read_options) {
+            let items = read_inputs(paths, &read_options)
+                .zip(0u64..)
+                .filter(|(_, position)| shard.is_none_or(|shard| shard.takes(*position)))
+                .map(|(item, _)| item);
+            for item in items {
                 if item_sender.send(item).is_err() {
                     break; // The workers stopped: a fatal sink error.
                 }
@@ -197,9 +231,9 @@ pub fn ingest(
                         }),
                 );
         }
-        Err(error) => {
-            report.fatal.get_or_insert(error.to_string());
-        }
+        // The sink's own account of why it failed is the root cause (a server that refused
+        // the stream), more telling than the write that first noticed.
+        Err(error) => report.fatal = Some(error.to_string()),
     }
     report.rejected.sort_by(|a, b| a.origin.cmp(&b.origin));
     report.elapsed = started.elapsed();

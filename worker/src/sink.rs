@@ -81,16 +81,46 @@ pub struct ServerSink {
 const STREAM_BUFFER: usize = 256;
 
 impl ServerSink {
-    /// Connects to `url` (e.g. `http://communique:50051`) and opens the ingest stream.
-    pub fn connect(runtime: &tokio::runtime::Runtime, url: &str) -> Result<ServerSink, SinkError> {
-        let endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
+    /// Connects to `url` (e.g. `http://communique:50051`, or `https://` with the system's roots
+    /// plus `ca_pem` if given) and opens the ingest stream, sending `token` as a bearer token.
+    pub fn connect(
+        runtime: &tokio::runtime::Runtime,
+        url: &str,
+        token: Option<&str>,
+        ca_pem: Option<&[u8]>,
+    ) -> Result<ServerSink, SinkError> {
+        let mut endpoint = tonic::transport::Endpoint::from_shared(url.to_owned())
             .map_err(|e| SinkError::Fatal(format!("invalid server URL {url:?}: {e}")))?;
+        if url.starts_with("https://") {
+            let mut tls = tonic::transport::ClientTlsConfig::new().with_native_roots();
+            if let Some(ca) = ca_pem {
+                tls = tls.ca_certificate(tonic::transport::Certificate::from_pem(ca));
+            }
+            endpoint = endpoint
+                .tls_config(tls)
+                .map_err(|e| SinkError::Fatal(format!("cannot set up TLS for {url}: {e}")))?;
+        }
+        let authorization: Option<tonic::metadata::MetadataValue<tonic::metadata::Ascii>> =
+            match token {
+                None => None,
+                Some(token) => Some(format!("Bearer {token}").parse().map_err(|_| {
+                    SinkError::Fatal("the token holds characters a header cannot carry".into())
+                })?),
+            };
         let channel = runtime
             .block_on(endpoint.connect())
             .map_err(|e| SinkError::Fatal(format!("cannot connect to the server at {url}: {e}")))?;
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER);
         let call = runtime.spawn(async move {
-            let mut client = IngestServiceClient::new(channel)
+            let add_token = move |mut request: tonic::Request<()>| {
+                if let Some(value) = &authorization {
+                    request
+                        .metadata_mut()
+                        .insert("authorization", value.clone());
+                }
+                Ok(request)
+            };
+            let mut client = IngestServiceClient::with_interceptor(channel, add_token)
                 .max_encoding_message_size(64 << 20)
                 .max_decoding_message_size(64 << 20);
             let stream = tokio_stream::wrappers::ReceiverStream::new(receiver);

@@ -34,6 +34,7 @@ fn run(paths: &[PathBuf], store: &SledStore, max_input_bytes: u64) -> IngestRepo
             ..ReadOptions::default()
         },
         threads: 2,
+        shard: None,
     };
     ingest(paths, &annotator, &StoreSink { store }, &options, &())
 }
@@ -233,4 +234,53 @@ fn the_command_line_reports_and_exits_by_outcome() {
         String::from_utf8_lossy(&output.stderr).contains("locked"),
         "{output:?}"
     );
+}
+
+#[test]
+fn shards_split_the_input_between_workers_exactly() {
+    use communique_worker::pipeline::Shard;
+
+    let dir = tempfile::tempdir().unwrap();
+    let lines: Vec<String> = (0..10)
+        .map(|i| format!(r#"{{"id": "a{i}", "title": "Story {i}", "body": "Body of story {i}."}}"#))
+        .collect();
+    let path = write(dir.path(), "batch.jsonl", lines.join("\n").as_bytes());
+    let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
+    let mut seen = Vec::new();
+    for index in 0..3 {
+        let store = SledStore::open(
+            &dir.path().join(format!("db{index}")),
+            &StoreOptions::default(),
+        )
+        .unwrap();
+        let options = IngestOptions {
+            shard: Some(Shard::new(index, 3).unwrap()),
+            ..IngestOptions::default()
+        };
+        let report = ingest(
+            std::slice::from_ref(&path),
+            &annotator,
+            &StoreSink { store: &store },
+            &options,
+            &(),
+        );
+        assert!(report.is_clean(), "{report:#?}");
+        for i in 0..10 {
+            if store
+                .get_article(&format!("a{i}"), ArticleParts::Metadata)
+                .unwrap()
+                .is_some()
+            {
+                seen.push(i);
+            }
+        }
+    }
+    seen.sort();
+    assert_eq!(
+        seen,
+        (0..10).collect::<Vec<_>>(),
+        "every article in exactly one shard"
+    );
+    assert!(Shard::new(3, 3).is_err());
+    assert!(Shard::new(0, 0).is_err());
 }

@@ -487,7 +487,7 @@ async fn the_worker_streams_to_a_running_server() {
     // The worker's sink blocks on its own runtime, as the command line does.
     let report = tokio::task::spawn_blocking(move || {
         let runtime = tokio::runtime::Runtime::new().unwrap();
-        let sink = ServerSink::connect(&runtime, &address).unwrap();
+        let sink = ServerSink::connect(&runtime, &address, None, None).unwrap();
         let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
         ingest(&[path], &annotator, &sink, &IngestOptions::default(), &())
     })

@@ -212,3 +212,46 @@ async fn metrics_are_served_as_prometheus_text() {
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_worker_sends_its_token() {
+    use communique_worker::annotate::Annotator;
+    use communique_worker::knowledge_base;
+    use communique_worker::pipeline::{IngestOptions, ingest};
+    use communique_worker::sink::ServerSink;
+
+    let mut options = default_options();
+    options.tokens = vec![TOKEN.to_owned()];
+    let server = TestServer::start_with(options).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("one.jsonl");
+    std::fs::write(
+        &path,
+        r#"{"id": "tokened", "title": "EU urges calm", "body": "The EU urged restraint."}"#,
+    )
+    .unwrap();
+    let url = format!("http://{}", server.address);
+    let run = move |token: Option<&'static str>| {
+        let (url, path) = (url.clone(), path.clone());
+        tokio::task::spawn_blocking(move || {
+            let runtime = tokio::runtime::Runtime::new().unwrap();
+            let sink = ServerSink::connect(&runtime, &url, token, None).unwrap();
+            let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
+            ingest(&[path], &annotator, &sink, &IngestOptions::default(), &())
+        })
+    };
+    let refused = run(None).await.unwrap();
+    assert!(
+        refused
+            .fatal
+            .as_deref()
+            .is_some_and(|f| f.contains("Unauthenticated")),
+        "{refused:#?}"
+    );
+    let accepted = run(Some(TOKEN)).await.unwrap();
+    assert!(
+        accepted.is_clean() && accepted.ingested == 1,
+        "{accepted:#?}"
+    );
+    server.stop().await;
+}
