@@ -19,6 +19,8 @@ use communique_domain::{
 };
 use serde::{Deserialize, Serialize};
 
+mod integrity;
+
 use crate::codec::{decode, encode};
 use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};

@@ -1,0 +1,263 @@
+//! A full consistency check of a store, for tests and operators after a crash: it reads every
+//! record, so it is never used by an RPC.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
+use communique_domain::query::StanceTally;
+
+use super::*;
+
+impl SledStore {
+    /// Every broken invariant found: an article without its content or statements, an index
+    /// entry pointing at nothing, or a stored count or tally that differs from one recomputed
+    /// from the articles. Empty when the store is consistent.
+    pub fn integrity_problems(&self) -> Result<Vec<String>, StoreError> {
+        let mut problems = Vec::new();
+        let mut articles: BTreeMap<String, ArticleRecord> = BTreeMap::new();
+        for entry in self.tree.scan_prefix([KIND_ARTICLE]) {
+            let (_, value) = entry.map_err(io)?;
+            let record: ArticleRecord = decode("article", &value)?;
+            articles.insert(record.id.clone(), record);
+        }
+        let mut statement_counts: BTreeMap<String, u32> = BTreeMap::new();
+        for entry in self.tree.scan_prefix([KIND_STATEMENT]) {
+            let (key, _) = entry.map_err(io)?;
+            let id = split_parts(&key, 1)
+                .first()
+                .map(|id| String::from_utf8_lossy(id).into_owned())
+                .unwrap_or_default();
+            *statement_counts.entry(id).or_default() += 1;
+        }
+        for (id, record) in &articles {
+            let content = KeyBuilder::new(KIND_ARTICLE_CONTENT).last_text(id).build();
+            if !self.tree.contains_key(content).map_err(io)? {
+                problems.push(format!("article {id:?} has no content"));
+            }
+            let stored = statement_counts.remove(id).unwrap_or(0);
+            if stored != record.statement_count {
+                problems.push(format!(
+                    "article {id:?} has {stored} statements stored, {} expected",
+                    record.statement_count
+                ));
+            }
+        }
+        for id in statement_counts.keys() {
+            problems.push(format!("statements of missing article {id:?}"));
+        }
+        for kind in [KIND_ARTICLE_CONTENT, KIND_ARTICLE_BY_DATE] {
+            for entry in self.tree.scan_prefix([kind]) {
+                let (key, _) = entry.map_err(io)?;
+                let id = match kind {
+                    KIND_ARTICLE_CONTENT => key
+                        .get(1..)
+                        .map(|b| String::from_utf8_lossy(b).into_owned()),
+                    _ => article_id_after_date(&key, 1),
+                };
+                if !id.is_some_and(|id| articles.contains_key(&id)) {
+                    problems.push(format!(
+                        "index kind {kind:#04x} entry points at a missing article"
+                    ));
+                }
+            }
+        }
+        for kind in [
+            KIND_ARTICLE_BY_ENTITY,
+            KIND_ARTICLE_BY_GOVERNMENT,
+            KIND_ARTICLE_BY_SOURCE,
+        ] {
+            for entry in self.tree.scan_prefix([kind]) {
+                let (key, _) = entry.map_err(io)?;
+                let prefix_len = key
+                    .iter()
+                    .position(|&b| b == SEPARATOR)
+                    .map_or(key.len(), |p| p + 1);
+                if !article_id_after_date(&key, prefix_len)
+                    .is_some_and(|id| articles.contains_key(&id))
+                {
+                    problems.push(format!(
+                        "index kind {kind:#04x} entry points at a missing article"
+                    ));
+                }
+            }
+        }
+        for kind in [
+            KIND_STATEMENT_BY_GOVERNMENT,
+            KIND_STATEMENT_BY_SPEAKER,
+            KIND_STATEMENT_BY_TARGET,
+        ] {
+            for entry in self.tree.scan_prefix([kind]) {
+                let (key, _) = entry.map_err(io)?;
+                let prefix_len = key
+                    .iter()
+                    .position(|&b| b == SEPARATOR)
+                    .map_or(key.len(), |p| p + 1);
+                let found = match statement_ref_after_date(&key, prefix_len) {
+                    Some((id, ordinal)) => self.statement(&id, ordinal)?.is_some(),
+                    None => false,
+                };
+                if !found {
+                    problems.push(format!(
+                        "statement index kind {kind:#04x} entry points at a missing statement"
+                    ));
+                }
+            }
+        }
+        for entry in self.tree.scan_prefix([KIND_MENTION]) {
+            let (key, _) = entry.map_err(io)?;
+            let article = split_parts(&key, 1)
+                .get(1)
+                .map(|id| String::from_utf8_lossy(id).into_owned());
+            if !article.is_some_and(|id| articles.contains_key(&id)) {
+                problems.push("a mention points at a missing article".to_owned());
+            }
+        }
+
+        // Aggregates recomputed from the articles must equal the stored ones.
+        let (expected_entities, expected_tallies) = self.recompute_aggregates(&articles)?;
+        for entry in self.tree.scan_prefix([KIND_ENTITY]) {
+            let (_, value) = entry.map_err(io)?;
+            let record: EntityRecord = decode("entity", &value)?;
+            let expected = expected_entities
+                .get(&record.entity.id)
+                .copied()
+                .unwrap_or((0, 0));
+            if (record.article_count, record.mention_count) != expected {
+                problems.push(format!(
+                    "entity {:?} counts {:?}, recomputed {expected:?}",
+                    record.entity.id,
+                    (record.article_count, record.mention_count)
+                ));
+            }
+        }
+        let mut stored_tallies = BTreeMap::new();
+        for entry in self.tree.scan_prefix([KIND_TALLY]) {
+            let (key, value) = entry.map_err(io)?;
+            let record: TallyRecord = decode("tally", &value)?;
+            let parts = split_parts(&key, 1);
+            let target = parts
+                .first()
+                .map(|t| String::from_utf8_lossy(t).into_owned())
+                .unwrap_or_default();
+            stored_tallies.insert(
+                (target, record.government.code),
+                record.tally.statement_count,
+            );
+        }
+        if stored_tallies != expected_tallies {
+            problems.push(format!(
+                "stance tallies differ from those recomputed from the statements: {} stored, {} recomputed",
+                stored_tallies.len(),
+                expected_tallies.len()
+            ));
+        }
+        if self.article_count()? != articles.len() as u64 {
+            problems.push(format!(
+                "article count {} but {} articles stored",
+                self.article_count()?,
+                articles.len()
+            ));
+        }
+        Ok(problems)
+    }
+
+    /// Entity (article, mention) counts and distinct-claim counts per (target, government), as
+    /// a clean ingest of the stored articles would make them.
+    #[allow(clippy::type_complexity)]
+    fn recompute_aggregates(
+        &self,
+        articles: &BTreeMap<String, ArticleRecord>,
+    ) -> Result<
+        (
+            BTreeMap<String, (u32, u32)>,
+            BTreeMap<(String, String), u32>,
+        ),
+        StoreError,
+    > {
+        let mut entities: BTreeMap<String, (u32, u32)> = BTreeMap::new();
+        let mut claims: BTreeSet<(String, String, String)> = BTreeSet::new();
+        for (id, record) in articles {
+            for entity_id in &record.entity_ids {
+                entities.entry(entity_id.clone()).or_default().0 += 1;
+            }
+            let content: Option<ContentRecord> = self.read(
+                "article content",
+                &KeyBuilder::new(KIND_ARTICLE_CONTENT).last_text(id).build(),
+            )?;
+            for mention in content.iter().flat_map(|c| &c.mentions) {
+                entities.entry(mention.entity_id.clone()).or_default().1 += 1;
+            }
+            for stored in self.statements_of(id)? {
+                let statement = &stored.statement;
+                let speaker = statement
+                    .speaker
+                    .entity_id
+                    .clone()
+                    .unwrap_or_else(|| normalize_name(&statement.speaker.name));
+                let hash = content_hash(&speaker, &normalize_name(&statement.text));
+                for target in &statement.targets {
+                    for government in &statement.governments {
+                        claims.insert((
+                            target.entity_id.clone(),
+                            government.code.clone(),
+                            hash.clone(),
+                        ));
+                    }
+                }
+            }
+        }
+        let mut tallies: BTreeMap<(String, String), u32> = BTreeMap::new();
+        for (target, government, _) in claims {
+            *tallies.entry((target, government)).or_default() += 1;
+        }
+        Ok((entities, tallies))
+    }
+
+    /// A canonical text of every aggregate (entity counts, tallies, claims with their sources),
+    /// so two stores built differently can be compared.
+    pub fn aggregate_snapshot(&self) -> Result<String, StoreError> {
+        let mut out = String::new();
+        for entry in self.tree.scan_prefix([KIND_ENTITY]) {
+            let (_, value) = entry.map_err(io)?;
+            let record: EntityRecord = decode("entity", &value)?;
+            let _ = writeln!(
+                out,
+                "entity {} articles={} mentions={} aliases={:?}",
+                record.entity.id,
+                record.article_count,
+                record.mention_count,
+                record.observed_aliases
+            );
+        }
+        for entry in self.tree.scan_prefix([KIND_TALLY]) {
+            let (key, value) = entry.map_err(io)?;
+            let record: TallyRecord = decode("tally", &value)?;
+            let StanceTally {
+                statement_count,
+                positive_sum,
+                negative_sum,
+            } = record.tally;
+            let _ = writeln!(
+                out,
+                "tally {} count={statement_count} positive={positive_sum:.4} negative={negative_sum:.4}",
+                String::from_utf8_lossy(&key)
+            );
+        }
+        for entry in self.tree.scan_prefix([KIND_CLAIM]) {
+            let (key, value) = entry.map_err(io)?;
+            let record: ClaimRecord = decode("claim", &value)?;
+            let mut sources: Vec<String> = record
+                .sources
+                .iter()
+                .map(|s| format!("{}/{}", s.article_id, s.ordinal))
+                .collect();
+            sources.sort();
+            let _ = writeln!(
+                out,
+                "claim {} sources={sources:?}",
+                String::from_utf8_lossy(&key)
+            );
+        }
+        Ok(out)
+    }
+}
