@@ -72,6 +72,18 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Annotate gold documents and print precision and recall per category, with every miss.
+    Eval {
+        /// Gold annotations (JSON, the format of worker/tests/fixtures/seeds_gold.json).
+        #[arg(long)]
+        gold: PathBuf,
+        /// The folder holding the gold documents as `<document id>.txt`.
+        #[arg(long, default_value = "seeds")]
+        documents: PathBuf,
+        /// Extra knowledge-base files or folders.
+        #[arg(long = "kb")]
+        knowledge_base: Vec<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -90,6 +102,20 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     match Cli::parse().command {
+        Command::Eval {
+            gold,
+            documents,
+            knowledge_base,
+        } => match run_eval(&gold, &documents, &knowledge_base) {
+            Ok(report) => {
+                println!("{report}");
+                ExitCode::SUCCESS
+            }
+            Err(message) => {
+                eprintln!("error: {message}");
+                ExitCode::FAILURE
+            }
+        },
         Command::Ingest {
             paths,
             db,
@@ -148,6 +174,31 @@ fn main() -> ExitCode {
             }
         }
     }
+}
+
+fn run_eval(
+    gold: &std::path::Path,
+    documents: &std::path::Path,
+    extra_kb: &[PathBuf],
+) -> Result<communique_worker::annotate::eval::EvalReport, String> {
+    let gold_json = std::fs::read_to_string(gold)
+        .map_err(|e| format!("cannot read --gold {}: {e}", gold.display()))?;
+    let mut texts = std::collections::HashMap::new();
+    let entries = std::fs::read_dir(documents)
+        .map_err(|e| format!("cannot read --documents {}: {e}", documents.display()))?;
+    for entry in entries.filter_map(Result::ok) {
+        let path = entry.path();
+        if path.extension().is_some_and(|ext| ext == "txt")
+            && let Some(stem) = path.file_stem().and_then(|s| s.to_str())
+        {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            texts.insert(stem.to_owned(), text);
+        }
+    }
+    let kb = knowledge_base::load(extra_kb).map_err(|e| e.to_string())?;
+    communique_worker::annotate::eval::evaluate(&Annotator::new(&kb), &gold_json, &texts)
+        .map_err(|e| e.to_string())
 }
 
 /// Where and how to reach a running server.
