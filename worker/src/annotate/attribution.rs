@@ -336,7 +336,8 @@ fn trim_range(text: &str, range: Range<usize>) -> Option<Range<usize>> {
                 '"' | '\u{201c}' | '\u{201d}' | '\u{2018}' | '\u{2019}' | '\''
             )
     };
-    let trimmed_start = slice.trim_start_matches(is_trim);
+    let trimmed_start =
+        slice.trim_start_matches(|c: char| is_trim(c) || matches!(c, ',' | ':' | ';'));
     let start = range.start + (slice.len() - trimmed_start.len());
     let trimmed = trimmed_start.trim_end_matches(|c: char| is_trim(c) || c == ',');
     let end = start + trimmed.len();
@@ -463,10 +464,16 @@ fn clause_after(
     };
     if start == verb.end {
         let rest = text.get(start..sentence.end.max(start)).unwrap_or("");
+        // "said on Tuesday that ...", "told reporters that ...": the clause follows "that".
+        let that = words_in(field, &(start..sentence.end.max(start)))
+            .iter()
+            .take(6)
+            .find(|w| word_text(field, w).eq_ignore_ascii_case("that"))
+            .map(|w| w.end);
         let lower_rest = rest.trim_start().to_ascii_lowercase();
         let skipped = rest.len() - rest.trim_start().len();
-        if lower_rest.starts_with("that ") {
-            start += skipped + 5;
+        if let Some(after_that) = that {
+            start = after_that;
         } else if lower_rest.starts_with(": ") || lower_rest.starts_with(", ") {
             start += skipped + 2;
         }
@@ -676,10 +683,23 @@ fn is_object_of(
     prepositions: &[&str],
 ) -> bool {
     let words = words_in(field, &(region_start..found.start));
-    for word in words.iter().rev() {
+    for (index, word) in words.iter().enumerate().rev() {
         let w = word_text(field, word);
         let lower = w.to_ascii_lowercase();
         if matches!(lower.as_str(), "the" | "a" | "an") || contains_word(TITLE_WORDS, w) {
+            continue;
+        }
+        // "Secretary of State Mike Pompeo": "of" inside a title.
+        let in_title = lower == "of"
+            && index
+                .checked_sub(1)
+                .and_then(|i| words.get(i))
+                .is_some_and(|before| {
+                    let before = word_text(field, before);
+                    contains_word(TITLE_WORDS, before)
+                        || contains_word(PERSON_HEADS, &before.to_ascii_lowercase())
+                });
+        if in_title {
             continue;
         }
         if field
@@ -737,7 +757,21 @@ fn speaker_in(
             break;
         }
     }
-    let region = start..region.end.max(start);
+    let mut region = start..region.end.max(start);
+    // "Press TV quoted the Hezbollah chief as saying": the one quoted speaks.
+    if let Some(quoting) = words_in(field, &region).iter().find(|w| {
+        matches!(
+            word_text(field, w),
+            "quoted" | "quoting" | "quotes" | "cited" | "citing"
+        )
+    }) {
+        let after = quoting.end..region.end;
+        let end = text
+            .get(after.clone())
+            .and_then(|s| s.find(" as ").map(|i| after.start + i))
+            .unwrap_or(after.end);
+        region = after.start..end;
+    }
     let words = words_in(field, &region);
     if words.is_empty() {
         return None;
@@ -892,7 +926,10 @@ fn description_head(
             continue;
         }
         let lower = word_text(field, word).to_ascii_lowercase();
-        if contains_word(DESCRIPTION_HEADS, &lower) {
+        // A capitalised person noun is a title before a name ("Chancellor Angela Merkel").
+        let person_noun = contains_word(PERSON_HEADS, &lower)
+            && !word_text(field, word).starts_with(char::is_uppercase);
+        if contains_word(DESCRIPTION_HEADS, &lower) || person_noun {
             head = Some(*word);
         } else if head.is_some() {
             break;
@@ -1286,23 +1323,31 @@ fn final_attribution(
         return None;
     }
     let head = text.get(sentence.start..verb.start)?;
-    let comma = sentence.start + head.rfind(',')?;
-    let subject = comma + 1..verb.start;
     let tail = verb.end..sentence.end;
-    if words_in(field, &subject).len() > 6 || words_in(field, &tail).len() > 6 {
+    if words_in(field, &tail).len() > 6 {
         return None;
     }
-    let region = if text
-        .get(subject.clone())?
-        .chars()
-        .any(char::is_alphanumeric)
-    {
-        strip_auxiliaries(field, subject)
-    } else {
-        // ", said Mr Thomas."
-        tail
-    };
-    let speaker = speaker_in(context, field, &region, memory)?;
+    // The earliest comma within ten words of the verb whose words name a speaker: a title
+    // may hold commas ("..., Deputy Industry, Mining and Trade Minister X said").
+    let commas: Vec<usize> = head
+        .match_indices(',')
+        .map(|(i, _)| sentence.start + i)
+        .filter(|&c| words_in(field, &(c..verb.start)).len() <= 10)
+        .collect();
+    let (comma, region, speaker) = commas.iter().find_map(|&comma| {
+        let subject = comma + 1..verb.start;
+        let region = if text
+            .get(subject.clone())?
+            .chars()
+            .any(char::is_alphanumeric)
+        {
+            strip_auxiliaries(field, subject)
+        } else {
+            // ", said Mr Thomas."
+            tail.clone()
+        };
+        speaker_in(context, field, &region, memory).map(|speaker| (comma, region, speaker))
+    })?;
     let clause = trim_range(text, sentence.start..comma)?;
     if words_in(field, &clause).len() < 3 {
         return None;
@@ -1679,17 +1724,33 @@ pub(crate) fn read_titles(
                     evidence.out_of_office = true;
                     continue;
                 }
-                let named = field
-                    .found
-                    .iter()
-                    .filter(|f| f.start >= window.start && f.end <= window.end && !f.modifier)
-                    .find_map(|f| match f.entity {
-                        EntityRef::Kb(i) => index
-                            .entity(i)
-                            .filter(|e| e.entity.kind != EntityKind::Person)
-                            .and_then(|e| e.government.clone().or_else(|| e.country.clone())),
-                        EntityRef::Local(_) => None,
-                    });
+                let in_window = || {
+                    field
+                        .found
+                        .iter()
+                        .filter(|f| f.start >= window.start && f.end <= window.end && !f.modifier)
+                };
+                // "the secretary general of the Lebanese Hezbollah movement": an office in a
+                // body that is no government.
+                let of_non_government = in_window().any(|f| match f.entity {
+                    EntityRef::Kb(i) => index.entity(i).is_some_and(|e| {
+                        e.entity.kind == EntityKind::Organization && e.government.is_none()
+                    }),
+                    EntityRef::Local(l) => article
+                        .locals
+                        .get(l)
+                        .is_some_and(|l| l.kind == EntityKind::Organization),
+                });
+                if of_non_government {
+                    continue;
+                }
+                let named = in_window().find_map(|f| match f.entity {
+                    EntityRef::Kb(i) => index
+                        .entity(i)
+                        .filter(|e| e.entity.kind != EntityKind::Person)
+                        .and_then(|e| e.government.clone().or_else(|| e.country.clone())),
+                    EntityRef::Local(_) => None,
+                });
                 let from_roles = || match found.entity {
                     EntityRef::Kb(i) => index.entity(i).and_then(|e| {
                         e.entity

@@ -3,12 +3,14 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
+};
 
 use super::lexicon::{
     CLAUSE_BREAKS, NEGATORS, PRONOUNS, SPEECH_VERBS, STANCE_CUES, VICTIM_MARKERS, VerbForm,
 };
-use super::text::{at_word_boundaries, fold_name};
+use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
 
 /// What a phrase of the vocabulary is; one phrase may be several things ("condemned").
 #[derive(Clone, Copy, Debug, Default)]
@@ -33,6 +35,8 @@ pub(crate) struct CueMatch {
 
 pub(crate) struct CueMatcher {
     automaton: Option<AhoCorasick>,
+    /// The byte pairs a phrase can start with, either case.
+    starts: StartFilter,
     entries: Vec<CueEntry>,
 }
 
@@ -65,24 +69,39 @@ impl CueMatcher {
         }
         let mut list: Vec<(String, CueEntry)> = entries.into_iter().collect();
         list.sort_by(|a, b| a.0.cmp(&b.0));
+        let starts = StartFilter::new(list.iter().map(|(p, _)| p.as_str()), true);
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
             .ascii_case_insensitive(true)
             .kind(Some(AhoCorasickKind::DFA))
             .build(list.iter().map(|(p, _)| p.as_str()))
             .ok();
         CueMatcher {
             automaton,
+            starts,
             entries: list.into_iter().map(|(_, e)| e).collect(),
         }
     }
 
-    pub(crate) fn scan(&self, text: &str) -> Vec<CueMatch> {
+    pub(crate) fn scan(&self, text: &str, words: &[Word]) -> Vec<CueMatch> {
         let Some(automaton) = &self.automaton else {
             return Vec::new();
         };
         let mut matches = Vec::with_capacity(text.len() / 40);
-        for found in automaton.find_iter(text) {
+        let bytes = text.as_bytes();
+        let mut resume = 0;
+        // Every phrase starts a word: anchored searches at word starts only.
+        for word in words {
+            if word.start < resume || !self.starts.may_start(bytes, word.start) {
+                continue;
+            }
+            let input = Input::new(text)
+                .span(word.start..text.len())
+                .anchored(Anchored::Yes);
+            let Ok(Some(found)) = automaton.try_find(input) else {
+                continue;
+            };
             let range = found.start()..found.end();
             // "continued:" carries its colon; its boundary is checked on the word.
             let word_end = if text.get(range.clone()).is_some_and(|s| s.ends_with(':')) {
@@ -94,6 +113,7 @@ impl CueMatcher {
                 continue;
             }
             if let Some(entry) = self.entries.get(found.pattern().as_usize()) {
+                resume = range.end;
                 matches.push(CueMatch {
                     start: range.start,
                     end: word_end,

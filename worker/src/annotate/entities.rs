@@ -5,17 +5,20 @@
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::{
+    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
+};
 use communique_domain::{
     Affiliation, Entity, EntityKind, KnowledgeBase, normalize_name, phonetic_key, slugify,
 };
 
 use super::lexicon::{
     DESCRIPTION_HEADS, EVENT_HEADS, FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS, NAME_PARTICLES,
-    NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS, ORGANIZATION_OPENERS,
-    PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS, SPEECH_VERBS, TITLE_WORDS, contains_word,
+    NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS, ORGANIZATION_MODIFIERS,
+    ORGANIZATION_OPENERS, PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS, SPEECH_VERBS, TITLE_WORDS,
+    contains_word,
 };
-use super::text::{Word, at_word_boundaries, fold_name};
+use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
 
 /// How a piece of text names its entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,6 +91,8 @@ pub(crate) struct KbEntity {
 /// The prebuilt knowledge-base matcher.
 pub(crate) struct EntityIndex {
     automaton: Option<AhoCorasick>,
+    /// The byte pairs patterns start with, to skip word starts no pattern begins with.
+    starts: StartFilter,
     targets: Vec<PatternTarget>,
     pub(crate) entities: Vec<KbEntity>,
     /// Spelling skeleton of every person name and alias → the person, when unique.
@@ -103,6 +108,8 @@ pub(crate) struct EntityIndex {
     capitals: HashSet<usize>,
     /// Country names and demonyms (folded) → government code, for reading descriptions.
     country_words: HashMap<String, String>,
+    /// The same words as a set, for the name finder.
+    pub(crate) country_word_set: HashSet<String>,
 }
 
 impl EntityIndex {
@@ -263,13 +270,16 @@ impl EntityIndex {
 
         let mut pattern_list: Vec<(String, PatternTarget)> = patterns.into_iter().collect();
         pattern_list.sort_by(|a, b| a.0.cmp(&b.0));
+        let starts = StartFilter::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
         let automaton = AhoCorasickBuilder::new()
             .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
             .kind(Some(AhoCorasickKind::DFA))
             .build(pattern_list.iter().map(|(p, _)| p.as_str()))
             .ok();
         EntityIndex {
             automaton,
+            starts,
             targets: pattern_list.into_iter().map(|(_, t)| t).collect(),
             entities,
             person_keys,
@@ -277,6 +287,7 @@ impl EntityIndex {
             by_id: index_of,
             given_names,
             capitals,
+            country_word_set: country_words.keys().cloned().collect(),
             country_words,
         }
     }
@@ -404,18 +415,34 @@ pub(crate) struct FieldView<'t> {
     pub(crate) sentences: &'t [Range<usize>],
     /// Given names of the knowledge base's people.
     pub(crate) given_names: &'t HashSet<String>,
+    /// Country names and demonyms, for "Germany's Angela Merkel".
+    pub(crate) country_words: &'t HashSet<String>,
 }
 
 impl EntityIndex {
     /// First pass: knowledge-base matches of a field (surnames still unresolved).
-    pub(crate) fn scan(&self, text: &str) -> FieldEntities {
+    pub(crate) fn scan(&self, text: &str, words: &[Word]) -> FieldEntities {
         let mut raw = Vec::new();
         if let Some(automaton) = &self.automaton {
-            for found in automaton.find_iter(text) {
+            // Names start words: an anchored search at each plausible word start reads a few
+            // bytes where a scan of the whole text would read them all.
+            let bytes = text.as_bytes();
+            let mut resume = 0;
+            for word in words {
+                if word.start < resume || !self.starts.may_start(bytes, word.start) {
+                    continue;
+                }
+                let input = Input::new(text)
+                    .span(word.start..text.len())
+                    .anchored(Anchored::Yes);
+                let Ok(Some(found)) = automaton.try_find(input) else {
+                    continue;
+                };
                 let range = found.start()..found.end();
                 if !at_word_boundaries(text, &range) {
                     continue;
                 }
+                resume = range.end;
                 raw.push(RawMatch {
                     range,
                     target: found.pattern().as_usize(),
@@ -458,6 +485,7 @@ impl EntityIndex {
         field: &mut FieldEntities,
         full_people: &HashSet<usize>,
         mentioned_governments: &HashSet<String>,
+        lowercase_words: &HashSet<&str>,
     ) {
         let text = view.text;
         for raw in &field.raw {
@@ -511,14 +539,22 @@ impl EntityIndex {
                     let chosen = match in_article.as_slice() {
                         [one] => Some(*one),
                         [first, ..] => Some(*first),
+                        // "Scott Sullivan ... Mr Sullivan": the article names someone else.
+                        [] if names_another_with_surname(view, slice) => None,
                         [] => match candidates.as_slice() {
                             [only] => {
+                                // Without a full name or a title, only a surname that is no common word
+                                // ("May", "Price"), used more than once, of someone who served a
+                                // government the article names.
                                 let served_mentioned = self.entities.get(*only).is_some_and(|e| {
                                     e.role_governments
                                         .iter()
                                         .any(|g| mentioned_governments.contains(g))
                                 });
-                                (after_title || served_mentioned).then_some(*only)
+                                let distinctive = !contains_word(NOT_NAME_WORDS, slice)
+                                    && !lowercase_words.contains(slice.to_lowercase().as_str())
+                                    && text.matches(slice).nth(1).is_some();
+                                (after_title || served_mentioned && distinctive).then_some(*only)
                             }
                             _ => None,
                         },
@@ -581,6 +617,29 @@ fn inside_longer_name(view: &FieldView<'_>, raw: &[RawMatch], range: &Range<usiz
             .iter()
             .any(|r| r.range.start <= word.start && word.end <= r.range.end)
         && !starts_sentence(view, word.start)
+}
+
+/// Whether the text holds a full name ending in `surname` ("Scott Sullivan"): a given name
+/// (a capitalised word that is no title or function word) right before the surname.
+fn names_another_with_surname(view: &FieldView<'_>, surname: &str) -> bool {
+    let text = view.text;
+    text.match_indices(surname).any(|(start, _)| {
+        let end = start + surname.len();
+        if !at_word_boundaries(text, &(start..end)) {
+            return false;
+        }
+        let index = view.words.partition_point(|w| w.end <= start);
+        let Some(previous) = index.checked_sub(1).and_then(|p| view.words.get(p)) else {
+            return false;
+        };
+        let given = text.get(previous.start..previous.end).unwrap_or("");
+        text.get(previous.end..start) == Some(" ")
+            && is_name_shaped(given)
+            && !contains_word(TITLE_WORDS, given)
+            && !contains_word(HONORIFICS, given)
+            && !contains_word(FUNCTION_WORDS, given)
+            && !contains_word(NOT_NAME_WORDS, given)
+    })
 }
 
 /// "US-led", "Iran-backed": a name fused to a participle qualifies something else.
@@ -994,7 +1053,7 @@ fn collect_candidates(
         while j < words.len() {
             let next = words[j];
             let gap = text.get(words[j - 1].end..next.start).unwrap_or("");
-            if gap != " " || covered(&next) {
+            if !matches!(gap, " " | "\n") || covered(&next) {
                 break;
             }
             let nw = word_text(&next);
@@ -1015,13 +1074,26 @@ fn collect_candidates(
             }
             if is_capitalised(nw) {
                 last_capital = j;
-            } else if !contains_word(NAME_PARTICLES, nw) && nw != "of" {
+            } else if !contains_word(NAME_PARTICLES, nw) && !matches!(nw, "of" | "and") {
                 break;
             }
             j += 1;
         }
+        // "Securities and Exchange Commission" is one name; "Merkel and Macron" are two.
+        if let Some(and) = (i..last_capital).find(|&k| word_text(&words[k]) == "and")
+            && !contains_word(ORGANIZATION_HEADS, word_text(&words[last_capital]))
+        {
+            last_capital = and.saturating_sub(1).max(i);
+        }
         let sequence = &words[i..=last_capital];
         let next_i = last_capital + 1;
+        if last_capital == i
+            && (contains_word(NOT_NAME_WORDS, w) || contains_word(FUNCTION_WORDS, w))
+        {
+            // The commonest case: "The", "But", "Monday" alone.
+            i = next_i;
+            continue;
+        }
         while paragraph_index < view.paragraphs.len()
             && view.paragraphs[paragraph_index].end <= word.start
         {
@@ -1087,6 +1159,13 @@ fn has_person_evidence(
     if contains_word(PERSON_HEADS, previous) || contains_word(PERSON_NOUNS, previous) {
         return true;
     }
+    // "Germany's Angela Merkel": a state's possessive before a name.
+    if possessive_suffix(previous) > 0 {
+        let stem = &previous[..previous.len() - possessive_suffix(previous)];
+        if view.country_words.contains(stem) {
+            return true;
+        }
+    }
     let after = view.words.partition_point(|w| w.start < range.end);
     let next_words: Vec<&str> = view
         .words
@@ -1130,21 +1209,21 @@ fn has_person_evidence(
 /// part of a longer capitalised name.
 fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) -> bool {
     let text = view.text;
-    let word_at = |i: usize| view.words.get(i).and_then(|w| text.get(w.start..w.end));
-    view.words.iter().enumerate().any(|(i, word)| {
-        if word.start >= full.start && word.end <= full.end {
+    text.match_indices(surname).any(|(start, _)| {
+        let end = start + surname.len();
+        if (start >= full.start && end <= full.end) || !at_word_boundaries(text, &(start..end)) {
             return false;
         }
-        if word_at(i) != Some(surname) {
-            return false;
-        }
-        let previous = i.checked_sub(1).and_then(word_at).unwrap_or("");
-        let previous_joined = i
-            .checked_sub(1)
-            .and_then(|p| view.words.get(p))
-            .is_some_and(|p| text.get(p.end..word.start) == Some(" "));
-        let after_name = previous_joined && is_name_shaped(previous);
-        !after_name && !previous.eq_ignore_ascii_case("the")
+        let index = view.words.partition_point(|w| w.end <= start);
+        let previous = index.checked_sub(1).and_then(|p| view.words.get(p));
+        let previous_text = previous
+            .and_then(|w| text.get(w.start..w.end))
+            .unwrap_or("");
+        let after_name = previous.is_some_and(|p| text.get(p.end..start) == Some(" "))
+            && is_name_shaped(previous_text)
+            && !contains_word(TITLE_WORDS, previous_text)
+            && !contains_word(HONORIFICS, previous_text);
+        !after_name && !previous_text.eq_ignore_ascii_case("the")
     })
 }
 
@@ -1166,6 +1245,11 @@ fn classify(
         *last = &last[..last.len() - possessive];
     }
     // Drop leading titles, function words and a sentence-opening common word.
+    let mut link_only = false;
+    let organisation_headed = tokens.len() >= 2
+        && tokens
+            .last()
+            .is_some_and(|t| contains_word(ORGANIZATION_HEADS, t));
     let mut skip = 0;
     let mut titled = false;
     let mut honorific: Option<&str> = None;
@@ -1178,10 +1262,17 @@ fn classify(
                 && tokens
                     .get(skip + 1)
                     .is_some_and(|t| contains_word(TITLE_WORDS, t)));
-        let is_common = contains_word(NOT_NAME_WORDS, token)
-            || (skip == 0
-                && sentence_start
-                && lowercase_words.contains(token.to_lowercase().as_str()));
+        let is_common = if organisation_headed {
+            // "Central Intelligence Agency" keeps its "Central".
+            contains_word(FUNCTION_WORDS, token)
+                || (contains_word(NOT_NAME_WORDS, token)
+                    && !contains_word(ORGANIZATION_MODIFIERS, token))
+        } else {
+            contains_word(NOT_NAME_WORDS, token)
+                || (skip == 0
+                    && sentence_start
+                    && lowercase_words.contains(token.to_lowercase().as_str()))
+        };
         if !is_title && (!is_common || skip + 1 == tokens.len()) {
             break;
         }
@@ -1240,7 +1331,7 @@ fn classify(
     }
     while name_tokens
         .first()
-        .is_some_and(|t| contains_word(NAME_PARTICLES, t))
+        .is_some_and(|t| contains_word(NAME_PARTICLES, t) || *t == "of")
     {
         name_tokens.remove(0);
         start_word += 1;
@@ -1271,9 +1362,14 @@ fn classify(
         let shaped = name_tokens
             .iter()
             .all(|t| is_name_shaped(t) || contains_word(NAME_PARTICLES, t));
-        let common = name_tokens[..name_tokens.len() - 1].iter().any(|t| {
-            lowercase_words.contains(t.to_lowercase().as_str()) || contains_word(NOT_NAME_WORDS, t)
-        }) || contains_word(NOT_NAME_WORDS, last_token)
+        let common = name_tokens[..name_tokens.len() - 1]
+            .iter()
+            .filter(|t| !contains_word(NAME_PARTICLES, t))
+            .any(|t| {
+                lowercase_words.contains(t.to_lowercase().as_str())
+                    || contains_word(NOT_NAME_WORDS, t)
+            })
+            || contains_word(NOT_NAME_WORDS, last_token)
             || contains_word(TITLE_WORDS, last_token);
         let followed_by_role = text
             .get(range.end..)
@@ -1309,10 +1405,13 @@ fn classify(
                 }
             }
         }
+        // Without evidence a name may still link to one found elsewhere, but it makes no
+        // new entity (a headline name never does).
         if name_tokens.len() >= 2
+            && !headline
             && !has_person_evidence(view, sequence, &name_tokens, titled, &range)
         {
-            return None;
+            link_only = true;
         }
         EntityKind::Person
     };
@@ -1321,7 +1420,7 @@ fn classify(
         tokens: name_tokens.iter().map(|t| (*t).to_owned()).collect(),
         kind,
         role_window,
-        headline,
+        headline: headline || link_only,
     })
 }
 
@@ -1389,21 +1488,20 @@ fn read_affiliation(
     None
 }
 
-/// Whether `haystack` holds `phrase` as whole words.
+/// Whether `haystack` holds `phrase` as whole words. Walks word starts instead of building
+/// a substring searcher: the haystacks are a few words long.
 pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
-    let mut from = 0;
-    while let Some(found) = haystack.get(from..).and_then(|rest| rest.find(phrase)) {
-        let start = from + found;
-        let end = start + phrase.len();
-        if at_word_boundaries(haystack, &(start..end)) {
-            return true;
-        }
-        from = start + phrase.len().max(1);
-        while from < haystack.len() && !haystack.is_char_boundary(from) {
-            from += 1;
-        }
+    if phrase.is_empty() || phrase.len() > haystack.len() {
+        return false;
     }
-    false
+    let bytes = haystack.as_bytes();
+    let first = phrase.as_bytes()[0];
+    (0..=haystack.len() - phrase.len()).any(|start| {
+        bytes[start] == first
+            && haystack.is_char_boundary(start)
+            && haystack[start..].starts_with(phrase)
+            && at_word_boundaries(haystack, &(start..start + phrase.len()))
+    })
 }
 
 /// The lower-case words of a text, for telling common words from names.

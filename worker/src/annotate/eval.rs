@@ -307,7 +307,7 @@ pub fn evaluate(
             .collect();
         let label = format!(
             "{} {:?}",
-            &quote.doc[..3.min(quote.doc.len())],
+            quote.doc.get(..3).unwrap_or(&quote.doc),
             quote.contains
         );
         report.quotes.record(!candidates.is_empty(), || {

@@ -415,6 +415,14 @@ pub(crate) const SPEECH_VERBS: &[(&str, VerbForm)] = &[
     ("hailed", VerbForm::Finite),
     ("continued:", VerbForm::Finite),
     ("according to", VerbForm::AccordingTo),
+    ("remarked", VerbForm::Finite),
+    ("stated", VerbForm::Finite),
+    ("states", VerbForm::Finite),
+    ("commented", VerbForm::Finite),
+    ("underlined", VerbForm::Finite),
+    ("underscored", VerbForm::Finite),
+    ("affirmed", VerbForm::Finite),
+    ("reaffirmed", VerbForm::Finite),
 ];
 
 /// Personal pronouns that can stand for a speaker.
@@ -428,6 +436,8 @@ pub(crate) const TITLE_WORDS: &[&str] = &[
     "Acting",
     "Adm",
     "Admiral",
+    "Adviser",
+    "Advisor",
     "Ambassador",
     "Archbishop",
     "Ayatollah",
@@ -454,6 +464,7 @@ pub(crate) const TITLE_WORDS: &[&str] = &[
     "Defence",
     "Defense",
     "Deputy",
+    "Director",
     "Dr",
     "Emir",
     "Envoy",
@@ -665,6 +676,42 @@ pub(crate) const EVENT_HEADS: &[&str] = &[
     "Treaty",
     "War",
     "Week",
+];
+
+/// Capitalised modifiers that stay part of an organisation's name ("Central Intelligence Agency").
+pub(crate) const ORGANIZATION_MODIFIERS: &[&str] = &[
+    "African",
+    "American",
+    "Arab",
+    "Asian",
+    "Central",
+    "Christian",
+    "East",
+    "Eastern",
+    "European",
+    "Federal",
+    "Global",
+    "Great",
+    "International",
+    "Islamic",
+    "Jewish",
+    "Kurdish",
+    "Latin",
+    "Muslim",
+    "National",
+    "New",
+    "North",
+    "Northern",
+    "Old",
+    "Royal",
+    "Security",
+    "Shia",
+    "South",
+    "Southern",
+    "Sunni",
+    "West",
+    "Western",
+    "World",
 ];
 
 /// First words that make a capitalised phrase an organisation ("Ministry of Defence", "HMS Defender").
@@ -1214,6 +1261,7 @@ pub(crate) const OFFICIAL_ROLES: &[&str] = &[
     "ambassador",
     "chancellor",
     "chief of staff",
+    "counterpart",
     "defence minister",
     "defence secretary",
     "defense minister",
@@ -1381,7 +1429,18 @@ pub(crate) const ABBREVIATIONS: &[&str] = &[
 
 /// Whether a sorted word list holds `word` (every list here is kept sorted; a test checks).
 pub(crate) fn contains_word(list: &[&str], word: &str) -> bool {
-    list.binary_search(&word).is_ok()
+    list.binary_search_by(|probe| compare_bytes(probe.as_bytes(), word.as_bytes()))
+        .is_ok()
+}
+
+/// Byte-wise ordering of short words, inlined (a library call per probe costs more here).
+fn compare_bytes(a: &[u8], b: &[u8]) -> std::cmp::Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
 }
 
 #[cfg(test)]
@@ -1402,6 +1461,7 @@ mod tests {
             ("ORGANIZATION_HEADS", ORGANIZATION_HEADS),
             ("ORGANIZATION_OPENERS", ORGANIZATION_OPENERS),
             ("EVENT_HEADS", EVENT_HEADS),
+            ("ORGANIZATION_MODIFIERS", ORGANIZATION_MODIFIERS),
             ("LOCATION_WORDS", LOCATION_WORDS),
             ("NOT_NAME_WORDS", NOT_NAME_WORDS),
             ("OFFICIAL_ROLE_NOUNS", OFFICIAL_ROLE_NOUNS),

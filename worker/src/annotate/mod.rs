@@ -76,13 +76,14 @@ impl Field<'_> {
         &self.folded.text
     }
 
-    fn view<'v>(&'v self, given_names: &'v HashSet<String>) -> FieldView<'v> {
+    fn view<'v>(&'v self, index: &'v EntityIndex) -> FieldView<'v> {
         FieldView {
             text: &self.folded.text,
             words: &self.words,
             paragraphs: &self.paragraphs,
             sentences: &self.sentences,
-            given_names,
+            given_names: &index.given_names,
+            country_words: &index.country_word_set,
         }
     }
 }
@@ -117,7 +118,7 @@ impl Annotator {
         // Knowledge-base names, then surnames linked to the people the article names in full.
         let mut raw: Vec<FieldEntities> = fields
             .iter()
-            .map(|field| self.index.scan(field.text()))
+            .map(|field| self.index.scan(field.text(), &field.words))
             .collect();
         let full_people = self.index.full_people(&raw.iter().collect::<Vec<_>>());
         let mut governments_named = HashSet::new();
@@ -125,26 +126,27 @@ impl Annotator {
             self.index
                 .governments_named(field_entities, &mut governments_named);
         }
-        for (field, field_entities) in fields.iter().zip(raw.iter_mut()) {
-            self.index.resolve(
-                &field.view(&self.index.given_names),
-                field_entities,
-                &full_people,
-                &governments_named,
-            );
-        }
-
-        // Names the knowledge base does not know.
         let mut lowercase = HashSet::new();
         for field in &fields {
             entities::lowercase_words(field.text(), &field.words, &mut lowercase);
         }
+        for (field, field_entities) in fields.iter().zip(raw.iter_mut()) {
+            self.index.resolve(
+                &field.view(&self.index),
+                field_entities,
+                &full_people,
+                &governments_named,
+                &lowercase,
+            );
+        }
+
+        // Names the knowledge base does not know.
         let mut article_entities = ArticleEntities::new();
         {
             let mut pairs: Vec<(FieldView<'_>, &mut FieldEntities)> = fields
                 .iter()
                 .zip(raw.iter_mut())
-                .map(|(field, entities)| (field.view(&self.index.given_names), entities))
+                .map(|(field, entities)| (field.view(&self.index), entities))
                 .collect();
             article_entities.find_unknown(&self.index, &mut pairs, &lowercase);
         }
@@ -178,7 +180,7 @@ impl Annotator {
         for paragraph in &paragraphs {
             text::sentences(&folded.text, paragraph.clone(), &mut sentences);
         }
-        let cues = self.cues.scan(&folded.text);
+        let cues = self.cues.scan(&folded.text, &words);
         let quotes = quotes::scan(&folded.text, &paragraphs);
         Field {
             id,

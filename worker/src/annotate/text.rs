@@ -2,6 +2,7 @@
 //! word boundaries, sentences and paragraphs. Everything the annotator finds is first located
 //! in the folded text and mapped back to the source only when it is emitted.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use super::lexicon::{ABBREVIATIONS, contains_word};
@@ -11,7 +12,7 @@ use super::lexicon::{ABBREVIATIONS, contains_word};
 /// "Amelie". Quote marks are kept as they are: the quote scanner needs them.
 pub(crate) struct FoldedText<'a> {
     pub(crate) source: &'a str,
-    pub(crate) text: String,
+    pub(crate) text: Cow<'a, str>,
     /// For each folded byte, the source offset of the character it came from; one extra entry
     /// for the end. `None` when the folded text is the source unchanged.
     origin: Option<Vec<u32>>,
@@ -19,13 +20,18 @@ pub(crate) struct FoldedText<'a> {
 
 impl<'a> FoldedText<'a> {
     pub(crate) fn new(source: &'a str) -> FoldedText<'a> {
-        let needs_folding = source
-            .bytes()
-            .any(|b| b == b'-' || !b.is_ascii() || b == b'\t' || b == b'\r');
+        let bytes = source.as_bytes();
+        let needs_folding = bytes.iter().enumerate().any(|(i, &b)| {
+            b == b'-'
+                || !b.is_ascii()
+                || b == b'\t'
+                || b == b'\r'
+                || (b == b'\n' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric))
+        });
         if !needs_folding || source.len() >= u32::MAX as usize {
             return FoldedText {
                 source,
-                text: source.to_owned(),
+                text: Cow::Borrowed(source),
                 origin: None,
             };
         }
@@ -46,7 +52,7 @@ impl<'a> FoldedText<'a> {
         origin.push(source.len() as u32);
         FoldedText {
             source,
-            text,
+            text: Cow::Owned(text),
             origin: Some(origin),
         }
     }
@@ -75,6 +81,14 @@ fn fold_char(c: char, previous: Option<char>, next: Option<char>) -> char {
         '-' | '\u{2010}' | '\u{2011}'
             if previous.is_some_and(char::is_alphanumeric)
                 && next.is_some_and(char::is_alphanumeric) =>
+        {
+            ' '
+        }
+        // A line break inside wrapped text ("former Central\nIntelligence Agency") is a
+        // space; one after a sentence end or before anything but a word stays a break.
+        '\n' if previous.is_some_and(|p| {
+            !p.is_whitespace() && !matches!(p, '.' | '!' | '?' | ':' | '"') && p.is_ascii()
+        }) && next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '(') =>
         {
             ' '
         }
@@ -110,9 +124,57 @@ fn fold_char(c: char, previous: Option<char>, next: Option<char>) -> char {
     }
 }
 
+/// The first two bytes every pattern of an automaton starts with, to skip word starts no
+/// pattern can match before paying for a search there.
+pub(crate) struct StartFilter {
+    pairs: Vec<bool>,
+    fold_case: bool,
+}
+
+impl StartFilter {
+    pub(crate) fn new<'p>(patterns: impl Iterator<Item = &'p str>, fold_case: bool) -> StartFilter {
+        let mut pairs = vec![false; 1 << 16];
+        for pattern in patterns {
+            let bytes = pattern.as_bytes();
+            let (Some(&first), Some(&second)) = (bytes.first(), bytes.get(1)) else {
+                // A one-byte pattern can start anywhere its byte is.
+                if let Some(&first) = bytes.first() {
+                    for second in 0..=255u8 {
+                        pairs[Self::index(first, second, fold_case)] = true;
+                    }
+                }
+                continue;
+            };
+            pairs[Self::index(first, second, fold_case)] = true;
+        }
+        StartFilter { pairs, fold_case }
+    }
+
+    fn index(first: u8, second: u8, fold_case: bool) -> usize {
+        let (first, second) = if fold_case {
+            (first.to_ascii_lowercase(), second.to_ascii_lowercase())
+        } else {
+            (first, second)
+        };
+        usize::from(first) << 8 | usize::from(second)
+    }
+
+    /// Whether a pattern may start at `offset` of `bytes`.
+    pub(crate) fn may_start(&self, bytes: &[u8], offset: usize) -> bool {
+        match (bytes.get(offset), bytes.get(offset + 1)) {
+            (Some(&first), Some(&second)) => self
+                .pairs
+                .get(Self::index(first, second, self.fold_case))
+                .copied()
+                .unwrap_or(false),
+            _ => false,
+        }
+    }
+}
+
 /// Folds a knowledge-base name the same way as article text.
 pub(crate) fn fold_name(name: &str) -> String {
-    FoldedText::new(name.trim()).text
+    FoldedText::new(name.trim()).text.into_owned()
 }
 
 pub(crate) fn is_word_char(c: char) -> bool {
