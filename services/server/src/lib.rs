@@ -134,6 +134,10 @@ pub async fn serve(
         reporter.set_not_serving::<EntityServiceServer<Api>>().await;
         reporter.set_not_serving::<StanceServiceServer<Api>>().await;
         reporter.set_not_serving::<IngestServiceServer<Api>>().await;
+        // The whole server (service "") too: Kubernetes probes ask for it.
+        reporter
+            .set_service_status("", tonic_health::ServingStatus::NotServing)
+            .await;
         let _ = stopping_tx.send(());
     };
 
