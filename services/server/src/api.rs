@@ -111,6 +111,18 @@ fn required<'a>(field: &str, value: &'a str) -> Result<&'a str, ServiceError> {
     Ok(value)
 }
 
+/// A required name or query, bounded in length so a lookup's cost stays bounded.
+fn query_text(field: &str, value: &str) -> Result<String, ServiceError> {
+    let value = required(field, value)?;
+    if value.len() > MAX_QUERY_BYTES {
+        return Err(ServiceError::invalid(
+            field,
+            format!("is longer than {MAX_QUERY_BYTES} bytes"),
+        ));
+    }
+    Ok(value.to_owned())
+}
+
 fn optional(value: &str) -> Option<String> {
     let value = value.trim();
     (!value.is_empty()).then(|| value.to_owned())
@@ -294,13 +306,7 @@ impl pb::entity_service_server::EntityService for Api {
                 page_token,
             } = request.into_inner();
             let mut checks = Checks::default();
-            let text = checks.take(required("query", &query).map(str::to_owned));
-            if text.len() > MAX_QUERY_BYTES {
-                checks.0.push(Violation::new(
-                    "query",
-                    format!("is longer than {MAX_QUERY_BYTES} bytes"),
-                ));
-            }
+            let text = checks.take(query_text("query", &query));
             let mut domain_kinds = Vec::with_capacity(kinds.len());
             for (index, kind) in kinds.iter().enumerate() {
                 if let Some(kind) =
@@ -452,13 +458,7 @@ impl pb::stance_service_server::StanceService for Api {
                 max_evidence,
             } = request.into_inner();
             let mut checks = Checks::default();
-            let target = checks.take(required("target", &target).map(str::to_owned));
-            if target.len() > MAX_QUERY_BYTES {
-                checks.0.push(Violation::new(
-                    "target",
-                    format!("is longer than {MAX_QUERY_BYTES} bytes"),
-                ));
-            }
+            let target = checks.take(query_text("target", &target));
             let mut codes = Vec::with_capacity(government_codes.len());
             for (index, code) in government_codes.iter().enumerate() {
                 let field = format!("government_codes[{index}]");

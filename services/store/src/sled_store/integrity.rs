@@ -68,10 +68,7 @@ impl SledStore {
         ] {
             for entry in self.tree.scan_prefix([kind]) {
                 let (key, _) = entry.map_err(io)?;
-                let prefix_len = key
-                    .iter()
-                    .position(|&b| b == SEPARATOR)
-                    .map_or(key.len(), |p| p + 1);
+                let prefix_len = kind_and_first_part_len(&key);
                 if !article_id_after_date(&key, prefix_len)
                     .is_some_and(|id| articles.contains_key(&id))
                 {
@@ -88,10 +85,7 @@ impl SledStore {
         ] {
             for entry in self.tree.scan_prefix([kind]) {
                 let (key, _) = entry.map_err(io)?;
-                let prefix_len = key
-                    .iter()
-                    .position(|&b| b == SEPARATOR)
-                    .map_or(key.len(), |p| p + 1);
+                let prefix_len = kind_and_first_part_len(&key);
                 let found = match statement_ref_after_date(&key, prefix_len) {
                     Some((id, ordinal)) => self.statement(&id, ordinal)?.is_some(),
                     None => false,
@@ -260,4 +254,12 @@ impl SledStore {
         }
         Ok(out)
     }
+}
+
+/// The length of a key's kind byte and first part with its separator: where the inverted date
+/// of an index key starts.
+fn kind_and_first_part_len(key: &[u8]) -> usize {
+    key.iter()
+        .position(|&b| b == SEPARATOR)
+        .map_or(key.len(), |p| p + 1)
 }
