@@ -32,6 +32,23 @@ pub struct ServerSection {
     pub drain_seconds: u64,
     pub log_format: LogFormat,
     pub max_concurrent_requests: usize,
+    /// A second, plaintext address serving only grpc.health.v1, for probes that cannot speak
+    /// TLS; `None` (an empty string in the file) turns it off.
+    #[serde(deserialize_with = "optional_address")]
+    pub health_listen_address: Option<SocketAddr>,
+}
+
+fn optional_address<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<SocketAddr>, D::Error> {
+    let text = String::deserialize(deserializer)?;
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    text.trim()
+        .parse()
+        .map(Some)
+        .map_err(serde::de::Error::custom)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]

@@ -70,11 +70,20 @@ impl std::fmt::Debug for TlsPem {
     }
 }
 
+/// The sockets the server answers on.
+pub struct Listeners {
+    /// The gRPC API (TLS when configured).
+    pub grpc: TcpListener,
+    /// Prometheus text at /metrics.
+    pub metrics: Option<TcpListener>,
+    /// Plaintext grpc.health.v1 only, for probes that cannot speak TLS (the kubelet's).
+    pub health: Option<TcpListener>,
+}
+
 /// Serves until `shutdown` completes, then reports NOT_SERVING, drains in-flight requests (up
-/// to `drain`) and flushes the store. With `metrics_listener`, Prometheus text is served there.
+/// to `drain`) and flushes the store.
 pub async fn serve(
-    listener: TcpListener,
-    metrics_listener: Option<TcpListener>,
+    listeners: Listeners,
     store: Arc<dyn ArticleStore>,
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -141,6 +150,11 @@ pub async fn serve(
         let _ = stopping_tx.send(());
     };
 
+    let Listeners {
+        grpc: listener,
+        metrics: metrics_listener,
+        health: health_listener,
+    } = listeners;
     let metrics_task = metrics_listener.map(|listener| {
         if let Ok(address) = listener.local_addr() {
             tracing::info!(%address, "serving metrics at /metrics");
@@ -150,6 +164,18 @@ pub async fn serve(
             Arc::clone(&metrics),
             Arc::clone(&store),
         ))
+    });
+
+    let health_task = health_listener.map(|listener| {
+        if let Ok(address) = listener.local_addr() {
+            tracing::info!(%address, "serving plaintext health checks");
+        }
+        let health = health_service.clone();
+        tokio::spawn(
+            tonic::transport::Server::builder()
+                .add_service(health)
+                .serve_with_incoming(TcpListenerStream::new(listener)),
+        )
     });
 
     let local = listener.local_addr()?;
@@ -201,7 +227,13 @@ pub async fn serve(
             tokio::time::sleep(options.drain).await;
         } => tracing::warn!(drain_seconds = options.drain.as_secs(), "drain time over: closing remaining connections"),
     }
-    if let Some(task) = metrics_task {
+    for task in [
+        metrics_task.map(|t| t.abort_handle()),
+        health_task.map(|t| t.abort_handle()),
+    ]
+    .into_iter()
+    .flatten()
+    {
         task.abort();
     }
     let flushed = tokio::task::spawn_blocking(move || store.flush()).await?;

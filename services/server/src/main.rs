@@ -8,7 +8,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Parser;
 use communique_server::config::{LogFormat, ServerConfig, TlsSection};
-use communique_server::{Paging, ServeOptions, TlsPem, load_tokens, serve};
+use communique_server::{Listeners, Paging, ServeOptions, TlsPem, load_tokens, serve};
 use communique_store::{ArticleStore, SledStore, StoreOptions};
 use communique_worker::annotate::Annotator;
 use communique_worker::knowledge_base;
@@ -92,6 +92,14 @@ async fn run(config: ServerConfig, store: Arc<SledStore>) -> anyhow::Result<()> 
         ),
         None => None,
     };
+    let health_listener = match &config.server.health_listen_address {
+        Some(address) => Some(
+            tokio::net::TcpListener::bind(address)
+                .await
+                .with_context(|| format!("cannot listen for health checks on {address}"))?,
+        ),
+        None => None,
+    };
     let options = ServeOptions {
         paging: Paging {
             default_size: config.server.default_page_size,
@@ -109,14 +117,12 @@ async fn run(config: ServerConfig, store: Arc<SledStore>) -> anyhow::Result<()> 
         require_token_for_reads: config.auth.require_for_reads,
     };
     let store: Arc<dyn ArticleStore> = store;
-    serve(
-        listener,
-        metrics_listener,
-        store,
-        options,
-        shutdown_signal(),
-    )
-    .await
+    let listeners = Listeners {
+        grpc: listener,
+        metrics: metrics_listener,
+        health: health_listener,
+    };
+    serve(listeners, store, options, shutdown_signal()).await
 }
 
 fn load_tls(tls: &TlsSection) -> anyhow::Result<Option<TlsPem>> {

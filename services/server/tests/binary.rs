@@ -28,6 +28,10 @@ fn start(data_dir: &std::path::Path, port: u16) -> Child {
             concat!(env!("CARGO_MANIFEST_DIR"), "/../../seeds"),
         )
         .env("COMMUNIQUE__SERVER__LOG_FORMAT", "json")
+        .env(
+            "COMMUNIQUE__METRICS__LISTEN_ADDRESS",
+            format!("127.0.0.1:{}", free_port()),
+        )
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -143,28 +143,40 @@ async fn past_the_concurrency_limit_requests_are_refused_not_queued() {
     let mut options = default_options();
     options.max_concurrent_requests = 1;
     let server = TestServer::start_with(options).await;
-    // An open ingest stream holds the only permit until it ends.
-    let (sender, receiver) = tokio::sync::mpsc::channel::<pb::IngestArticlesRequest>(1);
-    let mut ingest = IngestServiceClient::new(server.channel.clone());
-    let stream = tokio::spawn(async move {
-        ingest
-            .ingest_articles(tokio_stream::wrappers::ReceiverStream::new(receiver))
-            .await
-    });
+    // An open ingest stream holds the only permit until it ends. The stream itself may lose the
+    // race for the permit to a probe, so the whole exchange is retried a few times.
     let mut refused = None;
-    for _ in 0..100 {
-        match server.articles().get_article(get_seed()).await {
-            Err(status) if status.code() == Code::ResourceExhausted => {
-                refused = Some(status);
-                break;
-            }
-            _ => tokio::time::sleep(Duration::from_millis(20)).await,
+    for _attempt in 0..5 {
+        let (sender, receiver) = tokio::sync::mpsc::channel::<pb::IngestArticlesRequest>(1);
+        let mut ingest = IngestServiceClient::new(server.channel.clone());
+        let stream = tokio::spawn(async move {
+            ingest
+                .ingest_articles(tokio_stream::wrappers::ReceiverStream::new(receiver))
+                .await
+        });
+        sender
+            .send(pb::IngestArticlesRequest::default())
+            .await
+            .unwrap();
+        // Let the stream reach the server before probing.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        if let Err(status) = server.articles().get_article(get_seed()).await
+            && status.code() == Code::ResourceExhausted
+        {
+            refused = Some(status);
+        }
+        drop(sender);
+        let ended = stream.await.unwrap();
+        if refused.is_some() {
+            assert!(
+                ended.is_ok(),
+                "the stream holding the permit completes: {ended:?}"
+            );
+            break;
         }
     }
     let refused = refused.expect("a request past the limit is refused");
     assert!(refused.message().contains("concurrent"), "{refused:?}");
-    drop(sender);
-    stream.await.unwrap().unwrap();
     assert!(
         server.articles().get_article(get_seed()).await.is_ok(),
         "served again once free"

@@ -9,7 +9,7 @@ use std::time::Duration;
 use communique_proto::v1::article_service_client::ArticleServiceClient;
 use communique_proto::v1::entity_service_client::EntityServiceClient;
 use communique_proto::v1::stance_service_client::StanceServiceClient;
-use communique_server::{Paging, ServeOptions, serve};
+use communique_server::{Listeners, Paging, ServeOptions, serve};
 use communique_store::{ArticleStore, SledStore, StoreOptions};
 use communique_worker::annotate::Annotator;
 use communique_worker::knowledge_base;
@@ -21,6 +21,7 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig};
 pub struct TestServer {
     pub address: std::net::SocketAddr,
     pub metrics_address: std::net::SocketAddr,
+    pub health_address: std::net::SocketAddr,
     pub channel: Channel,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -70,15 +71,15 @@ impl TestServer {
         let metrics_address = metrics_listener.local_addr().unwrap();
         let (stop, stopped) = oneshot::channel::<()>();
         let tls_certificate = options.tls.as_ref().map(|tls| tls.certificate.clone());
-        let task = tokio::spawn(serve(
-            listener,
-            Some(metrics_listener),
-            store,
-            options,
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let listeners = Listeners {
+            grpc: listener,
+            metrics: Some(metrics_listener),
+            health: Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
+        };
+        let health_address = listeners.health.as_ref().unwrap().local_addr().unwrap();
+        let task = tokio::spawn(serve(listeners, store, options, async {
+            let _ = stopped.await;
+        }));
         let channel = match tls_certificate {
             None => Channel::from_shared(format!("http://{address}")).unwrap(),
             Some(certificate) => {
@@ -98,6 +99,7 @@ impl TestServer {
         TestServer {
             address,
             metrics_address,
+            health_address,
             channel,
             stop: Some(stop),
             task: Some(task),
