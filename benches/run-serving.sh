@@ -1,0 +1,319 @@
+#!/usr/bin/env bash
+# The serving benchmark. Builds release, builds (or reuses) a store holding the full corpus,
+# starts communique-server on it and the bare tonic baseline-server side by side, measures
+# startup to SERVING, store size per article, and loadgen runs of each RPC against its baseline
+# in the same script run, then prints the ratios with PASS/MISS per target:
+#
+#   RPS at 64 in flight:  candidate / baseline >= 0.5
+#   p50 at 1 in flight:   candidate / baseline <= 2
+#   p99 at 1 in flight:   candidate / baseline <= 3
+#   startup to SERVING on the full-corpus store < 2 s
+#
+# The machine is shared and noisy: only the ratios mean anything from one run to the next.
+#
+# Settings (environment):
+#   CORPUS          the corpus (default: ../shared/data/news-corpus.jsonl.gz beside the repo)
+#   BENCH_CACHE     cache folder for the store and results (default: /tmp/communique-bench)
+#   BENCH_DB        use this store instead of building one (no process may hold it)
+#   DURATION        measured seconds per run (default 5); WARMUP seconds before it (default 1)
+#   HIGH            requests in flight for throughput (default 64)
+#   PORT, BASE_PORT loopback ports of communique-server and baseline-server (50151, 50152)
+#   STARTUP_RUNS    startups measured (default 3)
+#   CLIENT_THREADS  loadgen runtime threads (default 1: the other core serves)
+#   QUERY           SearchEntities query and CompareStances target (default Iran)
+#   WHATIF          1 (default) also measures the same serve() with TCP_NODELAY on accepted
+#                   connections (server-nodelay), to separate that setting from other costs
+#   PERF_RPC        also profile the server with perf during this loadgen RPC at HIGH in
+#                   flight (e.g. get-article-full); the report goes to the results folder
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/.." && pwd)
+CORPUS=${CORPUS:-$REPO/../shared/data/news-corpus.jsonl.gz}
+CACHE=${BENCH_CACHE:-/tmp/communique-bench}
+DURATION=${DURATION:-5}
+WARMUP=${WARMUP:-1}
+HIGH=${HIGH:-64}
+PORT=${PORT:-50151}
+BASE_PORT=${BASE_PORT:-50152}
+STARTUP_RUNS=${STARTUP_RUNS:-3}
+CLIENT_THREADS=${CLIENT_THREADS:-1}
+QUERY=${QUERY:-Iran}
+PERF_RPC=${PERF_RPC:-}
+WHATIF=${WHATIF:-1}
+TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
+BIN=$TARGET_DIR/release
+
+log() { printf '== %s\n' "$*" >&2; }
+now_ns() { date +%s%N; }
+# The number after "key": in a JSON text (flat fields only; no jq needed).
+json_number() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p" | head -n 1; }
+
+log "building release binaries"
+(cd "$REPO" && cargo build --release --quiet \
+    -p communique-server -p communique-worker -p communique-bench --bins)
+
+mkdir -p "$CACHE"
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS=$CACHE/results/$STAMP
+mkdir -p "$RESULTS/runs"
+LOGS=$RESULTS/logs
+mkdir -p "$LOGS"
+
+# --- the full-corpus store -------------------------------------------------------------------
+if [[ -n "${BENCH_DB:-}" ]]; then
+    DB=$BENCH_DB
+    [[ -d "$DB" ]] || { echo "BENCH_DB $DB is not a folder" >&2; exit 1; }
+else
+    [[ -f "$CORPUS" ]] || { echo "corpus $CORPUS not found (set CORPUS)" >&2; exit 1; }
+    # The store depends on the annotator, the store code and the corpus: key the cache on them
+    # so a change rebuilds it, and an unchanged tree reuses it.
+    KEY=$( {
+        (cd "$REPO" && find worker/src worker/kb services/store/src services/domain/src \
+            -type f -print0 | sort -z | xargs -0 sha256sum)
+        stat -L -c '%s %Y' "$CORPUS"
+    } | sha256sum | cut -c1-12)
+    DB=$CACHE/corpus-db-$KEY
+    if [[ -f "$DB/.complete" ]]; then
+        log "reusing the corpus store $DB"
+    else
+        for old in "$CACHE"/corpus-db-*; do
+            if [[ -e "$old" && "$old" != "$DB" ]]; then
+                rm -rf "$old" "$CACHE/ingest-${old##*corpus-db-}".*
+            fi
+        done
+        rm -rf "$DB" "$DB.tmp"
+        log "building the corpus store from $CORPUS (about 30 s)"
+        t0=$(now_ns)
+        status=0
+        "$BIN/communique-worker" ingest --db "$DB.tmp" --json "$CORPUS" \
+            >"$CACHE/ingest-$KEY.json" 2>"$LOGS/ingest.log" || status=$?
+        t1=$(now_ns)
+        if [[ $status -ne 0 && $status -ne 2 ]]; then
+            echo "ingest failed (exit $status); see $LOGS/ingest.log" >&2
+            exit 1
+        fi
+        echo "$(( (t1 - t0) / 1000000 ))" >"$CACHE/ingest-$KEY.ms"
+        mv "$DB.tmp" "$DB"
+        touch "$DB/.complete"
+    fi
+fi
+
+# --- servers ---------------------------------------------------------------------------------
+SERVER_PID=""
+BASE_PID=""
+cleanup() {
+    for pid in "$SERVER_PID" "$BASE_PID"; do
+        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+            kill -TERM "$pid" 2>/dev/null || true
+            wait "$pid" 2>/dev/null || true
+        fi
+    done
+}
+trap cleanup EXIT
+
+start_server() {
+    COMMUNIQUE__SERVER__LISTEN_ADDRESS=127.0.0.1:$PORT \
+    COMMUNIQUE__STORE__DATA_DIR=$DB \
+    COMMUNIQUE__SEED__PATHS=$REPO/seeds \
+    COMMUNIQUE__METRICS__LISTEN_ADDRESS="" \
+    COMMUNIQUE__SERVER__LOG_FORMAT=json \
+    COMMUNIQUE__SERVER__MAX_CONCURRENT_REQUESTS=1000000 \
+    COMMUNIQUE__SERVER__DRAIN_SECONDS=2 \
+    RUST_LOG=warn \
+        "$BIN/communique-server" >>"$LOGS/server.log" 2>&1 &
+    SERVER_PID=$!
+}
+
+start_baseline() {
+    "$BIN/baseline-server" --listen "127.0.0.1:$BASE_PORT" >>"$LOGS/baseline.log" 2>&1 &
+    BASE_PID=$!
+}
+
+stop() { # pid
+    kill -TERM "$1" 2>/dev/null || true
+    wait "$1" 2>/dev/null || true
+}
+
+# Prints the milliseconds from $2 (ns since the epoch) to SERVING.
+wait_serving() { # url since_ns service
+    "$BIN/wait-serving" --target "$1" --since-unix-ns "$2" --service "$3" --timeout 60 --json |
+        json_number serving_ms
+}
+
+port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+for port in "$PORT" "$BASE_PORT"; do
+    if port_busy "$port"; then
+        echo "port $port is in use: set PORT / BASE_PORT" >&2
+        exit 1
+    fi
+done
+
+log "measuring startup to SERVING ($STARTUP_RUNS runs each)"
+startup_server=()
+startup_base=()
+for _ in $(seq "$STARTUP_RUNS"); do
+    t0=$(now_ns); start_server
+    startup_server+=("$(wait_serving "http://127.0.0.1:$PORT" "$t0" communique.v1.ArticleService)")
+    stop "$SERVER_PID"; SERVER_PID=""
+    t0=$(now_ns); start_baseline
+    startup_base+=("$(wait_serving "http://127.0.0.1:$BASE_PORT" "$t0" bench.v1.BaselineService)")
+    stop "$BASE_PID"; BASE_PID=""
+done
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+STARTUP_MS=$(median "${startup_server[@]}")
+STARTUP_BASE_MS=$(median "${startup_base[@]}")
+
+t0=$(now_ns); start_server
+wait_serving "http://127.0.0.1:$PORT" "$t0" communique.v1.ArticleService >/dev/null
+t0=$(now_ns); start_baseline
+wait_serving "http://127.0.0.1:$BASE_PORT" "$t0" bench.v1.BaselineService >/dev/null
+
+# --- load ------------------------------------------------------------------------------------
+SEQ=0
+header_printed=""
+load() { # url rpc in_flight label [extra loadgen args...]
+    local url=$1 rpc=$2 m=$3 label=$4
+    shift 4
+    SEQ=$((SEQ + 1))
+    local out
+    out=$(printf '%s/runs/%02d-%s-m%s.json' "$RESULTS" "$SEQ" "$label" "$m")
+    local table
+    table=$("$BIN/loadgen" --target "$url" --rpc "$rpc" -c 1 -m "$m" \
+        --duration "$DURATION" --warmup "$WARMUP" --client-threads "$CLIENT_THREADS" \
+        --label "$label" --output "$out" "$@")
+    if [[ -z "$header_printed" ]]; then
+        printf '%s\n' "$table" | head -n 1
+        header_printed=1
+    fi
+    printf '%s\n' "$table" | tail -n +2
+    LAST=$out
+}
+
+COMMUNIQUE=http://127.0.0.1:$PORT
+BASELINE=http://127.0.0.1:$BASE_PORT
+log "load: ${DURATION}s measured after ${WARMUP}s warm-up per run, 1 connection"
+# The baseline is measured first and last, bracketing the candidates; the report averages the
+# two and shows their spread, the noise of this run.
+load "$BASELINE" hello "$HIGH" hello
+load "$BASELINE" hello 1 hello
+for m in "$HIGH" 1; do
+    load "$COMMUNIQUE" get-article-basic "$m" get-article-basic
+done
+for m in "$HIGH" 1; do
+    load "$COMMUNIQUE" search-entities "$m" search-entities --query "$QUERY"
+done
+for m in "$HIGH" 1; do
+    load "$COMMUNIQUE" compare-stances "$m" compare-stances --query "$QUERY"
+done
+load "$COMMUNIQUE" get-article-full "$HIGH" get-article-full
+FULL_BYTES=$(json_number response_bytes_mean <"$LAST" | awk '{printf "%d", $1}')
+load "$COMMUNIQUE" get-article-full 1 get-article-full
+for m in "$HIGH" 1; do
+    load "$BASELINE" echo-payload "$m" echo-payload --payload-bytes "$FULL_BYTES"
+done
+load "$BASELINE" hello "$HIGH" hello
+load "$BASELINE" hello 1 hello
+
+PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?")
+
+if [[ -n "$PERF_RPC" ]]; then
+    if command -v perf >/dev/null; then
+        log "profiling communique-server under $PERF_RPC at $HIGH in flight"
+        perf record -F 999 -g -p "$SERVER_PID" -o "$RESULTS/perf.data" \
+            -- sleep "$(awk "BEGIN {print $DURATION + $WARMUP}")" 2>"$LOGS/perf.log" &
+        perf_pid=$!
+        "$BIN/loadgen" --target "$COMMUNIQUE" --rpc "$PERF_RPC" -c 1 -m "$HIGH" \
+            --duration "$DURATION" --warmup "$WARMUP" --client-threads "$CLIENT_THREADS" \
+            --query "$QUERY" --label "perf-$PERF_RPC" >/dev/null
+        wait "$perf_pid" || true
+        perf report -i "$RESULTS/perf.data" --stdio --no-children --percent-limit 1 \
+            >"$RESULTS/perf-$PERF_RPC.txt" 2>/dev/null || true
+        log "perf report: $RESULTS/perf-$PERF_RPC.txt"
+    else
+        log "perf is not installed: PERF_RPC ignored"
+    fi
+fi
+
+# --- what-if: the same serve() with TCP_NODELAY ---------------------------------------------------
+# communique-server's serve() accepts through a TcpListenerStream, for which tonic ignores its
+# tcp_nodelay setting: responses written in several pieces wait for the client's delayed ACK.
+# server-nodelay runs the same serve() on the same store with TCP_NODELAY inherited from the
+# listening socket, so the two runs differ by that one setting.
+if [[ "$WHATIF" == 1 ]]; then
+    stop "$SERVER_PID"; SERVER_PID=""
+    "$BIN/server-nodelay" --db "$DB" --listen "127.0.0.1:$PORT" >>"$LOGS/server-nodelay.log" 2>&1 &
+    SERVER_PID=$!
+    wait_serving "$COMMUNIQUE" "$(now_ns)" communique.v1.ArticleService >/dev/null
+    log "what-if: the same RPCs on serve() with TCP_NODELAY"
+    for m in "$HIGH" 1; do
+        load "$COMMUNIQUE" get-article-basic "$m" get-article-basic-nodelay
+        load "$COMMUNIQUE" search-entities "$m" search-entities-nodelay --query "$QUERY"
+        load "$COMMUNIQUE" compare-stances "$m" compare-stances-nodelay --query "$QUERY"
+        load "$COMMUNIQUE" get-article-full "$m" get-article-full-nodelay
+    done
+    load "$BASELINE" hello "$HIGH" hello
+    load "$BASELINE" hello 1 hello
+fi
+
+# --- report ----------------------------------------------------------------------------------
+echo
+echo "# communique serving benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -m)"
+echo
+"$BIN/bench-report" --dir "$RESULTS/runs" --high "$HIGH" --low 1 \
+    --row "GetArticle BASIC=get-article-basic:hello" \
+    --row "SearchEntities $QUERY=search-entities:hello" \
+    --row "CompareStances $QUERY=compare-stances:hello" \
+    --row "GetArticle FULL=get-article-full:echo-payload" | tee "$RESULTS/report.md"
+if [[ "$WHATIF" == 1 ]]; then
+    echo | tee -a "$RESULTS/report.md"
+    echo "what-if, the same serve() with TCP_NODELAY (server-nodelay; not the shipped server):" |
+        tee -a "$RESULTS/report.md"
+    echo | tee -a "$RESULTS/report.md"
+    "$BIN/bench-report" --dir "$RESULTS/runs" --high "$HIGH" --low 1 --ratios-only \
+        --row "GetArticle BASIC=get-article-basic-nodelay:hello" \
+        --row "SearchEntities $QUERY=search-entities-nodelay:hello" \
+        --row "CompareStances $QUERY=compare-stances-nodelay:hello" \
+        --row "GetArticle FULL=get-article-full-nodelay:echo-payload" | tee -a "$RESULTS/report.md"
+fi
+
+STORE_BYTES=$(du -sb "$DB" | cut -f1)
+STORE_ALLOC_KB=$(du -sk "$DB" | cut -f1)
+ARTICLES=""
+TEXT_BYTES=""
+INGEST_MS=""
+if [[ -n "${KEY:-}" && -f "$CACHE/ingest-$KEY.json" ]]; then
+    ARTICLES=$(json_number ingested <"$CACHE/ingest-$KEY.json")
+    TEXT_BYTES=$(json_number bytes <"$CACHE/ingest-$KEY.json")
+    INGEST_MS=$(cat "$CACHE/ingest-$KEY.ms" 2>/dev/null || true)
+fi
+{
+    echo
+    startup_verdict=$(awk "BEGIN {print ($STARTUP_MS < 2000) ? \"PASS\" : \"MISS\"}")
+    echo "startup to SERVING (full-corpus store, warm page cache, median of $STARTUP_RUNS):" \
+        "${STARTUP_MS} ms (< 2000 ms: $startup_verdict);" \
+        "baseline-server ${STARTUP_BASE_MS} ms;" \
+        "ratio $(awk "BEGIN {printf \"%.1f\", $STARTUP_MS / $STARTUP_BASE_MS}")"
+    echo "  all runs: communique ${startup_server[*]} ms; baseline ${startup_base[*]} ms"
+    if [[ -n "$ARTICLES" && "$ARTICLES" -gt 0 ]]; then
+        echo "store: $STORE_BYTES bytes ($STORE_ALLOC_KB KiB allocated) for $ARTICLES articles:" \
+            "$(( STORE_BYTES / ARTICLES )) bytes per article;" \
+            "article text $(( TEXT_BYTES / ARTICLES )) bytes per article;" \
+            "ratio store / text $(awk "BEGIN {printf \"%.1f\", $STORE_BYTES / $TEXT_BYTES}")"
+        echo "ingest of the corpus (when the store was built): ${INGEST_MS} ms," \
+            "$(awk "BEGIN {printf \"%.0f\", $ARTICLES / ($INGEST_MS / 1000)}") articles/s," \
+            "$(awk "BEGIN {printf \"%.2f\", $TEXT_BYTES / 1e6 / ($INGEST_MS / 1000)}") MB/s of text"
+    else
+        echo "store: $STORE_BYTES bytes ($STORE_ALLOC_KB KiB allocated) at $DB"
+    fi
+    echo "communique-server peak RSS (under the load above): ${PEAK_RSS_KB} KiB"
+    echo "echo-payload reply size = mean GetArticle FULL response: $FULL_BYTES bytes"
+    echo "results: $RESULTS"
+} | tee -a "$RESULTS/report.md"
+
+# Where the store's bytes are: needs the store free, so after the servers stop.
+cleanup
+SERVER_PID=""
+BASE_PID=""
+echo
+"$BIN/store-breakdown" --db "$DB" | tee -a "$RESULTS/report.md"
