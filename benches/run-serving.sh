@@ -21,8 +21,6 @@
 #   STARTUP_RUNS    startups measured (default 3)
 #   CLIENT_THREADS  loadgen runtime threads (default 1: the other core serves)
 #   QUERY           SearchEntities query and CompareStances target (default Iran)
-#   WHATIF          1 (default) also measures the same serve() with TCP_NODELAY on accepted
-#                   connections (server-nodelay), to separate that setting from other costs
 #   PERF_RPC        also profile the server with perf during this loadgen RPC at HIGH in
 #                   flight (e.g. get-article-full); the report goes to the results folder
 set -euo pipefail
@@ -40,7 +38,6 @@ STARTUP_RUNS=${STARTUP_RUNS:-3}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
 QUERY=${QUERY:-Iran}
 PERF_RPC=${PERF_RPC:-}
-WHATIF=${WHATIF:-1}
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 BIN=$TARGET_DIR/release
 
@@ -235,27 +232,6 @@ if [[ -n "$PERF_RPC" ]]; then
     fi
 fi
 
-# --- what-if: the same serve() with TCP_NODELAY ---------------------------------------------------
-# communique-server's serve() accepts through a TcpListenerStream, for which tonic ignores its
-# tcp_nodelay setting: responses written in several pieces wait for the client's delayed ACK.
-# server-nodelay runs the same serve() on the same store with TCP_NODELAY inherited from the
-# listening socket, so the two runs differ by that one setting.
-if [[ "$WHATIF" == 1 ]]; then
-    stop "$SERVER_PID"; SERVER_PID=""
-    "$BIN/server-nodelay" --db "$DB" --listen "127.0.0.1:$PORT" >>"$LOGS/server-nodelay.log" 2>&1 &
-    SERVER_PID=$!
-    wait_serving "$COMMUNIQUE" "$(now_ns)" communique.v1.ArticleService >/dev/null
-    log "what-if: the same RPCs on serve() with TCP_NODELAY"
-    for m in "$HIGH" 1; do
-        load "$COMMUNIQUE" get-article-basic "$m" get-article-basic-nodelay
-        load "$COMMUNIQUE" search-entities "$m" search-entities-nodelay --query "$QUERY"
-        load "$COMMUNIQUE" compare-stances "$m" compare-stances-nodelay --query "$QUERY"
-        load "$COMMUNIQUE" get-article-full "$m" get-article-full-nodelay
-    done
-    load "$BASELINE" hello "$HIGH" hello
-    load "$BASELINE" hello 1 hello
-fi
-
 # --- report ----------------------------------------------------------------------------------
 echo
 echo "# communique serving benchmark, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores, $(uname -m)"
@@ -265,17 +241,6 @@ echo
     --row "SearchEntities $QUERY=search-entities:hello" \
     --row "CompareStances $QUERY=compare-stances:hello" \
     --row "GetArticle FULL=get-article-full:echo-payload" | tee "$RESULTS/report.md"
-if [[ "$WHATIF" == 1 ]]; then
-    echo | tee -a "$RESULTS/report.md"
-    echo "what-if, the same serve() with TCP_NODELAY (server-nodelay; not the shipped server):" |
-        tee -a "$RESULTS/report.md"
-    echo | tee -a "$RESULTS/report.md"
-    "$BIN/bench-report" --dir "$RESULTS/runs" --high "$HIGH" --low 1 --ratios-only \
-        --row "GetArticle BASIC=get-article-basic-nodelay:hello" \
-        --row "SearchEntities $QUERY=search-entities-nodelay:hello" \
-        --row "CompareStances $QUERY=compare-stances-nodelay:hello" \
-        --row "GetArticle FULL=get-article-full-nodelay:echo-payload" | tee -a "$RESULTS/report.md"
-fi
 
 STORE_BYTES=$(du -sb "$DB" | cut -f1)
 STORE_ALLOC_KB=$(du -sk "$DB" | cut -f1)

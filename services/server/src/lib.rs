@@ -18,8 +18,8 @@ use communique_proto::v1::ingest_service_server::IngestServiceServer;
 use communique_proto::v1::stance_service_server::StanceServiceServer;
 use communique_store::ArticleStore;
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::service::interceptor::InterceptedService;
+use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 pub use api::Api;
@@ -174,7 +174,7 @@ pub async fn serve(
         tokio::spawn(
             tonic::transport::Server::builder()
                 .add_service(health)
-                .serve_with_incoming(TcpListenerStream::new(listener)),
+                .serve_with_incoming(incoming(listener)),
         )
     });
 
@@ -217,7 +217,7 @@ pub async fn serve(
             ingest_auth,
         ));
     tracing::info!(address = %local, tls = options.tls.is_some(), "serving gRPC");
-    let server = router.serve_with_incoming_shutdown(TcpListenerStream::new(listener), graceful);
+    let server = router.serve_with_incoming_shutdown(incoming(listener), graceful);
     tokio::pin!(server);
     // Drain: once shutdown begins, in-flight requests get `drain` to finish.
     tokio::select! {
@@ -240,4 +240,11 @@ pub async fn serve(
     flushed?;
     tracing::info!("store flushed; stopped");
     Ok(())
+}
+
+/// Accepted connections with TCP_NODELAY on. Without it Nagle's algorithm holds back the last
+/// segment of every small reply until the client's delayed ACK (tens of milliseconds per RPC);
+/// tonic applies its own `tcp_nodelay` setting only to listeners it binds itself.
+fn incoming(listener: TcpListener) -> TcpIncoming {
+    TcpIncoming::from(listener).with_nodelay(Some(true))
 }
