@@ -40,42 +40,90 @@ pub fn date_from_pb(
         })
 }
 
-pub fn entity_kind_to_pb(kind: domain::EntityKind) -> pb::EntityKind {
-    use domain::EntityKind as K;
-    match kind {
-        K::Person => pb::EntityKind::Person,
-        K::Country => pb::EntityKind::Country,
-        K::IntergovernmentalOrganization => pb::EntityKind::IntergovernmentalOrganization,
-        K::Organization => pb::EntityKind::Organization,
-        K::Location => pb::EntityKind::Location,
-        K::Other => pb::EntityKind::Other,
-    }
+/// One table per enum drives both directions, so a variant cannot be mapped one way and
+/// forgotten the other. Domain to wire is exhaustive (a new domain variant fails to compile
+/// here); wire to domain returns `None` for UNSPECIFIED and unknown numbers, and each caller
+/// words its own INVALID_ARGUMENT.
+macro_rules! enum_mapping {
+    (
+        $to_pb:ident, $from_pb:ident,
+        $domain:ident::$domain_enum:ident <=> $wire:ident::$wire_enum:ident {
+            $($domain_variant:ident <=> $wire_variant:ident),+ $(,)?
+        }
+    ) => {
+        pub fn $to_pb(value: $domain::$domain_enum) -> $wire::$wire_enum {
+            match value {
+                $($domain::$domain_enum::$domain_variant => $wire::$wire_enum::$wire_variant,)+
+            }
+        }
+
+        pub fn $from_pb(value: i32) -> Option<$domain::$domain_enum> {
+            match $wire::$wire_enum::try_from(value).ok()? {
+                $($wire::$wire_enum::$wire_variant => Some($domain::$domain_enum::$domain_variant),)+
+                #[allow(unreachable_patterns)]
+                _ => None,
+            }
+        }
+    };
 }
 
+enum_mapping!(entity_kind_to_pb, entity_kind_from_wire, domain::EntityKind <=> pb::EntityKind {
+    Person <=> Person,
+    Country <=> Country,
+    IntergovernmentalOrganization <=> IntergovernmentalOrganization,
+    Organization <=> Organization,
+    Location <=> Location,
+    Other <=> Other,
+});
+
+enum_mapping!(text_field_to_pb, text_field_from_wire, domain::TextField <=> pb::TextField {
+    Title <=> Title,
+    Body <=> Body,
+});
+
+enum_mapping!(act_to_pb, act_from_wire, domain::Act <=> pb::StatementAct {
+    Assert <=> Assert,
+    Criticize <=> Criticize,
+    Condemn <=> Condemn,
+    Appeal <=> Appeal,
+    Threaten <=> Threaten,
+    Warn <=> Warn,
+    Praise <=> Praise,
+    Support <=> Support,
+    Justify <=> Justify,
+    Reject <=> Reject,
+    ExpressConcern <=> ExpressConcern,
+});
+
+enum_mapping!(date_source_to_pb, date_source_from_wire, domain::DateSource <=> pb::DateSource {
+    Metadata <=> Metadata,
+    DateLine <=> DateLine,
+    Byline <=> Byline,
+    Text <=> Text,
+});
+
+enum_mapping!(
+    statement_kind_to_pb, statement_kind_from_wire,
+    domain::StatementKind <=> pb::StatementKind {
+        Direct <=> Direct,
+        Indirect <=> Indirect,
+    }
+);
+
 pub fn entity_kind_from_pb(field: &str, value: i32) -> Result<domain::EntityKind, ServiceError> {
-    use domain::EntityKind as K;
-    match pb::EntityKind::try_from(value) {
-        Ok(pb::EntityKind::Person) => Ok(K::Person),
-        Ok(pb::EntityKind::Country) => Ok(K::Country),
-        Ok(pb::EntityKind::IntergovernmentalOrganization) => Ok(K::IntergovernmentalOrganization),
-        Ok(pb::EntityKind::Organization) => Ok(K::Organization),
-        Ok(pb::EntityKind::Location) => Ok(K::Location),
-        Ok(pb::EntityKind::Other) => Ok(K::Other),
-        Ok(pb::EntityKind::Unspecified) | Err(_) => Err(ServiceError::invalid(
+    entity_kind_from_wire(value).ok_or_else(|| {
+        ServiceError::invalid(
             field,
             format!(
                 "{value} is not an entity kind: use ENTITY_KIND_PERSON, ENTITY_KIND_COUNTRY, ..."
             ),
-        )),
-    }
+        )
+    })
 }
 
 fn span_to_pb(span: domain::Span) -> pb::TextSpan {
     pb::TextSpan {
-        field: match span.field {
-            domain::TextField::Title => pb::TextField::Title,
-            domain::TextField::Body => pb::TextField::Body,
-        } as i32,
+        field: text_field_to_pb(span.field) as i32,
         start: span.start,
         end: span.end,
     }
@@ -87,16 +135,12 @@ fn span_from_pb(field: &str, span: Option<pb::TextSpan>) -> Result<domain::Span,
         start,
         end,
     } = span.ok_or_else(|| ServiceError::invalid(field, "is required"))?;
-    let text_field = match pb::TextField::try_from(text_field) {
-        Ok(pb::TextField::Title) => domain::TextField::Title,
-        Ok(pb::TextField::Body) => domain::TextField::Body,
-        _ => {
-            return Err(ServiceError::invalid(
-                format!("{field}.field"),
-                "must be TEXT_FIELD_TITLE or TEXT_FIELD_BODY",
-            ));
-        }
-    };
+    let text_field = text_field_from_wire(text_field).ok_or_else(|| {
+        ServiceError::invalid(
+            format!("{field}.field"),
+            "must be TEXT_FIELD_TITLE or TEXT_FIELD_BODY",
+        )
+    })?;
     Ok(domain::Span {
         field: text_field,
         start,
@@ -123,44 +167,9 @@ pub fn mention_to_pb(article_id: &str, mention: domain::Mention, sentence: Strin
     }
 }
 
-fn act_to_pb(act: domain::Act) -> pb::StatementAct {
-    use domain::Act as A;
-    match act {
-        A::Assert => pb::StatementAct::Assert,
-        A::Criticize => pb::StatementAct::Criticize,
-        A::Condemn => pb::StatementAct::Condemn,
-        A::Appeal => pb::StatementAct::Appeal,
-        A::Threaten => pb::StatementAct::Threaten,
-        A::Warn => pb::StatementAct::Warn,
-        A::Praise => pb::StatementAct::Praise,
-        A::Support => pb::StatementAct::Support,
-        A::Justify => pb::StatementAct::Justify,
-        A::Reject => pb::StatementAct::Reject,
-        A::ExpressConcern => pb::StatementAct::ExpressConcern,
-    }
-}
-
 fn act_from_pb(field: &str, value: i32) -> Result<domain::Act, ServiceError> {
-    use domain::Act as A;
-    Ok(match pb::StatementAct::try_from(value) {
-        Ok(pb::StatementAct::Assert) => A::Assert,
-        Ok(pb::StatementAct::Criticize) => A::Criticize,
-        Ok(pb::StatementAct::Condemn) => A::Condemn,
-        Ok(pb::StatementAct::Appeal) => A::Appeal,
-        Ok(pb::StatementAct::Threaten) => A::Threaten,
-        Ok(pb::StatementAct::Warn) => A::Warn,
-        Ok(pb::StatementAct::Praise) => A::Praise,
-        Ok(pb::StatementAct::Support) => A::Support,
-        Ok(pb::StatementAct::Justify) => A::Justify,
-        Ok(pb::StatementAct::Reject) => A::Reject,
-        Ok(pb::StatementAct::ExpressConcern) => A::ExpressConcern,
-        Ok(pb::StatementAct::Unspecified) | Err(_) => {
-            return Err(ServiceError::invalid(
-                field,
-                format!("{value} is not a statement act"),
-            ));
-        }
-    })
+    act_from_wire(value)
+        .ok_or_else(|| ServiceError::invalid(field, format!("{value} is not a statement act")))
 }
 
 pub fn government_to_pb(government: domain::Government) -> pb::Government {
@@ -184,10 +193,7 @@ pub fn statement_to_pb(article_id: &str, statement: domain::Statement) -> pb::St
         id,
         article_id: article_id.to_owned(),
         text,
-        kind: match kind {
-            domain::StatementKind::Direct => pb::StatementKind::Direct,
-            domain::StatementKind::Indirect => pb::StatementKind::Indirect,
-        } as i32,
+        kind: statement_kind_to_pb(kind) as i32,
         speaker: Some(pb::Speaker {
             entity_id: speaker.entity_id.unwrap_or_default(),
             name: speaker.name,
@@ -234,15 +240,9 @@ pub fn article_to_pb(stored: communique_store::StoredArticle, full: bool) -> pb:
         duplicate_of,
     } = article;
     let (published_date, date_source) = match published {
-        Some(domain::PublishedDate { date, source }) => (
-            Some(date_to_pb(date)),
-            match source {
-                domain::DateSource::Metadata => pb::DateSource::Metadata,
-                domain::DateSource::DateLine => pb::DateSource::DateLine,
-                domain::DateSource::Byline => pb::DateSource::Byline,
-                domain::DateSource::Text => pb::DateSource::Text,
-            },
-        ),
+        Some(domain::PublishedDate { date, source }) => {
+            (Some(date_to_pb(date)), date_source_to_pb(source))
+        }
         None => (None, pb::DateSource::Unspecified),
     };
     let (body, mentions, statements) = if full {
@@ -391,18 +391,9 @@ pub fn annotated_from_pb(
         None => None,
         Some(date) => Some(domain::PublishedDate {
             date,
-            source: match pb::DateSource::try_from(date_source) {
-                Ok(pb::DateSource::Metadata) => domain::DateSource::Metadata,
-                Ok(pb::DateSource::DateLine) => domain::DateSource::DateLine,
-                Ok(pb::DateSource::Byline) => domain::DateSource::Byline,
-                Ok(pb::DateSource::Text) => domain::DateSource::Text,
-                _ => {
-                    return Err(ServiceError::invalid(
-                        "article.date_source",
-                        "is required with published_date",
-                    ));
-                }
-            },
+            source: date_source_from_wire(date_source).ok_or_else(|| {
+                ServiceError::invalid("article.date_source", "is required with published_date")
+            })?,
         }),
     };
     let content_hash = if content_hash.is_empty() {
@@ -453,16 +444,9 @@ pub fn annotated_from_pb(
             Ok(domain::Statement {
                 ordinal: i as u32,
                 text,
-                kind: match pb::StatementKind::try_from(kind) {
-                    Ok(pb::StatementKind::Direct) => domain::StatementKind::Direct,
-                    Ok(pb::StatementKind::Indirect) => domain::StatementKind::Indirect,
-                    _ => {
-                        return Err(ServiceError::invalid(
-                            format!("{field}.kind"),
-                            "must be DIRECT or INDIRECT",
-                        ));
-                    }
-                },
+                kind: statement_kind_from_wire(kind).ok_or_else(|| {
+                    ServiceError::invalid(format!("{field}.kind"), "must be DIRECT or INDIRECT")
+                })?,
                 speaker: domain::Speaker {
                     entity_id: (!entity_id.is_empty()).then_some(entity_id),
                     name,
@@ -576,5 +560,40 @@ pub fn annotated_to_pb(annotated: domain::AnnotatedArticle) -> pb::IngestArticle
                 })
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every wire number that maps to a domain value maps back to the same number, and exactly
+    /// `variants` numbers map (UNSPECIFIED and unknown numbers don't).
+    fn assert_round_trip<D: Copy>(
+        variants: usize,
+        from_wire: fn(i32) -> Option<D>,
+        to_wire: fn(D) -> i32,
+    ) {
+        let mut mapped = 0;
+        for number in -1..64 {
+            if let Some(value) = from_wire(number) {
+                assert_eq!(to_wire(value), number);
+                mapped += 1;
+            }
+        }
+        assert_eq!(mapped, variants);
+    }
+
+    #[test]
+    fn enum_tables_map_both_ways_and_reject_unspecified() {
+        assert_round_trip(6, entity_kind_from_wire, |v| entity_kind_to_pb(v) as i32);
+        assert_round_trip(2, text_field_from_wire, |v| text_field_to_pb(v) as i32);
+        assert_round_trip(11, act_from_wire, |v| act_to_pb(v) as i32);
+        assert_round_trip(4, date_source_from_wire, |v| date_source_to_pb(v) as i32);
+        assert_round_trip(2, statement_kind_from_wire, |v| {
+            statement_kind_to_pb(v) as i32
+        });
+        assert!(act_from_pb("act", 0).is_err());
+        assert!(entity_kind_from_pb("kind", 99).is_err());
     }
 }
