@@ -5,6 +5,7 @@
 mod api;
 mod auth;
 pub mod config;
+mod edge;
 mod metrics;
 mod paging;
 
@@ -24,6 +25,7 @@ use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 pub use api::Api;
 pub use auth::{Authenticator, load_tokens};
+use edge::Edge;
 use metrics::{Metrics, serve_metrics};
 pub use paging::Paging;
 
@@ -94,6 +96,7 @@ pub async fn serve(
         options.paging,
         Arc::clone(&metrics),
         options.max_concurrent_requests,
+        options.max_message_bytes,
     );
     let limit = options.max_message_bytes;
     let has_tokens = !options.tokens.is_empty();
@@ -193,27 +196,39 @@ pub async fn serve(
         .add_service(reflection_v1.build_v1()?)
         .add_service(reflection_v1alpha.build_v1alpha()?)
         .add_service(InterceptedService::new(
-            ArticleServiceServer::new(api.clone())
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit),
+            Edge::new(
+                ArticleServiceServer::new(api.clone())
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+                limit,
+            ),
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(
-            EntityServiceServer::new(api.clone())
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit),
+            Edge::new(
+                EntityServiceServer::new(api.clone())
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+                limit,
+            ),
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(
-            StanceServiceServer::new(api.clone())
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit),
+            Edge::new(
+                StanceServiceServer::new(api.clone())
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+                limit,
+            ),
             read_auth,
         ))
         .add_service(InterceptedService::new(
-            IngestServiceServer::new(api)
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit),
+            Edge::new(
+                IngestServiceServer::new(api)
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+                limit,
+            ),
             ingest_auth,
         ));
     tracing::info!(address = %local, tls = options.tls.is_some(), "serving gRPC");

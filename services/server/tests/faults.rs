@@ -15,6 +15,7 @@ use communique_proto::v1::entity_service_client::EntityServiceClient;
 use communique_proto::v1::ingest_service_client::IngestServiceClient;
 use communique_proto::v1::stance_service_client::StanceServiceClient;
 use communique_store::{ArticleParts, ArticleStore};
+use tonic::Code;
 use tonic::transport::Channel;
 
 const SEED: &str = "000_d9314bceb94995f8";
@@ -357,6 +358,252 @@ async fn reads_under_load_are_unharmed_by_ingest_and_clients_that_go_away() {
             );
         }
     }
+    assert_eq!(
+        server.store.integrity_problems().unwrap(),
+        Vec::<String>::new()
+    );
+    server.stop().await;
+}
+
+fn error_reason(status: &tonic::Status) -> String {
+    use tonic_types::StatusExt;
+    status
+        .get_details_error_info()
+        .map(|info| info.reason)
+        .unwrap_or_default()
+}
+
+fn violated_fields(status: &tonic::Status) -> Vec<String> {
+    use tonic_types::StatusExt;
+    status
+        .get_details_bad_request()
+        .map(|bad| bad.field_violations.into_iter().map(|v| v.field).collect())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn page_sizes_above_the_maximum_are_clamped_and_negative_ones_refused() {
+    let mut options = default_options();
+    options.paging.max_size = 2;
+    let server = TestServer::start_with(options).await;
+    let mut articles = server.articles();
+    let mut entities = server.entities();
+    let mut stances = server.stances();
+    let listed = articles
+        .list_articles(pb::ListArticlesRequest {
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(listed.articles.len(), 2);
+    assert!(!listed.next_page_token.is_empty());
+    let mentions = entities
+        .list_mentions(pb::ListMentionsRequest {
+            entity_id: "irn".into(),
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(mentions.mentions.len(), 2);
+    assert!(!mentions.next_page_token.is_empty());
+    let statements = stances
+        .list_statements(pb::ListStatementsRequest {
+            government_code: "GBR".into(),
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(statements.statements.len(), 2);
+    assert!(!statements.next_page_token.is_empty());
+    let found = entities
+        .search_entities(pb::SearchEntitiesRequest {
+            query: "Iran".into(),
+            page_size: 1_000,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(found.entities.len() <= 2, "{found:?}");
+
+    let refusals = [
+        articles
+            .list_articles(pb::ListArticlesRequest {
+                page_size: -1,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        entities
+            .list_mentions(pb::ListMentionsRequest {
+                entity_id: "irn".into(),
+                page_size: -1,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        entities
+            .search_entities(pb::SearchEntitiesRequest {
+                query: "Iran".into(),
+                page_size: -1,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+        stances
+            .list_statements(pb::ListStatementsRequest {
+                page_size: -1,
+                ..Default::default()
+            })
+            .await
+            .map(drop),
+    ];
+    for refusal in refusals {
+        let status = refusal.unwrap_err();
+        assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
+        assert_eq!(error_reason(&status), "INVALID_ARGUMENT");
+        assert_eq!(violated_fields(&status), ["page_size"]);
+        assert_eq!(
+            status.message(),
+            "invalid argument: page_size: -1 is negative: use 0 for the default or a positive size"
+        );
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn messages_over_the_size_limit_are_resource_exhausted() {
+    let mut options = default_options();
+    options.max_message_bytes = 4096;
+    let server = TestServer::start_with(options).await;
+    let status = server
+        .entities()
+        .search_entities(pb::SearchEntitiesRequest {
+            query: "x".repeat(10_000),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(error_reason(&status), "MESSAGE_TOO_LARGE");
+    assert_eq!(
+        status.message(),
+        "the request message is over the server's limit of 4096 bytes: send smaller messages (an ingest stream takes one article per message)"
+    );
+
+    // In a stream, the articles before the oversized one stay stored.
+    let requests = vec![
+        message(article("small", "A small story", "The EU urged restraint.")),
+        message(article("huge", "A huge story", &"word ".repeat(2_000))),
+        message(article("after", "After the huge one", "Never read.")),
+    ];
+    let status = IngestServiceClient::new(server.channel.clone())
+        .ingest_articles(tokio_stream::iter(requests))
+        .await
+        .unwrap_err();
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
+    assert_eq!(error_reason(&status), "MESSAGE_TOO_LARGE");
+    assert_eq!(
+        full_article(&server.channel, "small").await.unwrap().title,
+        "A small story"
+    );
+    for id in ["huge", "after"] {
+        let missing = full_article(&server.channel, id).await.unwrap_err();
+        assert_eq!(missing.code(), Code::NotFound);
+    }
+    assert_eq!(
+        server.store.integrity_problems().unwrap(),
+        Vec::<String>::new()
+    );
+    // The server serves on.
+    let basic = server
+        .articles()
+        .get_article(pb::GetArticleRequest {
+            id: SEED.into(),
+            view: pb::ArticleView::Basic as i32,
+        })
+        .await;
+    assert!(basic.is_ok(), "{basic:?}");
+    // An answer over the limit is refused with advice, before it is sent.
+    let too_big_to_answer = full_article(&server.channel, SEED).await.unwrap_err();
+    assert_eq!(too_big_to_answer.code(), Code::ResourceExhausted);
+    assert_eq!(error_reason(&too_big_to_answer), "RESPONSE_TOO_LARGE");
+    assert!(
+        too_big_to_answer
+            .message()
+            .ends_with("bytes, over the server's limit of 4096 bytes: ask for a smaller page_size or the BASIC view"),
+        "{too_big_to_answer:?}"
+    );
+    server.stop().await;
+}
+
+async fn metrics_text(server: &TestServer) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut socket = tokio::net::TcpStream::connect(server.metrics_address)
+        .await
+        .unwrap();
+    socket
+        .write_all(b"GET /metrics HTTP/1.1\r\nHost: localhost\r\n\r\n")
+        .await
+        .unwrap();
+    let mut response = String::new();
+    socket.read_to_string(&mut response).await.unwrap();
+    response
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_still_running_at_its_deadline_is_deadline_exceeded() {
+    let server = TestServer::start().await;
+    // An ingest stream the client keeps open runs until its deadline.
+    let (sender, receiver) = tokio::sync::mpsc::channel::<pb::IngestArticlesRequest>(1);
+    sender
+        .send(message(article(
+            "early",
+            "Before the deadline",
+            "Sent in time.",
+        )))
+        .await
+        .unwrap();
+    let mut request = tonic::Request::new(tokio_stream::wrappers::ReceiverStream::new(receiver));
+    request.set_timeout(Duration::from_millis(300));
+    let started = std::time::Instant::now();
+    let status = IngestServiceClient::new(server.channel.clone())
+        .ingest_articles(request)
+        .await
+        .unwrap_err();
+    assert!(started.elapsed() >= Duration::from_millis(290));
+    // The server answers DEADLINE_EXCEEDED a few milliseconds before the deadline. A tonic
+    // client runs its own timer to the same deadline and reports CANCELLED when it fires first,
+    // which a starved test machine can make happen; the server's own count is exact.
+    if status.code() == Code::Cancelled {
+        assert_eq!(status.message(), "Timeout expired", "{status:?}");
+    } else {
+        assert_eq!(status.code(), Code::DeadlineExceeded, "{status:?}");
+        assert_eq!(error_reason(&status), "DEADLINE_EXCEEDED");
+        assert_eq!(
+            status.message(),
+            "the deadline passed before the request finished: retry with a longer deadline"
+        );
+    }
+    drop(sender);
+    let metrics = metrics_text(&server).await;
+    assert!(
+        metrics.contains(
+            r#"communique_rpcs_total{method="IngestArticles",code="DeadlineExceeded"} 1"#
+        ),
+        "{metrics}"
+    );
+    // The article stored before the deadline is whole.
+    assert_eq!(
+        full_article(&server.channel, "early").await.unwrap().body,
+        "Sent in time."
+    );
     assert_eq!(
         server.store.integrity_problems().unwrap(),
         Vec::<String>::new()
