@@ -10,7 +10,9 @@ mod metrics;
 mod paging;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use communique_proto::v1::article_service_server::ArticleServiceServer;
@@ -232,7 +234,15 @@ pub async fn serve(
             ingest_auth,
         ));
     tracing::info!(address = %local, tls = options.tls.is_some(), "serving gRPC");
-    let server = router.serve_with_incoming_shutdown(incoming(listener), graceful);
+    // The listener closes the moment shutdown begins, not when the last connection has drained:
+    // tonic would hold it open meanwhile, and connections waiting in its backlog would then be
+    // reset (UNKNOWN on the client) instead of refused (UNAVAILABLE). Ending the stream of
+    // accepted connections makes tonic drain gracefully, as its own shutdown signal would.
+    let accepted = UntilShutdown {
+        accepting: Some(incoming(listener)),
+        shutdown: Box::pin(graceful),
+    };
+    let server = router.serve_with_incoming_shutdown(accepted, std::future::pending());
     tokio::pin!(server);
     // Drain: once shutdown begins, in-flight requests get `drain` to finish.
     tokio::select! {
@@ -262,4 +272,24 @@ pub async fn serve(
 /// tonic applies its own `tcp_nodelay` setting only to listeners it binds itself.
 fn incoming(listener: TcpListener) -> TcpIncoming {
     TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+/// Accepted connections until `shutdown` completes; then the listener is closed at once.
+struct UntilShutdown<S> {
+    accepting: Option<S>,
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl<S: tokio_stream::Stream + Unpin> tokio_stream::Stream for UntilShutdown<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        if self.accepting.is_some() && self.shutdown.as_mut().poll(context).is_ready() {
+            self.accepting = None;
+        }
+        match self.accepting.as_mut() {
+            Some(accepting) => Pin::new(accepting).poll_next(context),
+            None => Poll::Ready(None),
+        }
+    }
 }
