@@ -23,8 +23,20 @@ pub enum ServiceError {
     Unauthenticated,
     #[error("the server is at its limit of {limit} concurrent requests: retry with backoff")]
     Overloaded { limit: usize },
-    /// A request stream failed (the client went away, a message was too large): its status
-    /// passes through unchanged.
+    /// A request message larger than the server accepts (gRPC: RESOURCE_EXHAUSTED).
+    #[error(
+        "the request message is over the server's limit of {limit} bytes: send smaller messages (an ingest stream takes one article per message)"
+    )]
+    MessageTooLarge { limit: usize },
+    /// An answer larger than the server sends (gRPC: RESOURCE_EXHAUSTED).
+    #[error(
+        "the answer is {size} bytes, over the server's limit of {limit} bytes: ask for a smaller page_size or the BASIC view"
+    )]
+    ResponseTooLarge { size: usize, limit: usize },
+    /// The client's deadline passed before the answer was ready.
+    #[error("the deadline passed before the request finished: retry with a longer deadline")]
+    DeadlineExceeded,
+    /// A request stream failed (the client went away): its status passes through unchanged.
     #[error("request stream failed: {}", .0.message())]
     Stream(Status),
     #[error("internal error: {0}")]
@@ -141,6 +153,30 @@ impl From<ServiceError> for Status {
                     "TOO_MANY_CONCURRENT_REQUESTS",
                     [("limit".to_owned(), limit.to_string())],
                 ),
+            ),
+            ServiceError::MessageTooLarge { limit } => Status::with_error_details(
+                Code::ResourceExhausted,
+                message,
+                info(
+                    "MESSAGE_TOO_LARGE",
+                    [("limit_bytes".to_owned(), limit.to_string())],
+                ),
+            ),
+            ServiceError::ResponseTooLarge { size, limit } => Status::with_error_details(
+                Code::ResourceExhausted,
+                message,
+                info(
+                    "RESPONSE_TOO_LARGE",
+                    [
+                        ("size_bytes".to_owned(), size.to_string()),
+                        ("limit_bytes".to_owned(), limit.to_string()),
+                    ],
+                ),
+            ),
+            ServiceError::DeadlineExceeded => Status::with_error_details(
+                Code::DeadlineExceeded,
+                message,
+                info("DEADLINE_EXCEEDED", []),
             ),
             ServiceError::Stream(status) => status,
             ServiceError::Internal(detail) => {

@@ -3,7 +3,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use communique_domain::query::{ArticleFilter, EntitySearch, StanceQuery, StatementFilter};
 use communique_domain::{EntitySummary, validate_article_id};
@@ -18,6 +18,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
+use crate::edge::{answer_within, request_timeout};
 use crate::metrics::{IngestOutcome, Metrics};
 use crate::paging::Paging;
 
@@ -35,6 +36,8 @@ pub struct Api {
     /// One permit per request in flight; none left means RESOURCE_EXHAUSTED.
     permits: Arc<Semaphore>,
     max_concurrent: usize,
+    /// The largest request or response message, in bytes.
+    max_message_bytes: usize,
 }
 
 impl Api {
@@ -43,6 +46,7 @@ impl Api {
         paging: Paging,
         metrics: Arc<Metrics>,
         max_concurrent: usize,
+        max_message_bytes: usize,
     ) -> Api {
         Api {
             store,
@@ -50,15 +54,19 @@ impl Api {
             metrics,
             permits: Arc::new(Semaphore::new(max_concurrent)),
             max_concurrent,
+            max_message_bytes,
         }
     }
 
     /// Runs one RPC inside a span that records its method, status code and latency, logs and
     /// counts it once, and maps its error to a status. Past the concurrency limit the RPC is
-    /// refused at once rather than queued.
-    async fn observe<T>(
+    /// refused at once rather than queued; past the client's deadline (`timeout`) it ends with
+    /// DEADLINE_EXCEEDED; an answer over the message size limit is refused here, with advice,
+    /// rather than by the encoder.
+    async fn observe<T: prost::Message>(
         &self,
         method: &'static str,
+        timeout: Option<Duration>,
         work: impl Future<Output = Result<T, ServiceError>>,
     ) -> Result<Response<T>, Status> {
         let span = tracing::info_span!(
@@ -69,12 +77,27 @@ impl Api {
         );
         let started = Instant::now();
         let result = match self.permits.try_acquire() {
-            Ok(_permit) => work.instrument(span.clone()).await,
+            Ok(_permit) => {
+                let work = work.instrument(span.clone());
+                match timeout {
+                    None => work.await,
+                    Some(timeout) => tokio::time::timeout(answer_within(timeout), work)
+                        .await
+                        .unwrap_or(Err(ServiceError::DeadlineExceeded)),
+                }
+            }
             Err(_) => Err(ServiceError::Overloaded {
                 limit: self.max_concurrent,
             }),
         };
-        let result = result.map(Response::new).map_err(Status::from);
+        let limit = self.max_message_bytes;
+        let result = result
+            .and_then(|answer| match answer.encoded_len() {
+                size if size > limit => Err(ServiceError::ResponseTooLarge { size, limit }),
+                _ => Ok(answer),
+            })
+            .map(Response::new)
+            .map_err(Status::from);
         let code = match &result {
             Ok(_) => tonic::Code::Ok,
             Err(status) => status.code(),
@@ -100,6 +123,16 @@ impl Api {
         tokio::task::spawn_blocking(move || work(store.as_ref()))
             .await
             .map_err(|error| ServiceError::Internal(format!("store task failed: {error}")))?
+    }
+}
+
+/// A failed request stream: a message over the size limit is RESOURCE_EXHAUSTED (tonic's decoder
+/// says OUT_OF_RANGE); anything else (the client went away) passes through.
+fn stream_error(status: Status, limit: usize) -> ServiceError {
+    if crate::edge::is_message_too_large(&status) {
+        ServiceError::MessageTooLarge { limit }
+    } else {
+        ServiceError::Stream(status)
     }
 }
 
@@ -211,7 +244,7 @@ impl pb::article_service_server::ArticleService for Api {
         &self,
         request: Request<pb::GetArticleRequest>,
     ) -> Result<Response<pb::GetArticleResponse>, Status> {
-        self.observe("GetArticle", async {
+        self.observe("GetArticle", request_timeout(request.metadata()), async {
             let pb::GetArticleRequest { id, view } = request.into_inner();
             let mut checks = Checks::default();
             let id = checks.take(required("id", &id).map(str::to_owned));
@@ -241,7 +274,7 @@ impl pb::article_service_server::ArticleService for Api {
         &self,
         request: Request<pb::ListArticlesRequest>,
     ) -> Result<Response<pb::ListArticlesResponse>, Status> {
-        self.observe("ListArticles", async {
+        self.observe("ListArticles", request_timeout(request.metadata()), async {
             let pb::ListArticlesRequest {
                 page_size,
                 page_token,
@@ -298,55 +331,59 @@ impl pb::entity_service_server::EntityService for Api {
         &self,
         request: Request<pb::SearchEntitiesRequest>,
     ) -> Result<Response<pb::SearchEntitiesResponse>, Status> {
-        self.observe("SearchEntities", async {
-            let pb::SearchEntitiesRequest {
-                query,
-                kinds,
-                page_size,
-                page_token,
-            } = request.into_inner();
-            let mut checks = Checks::default();
-            let text = checks.take(query_text("query", &query));
-            let mut domain_kinds = Vec::with_capacity(kinds.len());
-            for (index, kind) in kinds.iter().enumerate() {
-                if let Some(kind) =
-                    checks.take(entity_kind_from_pb(&format!("kinds[{index}]"), *kind).map(Some))
-                {
-                    domain_kinds.push(kind);
+        self.observe(
+            "SearchEntities",
+            request_timeout(request.metadata()),
+            async {
+                let pb::SearchEntitiesRequest {
+                    query,
+                    kinds,
+                    page_size,
+                    page_token,
+                } = request.into_inner();
+                let mut checks = Checks::default();
+                let text = checks.take(query_text("query", &query));
+                let mut domain_kinds = Vec::with_capacity(kinds.len());
+                for (index, kind) in kinds.iter().enumerate() {
+                    if let Some(kind) = checks
+                        .take(entity_kind_from_pb(&format!("kinds[{index}]"), *kind).map(Some))
+                    {
+                        domain_kinds.push(kind);
+                    }
                 }
-            }
-            let search = EntitySearch {
-                query: text,
-                kinds: domain_kinds,
-            };
-            let fingerprint = format!("SearchEntities {search:?}");
-            let page = checks.take(
-                self.paging
-                    .request(page_size, &page_token, &fingerprint)
-                    .map(Some),
-            );
-            checks.finish()?;
-            let page = page.unwrap_or_default();
-            let result = self
-                .blocking(move |store| Ok(store.search_entities(&search, &page)?))
-                .await?;
-            let mut entities = Vec::with_capacity(result.items.len());
-            let mut matches = Vec::with_capacity(result.items.len());
-            for found in result.items {
-                matches.push(pb::EntityMatch {
-                    entity_id: found.summary.entity.id.clone(),
-                    match_type: match_type_to_pb(found.match_type) as i32,
-                    matched_alias: found.matched_alias,
-                    score: found.score,
-                });
-                entities.push(entity_to_pb(found.summary));
-            }
-            Ok(pb::SearchEntitiesResponse {
-                entities,
-                next_page_token: self.paging.token(result.next, &fingerprint),
-                matches,
-            })
-        })
+                let search = EntitySearch {
+                    query: text,
+                    kinds: domain_kinds,
+                };
+                let fingerprint = format!("SearchEntities {search:?}");
+                let page = checks.take(
+                    self.paging
+                        .request(page_size, &page_token, &fingerprint)
+                        .map(Some),
+                );
+                checks.finish()?;
+                let page = page.unwrap_or_default();
+                let result = self
+                    .blocking(move |store| Ok(store.search_entities(&search, &page)?))
+                    .await?;
+                let mut entities = Vec::with_capacity(result.items.len());
+                let mut matches = Vec::with_capacity(result.items.len());
+                for found in result.items {
+                    matches.push(pb::EntityMatch {
+                        entity_id: found.summary.entity.id.clone(),
+                        match_type: match_type_to_pb(found.match_type) as i32,
+                        matched_alias: found.matched_alias,
+                        score: found.score,
+                    });
+                    entities.push(entity_to_pb(found.summary));
+                }
+                Ok(pb::SearchEntitiesResponse {
+                    entities,
+                    next_page_token: self.paging.token(result.next, &fingerprint),
+                    matches,
+                })
+            },
+        )
         .await
     }
 
@@ -354,7 +391,7 @@ impl pb::entity_service_server::EntityService for Api {
         &self,
         request: Request<pb::GetEntityRequest>,
     ) -> Result<Response<pb::GetEntityResponse>, Status> {
-        self.observe("GetEntity", async {
+        self.observe("GetEntity", request_timeout(request.metadata()), async {
             let pb::GetEntityRequest { id } = request.into_inner();
             let id = required("id", &id)?.to_owned();
             let entity = self.entity(id).await?;
@@ -369,7 +406,7 @@ impl pb::entity_service_server::EntityService for Api {
         &self,
         request: Request<pb::ListMentionsRequest>,
     ) -> Result<Response<pb::ListMentionsResponse>, Status> {
-        self.observe("ListMentions", async {
+        self.observe("ListMentions", request_timeout(request.metadata()), async {
             let pb::ListMentionsRequest {
                 entity_id,
                 page_size,
@@ -448,61 +485,65 @@ impl pb::stance_service_server::StanceService for Api {
         &self,
         request: Request<pb::CompareStancesRequest>,
     ) -> Result<Response<pb::CompareStancesResponse>, Status> {
-        self.observe("CompareStances", async {
-            let pb::CompareStancesRequest {
-                target,
-                government_codes,
-                published_after,
-                published_before,
-                topic,
-                max_evidence,
-            } = request.into_inner();
-            let mut checks = Checks::default();
-            let target = checks.take(query_text("target", &target));
-            let mut codes = Vec::with_capacity(government_codes.len());
-            for (index, code) in government_codes.iter().enumerate() {
-                let field = format!("government_codes[{index}]");
-                match checks.take(government_code(&field, code)) {
-                    Some(code) => codes.push(code),
-                    None if code.trim().is_empty() => {
-                        checks.0.push(Violation::new(field, "is empty"))
+        self.observe(
+            "CompareStances",
+            request_timeout(request.metadata()),
+            async {
+                let pb::CompareStancesRequest {
+                    target,
+                    government_codes,
+                    published_after,
+                    published_before,
+                    topic,
+                    max_evidence,
+                } = request.into_inner();
+                let mut checks = Checks::default();
+                let target = checks.take(query_text("target", &target));
+                let mut codes = Vec::with_capacity(government_codes.len());
+                for (index, code) in government_codes.iter().enumerate() {
+                    let field = format!("government_codes[{index}]");
+                    match checks.take(government_code(&field, code)) {
+                        Some(code) => codes.push(code),
+                        None if code.trim().is_empty() => {
+                            checks.0.push(Violation::new(field, "is empty"))
+                        }
+                        None => {}
                     }
-                    None => {}
                 }
-            }
-            let (after, before) = checks.take(date_range(published_after, published_before));
-            let max_evidence = match usize::try_from(max_evidence) {
-                Ok(0) => DEFAULT_EVIDENCE,
-                Ok(n) => n.min(MAX_EVIDENCE),
-                Err(_) => {
-                    checks
-                        .0
-                        .push(Violation::new("max_evidence", "must not be negative"));
-                    0
-                }
-            };
-            checks.finish()?;
-            let entity = self.resolve_target(target).await?;
-            let query = StanceQuery {
-                target_entity_id: entity.entity.id.clone(),
-                government_codes: codes,
-                published_after: after,
-                published_before: before,
-                topic_words: topic
-                    .split(|c: char| !c.is_alphanumeric())
-                    .filter(|w| !w.is_empty())
-                    .map(str::to_lowercase)
-                    .collect(),
-                max_evidence,
-            };
-            let rows = self
-                .blocking(move |store| Ok(store.compare_stances(&query)?))
-                .await?;
-            Ok(pb::CompareStancesResponse {
-                target: Some(entity_to_pb(entity)),
-                rows: rows.into_iter().map(stance_row_to_pb).collect(),
-            })
-        })
+                let (after, before) = checks.take(date_range(published_after, published_before));
+                let max_evidence = match usize::try_from(max_evidence) {
+                    Ok(0) => DEFAULT_EVIDENCE,
+                    Ok(n) => n.min(MAX_EVIDENCE),
+                    Err(_) => {
+                        checks
+                            .0
+                            .push(Violation::new("max_evidence", "must not be negative"));
+                        0
+                    }
+                };
+                checks.finish()?;
+                let entity = self.resolve_target(target).await?;
+                let query = StanceQuery {
+                    target_entity_id: entity.entity.id.clone(),
+                    government_codes: codes,
+                    published_after: after,
+                    published_before: before,
+                    topic_words: topic
+                        .split(|c: char| !c.is_alphanumeric())
+                        .filter(|w| !w.is_empty())
+                        .map(str::to_lowercase)
+                        .collect(),
+                    max_evidence,
+                };
+                let rows = self
+                    .blocking(move |store| Ok(store.compare_stances(&query)?))
+                    .await?;
+                Ok(pb::CompareStancesResponse {
+                    target: Some(entity_to_pb(entity)),
+                    rows: rows.into_iter().map(stance_row_to_pb).collect(),
+                })
+            },
+        )
         .await
     }
 
@@ -510,51 +551,55 @@ impl pb::stance_service_server::StanceService for Api {
         &self,
         request: Request<pb::ListStatementsRequest>,
     ) -> Result<Response<pb::ListStatementsResponse>, Status> {
-        self.observe("ListStatements", async {
-            let pb::ListStatementsRequest {
-                page_size,
-                page_token,
-                government_code: code,
-                speaker_entity_id,
-                target_entity_id,
-                article_id,
-            } = request.into_inner();
-            let mut checks = Checks::default();
-            let government_code = checks.take(government_code("government_code", &code));
-            let article_id = optional(&article_id);
-            if let Some(id) = &article_id
-                && let Err(error) = validate_article_id(id)
-            {
-                checks
-                    .0
-                    .push(Violation::new("article_id", error.to_string()));
-            }
-            let filter = StatementFilter {
-                government_code,
-                speaker_entity_id: optional(&speaker_entity_id),
-                target_entity_id: optional(&target_entity_id),
-                article_id,
-            };
-            let query = format!("ListStatements {filter:?}");
-            let page = checks.take(
-                self.paging
-                    .request(page_size, &page_token, &query)
-                    .map(Some),
-            );
-            checks.finish()?;
-            let page = page.unwrap_or_default();
-            let result = self
-                .blocking(move |store| Ok(store.list_statements(&filter, &page)?))
-                .await?;
-            Ok(pb::ListStatementsResponse {
-                statements: result
-                    .items
-                    .into_iter()
-                    .map(|s| statement_to_pb(&s.article_id, s.statement))
-                    .collect(),
-                next_page_token: self.paging.token(result.next, &query),
-            })
-        })
+        self.observe(
+            "ListStatements",
+            request_timeout(request.metadata()),
+            async {
+                let pb::ListStatementsRequest {
+                    page_size,
+                    page_token,
+                    government_code: code,
+                    speaker_entity_id,
+                    target_entity_id,
+                    article_id,
+                } = request.into_inner();
+                let mut checks = Checks::default();
+                let government_code = checks.take(government_code("government_code", &code));
+                let article_id = optional(&article_id);
+                if let Some(id) = &article_id
+                    && let Err(error) = validate_article_id(id)
+                {
+                    checks
+                        .0
+                        .push(Violation::new("article_id", error.to_string()));
+                }
+                let filter = StatementFilter {
+                    government_code,
+                    speaker_entity_id: optional(&speaker_entity_id),
+                    target_entity_id: optional(&target_entity_id),
+                    article_id,
+                };
+                let query = format!("ListStatements {filter:?}");
+                let page = checks.take(
+                    self.paging
+                        .request(page_size, &page_token, &query)
+                        .map(Some),
+                );
+                checks.finish()?;
+                let page = page.unwrap_or_default();
+                let result = self
+                    .blocking(move |store| Ok(store.list_statements(&filter, &page)?))
+                    .await?;
+                Ok(pb::ListStatementsResponse {
+                    statements: result
+                        .items
+                        .into_iter()
+                        .map(|s| statement_to_pb(&s.article_id, s.statement))
+                        .collect(),
+                    next_page_token: self.paging.token(result.next, &query),
+                })
+            },
+        )
         .await
     }
 }
@@ -565,12 +610,17 @@ impl pb::ingest_service_server::IngestService for Api {
         &self,
         request: Request<Streaming<pb::IngestArticlesRequest>>,
     ) -> Result<Response<pb::IngestArticlesResponse>, Status> {
+        let timeout = request_timeout(request.metadata());
         let mut stream = request.into_inner();
-        self.observe("IngestArticles", async move {
+        self.observe("IngestArticles", timeout, async move {
             let mut response = pb::IngestArticlesResponse::default();
             // A stream error (the client went away, a message too large) ends the stream; every
             // article acknowledged before it stays stored.
-            while let Some(message) = stream.message().await.map_err(ServiceError::Stream)? {
+            while let Some(message) = stream
+                .message()
+                .await
+                .map_err(|status| stream_error(status, self.max_message_bytes))?
+            {
                 let article_id = message
                     .article
                     .as_ref()

@@ -5,11 +5,14 @@
 mod api;
 mod auth;
 pub mod config;
+mod edge;
 mod metrics;
 mod paging;
 
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use communique_proto::v1::article_service_server::ArticleServiceServer;
@@ -24,6 +27,7 @@ use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 pub use api::Api;
 pub use auth::{Authenticator, load_tokens};
+use edge::Edge;
 use metrics::{Metrics, serve_metrics};
 pub use paging::Paging;
 
@@ -94,6 +98,7 @@ pub async fn serve(
         options.paging,
         Arc::clone(&metrics),
         options.max_concurrent_requests,
+        options.max_message_bytes,
     );
     let limit = options.max_message_bytes;
     let has_tokens = !options.tokens.is_empty();
@@ -193,31 +198,51 @@ pub async fn serve(
         .add_service(reflection_v1.build_v1()?)
         .add_service(reflection_v1alpha.build_v1alpha()?)
         .add_service(InterceptedService::new(
-            ArticleServiceServer::new(api.clone())
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit),
+            Edge::new(
+                ArticleServiceServer::new(api.clone())
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+                limit,
+            ),
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(
-            EntityServiceServer::new(api.clone())
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit),
+            Edge::new(
+                EntityServiceServer::new(api.clone())
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+                limit,
+            ),
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(
-            StanceServiceServer::new(api.clone())
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit),
+            Edge::new(
+                StanceServiceServer::new(api.clone())
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+                limit,
+            ),
             read_auth,
         ))
         .add_service(InterceptedService::new(
-            IngestServiceServer::new(api)
-                .max_decoding_message_size(limit)
-                .max_encoding_message_size(limit),
+            Edge::new(
+                IngestServiceServer::new(api)
+                    .max_decoding_message_size(limit)
+                    .max_encoding_message_size(limit),
+                limit,
+            ),
             ingest_auth,
         ));
     tracing::info!(address = %local, tls = options.tls.is_some(), "serving gRPC");
-    let server = router.serve_with_incoming_shutdown(incoming(listener), graceful);
+    // The listener closes the moment shutdown begins, not when the last connection has drained:
+    // tonic would hold it open meanwhile, and connections waiting in its backlog would then be
+    // reset (UNKNOWN on the client) instead of refused (UNAVAILABLE). Ending the stream of
+    // accepted connections makes tonic drain gracefully, as its own shutdown signal would.
+    let accepted = UntilShutdown {
+        accepting: Some(incoming(listener)),
+        shutdown: Box::pin(graceful),
+    };
+    let server = router.serve_with_incoming_shutdown(accepted, std::future::pending());
     tokio::pin!(server);
     // Drain: once shutdown begins, in-flight requests get `drain` to finish.
     tokio::select! {
@@ -247,4 +272,24 @@ pub async fn serve(
 /// tonic applies its own `tcp_nodelay` setting only to listeners it binds itself.
 fn incoming(listener: TcpListener) -> TcpIncoming {
     TcpIncoming::from(listener).with_nodelay(Some(true))
+}
+
+/// Accepted connections until `shutdown` completes; then the listener is closed at once.
+struct UntilShutdown<S> {
+    accepting: Option<S>,
+    shutdown: Pin<Box<dyn Future<Output = ()> + Send>>,
+}
+
+impl<S: tokio_stream::Stream + Unpin> tokio_stream::Stream for UntilShutdown<S> {
+    type Item = S::Item;
+
+    fn poll_next(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        if self.accepting.is_some() && self.shutdown.as_mut().poll(context).is_ready() {
+            self.accepting = None;
+        }
+        match self.accepting.as_mut() {
+            Some(accepting) => Pin::new(accepting).poll_next(context),
+            None => Poll::Ready(None),
+        }
+    }
 }

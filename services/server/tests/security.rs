@@ -120,10 +120,7 @@ async fn oversized_requests_and_expired_deadlines_get_their_codes() {
         ..Default::default()
     };
     let status = server.entities().search_entities(huge).await.unwrap_err();
-    assert!(
-        matches!(status.code(), Code::OutOfRange | Code::ResourceExhausted),
-        "{status:?}"
-    );
+    assert_eq!(status.code(), Code::ResourceExhausted, "{status:?}");
 
     let mut request = tonic::Request::new(pb::ListArticlesRequest {
         page_size: 50,
@@ -131,10 +128,10 @@ async fn oversized_requests_and_expired_deadlines_get_their_codes() {
     });
     request.set_timeout(Duration::from_nanos(1));
     let status = server.articles().list_articles(request).await.unwrap_err();
-    assert!(
-        matches!(status.code(), Code::DeadlineExceeded | Code::Cancelled),
-        "{status:?}"
-    );
+    // A deadline already past when sent: tonic's client gives up by itself, as CANCELLED
+    // (faults.rs covers a deadline that passes while the server works).
+    assert_eq!(status.code(), Code::Cancelled, "{status:?}");
+    assert_eq!(status.message(), "Timeout expired", "{status:?}");
     server.stop().await;
 }
 

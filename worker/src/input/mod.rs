@@ -134,7 +134,9 @@ impl Default for ReadOptions {
 /// Streams the articles of every path: files, folders (recursive, sorted, hidden files skipped),
 /// "-" for stdin. Gzip input (recognised by its magic bytes) is decompressed as it is read.
 /// Lazy: holds at most one text file or one JSONL line in memory, and discards the rest of an
-/// oversized line instead of buffering it.
+/// oversized line instead of buffering it. Ids are unique within one call: a later article
+/// under an id already read, with another title or body, is rejected naming the first (only the
+/// ids and a hash of each article are kept for that).
 pub fn read_inputs(
     paths: &[PathBuf],
     options: &ReadOptions,

@@ -1,8 +1,9 @@
 //! Finding, opening and decoding inputs: walks folders, reads stdin, recognises gzip by its
 //! magic bytes, tells JSONL from plain text, and reads JSONL a bounded line at a time.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fs::{self, File};
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::io::{self, BufRead, BufReader, Cursor, ErrorKind, Read};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, sync_channel};
@@ -12,7 +13,7 @@ use flate2::bufread::MultiGzDecoder;
 
 use super::jsonl::parse_jsonl_record;
 use super::text::parse_text_article;
-use super::{InputFormat, InputItem, Origin, ReadOptions, Rejection};
+use super::{InputFormat, InputItem, Origin, RawArticle, ReadOptions, Rejection};
 
 /// Read buffer size: large enough that a 46 MB corpus costs few system calls.
 const BUFFER_BYTES: usize = 64 * 1024;
@@ -43,6 +44,9 @@ pub(crate) struct Inputs {
     current: Option<JsonlStream>,
     /// Folders already walked (canonical paths), so that a symlink loop ends.
     visited_folders: HashSet<PathBuf>,
+    /// Every article id read so far, so that a second article under an id it does not match is
+    /// rejected here, in input order, instead of racing the first into the store.
+    ids: SeenIds,
 }
 
 struct Pending {
@@ -74,6 +78,7 @@ impl Inputs {
             queued: VecDeque::new(),
             current: None,
             visited_folders: HashSet::new(),
+            ids: SeenIds::default(),
         }
     }
 
@@ -271,6 +276,17 @@ impl Iterator for Inputs {
     type Item = InputItem;
 
     fn next(&mut self) -> Option<InputItem> {
+        let item = self.next_unchecked()?;
+        Some(match item {
+            InputItem::Article(article) => self.ids.check(article),
+            rejection @ InputItem::Rejected(_) => rejection,
+        })
+    }
+}
+
+impl Inputs {
+    /// The next item, before the duplicate-id check.
+    fn next_unchecked(&mut self) -> Option<InputItem> {
         loop {
             if let Some(item) = self.queued.pop_front() {
                 return Some(item);
@@ -289,6 +305,68 @@ impl Iterator for Inputs {
             }
         }
     }
+}
+
+/// The ids read so far: where each was first seen and a hash of its title and body. Ids are
+/// short, so this stays small next to the articles themselves (tens of bytes per article).
+#[derive(Default)]
+struct SeenIds {
+    first_seen: HashMap<String, FirstSeen>,
+    /// The paths of the first occurrences, each stored once however many lines it has.
+    paths: Vec<String>,
+}
+
+struct FirstSeen {
+    content: u64,
+    path: usize,
+    line: Option<u64>,
+}
+
+impl SeenIds {
+    /// Passes the first article with an id, and any later one with the same title and body (a
+    /// harmless repeat the store reports as unchanged); rejects a later one whose content
+    /// differs, naming where the first is, so that which of the two is stored never depends on
+    /// which thread annotates faster.
+    fn check(&mut self, article: RawArticle) -> InputItem {
+        let Some(id) = &article.id else {
+            return InputItem::Article(article);
+        };
+        let content = content_fingerprint(&article);
+        match self.first_seen.get(id) {
+            Some(first) if first.content == content => InputItem::Article(article),
+            Some(first) => {
+                let first_origin = Origin {
+                    path: self.paths.get(first.path).cloned().unwrap_or_default(),
+                    line: first.line,
+                };
+                rejected(
+                    article.origin,
+                    format!(
+                        "duplicate id {id:?}: {first_origin} has the same id with a different title or body; the first is kept (give each article its own id)"
+                    ),
+                )
+            }
+            None => {
+                if self.paths.last() != Some(&article.origin.path) {
+                    self.paths.push(article.origin.path.clone());
+                }
+                let first = FirstSeen {
+                    content,
+                    path: self.paths.len().saturating_sub(1),
+                    line: article.origin.line,
+                };
+                self.first_seen.insert(id.clone(), first);
+                InputItem::Article(article)
+            }
+        }
+    }
+}
+
+fn content_fingerprint(article: &RawArticle) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    article.title.hash(&mut hasher);
+    article.body.hash(&mut hasher);
+    hasher.finish()
 }
 
 /// A JSONL file being read one line at a time.

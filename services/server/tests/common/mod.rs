@@ -23,6 +23,8 @@ pub struct TestServer {
     pub metrics_address: std::net::SocketAddr,
     pub health_address: std::net::SocketAddr,
     pub channel: Channel,
+    /// The store the server serves, for integrity checks next to the RPCs.
+    pub store: Arc<SledStore>,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: tempfile::TempDir,
@@ -64,7 +66,8 @@ impl TestServer {
         );
         assert!(report.is_clean(), "{report:?}");
         assert_eq!(report.ingested, 5);
-        let store: Arc<dyn ArticleStore> = Arc::new(store);
+        let store = Arc::new(store);
+        let served: Arc<dyn ArticleStore> = store.clone();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap();
         let metrics_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -77,7 +80,7 @@ impl TestServer {
             health: Some(tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap()),
         };
         let health_address = listeners.health.as_ref().unwrap().local_addr().unwrap();
-        let task = tokio::spawn(serve(listeners, store, options, async {
+        let task = tokio::spawn(serve(listeners, served, options, async {
             let _ = stopped.await;
         }));
         let channel = match tls_certificate {
@@ -101,6 +104,7 @@ impl TestServer {
             metrics_address,
             health_address,
             channel,
+            store,
             stop: Some(stop),
             task: Some(task),
             _dir: dir,
