@@ -4,7 +4,7 @@
 //! numbers are big-endian so byte order is numeric order, and dates are inverted so that a
 //! forward scan lists newest first.
 
-use communique_domain::{Date, TextField};
+use communique_domain::Date;
 
 /// Store-wide metadata (schema version).
 pub const KIND_STORE_META: u8 = 0x00;
@@ -26,7 +26,9 @@ pub const KIND_ENTITY: u8 = 0x07;
 pub const KIND_ALIAS: u8 = 0x08;
 /// phonetic skeleton, entity id, folded alias → the alias as written.
 pub const KIND_PHONETIC: u8 = 0x09;
-/// entity id, article id, field, start → mention record.
+/// Retired in schema 2 (mentions are read from the article content): entity id, article id,
+/// field, start → mention record with its sentence.
+#[allow(dead_code)]
 pub const KIND_MENTION: u8 = 0x0A;
 /// article id, ordinal → statement record.
 pub const KIND_STATEMENT: u8 = 0x0B;
@@ -80,14 +82,6 @@ impl KeyBuilder {
 
     pub fn u16(mut self, value: u16) -> KeyBuilder {
         self.0.extend_from_slice(&value.to_be_bytes());
-        self
-    }
-
-    pub fn field(mut self, field: TextField) -> KeyBuilder {
-        self.0.push(match field {
-            TextField::Title => 0,
-            TextField::Body => 1,
-        });
         self
     }
 

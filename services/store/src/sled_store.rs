@@ -3,7 +3,7 @@
 //! applies atomically: after a crash an article is whole or absent. Writes are serialised by a
 //! mutex so that the read-modify-write of aggregates sees every earlier write; reads never wait.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -13,9 +13,9 @@ use communique_domain::query::{
     StanceRow, StanceTally, StatementFilter, StoredMention, StoredStatement,
 };
 use communique_domain::{
-    Act, AnnotatedArticle, Article, Date, Entity, EntitySummary, Government, Mention,
-    PublishedDate, Speaker, Statement, StatementKind, content_hash, name_similarity,
-    normalize_name, phonetic_key, sentence_around,
+    AnnotatedArticle, Article, Date, Entity, EntityKind, EntitySummary, Government, Mention,
+    PublishedDate, Statement, TextField, content_hash, name_similarity, normalize_name,
+    phonetic_key, sentence_around,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,10 @@ use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
 
 /// The schema this code writes; a store with another version is refused at open.
-const SCHEMA_VERSION: u32 = 1;
+/// 2: articles are written in batches; mentions are read from the article content (no
+/// per-mention records); claims hold their evidence statement; entity records lead with the
+/// fields search ranks by.
+const SCHEMA_VERSION: u32 = 2;
 const META_SCHEMA_VERSION: &str = "schema_version";
 const META_ARTICLE_COUNT: &str = "article_count";
 /// Prefix matches examined per search: bounds the cost of a one-letter query.
@@ -85,17 +88,14 @@ struct StatementRecord {
     statement: Statement,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct MentionRecord {
-    mention: Mention,
-    sentence: String,
-}
-
+/// The fields that rank a search match come first, so that search can decode only them
+/// ([`EntityHead`]) for every candidate and the whole record only for the page it returns.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct EntityRecord {
-    entity: Entity,
-    article_count: u32,
     mention_count: u32,
+    kind: EntityKind,
+    article_count: u32,
+    entity: Entity,
     /// Surface forms seen in articles, with how many mentions used each; they become aliases.
     observed_aliases: BTreeMap<String, u32>,
 }
@@ -104,12 +104,10 @@ struct EntityRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ClaimRecord {
     government: Government,
-    speaker: Speaker,
-    text: String,
-    kind: StatementKind,
-    act: Act,
     polarity: f32,
     sources: Vec<ClaimSource>,
+    /// The statement of the first source, kept here so that evidence is one read.
+    evidence: StatementRecord,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -117,6 +115,14 @@ struct ClaimSource {
     article_id: String,
     ordinal: u32,
     published: Option<Date>,
+}
+
+/// The leading fields of an [`EntityRecord`]: postcard reads fields in order and ignores what
+/// follows.
+#[derive(Clone, Copy, Debug, Deserialize)]
+struct EntityHead {
+    mention_count: u32,
+    kind: EntityKind,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -162,10 +168,13 @@ impl SledStore {
                 if version == SCHEMA_VERSION {
                     Ok(())
                 } else {
+                    // Reported as unreadable: an error kind of its own would need every
+                    // caller's error mapping to learn it.
                     Err(StoreError::Corrupt {
                         record: "schema version",
                         detail: format!(
-                            "the store has schema {version}; this build reads schema {SCHEMA_VERSION}: rebuild the store with `communique-worker ingest --db`"
+                            "the store at {} has schema {version}; this build reads schema {SCHEMA_VERSION}: build a new store with `communique-worker ingest --db NEW_DIR` (or delete this one)",
+                            self.path.display()
                         ),
                     })
                 }
@@ -377,35 +386,13 @@ impl SledStore {
             } else {
                 changes.delete(key);
             }
-            self.stage_claims(changes, id, date, statement, adding)?;
+            self.stage_claims(changes, id, stored, adding)?;
         }
         let mut mention_counts: HashMap<&str, u32> = HashMap::new();
         for mention in &content.mentions {
             *mention_counts
                 .entry(mention.entity_id.as_str())
                 .or_default() += 1;
-            let key = KeyBuilder::new(KIND_MENTION)
-                .text(&mention.entity_id)
-                .text(id)
-                .field(mention.span.field)
-                .u32(mention.span.start)
-                .build();
-            if adding {
-                let text = match mention.span.field {
-                    communique_domain::TextField::Title => record.title.as_str(),
-                    communique_domain::TextField::Body => content.body.as_str(),
-                };
-                let sentence =
-                    sentence_around(text, mention.span.start as usize, mention.span.end as usize)
-                        .to_owned();
-                let value = MentionRecord {
-                    mention: mention.clone(),
-                    sentence,
-                };
-                changes.put(key, encode("mention", &value)?);
-            } else {
-                changes.delete(key);
-            }
         }
         for key in index_keys {
             if adding {
@@ -457,6 +444,7 @@ impl SledStore {
                             *observed.entry(form.to_owned()).or_default() += 1;
                         }
                         *entity = Some(EntityRecord {
+                            kind: definition.kind,
                             entity: (*definition).clone(),
                             article_count: 1,
                             mention_count: mentions,
@@ -474,10 +462,10 @@ impl SledStore {
         &self,
         changes: &mut Changes,
         article_id: &str,
-        date: Option<Date>,
-        statement: &Statement,
+        stored: &StatementRecord,
         adding: bool,
     ) -> Result<(), StoreError> {
+        let statement = &stored.statement;
         let speaker_key = statement
             .speaker
             .entity_id
@@ -487,7 +475,7 @@ impl SledStore {
         let source = ClaimSource {
             article_id: article_id.to_owned(),
             ordinal: statement.ordinal,
-            published: date,
+            published: stored.published,
         };
         for target in &statement.targets {
             for government in &statement.governments {
@@ -497,32 +485,39 @@ impl SledStore {
                     .text(&government.code)
                     .last_text(&claim_hash)
                     .build();
-                let claim = changes.claim(self, &claim_key)?;
-                let (was_new, now_gone, polarity) = match claim {
+                let mut claim = changes.claim(self, &claim_key)?.take();
+                let (was_new, now_gone, polarity) = match &mut claim {
                     Some(existing) => {
                         if adding {
                             if !existing.sources.contains(&source) {
                                 existing.sources.push(source.clone());
                             }
                         } else {
+                            let first_removed = existing.sources.first() == Some(&source);
                             existing.sources.retain(|s| s != &source);
+                            if first_removed && let Some(first) = existing.sources.first() {
+                                // The evidence follows the first remaining source.
+                                if let Some(evidence) =
+                                    changes.statement(self, &first.article_id, first.ordinal)?
+                                {
+                                    existing.evidence = evidence;
+                                }
+                            }
                         }
                         (false, existing.sources.is_empty(), existing.polarity)
                     }
                     None if adding => {
-                        *claim = Some(ClaimRecord {
+                        claim = Some(ClaimRecord {
                             government: government.clone(),
-                            speaker: statement.speaker.clone(),
-                            text: statement.text.clone(),
-                            kind: statement.kind,
-                            act: statement.act,
                             polarity: target.polarity,
                             sources: vec![source.clone()],
+                            evidence: stored.clone(),
                         });
                         (true, false, target.polarity)
                     }
                     None => continue,
                 };
+                *changes.claim(self, &claim_key)? = if now_gone { None } else { claim };
                 let rank_key = KeyBuilder::new(KIND_EVIDENCE_RANK)
                     .text(&pair.0)
                     .text(&pair.1)
@@ -543,12 +538,119 @@ impl SledStore {
                         changes.delete(rank_key);
                     }
                 }
-                if now_gone {
-                    *changes.claim(self, &claim_key)? = None;
-                }
             }
         }
         Ok(())
+    }
+}
+
+impl SledStore {
+    /// Writes articles with distinct ids as one atomic batch, and puts each one's outcome at its
+    /// index in `results`.
+    fn write_run(
+        &self,
+        run: Vec<(usize, AnnotatedArticle)>,
+        results: &mut [Result<PutOutcome, StoreError>],
+    ) -> Result<(), StoreError> {
+        if run.is_empty() {
+            return Ok(());
+        }
+        let mut changes = Changes::default();
+        let mut inserted = 0u64;
+        let mut written = false;
+        for (index, annotated) in run {
+            let outcome = self.stage_article(&mut changes, annotated)?;
+            inserted += u64::from(outcome == PutOutcome::Inserted);
+            written |= outcome != PutOutcome::Unchanged;
+            if let Some(slot) = results.get_mut(index) {
+                *slot = Ok(outcome);
+            }
+        }
+        if inserted > 0 {
+            let count = self.article_count()? + inserted;
+            changes.put(
+                meta_key(META_ARTICLE_COUNT),
+                encode("article count", &count)?,
+            );
+        }
+        if written {
+            self.tree.apply_batch(changes.into_batch()?).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Stages one validated article: nothing when its content is unchanged, else the removal of
+    /// its old version (if any) and the addition of the new one.
+    fn stage_article(
+        &self,
+        changes: &mut Changes,
+        annotated: AnnotatedArticle,
+    ) -> Result<PutOutcome, StoreError> {
+        let AnnotatedArticle { article, entities } = annotated;
+        let old = self.article_record(&article.id)?;
+        if let Some(old) = &old
+            && old.content_hash == article.content_hash
+        {
+            return Ok(PutOutcome::Unchanged);
+        }
+        if let Some(old_record) = &old {
+            let content: ContentRecord = self
+                .read(
+                    "article content",
+                    &KeyBuilder::new(KIND_ARTICLE_CONTENT)
+                        .last_text(&old_record.id)
+                        .build(),
+                )?
+                .unwrap_or(ContentRecord {
+                    body: String::new(),
+                    mentions: Vec::new(),
+                });
+            let statements = self.statements_of(&old_record.id)?;
+            self.stage(changes, old_record, &content, &statements, &[], false)?;
+        }
+        let government_codes = article.government_codes();
+        let mut entity_ids: BTreeSet<String> = article
+            .mentions
+            .iter()
+            .map(|m| m.entity_id.clone())
+            .collect();
+        for statement in &article.statements {
+            entity_ids.extend(statement.speaker.entity_id.iter().cloned());
+            entity_ids.extend(statement.targets.iter().map(|t| t.entity_id.clone()));
+        }
+        let date = article.published_date();
+        let record = ArticleRecord {
+            id: article.id.clone(),
+            title: article.title,
+            url: article.url,
+            source: article.source,
+            authors: article.authors,
+            published: article.published,
+            content_hash: article.content_hash,
+            duplicate_of: article.duplicate_of,
+            mention_count: article.mentions.len() as u32,
+            statement_count: article.statements.len() as u32,
+            government_codes,
+            entity_ids: entity_ids.into_iter().collect(),
+        };
+        let content = ContentRecord {
+            body: article.body,
+            mentions: article.mentions,
+        };
+        let statements: Vec<StatementRecord> = article
+            .statements
+            .into_iter()
+            .map(|statement| StatementRecord {
+                published: date,
+                statement,
+            })
+            .collect();
+        self.stage(changes, &record, &content, &statements, &entities, true)?;
+        Ok(if old.is_some() {
+            PutOutcome::Replaced
+        } else {
+            PutOutcome::Inserted
+        })
     }
 }
 
@@ -576,8 +678,9 @@ fn merge_definition(existing: &mut Entity, definition: &Entity) {
     }
 }
 
-/// Pending writes for one article, with the aggregate records it reads and changes cached so
-/// that removing the old version and adding the new one compose.
+/// Pending writes for a batch of articles, with the aggregate records they read and change
+/// cached, so that each aggregate is read and written once per batch and removing an old
+/// version and adding the new one compose.
 #[derive(Default)]
 struct Changes {
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
@@ -611,6 +714,22 @@ impl Changes {
             self.entities.insert(id.to_owned(), record);
         }
         Ok(self.entities.entry(id.to_owned()).or_default())
+    }
+
+    /// A statement as this batch leaves it: written or deleted earlier in the batch, or else as
+    /// stored.
+    fn statement(
+        &self,
+        store: &SledStore,
+        article_id: &str,
+        ordinal: u32,
+    ) -> Result<Option<StatementRecord>, StoreError> {
+        let key = statement_key(article_id, ordinal);
+        match self.writes.get(&key) {
+            Some(Some(bytes)) => decode("statement", bytes).map(Some),
+            Some(None) => Ok(None),
+            None => store.read("statement", &key),
+        }
     }
 
     fn claim(
@@ -804,99 +923,40 @@ fn corrupt_key(kind: &'static str) -> StoreError {
 }
 
 impl ArticleStore for SledStore {
-    fn put_article(&self, annotated: AnnotatedArticle) -> Result<PutOutcome, StoreError> {
-        annotated
-            .validate()
-            .map_err(|source| StoreError::InvalidArticle {
-                article_id: annotated.article.id.clone(),
-                source,
-            })?;
-        let AnnotatedArticle { article, entities } = annotated;
+    fn put_articles(
+        &self,
+        articles: Vec<AnnotatedArticle>,
+    ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
+        let mut results: Vec<Result<PutOutcome, StoreError>> = Vec::with_capacity(articles.len());
+        let mut run: Vec<(usize, AnnotatedArticle)> = Vec::new();
+        let mut run_ids: HashSet<String> = HashSet::new();
         // A poisoned lock only means another writer panicked; the store itself is consistent
         // because batches are atomic.
         let _guard = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let old = self.article_record(&article.id)?;
-        if let Some(old) = &old
-            && old.content_hash == article.content_hash
-        {
-            return Ok(PutOutcome::Unchanged);
+        for (index, annotated) in articles.into_iter().enumerate() {
+            if let Err(source) = annotated.validate() {
+                results.push(Err(StoreError::InvalidArticle {
+                    article_id: annotated.article.id.clone(),
+                    source,
+                }));
+                continue;
+            }
+            // A second version of an article in the same batch is written after the first, so
+            // that it replaces what the first stored.
+            if !run_ids.insert(annotated.article.id.clone()) {
+                self.write_run(std::mem::take(&mut run), &mut results)?;
+                run_ids.clear();
+                run_ids.insert(annotated.article.id.clone());
+            }
+            // A placeholder until the run is written.
+            results.push(Ok(PutOutcome::Unchanged));
+            run.push((index, annotated));
         }
-        let mut changes = Changes::default();
-        if let Some(old_record) = &old {
-            let content: ContentRecord = self
-                .read(
-                    "article content",
-                    &KeyBuilder::new(KIND_ARTICLE_CONTENT)
-                        .last_text(&old_record.id)
-                        .build(),
-                )?
-                .unwrap_or(ContentRecord {
-                    body: String::new(),
-                    mentions: Vec::new(),
-                });
-            let statements = self.statements_of(&old_record.id)?;
-            self.stage(&mut changes, old_record, &content, &statements, &[], false)?;
-        }
-        let government_codes = article.government_codes();
-        let mut entity_ids: BTreeSet<String> = article
-            .mentions
-            .iter()
-            .map(|m| m.entity_id.clone())
-            .collect();
-        for statement in &article.statements {
-            entity_ids.extend(statement.speaker.entity_id.iter().cloned());
-            entity_ids.extend(statement.targets.iter().map(|t| t.entity_id.clone()));
-        }
-        let date = article.published_date();
-        let record = ArticleRecord {
-            id: article.id.clone(),
-            title: article.title,
-            url: article.url,
-            source: article.source,
-            authors: article.authors,
-            published: article.published,
-            content_hash: article.content_hash,
-            duplicate_of: article.duplicate_of,
-            mention_count: article.mentions.len() as u32,
-            statement_count: article.statements.len() as u32,
-            government_codes,
-            entity_ids: entity_ids.into_iter().collect(),
-        };
-        let content = ContentRecord {
-            body: article.body,
-            mentions: article.mentions,
-        };
-        let statements: Vec<StatementRecord> = article
-            .statements
-            .into_iter()
-            .map(|statement| StatementRecord {
-                published: date,
-                statement,
-            })
-            .collect();
-        self.stage(
-            &mut changes,
-            &record,
-            &content,
-            &statements,
-            &entities,
-            true,
-        )?;
-        let outcome = if old.is_some() {
-            PutOutcome::Replaced
-        } else {
-            let count = self.article_count()? + 1;
-            changes.put(
-                meta_key(META_ARTICLE_COUNT),
-                encode("article count", &count)?,
-            );
-            PutOutcome::Inserted
-        };
-        self.tree.apply_batch(changes.into_batch()?).map_err(io)?;
-        Ok(outcome)
+        self.write_run(run, &mut results)?;
+        Ok(results)
     }
 
     fn content_hash(&self, article_id: &str) -> Result<Option<String>, StoreError> {
@@ -982,7 +1042,11 @@ impl ArticleStore for SledStore {
     ) -> Result<Page<EntityMatch>, StoreError> {
         let folded = normalize_name(&search.query);
         let mut best: HashMap<String, (MatchType, f32, String)> = HashMap::new();
-        let mut consider = |id: String, match_type: MatchType, score: f32, alias: String| {
+        let consider = |best: &mut HashMap<String, (MatchType, f32, String)>,
+                        id: String,
+                        match_type: MatchType,
+                        score: f32,
+                        alias: String| {
             let entry = best.entry(id).or_insert((match_type, score, alias.clone()));
             if (match_type, -score) < (entry.0, -entry.1) {
                 *entry = (match_type, score, alias);
@@ -1003,10 +1067,10 @@ impl ArticleStore for SledStore {
                 let id = String::from_utf8_lossy(id).into_owned();
                 let written = String::from_utf8_lossy(&value).into_owned();
                 if *alias == folded.as_bytes() {
-                    consider(id, MatchType::Exact, 1.0, written);
+                    consider(&mut best, id, MatchType::Exact, 1.0, written);
                 } else {
                     let score = folded.len() as f32 / alias.len().max(1) as f32;
-                    consider(id, MatchType::Prefix, score.min(0.99), written);
+                    consider(&mut best, id, MatchType::Prefix, score.min(0.99), written);
                 }
             }
             let skeleton = phonetic_key(&folded);
@@ -1033,6 +1097,13 @@ impl ArticleStore for SledStore {
                     let (Some(id), Some(alias)) = (parts.first(), parts.get(1)) else {
                         continue;
                     };
+                    let id = String::from_utf8_lossy(id);
+                    if best
+                        .get(id.as_ref())
+                        .is_some_and(|found| found.0 < MatchType::Fuzzy)
+                    {
+                        continue; // An exact or prefix match always ranks above a fuzzy one.
+                    }
                     let alias = String::from_utf8_lossy(alias);
                     // Compare with the whole alias and with its best-matching word.
                     let similarity = std::iter::once(alias.as_ref())
@@ -1041,7 +1112,8 @@ impl ArticleStore for SledStore {
                         .fold(0.0f32, f32::max);
                     if similarity >= MIN_FUZZY_SIMILARITY {
                         consider(
-                            String::from_utf8_lossy(id).into_owned(),
+                            &mut best,
+                            id.into_owned(),
                             MatchType::Fuzzy,
                             similarity.min(0.98),
                             String::from_utf8_lossy(&value).into_owned(),
@@ -1050,29 +1122,45 @@ impl ArticleStore for SledStore {
                 }
             }
         }
-        let mut matches = Vec::with_capacity(best.len());
+        // Rank by the leading fields of each candidate's record; decode whole records only for
+        // the page returned.
+        let mut ranked = Vec::with_capacity(best.len());
         for (id, (match_type, score, alias)) in best {
-            let Some(summary) = self.get_entity(&id)? else {
+            let Some(bytes) = self
+                .tree
+                .get(KeyBuilder::new(KIND_ENTITY).last_text(&id).build())
+                .map_err(io)?
+            else {
                 continue;
             };
-            if !search.kinds.is_empty() && !search.kinds.contains(&summary.entity.kind) {
+            let head: EntityHead = decode("entity", &bytes)?;
+            if !search.kinds.is_empty() && !search.kinds.contains(&head.kind) {
                 continue;
             }
-            matches.push(EntityMatch {
-                summary,
-                match_type,
-                matched_alias: alias,
-                score,
-            });
+            ranked.push((match_type, score, head.mention_count, id, alias));
         }
-        matches.sort_by(|a, b| {
-            a.match_type
-                .cmp(&b.match_type)
-                .then(b.score.total_cmp(&a.score))
-                .then(b.summary.mention_count.cmp(&a.summary.mention_count))
-                .then(a.summary.entity.id.cmp(&b.summary.entity.id))
+        ranked.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.1.total_cmp(&a.1))
+                .then(b.2.cmp(&a.2))
+                .then(a.3.cmp(&b.3))
         });
-        paginate_ranked(matches, page)
+        let page_of_ids = paginate_ranked(ranked, page)?;
+        let mut matches = Vec::with_capacity(page_of_ids.items.len());
+        for (match_type, score, _, id, alias) in page_of_ids.items {
+            if let Some(summary) = self.get_entity(&id)? {
+                matches.push(EntityMatch {
+                    summary,
+                    match_type,
+                    matched_alias: alias,
+                    score,
+                });
+            }
+        }
+        Ok(Page {
+            items: matches,
+            next: page_of_ids.next,
+        })
     }
 
     fn list_mentions(
@@ -1080,21 +1168,84 @@ impl ArticleStore for SledStore {
         entity_id: &str,
         page: &PageRequest,
     ) -> Result<Page<StoredMention>, StoreError> {
-        let prefix = KeyBuilder::new(KIND_MENTION).text(entity_id).build();
+        // Mentions are read from the content of the articles that name the entity, newest
+        // first. A position is how many of an article's mentions were returned, then the
+        // article's index key.
+        let prefix = KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
+            .text(entity_id)
+            .build();
         let end = prefix_end(&prefix);
-        let prefix_len = prefix.len();
-        self.page_over(&prefix, prefix.clone(), end, page, |key, value| {
-            let record: MentionRecord = decode("mention", value)?;
-            let article_id = split_parts(key, prefix_len)
-                .first()
-                .map(|id| String::from_utf8_lossy(id).into_owned())
-                .ok_or_else(|| corrupt_key("mention"))?;
-            Ok(Some(StoredMention {
-                article_id,
-                mention: record.mention,
-                sentence: record.sentence,
-            }))
-        })
+        let (lower, mut skip) = match &page.resume_after {
+            Some(position) => {
+                let (returned, key) = position
+                    .split_first_chunk::<4>()
+                    .ok_or(StoreError::BadPagePosition)?;
+                if !key.starts_with(&prefix) {
+                    return Err(StoreError::BadPagePosition);
+                }
+                (key.to_vec(), u32::from_be_bytes(*returned) as usize)
+            }
+            None => (prefix.clone(), 0),
+        };
+        let size = page.size.max(1);
+        let mut items = Vec::new();
+        for entry in self
+            .tree
+            .range::<Vec<u8>, _>((Bound::Included(lower), Bound::Excluded(end)))
+        {
+            let (key, _) = entry.map_err(io)?;
+            let article_id = article_id_after_date(&key, prefix.len())
+                .ok_or_else(|| corrupt_key("article by entity"))?;
+            let content: Option<ContentRecord> = self.read(
+                "article content",
+                &KeyBuilder::new(KIND_ARTICLE_CONTENT)
+                    .last_text(&article_id)
+                    .build(),
+            )?;
+            let mut title: Option<String> = None;
+            let mentions = content.iter().flat_map(|content| {
+                content
+                    .mentions
+                    .iter()
+                    .filter(|m| m.entity_id == entity_id)
+                    .map(move |m| (m, content.body.as_str()))
+            });
+            for (returned, (mention, body)) in mentions.enumerate().skip(skip) {
+                if items.len() == size {
+                    let mut position = (returned as u32).to_be_bytes().to_vec();
+                    position.extend_from_slice(&key);
+                    return Ok(Page {
+                        items,
+                        next: Some(position),
+                    });
+                }
+                let text = match mention.span.field {
+                    TextField::Body => body,
+                    TextField::Title => {
+                        if title.is_none() {
+                            title = Some(
+                                self.article_record(&article_id)?
+                                    .map(|record| record.title)
+                                    .unwrap_or_default(),
+                            );
+                        }
+                        title.as_deref().unwrap_or_default()
+                    }
+                };
+                items.push(StoredMention {
+                    article_id: article_id.clone(),
+                    mention: mention.clone(),
+                    sentence: sentence_around(
+                        text,
+                        mention.span.start as usize,
+                        mention.span.end as usize,
+                    )
+                    .to_owned(),
+                });
+            }
+            skip = 0;
+        }
+        Ok(Page { items, next: None })
     }
 
     fn list_statements(
@@ -1185,7 +1336,7 @@ impl ArticleStore for SledStore {
                         .last_text(&hash)
                         .build();
                     if let Some(claim) = self.read::<ClaimRecord>("claim", &claim_key)? {
-                        evidence.extend(self.evidence_of(claim)?);
+                        evidence.extend(Self::evidence_of(claim));
                     }
                 }
                 rows.push(StanceRow {
@@ -1203,7 +1354,9 @@ impl ArticleStore for SledStore {
             for entry in self.tree.scan_prefix(&prefix) {
                 let (_, value) = entry.map_err(io)?;
                 let mut claim: ClaimRecord = decode("claim", &value)?;
-                if !wanted(&claim.government.code) || !query.admits_text(&claim.text) {
+                if !wanted(&claim.government.code)
+                    || !query.admits_text(&claim.evidence.statement.text)
+                {
                     continue;
                 }
                 claim.sources.retain(|source| {
@@ -1228,7 +1381,7 @@ impl ArticleStore for SledStore {
                 claims.sort_by(|a, b| b.polarity.abs().total_cmp(&a.polarity.abs()));
                 let mut evidence = Vec::new();
                 for claim in claims.into_iter().take(query.max_evidence) {
-                    evidence.extend(self.evidence_of(claim)?);
+                    evidence.extend(Self::evidence_of(claim));
                 }
                 rows.push(StanceRow {
                     government,
@@ -1264,26 +1417,21 @@ impl ArticleStore for SledStore {
 
 impl SledStore {
     /// A claim as evidence: the statement of its earliest-stored source, and all its sources.
-    fn evidence_of(&self, claim: ClaimRecord) -> Result<Option<Evidence>, StoreError> {
-        let Some(first) = claim.sources.first() else {
-            return Ok(None);
-        };
-        let Some(record) = self.statement(&first.article_id, first.ordinal)? else {
-            return Ok(None);
-        };
+    fn evidence_of(claim: ClaimRecord) -> Option<Evidence> {
+        let first = claim.sources.first()?;
         let mut source_article_ids: Vec<String> =
             claim.sources.iter().map(|s| s.article_id.clone()).collect();
         source_article_ids.sort();
         source_article_ids.dedup();
-        Ok(Some(Evidence {
+        Some(Evidence {
             statement: StoredStatement {
                 article_id: first.article_id.clone(),
-                published: record.published,
-                statement: record.statement,
+                published: claim.evidence.published,
+                statement: claim.evidence.statement,
             },
             polarity: claim.polarity,
             source_article_ids,
-        }))
+        })
     }
 }
 

@@ -97,13 +97,18 @@ impl SledStore {
                 }
             }
         }
-        for entry in self.tree.scan_prefix([KIND_MENTION]) {
-            let (key, _) = entry.map_err(io)?;
-            let article = split_parts(&key, 1)
-                .get(1)
-                .map(|id| String::from_utf8_lossy(id).into_owned());
-            if !article.is_some_and(|id| articles.contains_key(&id)) {
-                problems.push("a mention points at a missing article".to_owned());
+        for entry in self.tree.scan_prefix([KIND_CLAIM]) {
+            let (key, value) = entry.map_err(io)?;
+            let claim: ClaimRecord = decode("claim", &value)?;
+            let evidence_is_first_source = claim.sources.first().is_some_and(|first| {
+                articles.contains_key(&first.article_id)
+                    && first.ordinal == claim.evidence.statement.ordinal
+            });
+            if !evidence_is_first_source {
+                problems.push(format!(
+                    "claim {:?} has no sources or its evidence is not its first source's statement",
+                    String::from_utf8_lossy(&key)
+                ));
             }
         }
 
