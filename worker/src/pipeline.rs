@@ -127,7 +127,7 @@ pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) ->
 }
 
 /// Most articles handed to the sink at once.
-const MAX_BATCH: usize = 256;
+const MAX_BATCH: usize = 1024;
 /// How long the writer waits for a batch to fill once it holds an article: long enough that a
 /// batch amortises the store's shared writes, short enough that a trickle of input is stored
 /// promptly.

@@ -10,11 +10,11 @@ use communique_domain::Date;
 pub const KIND_STORE_META: u8 = 0x00;
 /// article id → article metadata.
 pub const KIND_ARTICLE: u8 = 0x01;
-/// article id → body and mentions.
+/// article id → date, body, mentions and statements.
 pub const KIND_ARTICLE_CONTENT: u8 = 0x02;
 /// inverted date, article id → ().
 pub const KIND_ARTICLE_BY_DATE: u8 = 0x03;
-/// entity id, inverted date, article id → ().
+/// entity id, inverted date, article id → how the article refers to the entity (role bits).
 pub const KIND_ARTICLE_BY_ENTITY: u8 = 0x04;
 /// government code, inverted date, article id → ().
 pub const KIND_ARTICLE_BY_GOVERNMENT: u8 = 0x05;
@@ -26,18 +26,9 @@ pub const KIND_ENTITY: u8 = 0x07;
 pub const KIND_ALIAS: u8 = 0x08;
 /// phonetic skeleton, entity id, folded alias → the alias as written.
 pub const KIND_PHONETIC: u8 = 0x09;
-/// Retired in schema 2 (mentions are read from the article content): entity id, article id,
-/// field, start → mention record with its sentence.
-#[allow(dead_code)]
-pub const KIND_MENTION: u8 = 0x0A;
-/// article id, ordinal → statement record.
-pub const KIND_STATEMENT: u8 = 0x0B;
-/// government code, inverted date, article id, ordinal → ().
-pub const KIND_STATEMENT_BY_GOVERNMENT: u8 = 0x0C;
-/// speaker entity id, inverted date, article id, ordinal → ().
-pub const KIND_STATEMENT_BY_SPEAKER: u8 = 0x0D;
-/// target entity id, inverted date, article id, ordinal → ().
-pub const KIND_STATEMENT_BY_TARGET: u8 = 0x0E;
+// 0x0A (mention records with their sentences) and 0x0B-0x0E (statement records and their
+// government, speaker and target indexes) were retired in schema 2: mentions and statements are
+// read from the article content, found through the article indexes.
 /// target entity id, government code, claim hash → claim (distinct statement) with its sources.
 pub const KIND_CLAIM: u8 = 0x10;
 /// target entity id, government code → stance tally.
@@ -72,11 +63,6 @@ impl KeyBuilder {
 
     pub fn date(mut self, date: Option<Date>) -> KeyBuilder {
         self.0.extend_from_slice(&inverted_date(date));
-        self
-    }
-
-    pub fn u32(mut self, value: u32) -> KeyBuilder {
-        self.0.extend_from_slice(&value.to_be_bytes());
         self
     }
 

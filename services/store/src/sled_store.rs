@@ -26,9 +26,9 @@ use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
 
 /// The schema this code writes; a store with another version is refused at open.
-/// 2: articles are written in batches; mentions are read from the article content (no
-/// per-mention records); claims hold their evidence statement; entity records lead with the
-/// fields search ranks by.
+/// 2: one content record per article (body, mentions, statements) found through the article
+/// indexes, instead of per-mention and per-statement records and statement indexes; claims hold
+/// their evidence statement; entity records lead with the fields search ranks by.
 const SCHEMA_VERSION: u32 = 2;
 const META_SCHEMA_VERSION: &str = "schema_version";
 const META_ARTICLE_COUNT: &str = "article_count";
@@ -76,10 +76,24 @@ struct ArticleRecord {
     entity_ids: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Everything of an article that only a full read needs: one record, so that writing an
+/// article is few keys and reading it whole is two reads.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct ContentRecord {
+    /// The article's date, which every statement carries when listed.
+    published: Option<Date>,
     body: String,
     mentions: Vec<Mention>,
+    statements: Vec<Statement>,
+}
+
+impl ContentRecord {
+    fn statement_records(&self) -> impl Iterator<Item = StatementRecord> + '_ {
+        self.statements.iter().map(|statement| StatementRecord {
+            published: self.published,
+            statement: statement.clone(),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -201,23 +215,8 @@ impl SledStore {
         )
     }
 
-    fn statements_of(&self, article_id: &str) -> Result<Vec<StatementRecord>, StoreError> {
-        let prefix = KeyBuilder::new(KIND_STATEMENT).text(article_id).build();
-        self.tree
-            .scan_prefix(&prefix)
-            .map(|entry| {
-                let (_, value) = entry.map_err(io)?;
-                decode("statement", &value)
-            })
-            .collect()
-    }
-
-    fn statement(
-        &self,
-        article_id: &str,
-        ordinal: u32,
-    ) -> Result<Option<StatementRecord>, StoreError> {
-        self.read("statement", &statement_key(article_id, ordinal))
+    fn content(&self, article_id: &str) -> Result<Option<ContentRecord>, StoreError> {
+        self.read("article content", &content_key(article_id))
     }
 
     fn assemble(
@@ -228,23 +227,13 @@ impl SledStore {
         let (body, mentions, statements) = match parts {
             ArticleParts::Metadata => (String::new(), Vec::new(), Vec::new()),
             ArticleParts::Full => {
-                let content: ContentRecord = self
-                    .read(
-                        "article content",
-                        &KeyBuilder::new(KIND_ARTICLE_CONTENT)
-                            .last_text(&record.id)
-                            .build(),
-                    )?
+                let content = self
+                    .content(&record.id)?
                     .ok_or_else(|| StoreError::Corrupt {
                         record: "article content",
                         detail: format!("article {:?} has no content record", record.id),
                     })?;
-                let statements = self
-                    .statements_of(&record.id)?
-                    .into_iter()
-                    .map(|stored| stored.statement)
-                    .collect();
-                (content.body, content.mentions, statements)
+                (content.body, content.mentions, content.statements)
             }
         };
         Ok(StoredArticle {
@@ -305,6 +294,50 @@ impl SledStore {
         Ok(Page { items, next: None })
     }
 
+    /// Pages over items found per index entry (an article) in the keys starting with `prefix`:
+    /// `items_of(key, value)` gives an entry's items, empty to pass it by. A position is how
+    /// many of an entry's items were returned, then the entry's key.
+    fn page_over_articles<T>(
+        &self,
+        prefix: &[u8],
+        page: &PageRequest,
+        mut items_of: impl FnMut(&[u8], &[u8]) -> Result<Vec<T>, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let (lower, mut skip) = match &page.resume_after {
+            Some(position) => {
+                let (returned, key) = position
+                    .split_first_chunk::<4>()
+                    .ok_or(StoreError::BadPagePosition)?;
+                if !key.starts_with(prefix) {
+                    return Err(StoreError::BadPagePosition);
+                }
+                (key.to_vec(), u32::from_be_bytes(*returned) as usize)
+            }
+            None => (prefix.to_vec(), 0),
+        };
+        let size = page.size.max(1);
+        let mut items = Vec::new();
+        for entry in self
+            .tree
+            .range::<Vec<u8>, _>((Bound::Included(lower), Bound::Excluded(prefix_end(prefix))))
+        {
+            let (key, value) = entry.map_err(io)?;
+            for (returned, item) in items_of(&key, &value)?.into_iter().enumerate().skip(skip) {
+                if items.len() == size {
+                    let mut position = (returned as u32).to_be_bytes().to_vec();
+                    position.extend_from_slice(&key);
+                    return Ok(Page {
+                        items,
+                        next: Some(position),
+                    });
+                }
+                items.push(item);
+            }
+            skip = 0;
+        }
+        Ok(Page { items, next: None })
+    }
+
     /// The keys, records and aggregate changes for adding (`sign` +1) or removing (-1) an
     /// article, gathered into `changes`.
     fn stage(
@@ -312,14 +345,13 @@ impl SledStore {
         changes: &mut Changes,
         record: &ArticleRecord,
         content: &ContentRecord,
-        statements: &[StatementRecord],
         entities: &[Entity],
         adding: bool,
     ) -> Result<(), StoreError> {
         let id = record.id.as_str();
         let date = record.published.as_ref().map(|p| p.date);
         let article_key = KeyBuilder::new(KIND_ARTICLE).last_text(id).build();
-        let content_key = KeyBuilder::new(KIND_ARTICLE_CONTENT).last_text(id).build();
+        let content_key = content_key(id);
         if adding {
             changes.put(article_key, encode("article", record)?);
             changes.put(content_key, encode("article content", content)?);
@@ -333,14 +365,30 @@ impl SledStore {
                 .last_text(id)
                 .build(),
         ];
+        let mut roles: BTreeMap<&str, u8> = BTreeMap::new();
+        for mention in &content.mentions {
+            *roles.entry(&mention.entity_id).or_default() |= ROLE_MENTIONED;
+        }
+        for statement in &content.statements {
+            if let Some(speaker) = &statement.speaker.entity_id {
+                *roles.entry(speaker).or_default() |= ROLE_SPEAKER;
+            }
+            for target in &statement.targets {
+                *roles.entry(&target.entity_id).or_default() |= ROLE_TARGET;
+            }
+        }
         for entity_id in &record.entity_ids {
-            index_keys.push(
-                KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
-                    .text(entity_id)
-                    .date(date)
-                    .last_text(id)
-                    .build(),
-            );
+            let key = KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
+                .text(entity_id)
+                .date(date)
+                .last_text(id)
+                .build();
+            if adding {
+                let role = roles.get(entity_id.as_str()).copied().unwrap_or_default();
+                changes.put(key, vec![role]);
+            } else {
+                changes.delete(key);
+            }
         }
         for code in &record.government_codes {
             index_keys.push(
@@ -360,33 +408,8 @@ impl SledStore {
                     .build(),
             );
         }
-        for stored in statements {
-            let statement = &stored.statement;
-            let ordinal = statement.ordinal;
-            let tail = |kind: u8, part: &str| {
-                KeyBuilder::new(kind)
-                    .text(part)
-                    .date(date)
-                    .text(id)
-                    .u32(ordinal)
-                    .build()
-            };
-            for government in &statement.governments {
-                index_keys.push(tail(KIND_STATEMENT_BY_GOVERNMENT, &government.code));
-            }
-            if let Some(speaker) = &statement.speaker.entity_id {
-                index_keys.push(tail(KIND_STATEMENT_BY_SPEAKER, speaker));
-            }
-            for target in &statement.targets {
-                index_keys.push(tail(KIND_STATEMENT_BY_TARGET, &target.entity_id));
-            }
-            let key = statement_key(id, ordinal);
-            if adding {
-                changes.put(key, encode("statement", stored)?);
-            } else {
-                changes.delete(key);
-            }
-            self.stage_claims(changes, id, stored, adding)?;
+        for statement in &content.statements {
+            self.stage_claims(changes, id, content.published, statement, adding)?;
         }
         let mut mention_counts: HashMap<&str, u32> = HashMap::new();
         for mention in &content.mentions {
@@ -462,10 +485,10 @@ impl SledStore {
         &self,
         changes: &mut Changes,
         article_id: &str,
-        stored: &StatementRecord,
+        published: Option<Date>,
+        statement: &Statement,
         adding: bool,
     ) -> Result<(), StoreError> {
-        let statement = &stored.statement;
         let speaker_key = statement
             .speaker
             .entity_id
@@ -475,7 +498,7 @@ impl SledStore {
         let source = ClaimSource {
             article_id: article_id.to_owned(),
             ordinal: statement.ordinal,
-            published: stored.published,
+            published,
         };
         for target in &statement.targets {
             for government in &statement.governments {
@@ -511,7 +534,10 @@ impl SledStore {
                             government: government.clone(),
                             polarity: target.polarity,
                             sources: vec![source.clone()],
-                            evidence: stored.clone(),
+                            evidence: StatementRecord {
+                                published,
+                                statement: statement.clone(),
+                            },
                         });
                         (true, false, target.polarity)
                     }
@@ -594,19 +620,8 @@ impl SledStore {
             return Ok(PutOutcome::Unchanged);
         }
         if let Some(old_record) = &old {
-            let content: ContentRecord = self
-                .read(
-                    "article content",
-                    &KeyBuilder::new(KIND_ARTICLE_CONTENT)
-                        .last_text(&old_record.id)
-                        .build(),
-                )?
-                .unwrap_or(ContentRecord {
-                    body: String::new(),
-                    mentions: Vec::new(),
-                });
-            let statements = self.statements_of(&old_record.id)?;
-            self.stage(changes, old_record, &content, &statements, &[], false)?;
+            let content = self.content(&old_record.id)?.unwrap_or_default();
+            self.stage(changes, old_record, &content, &[], false)?;
         }
         let government_codes = article.government_codes();
         let mut entity_ids: BTreeSet<String> = article
@@ -634,18 +649,12 @@ impl SledStore {
             entity_ids: entity_ids.into_iter().collect(),
         };
         let content = ContentRecord {
+            published: date,
             body: article.body,
             mentions: article.mentions,
+            statements: article.statements,
         };
-        let statements: Vec<StatementRecord> = article
-            .statements
-            .into_iter()
-            .map(|statement| StatementRecord {
-                published: date,
-                statement,
-            })
-            .collect();
-        self.stage(changes, &record, &content, &statements, &entities, true)?;
+        self.stage(changes, &record, &content, &entities, true)?;
         Ok(if old.is_some() {
             PutOutcome::Replaced
         } else {
@@ -724,12 +733,17 @@ impl Changes {
         article_id: &str,
         ordinal: u32,
     ) -> Result<Option<StatementRecord>, StoreError> {
-        let key = statement_key(article_id, ordinal);
-        match self.writes.get(&key) {
-            Some(Some(bytes)) => decode("statement", bytes).map(Some),
-            Some(None) => Ok(None),
-            None => store.read("statement", &key),
-        }
+        let key = content_key(article_id);
+        let content: Option<ContentRecord> = match self.writes.get(&key) {
+            Some(Some(bytes)) => Some(decode("article content", bytes)?),
+            Some(None) => None,
+            None => store.content(article_id)?,
+        };
+        Ok(content.and_then(|content| {
+            content
+                .statement_records()
+                .find(|stored| stored.statement.ordinal == ordinal)
+        }))
     }
 
     fn claim(
@@ -856,12 +870,17 @@ fn search_keys_with_alias(record: &EntityRecord) -> Vec<(Vec<u8>, String)> {
     keys
 }
 
-fn statement_key(article_id: &str, ordinal: u32) -> Vec<u8> {
-    KeyBuilder::new(KIND_STATEMENT)
-        .text(article_id)
-        .u32(ordinal)
+fn content_key(article_id: &str) -> Vec<u8> {
+    KeyBuilder::new(KIND_ARTICLE_CONTENT)
+        .last_text(article_id)
         .build()
 }
+
+/// The value of an article-by-entity entry: how the article refers to the entity, so that
+/// statements by or about an entity are found from its articles without an index of their own.
+const ROLE_MENTIONED: u8 = 1;
+const ROLE_SPEAKER: u8 = 2;
+const ROLE_TARGET: u8 = 4;
 
 fn tally_key(target: &str, government: &str) -> Vec<u8> {
     KeyBuilder::new(KIND_TALLY)
@@ -902,17 +921,6 @@ fn open_error(path: &Path, error: sled::Error) -> StoreError {
 fn article_id_after_date(key: &[u8], prefix_len: usize) -> Option<String> {
     let tail = key.get(prefix_len + 4..)?;
     String::from_utf8(tail.to_vec()).ok()
-}
-
-/// Splits an index key tail `inverted date (4), article id, NUL, ordinal (4)`.
-fn statement_ref_after_date(key: &[u8], prefix_len: usize) -> Option<(String, u32)> {
-    let tail = key.get(prefix_len + 4..)?;
-    let (id, ordinal) = tail.split_at_checked(tail.len().checked_sub(5)?)?;
-    let ordinal: [u8; 4] = ordinal.get(1..)?.try_into().ok()?;
-    Some((
-        String::from_utf8(id.to_vec()).ok()?,
-        u32::from_be_bytes(ordinal),
-    ))
 }
 
 fn corrupt_key(kind: &'static str) -> StoreError {
@@ -1168,59 +1176,24 @@ impl ArticleStore for SledStore {
         entity_id: &str,
         page: &PageRequest,
     ) -> Result<Page<StoredMention>, StoreError> {
-        // Mentions are read from the content of the articles that name the entity, newest
-        // first. A position is how many of an article's mentions were returned, then the
-        // article's index key.
+        // Mentions are read from the content of the articles that name the entity, newest first.
         let prefix = KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
             .text(entity_id)
             .build();
-        let end = prefix_end(&prefix);
-        let (lower, mut skip) = match &page.resume_after {
-            Some(position) => {
-                let (returned, key) = position
-                    .split_first_chunk::<4>()
-                    .ok_or(StoreError::BadPagePosition)?;
-                if !key.starts_with(&prefix) {
-                    return Err(StoreError::BadPagePosition);
-                }
-                (key.to_vec(), u32::from_be_bytes(*returned) as usize)
+        self.page_over_articles(&prefix, page, |key, role| {
+            if role.first().is_some_and(|role| role & ROLE_MENTIONED == 0) {
+                return Ok(Vec::new());
             }
-            None => (prefix.clone(), 0),
-        };
-        let size = page.size.max(1);
-        let mut items = Vec::new();
-        for entry in self
-            .tree
-            .range::<Vec<u8>, _>((Bound::Included(lower), Bound::Excluded(end)))
-        {
-            let (key, _) = entry.map_err(io)?;
-            let article_id = article_id_after_date(&key, prefix.len())
+            let article_id = article_id_after_date(key, prefix.len())
                 .ok_or_else(|| corrupt_key("article by entity"))?;
-            let content: Option<ContentRecord> = self.read(
-                "article content",
-                &KeyBuilder::new(KIND_ARTICLE_CONTENT)
-                    .last_text(&article_id)
-                    .build(),
-            )?;
+            let Some(content) = self.content(&article_id)? else {
+                return Ok(Vec::new());
+            };
             let mut title: Option<String> = None;
-            let mentions = content.iter().flat_map(|content| {
-                content
-                    .mentions
-                    .iter()
-                    .filter(|m| m.entity_id == entity_id)
-                    .map(move |m| (m, content.body.as_str()))
-            });
-            for (returned, (mention, body)) in mentions.enumerate().skip(skip) {
-                if items.len() == size {
-                    let mut position = (returned as u32).to_be_bytes().to_vec();
-                    position.extend_from_slice(&key);
-                    return Ok(Page {
-                        items,
-                        next: Some(position),
-                    });
-                }
+            let mut mentions = Vec::new();
+            for mention in content.mentions.iter().filter(|m| m.entity_id == entity_id) {
                 let text = match mention.span.field {
-                    TextField::Body => body,
+                    TextField::Body => content.body.as_str(),
                     TextField::Title => {
                         if title.is_none() {
                             title = Some(
@@ -1232,7 +1205,7 @@ impl ArticleStore for SledStore {
                         title.as_deref().unwrap_or_default()
                     }
                 };
-                items.push(StoredMention {
+                mentions.push(StoredMention {
                     article_id: article_id.clone(),
                     mention: mention.clone(),
                     sentence: sentence_around(
@@ -1243,9 +1216,8 @@ impl ArticleStore for SledStore {
                     .to_owned(),
                 });
             }
-            skip = 0;
-        }
-        Ok(Page { items, next: None })
+            Ok(mentions)
+        })
     }
 
     fn list_statements(
@@ -1253,53 +1225,72 @@ impl ArticleStore for SledStore {
         filter: &StatementFilter,
         page: &PageRequest,
     ) -> Result<Page<StoredStatement>, StoreError> {
-        let to_stored = |article_id: String, record: StatementRecord| StoredStatement {
-            article_id,
-            published: record.published,
-            statement: record.statement,
+        let admitted = |article_id: &str, content: ContentRecord| -> Vec<StoredStatement> {
+            let published = content.published;
+            content
+                .statements
+                .into_iter()
+                .filter(|statement| filter.admits(statement))
+                .map(|statement| StoredStatement {
+                    article_id: article_id.to_owned(),
+                    published,
+                    statement,
+                })
+                .collect()
         };
-        if filter.article_id.is_some() || filter == &StatementFilter::default() {
-            let prefix = match &filter.article_id {
-                Some(id) => KeyBuilder::new(KIND_STATEMENT).text(id).build(),
-                None => KeyBuilder::new(KIND_STATEMENT).build(),
-            };
-            let end = prefix_end(&prefix);
-            return self.page_over(&prefix, prefix.clone(), end, page, |key, value| {
-                let record: StatementRecord = decode("statement", value)?;
-                let article_id = split_parts(key, 1)
-                    .first()
+        if let Some(article_id) = &filter.article_id {
+            let statements = self
+                .content(article_id)?
+                .map(|content| admitted(article_id, content))
+                .unwrap_or_default();
+            return paginate_ranked(statements, page);
+        }
+        if filter == &StatementFilter::default() {
+            // Every statement, by article id.
+            let prefix = [KIND_ARTICLE_CONTENT];
+            return self.page_over_articles(&prefix, page, |key, value| {
+                let article_id = key
+                    .get(1..)
                     .map(|id| String::from_utf8_lossy(id).into_owned())
-                    .ok_or_else(|| corrupt_key("statement"))?;
-                Ok(filter
-                    .admits(&record.statement)
-                    .then(|| to_stored(article_id, record)))
+                    .ok_or_else(|| corrupt_key("article content"))?;
+                Ok(admitted(&article_id, decode("article content", value)?))
             });
         }
-        let prefix = if let Some(speaker) = &filter.speaker_entity_id {
-            KeyBuilder::new(KIND_STATEMENT_BY_SPEAKER)
-                .text(speaker)
-                .build()
+        // Statements are found from the articles of the speaker, the target or the government,
+        // newest first; the entity index says which articles hold the speaker or the target.
+        let (prefix, role) = if let Some(speaker) = &filter.speaker_entity_id {
+            (
+                KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
+                    .text(speaker)
+                    .build(),
+                Some(ROLE_SPEAKER),
+            )
         } else if let Some(target) = &filter.target_entity_id {
-            KeyBuilder::new(KIND_STATEMENT_BY_TARGET)
-                .text(target)
-                .build()
+            (
+                KeyBuilder::new(KIND_ARTICLE_BY_ENTITY).text(target).build(),
+                Some(ROLE_TARGET),
+            )
         } else {
             let code = filter.government_code.as_deref().unwrap_or_default();
-            KeyBuilder::new(KIND_STATEMENT_BY_GOVERNMENT)
-                .text(code)
-                .build()
+            (
+                KeyBuilder::new(KIND_ARTICLE_BY_GOVERNMENT)
+                    .text(code)
+                    .build(),
+                None,
+            )
         };
-        let end = prefix_end(&prefix);
-        let prefix_len = prefix.len();
-        self.page_over(&prefix, prefix.clone(), end, page, |key, _| {
-            let (article_id, ordinal) = statement_ref_after_date(key, prefix_len)
-                .ok_or_else(|| corrupt_key("statement index"))?;
-            let Some(record) = self.statement(&article_id, ordinal)? else {
-                return Ok(None);
-            };
-            Ok(filter
-                .admits(&record.statement)
-                .then(|| to_stored(article_id, record)))
+        self.page_over_articles(&prefix, page, |key, value| {
+            if let Some(role) = role
+                && value.first().is_some_and(|found| found & role == 0)
+            {
+                return Ok(Vec::new());
+            }
+            let article_id = article_id_after_date(key, prefix.len())
+                .ok_or_else(|| corrupt_key("article index"))?;
+            Ok(self
+                .content(&article_id)?
+                .map(|content| admitted(&article_id, content))
+                .unwrap_or_default())
         })
     }
 

@@ -655,3 +655,67 @@ fn a_store_of_another_schema_is_refused_with_a_clear_error() {
         "{message}"
     );
 }
+
+#[test]
+fn statements_list_by_speaker_target_government_and_article_across_pages() {
+    let (_dir, store) = open();
+    let speakers = [
+        ("boris-johnson", "Boris Johnson", "GBR"),
+        ("emmanuel-macron", "Emmanuel Macron", "FRA"),
+    ];
+    for i in 0..5 {
+        let (id, name, code) = speakers[i % 2];
+        let mut a = article(
+            &format!("a{i}"),
+            &format!("2020-01-0{}", i + 1),
+            (id, name),
+            code,
+            &format!("Iran must stop, part {i}"),
+            -0.5,
+        );
+        a.article.content_hash = content_hash(&format!("a{i}"), "");
+        store.put_article(a).unwrap();
+    }
+    let all_pages = |filter: &StatementFilter| {
+        let mut ids = Vec::new();
+        let mut request = page(2);
+        loop {
+            let result = store.list_statements(filter, &request).unwrap();
+            ids.extend(result.items.into_iter().map(|s| s.article_id));
+            match result.next {
+                Some(next) => request.resume_after = Some(next),
+                None => return ids,
+            }
+        }
+    };
+    let by_speaker = StatementFilter {
+        speaker_entity_id: Some("boris-johnson".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_pages(&by_speaker), ["a4", "a2", "a0"]);
+    let by_target = StatementFilter {
+        target_entity_id: Some("irn".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_pages(&by_target), ["a4", "a3", "a2", "a1", "a0"]);
+    let by_government = StatementFilter {
+        government_code: Some("FRA".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_pages(&by_government), ["a3", "a1"]);
+    // Iran is only a target: no statement has it as speaker.
+    let iran_speaks = StatementFilter {
+        speaker_entity_id: Some("irn".into()),
+        ..Default::default()
+    };
+    assert!(all_pages(&iran_speaks).is_empty());
+    assert_eq!(
+        all_pages(&StatementFilter::default()),
+        ["a0", "a1", "a2", "a3", "a4"]
+    );
+    let of_article = StatementFilter {
+        article_id: Some("a1".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_pages(&of_article), ["a1"]);
+}
