@@ -110,6 +110,10 @@ pub trait ArticleStore: Send + Sync + 'static {
 
     fn get_entity(&self, entity_id: &str) -> Result<Option<EntitySummary>, StoreError>;
 
+    /// The entity a name stands for without a spelling-tolerant search: the entity with that
+    /// id, or else the most mentioned entity with that exact alias (folded).
+    fn resolve_entity(&self, id_or_name: &str) -> Result<Option<EntitySummary>, StoreError>;
+
     /// Exact alias matches first, then prefix, then spelling-tolerant matches.
     fn search_entities(
         &self,

@@ -1043,6 +1043,43 @@ impl ArticleStore for SledStore {
         Ok(record.map(summary))
     }
 
+    fn resolve_entity(&self, id_or_name: &str) -> Result<Option<EntitySummary>, StoreError> {
+        if let Some(entity) = self.get_entity(id_or_name)? {
+            return Ok(Some(entity));
+        }
+        let folded = normalize_name(id_or_name);
+        if folded.is_empty() {
+            return Ok(None);
+        }
+        // Exact alias keys are the folded alias, a separator, then the entity id.
+        let prefix = KeyBuilder::new(KIND_ALIAS).text(&folded).build();
+        let mut best: Option<(u32, String)> = None;
+        for entry in self.tree.scan_prefix(&prefix).take(MAX_PREFIX_CANDIDATES) {
+            let (key, _) = entry.map_err(io)?;
+            let id = String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default());
+            let Some(bytes) = self
+                .tree
+                .get(KeyBuilder::new(KIND_ENTITY).last_text(&id).build())
+                .map_err(io)?
+            else {
+                continue;
+            };
+            let head: EntityHead = decode("entity", &bytes)?;
+            // Most mentioned first, then the smaller id: the order search ranks exact matches.
+            let better = best.as_ref().is_none_or(|(count, best_id)| {
+                (head.mention_count, std::cmp::Reverse(id.as_ref()))
+                    > (*count, std::cmp::Reverse(best_id.as_str()))
+            });
+            if better {
+                best = Some((head.mention_count, id.into_owned()));
+            }
+        }
+        match best {
+            Some((_, id)) => self.get_entity(&id),
+            None => Ok(None),
+        }
+    }
+
     fn search_entities(
         &self,
         search: &EntitySearch,
@@ -1081,6 +1118,7 @@ impl ArticleStore for SledStore {
                     consider(&mut best, id, MatchType::Prefix, score.min(0.99), written);
                 }
             }
+            let query_chars = folded.chars().count();
             let skeleton = phonetic_key(&folded);
             let mut skeletons = vec![skeleton.clone()];
             if skeleton.chars().count() >= 4 {
@@ -1116,6 +1154,7 @@ impl ArticleStore for SledStore {
                     // Compare with the whole alias and with its best-matching word.
                     let similarity = std::iter::once(alias.as_ref())
                         .chain(alias.split(' '))
+                        .filter(|candidate| could_be_similar(query_chars, candidate))
                         .map(|candidate| name_similarity(&folded, candidate))
                         .fold(0.0f32, f32::max);
                     if similarity >= MIN_FUZZY_SIMILARITY {
@@ -1438,6 +1477,16 @@ fn summary(record: EntityRecord) -> EntitySummary {
         article_count: record.article_count,
         mention_count: record.mention_count,
     }
+}
+
+/// Whether a name of another length could reach [`MIN_FUZZY_SIMILARITY`] with a query of
+/// `query_chars` characters: the edit distance is at least the difference in length, so this
+/// skips the distance computation for most words of long aliases.
+fn could_be_similar(query_chars: usize, candidate: &str) -> bool {
+    let candidate_chars = candidate.chars().count();
+    let longest = query_chars.max(candidate_chars);
+    let difference = query_chars.abs_diff(candidate_chars);
+    1.0 - difference as f32 / longest.max(1) as f32 >= MIN_FUZZY_SIMILARITY
 }
 
 /// Pages over an in-memory ranking; the position is the offset of the next item.

@@ -719,3 +719,31 @@ fn statements_list_by_speaker_target_government_and_article_across_pages() {
     };
     assert_eq!(all_pages(&of_article), ["a1"]);
 }
+
+#[test]
+fn a_name_resolves_by_id_or_exact_alias_without_a_search() {
+    let (_dir, store) = open();
+    store
+        .put_article(article(
+            "a1",
+            "2020-01-05",
+            ("boris-johnson", "Boris Johnson"),
+            "GBR",
+            "Iran must stop",
+            -0.8,
+        ))
+        .unwrap();
+    let id_of = |name: &str| {
+        store
+            .resolve_entity(name)
+            .unwrap()
+            .map(|summary| summary.entity.id)
+    };
+    assert_eq!(id_of("irn").as_deref(), Some("irn"));
+    assert_eq!(id_of("Iran").as_deref(), Some("irn"));
+    assert_eq!(id_of("islamic republic of IRAN").as_deref(), Some("irn"));
+    // Neither an id nor an exact alias: left to the spelling-tolerant search.
+    assert_eq!(id_of("Ira"), None);
+    assert_eq!(id_of("Irann"), None);
+    assert_eq!(id_of(""), None);
+}
