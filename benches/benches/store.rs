@@ -11,6 +11,12 @@
 //!   They read a store built from the same articles, or the store at `COMMUNIQUE_BENCH_DB`
 //!   (for instance the full-corpus store run-serving.sh builds; no process may hold it).
 //!
+//! - `store/growth`: `compare_stances(Iran)` and `search_entities("Iran")` on stores of
+//!   growing size, given as `COMMUNIQUE_BENCH_GROWTH_DBS=1k=DIR,10k=DIR,all=DIR` (for instance
+//!   built with `communique-worker ingest --db DIR` from the first 1,000 and 10,000 corpus
+//!   lines); both should depend on the size of the answer, not of the corpus. Skipped without
+//!   the variable.
+//!
 //! `cargo bench -p communique-bench --bench store`
 
 mod common;
@@ -219,7 +225,72 @@ fn reads(c: &mut Criterion, articles: &[AnnotatedArticle]) -> anyhow::Result<()>
     Ok(())
 }
 
+fn growth(c: &mut Criterion) -> anyhow::Result<()> {
+    let Some(spec) = std::env::var_os("COMMUNIQUE_BENCH_GROWTH_DBS") else {
+        eprintln!("store/growth skipped: set COMMUNIQUE_BENCH_GROWTH_DBS=NAME=DIR,NAME=DIR");
+        return Ok(());
+    };
+    let spec = spec.to_string_lossy().into_owned();
+    let mut group = c.benchmark_group("store/growth");
+    group.throughput(Throughput::Elements(1));
+    for named in spec.split(',').filter(|s| !s.is_empty()) {
+        let (name, path) = named
+            .split_once('=')
+            .with_context(|| format!("{named:?} is not NAME=DIR"))?;
+        let store = open_store(Path::new(path))?;
+        let target = store
+            .resolve_entity("Iran")?
+            .context("no entity named Iran")?
+            .entity
+            .id;
+        let stances = StanceQuery {
+            target_entity_id: target.clone(),
+            max_evidence: 3,
+            ..StanceQuery::default()
+        };
+        // The size of the answer, which the time should follow.
+        let rows = store.compare_stances(&stances)?;
+        let evidence: usize = rows.iter().map(|row| row.evidence.len()).sum();
+        let sources: usize = rows
+            .iter()
+            .flat_map(|row| &row.evidence)
+            .map(|e| e.source_article_ids.len())
+            .sum();
+        eprintln!(
+            "store/growth {name}: {} articles; compare_stances({target}): {} rows, {evidence} evidence, {sources} source ids",
+            store.article_count()?,
+            rows.len()
+        );
+        let search = EntitySearch {
+            query: "Iran".into(),
+            kinds: Vec::new(),
+        };
+        let first_page = PageRequest {
+            size: 20,
+            resume_after: None,
+        };
+        group.bench_function(format!("compare_stances-Iran/{name}"), |b| {
+            b.iter(|| black_box(store.compare_stances(&stances)))
+        });
+        group.bench_function(format!("resolve_entity-Iran/{name}"), |b| {
+            b.iter(|| black_box(store.resolve_entity("Iran")))
+        });
+        group.bench_function(format!("search_entities-Iran/{name}"), |b| {
+            b.iter(|| black_box(store.search_entities(&search, &first_page)))
+        });
+    }
+    group.finish();
+    Ok(())
+}
+
 fn store(c: &mut Criterion) {
+    if std::env::var_os("COMMUNIQUE_BENCH_GROWTH_DBS").is_some() {
+        // Growth alone: the stores are given, nothing else needs preparing.
+        if let Err(error) = growth(c) {
+            eprintln!("growth benchmarks failed: {error:#}");
+        }
+        return;
+    }
     let articles = match articles() {
         Ok(articles) => articles,
         Err(error) => {

@@ -1,6 +1,8 @@
-//! The ingest pipeline: read → (skip unchanged) → annotate → write, with annotation spread over
-//! worker threads. Bad input is reported and never stops the batch; only a sink that can no
-//! longer write (a failing store, a lost server) stops it.
+//! The ingest pipeline: read → (skip unchanged) → annotate → write. Annotation is spread over
+//! worker threads, which feed one writer thread that hands the sink batches of articles (a store
+//! writes a batch much faster than its articles one by one). Bad input is reported and never
+//! stops the batch; only a sink that can no longer write (a failing store, a lost server) stops
+//! it.
 
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -124,6 +126,20 @@ pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) ->
     }
 }
 
+/// Most articles handed to the sink at once.
+const MAX_BATCH: usize = 1024;
+/// How long the writer waits for a batch to fill once it holds an article: long enough that a
+/// batch amortises the store's shared writes, short enough that a trickle of input is stored
+/// promptly.
+const MAX_BATCH_WAIT: Duration = Duration::from_millis(50);
+
+/// An annotated article on its way to the writer.
+struct ToWrite {
+    article: AnnotatedArticle,
+    origin: String,
+    bytes: u64,
+}
+
 enum Outcome {
     Written(Option<PutOutcome>, u64),
     Skipped(u64),
@@ -164,8 +180,12 @@ pub fn ingest(
                 }
             }
         });
+        let (write_sender, write_receiver) = mpsc::sync_channel::<ToWrite>(MAX_BATCH * 2);
+        let outcomes = outcome_sender.clone();
+        scope.spawn(move || write_batches(&write_receiver, sink, &outcomes));
         for _ in 0..threads {
             let outcomes = outcome_sender.clone();
+            let writes = write_sender.clone();
             let items = &item_receiver;
             scope.spawn(move || {
                 loop {
@@ -177,14 +197,20 @@ pub fn ingest(
                         Err(_) => break,
                     };
                     let Ok(item) = next else { break };
-                    let outcome = process(item, annotator, sink);
-                    let fatal = matches!(outcome, Outcome::Fatal(_));
-                    if outcomes.send(outcome).is_err() || fatal {
-                        break;
+                    let sent = match process(item, annotator, sink) {
+                        Prepared::Write(write) => writes.send(*write).is_ok(),
+                        Prepared::Done(outcome) => {
+                            let fatal = matches!(outcome, Outcome::Fatal(_));
+                            outcomes.send(outcome).is_ok() && !fatal
+                        }
+                    };
+                    if !sent {
+                        break; // The writer or the report stopped: a fatal error.
                     }
                 }
             });
         }
+        drop(write_sender);
         drop(outcome_sender);
         for outcome in outcome_receiver {
             match outcome {
@@ -240,14 +266,63 @@ pub fn ingest(
     report
 }
 
-fn process(item: InputItem, annotator: &Annotator, sink: &dyn ArticleSink) -> Outcome {
+/// What annotation made of an input: an article to write, or an outcome already known.
+enum Prepared {
+    Write(Box<ToWrite>),
+    Done(Outcome),
+}
+
+/// The writer: gathers annotated articles into batches and writes them, until every annotation
+/// thread is done or the sink fails.
+fn write_batches(
+    receiver: &mpsc::Receiver<ToWrite>,
+    sink: &dyn ArticleSink,
+    outcomes: &mpsc::Sender<Outcome>,
+) {
+    while let Ok(first) = receiver.recv() {
+        let deadline = Instant::now() + MAX_BATCH_WAIT;
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(next) => batch.push(next),
+                Err(_) => break, // Timed out, or annotation is done.
+            }
+        }
+        let (articles, origins): (Vec<AnnotatedArticle>, Vec<(String, u64)>) = batch
+            .into_iter()
+            .map(|write| (write.article, (write.origin, write.bytes)))
+            .unzip();
+        let results = match sink.put_batch(articles) {
+            Ok(results) => results,
+            Err(error) => {
+                let _ = outcomes.send(Outcome::Fatal(error.to_string()));
+                return;
+            }
+        };
+        for (result, (origin, bytes)) in results.into_iter().zip(origins) {
+            let outcome = match result {
+                Ok(result) => Outcome::Written(result, bytes),
+                Err(SinkError::Rejected(reason)) => {
+                    Outcome::Rejected(RejectedInput { origin, reason })
+                }
+                Err(SinkError::Fatal(message)) => Outcome::Fatal(message),
+            };
+            let fatal = matches!(outcome, Outcome::Fatal(_));
+            if outcomes.send(outcome).is_err() || fatal {
+                return;
+            }
+        }
+    }
+}
+
+fn process(item: InputItem, annotator: &Annotator, sink: &dyn ArticleSink) -> Prepared {
     let raw = match item {
         InputItem::Article(raw) => raw,
         InputItem::Rejected(rejection) => {
-            return Outcome::Rejected(RejectedInput {
+            return Prepared::Done(Outcome::Rejected(RejectedInput {
                 origin: rejection.origin.to_string(),
                 reason: rejection.reason,
-            });
+            }));
         }
     };
     let bytes = (raw.title.len() + raw.body.len()) as u64;
@@ -255,17 +330,16 @@ fn process(item: InputItem, annotator: &Annotator, sink: &dyn ArticleSink) -> Ou
     let origin = raw.origin.to_string();
     let id = article_id(&raw, &hash);
     match sink.stored_hash(&id) {
-        Ok(Some(stored)) if stored == hash => return Outcome::Skipped(bytes),
+        Ok(Some(stored)) if stored == hash => return Prepared::Done(Outcome::Skipped(bytes)),
         Ok(_) => {}
-        Err(SinkError::Fatal(message)) => return Outcome::Fatal(message),
+        Err(SinkError::Fatal(message)) => return Prepared::Done(Outcome::Fatal(message)),
         Err(SinkError::Rejected(reason)) => {
-            return Outcome::Rejected(RejectedInput { origin, reason });
+            return Prepared::Done(Outcome::Rejected(RejectedInput { origin, reason }));
         }
     }
-    let annotated = annotate_article(annotator, raw, hash);
-    match sink.put(annotated) {
-        Ok(result) => Outcome::Written(result, bytes),
-        Err(SinkError::Rejected(reason)) => Outcome::Rejected(RejectedInput { origin, reason }),
-        Err(SinkError::Fatal(message)) => Outcome::Fatal(message),
-    }
+    Prepared::Write(Box::new(ToWrite {
+        article: annotate_article(annotator, raw, hash),
+        origin,
+        bytes,
+    }))
 }

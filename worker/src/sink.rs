@@ -37,6 +37,23 @@ pub trait ArticleSink: Sync {
     /// Writes one article. `None` when the outcome is only known at [`ArticleSink::finish`].
     fn put(&self, article: AnnotatedArticle) -> Result<Option<PutOutcome>, SinkError>;
 
+    /// Writes several articles, each with its own outcome in input order (a `Rejected` error
+    /// refuses that article alone); `Err` stops the batch. Sinks that can write many articles
+    /// at once more cheaply than one by one override it.
+    fn put_batch(
+        &self,
+        articles: Vec<AnnotatedArticle>,
+    ) -> Result<Vec<Result<Option<PutOutcome>, SinkError>>, SinkError> {
+        let mut outcomes = Vec::with_capacity(articles.len());
+        for article in articles {
+            match self.put(article) {
+                Err(SinkError::Fatal(message)) => return Err(SinkError::Fatal(message)),
+                other => outcomes.push(other),
+            }
+        }
+        Ok(outcomes)
+    }
+
     fn finish(&self) -> Result<SinkSummary, SinkError>;
 }
 
@@ -62,6 +79,20 @@ impl ArticleSink for StoreSink<'_> {
             .put_article(article)
             .map(Some)
             .map_err(store_error)
+    }
+
+    fn put_batch(
+        &self,
+        articles: Vec<AnnotatedArticle>,
+    ) -> Result<Vec<Result<Option<PutOutcome>, SinkError>>, SinkError> {
+        let outcomes = self
+            .store
+            .put_articles(articles)
+            .map_err(|error| SinkError::Fatal(error.to_string()))?;
+        Ok(outcomes
+            .into_iter()
+            .map(|outcome| outcome.map(Some).map_err(store_error))
+            .collect())
     }
 
     fn finish(&self) -> Result<SinkSummary, SinkError> {

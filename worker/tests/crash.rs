@@ -6,11 +6,12 @@
 use std::fmt::Write as _;
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::Duration;
+use std::time::Instant;
 
 use communique_store::{ArticleStore, SledStore, StoreOptions};
 
-const ARTICLES: usize = 600;
+/// Enough articles for several write batches of the worker.
+const ARTICLES: usize = 3000;
 
 /// Articles that share speakers, targets and words, so that aggregates (entity counts, stance
 /// tallies, repeated statements) are touched by many articles and a torn write would show.
@@ -75,25 +76,29 @@ fn killed_ingests_leave_whole_articles_and_a_rerun_completes_them() {
     std::fs::write(&input, synthetic_corpus()).unwrap();
 
     let clean_db = dir.path().join("clean");
+    let started = Instant::now();
     assert!(
         ingest_command(&clean_db, &input)
             .status()
             .unwrap()
             .success()
     );
+    // Kill points follow how long a whole ingest takes on this machine and build.
+    let clean_run = started.elapsed();
     let (clean_count, clean_snapshot) = check(&clean_db);
     assert_eq!(clean_count, ARTICLES as u64);
 
     let db = dir.path().join("killed");
     // Kill points spread over the run (each run skips what earlier ones stored, then goes on).
     let mut partial_stores = 0;
-    for kill_after_ms in [300u64, 700, 1100, 1500, 1900, 2300, 2700, 3100] {
+    for percent in [10u32, 20, 30, 40, 55, 70, 85, 100] {
+        let kill_after = clean_run * percent / 100;
         let mut child = ingest_command(&db, &input).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(kill_after_ms));
+        std::thread::sleep(kill_after);
         let _ = child.kill(); // SIGKILL on Unix: no chance to flush or clean up.
         child.wait().unwrap();
         let (count, _) = check(&db);
-        eprintln!("killed after {kill_after_ms} ms: {count} articles stored");
+        eprintln!("killed after {kill_after:?}: {count} articles stored");
         if 0 < count && count < ARTICLES as u64 {
             partial_stores += 1;
         }

@@ -453,7 +453,8 @@ impl Api {
         let lookup = target.clone();
         let found = self
             .blocking(move |store| {
-                if let Some(entity) = store.get_entity(&lookup)? {
+                // An id or an exact alias is a point read; only other names need a search.
+                if let Some(entity) = store.resolve_entity(&lookup)? {
                     return Ok(Some(entity));
                 }
                 let search = EntitySearch {

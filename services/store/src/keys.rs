@@ -4,17 +4,17 @@
 //! numbers are big-endian so byte order is numeric order, and dates are inverted so that a
 //! forward scan lists newest first.
 
-use communique_domain::{Date, TextField};
+use communique_domain::Date;
 
 /// Store-wide metadata (schema version).
 pub const KIND_STORE_META: u8 = 0x00;
 /// article id → article metadata.
 pub const KIND_ARTICLE: u8 = 0x01;
-/// article id → body and mentions.
+/// article id → date, body, mentions and statements.
 pub const KIND_ARTICLE_CONTENT: u8 = 0x02;
 /// inverted date, article id → ().
 pub const KIND_ARTICLE_BY_DATE: u8 = 0x03;
-/// entity id, inverted date, article id → ().
+/// entity id, inverted date, article id → how the article refers to the entity (role bits).
 pub const KIND_ARTICLE_BY_ENTITY: u8 = 0x04;
 /// government code, inverted date, article id → ().
 pub const KIND_ARTICLE_BY_GOVERNMENT: u8 = 0x05;
@@ -26,16 +26,9 @@ pub const KIND_ENTITY: u8 = 0x07;
 pub const KIND_ALIAS: u8 = 0x08;
 /// phonetic skeleton, entity id, folded alias → the alias as written.
 pub const KIND_PHONETIC: u8 = 0x09;
-/// entity id, article id, field, start → mention record.
-pub const KIND_MENTION: u8 = 0x0A;
-/// article id, ordinal → statement record.
-pub const KIND_STATEMENT: u8 = 0x0B;
-/// government code, inverted date, article id, ordinal → ().
-pub const KIND_STATEMENT_BY_GOVERNMENT: u8 = 0x0C;
-/// speaker entity id, inverted date, article id, ordinal → ().
-pub const KIND_STATEMENT_BY_SPEAKER: u8 = 0x0D;
-/// target entity id, inverted date, article id, ordinal → ().
-pub const KIND_STATEMENT_BY_TARGET: u8 = 0x0E;
+// 0x0A (mention records with their sentences) and 0x0B-0x0E (statement records and their
+// government, speaker and target indexes) were retired in schema 2: mentions and statements are
+// read from the article content, found through the article indexes.
 /// target entity id, government code, claim hash → claim (distinct statement) with its sources.
 pub const KIND_CLAIM: u8 = 0x10;
 /// target entity id, government code → stance tally.
@@ -73,21 +66,8 @@ impl KeyBuilder {
         self
     }
 
-    pub fn u32(mut self, value: u32) -> KeyBuilder {
-        self.0.extend_from_slice(&value.to_be_bytes());
-        self
-    }
-
     pub fn u16(mut self, value: u16) -> KeyBuilder {
         self.0.extend_from_slice(&value.to_be_bytes());
-        self
-    }
-
-    pub fn field(mut self, field: TextField) -> KeyBuilder {
-        self.0.push(match field {
-            TextField::Title => 0,
-            TextField::Body => 1,
-        });
         self
     }
 

@@ -71,10 +71,25 @@ pub struct StoredArticle {
 }
 
 /// The store behind the services. Every method is a point read or a bounded range read over an
-/// index: none scans the corpus. Writes are atomic per article.
+/// index: none scans the corpus. Writes are atomic per article (a batch is written as whole
+/// articles).
 pub trait ArticleStore: Send + Sync + 'static {
     /// Stores an article with its index entries and aggregate contributions, atomically.
-    fn put_article(&self, article: AnnotatedArticle) -> Result<PutOutcome, StoreError>;
+    fn put_article(&self, article: AnnotatedArticle) -> Result<PutOutcome, StoreError> {
+        self.put_articles(vec![article])?
+            .pop()
+            .unwrap_or(Err(StoreError::Io("the store wrote no outcome".into())))
+    }
+
+    /// Stores several articles, each with its own outcome in input order: an invalid article is
+    /// refused alone. Every article is whole or absent after a crash. Much cheaper per article
+    /// than [`ArticleStore::put_article`], because the aggregates the articles share are read
+    /// and written once per call. The `Err` is for failures that stop all writing (I/O,
+    /// corruption); articles written before it stay stored.
+    fn put_articles(
+        &self,
+        articles: Vec<AnnotatedArticle>,
+    ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError>;
 
     /// The stored content hash of an article, to skip re-annotating unchanged input.
     fn content_hash(&self, article_id: &str) -> Result<Option<String>, StoreError>;
@@ -94,6 +109,10 @@ pub trait ArticleStore: Send + Sync + 'static {
     ) -> Result<Page<StoredArticle>, StoreError>;
 
     fn get_entity(&self, entity_id: &str) -> Result<Option<EntitySummary>, StoreError>;
+
+    /// The entity a name stands for without a spelling-tolerant search: the entity with that
+    /// id, or else the most mentioned entity with that exact alias (folded).
+    fn resolve_entity(&self, id_or_name: &str) -> Result<Option<EntitySummary>, StoreError>;
 
     /// Exact alias matches first, then prefix, then spelling-tolerant matches.
     fn search_entities(

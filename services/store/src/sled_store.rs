@@ -3,7 +3,7 @@
 //! applies atomically: after a crash an article is whole or absent. Writes are serialised by a
 //! mutex so that the read-modify-write of aggregates sees every earlier write; reads never wait.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -13,9 +13,9 @@ use communique_domain::query::{
     StanceRow, StanceTally, StatementFilter, StoredMention, StoredStatement,
 };
 use communique_domain::{
-    Act, AnnotatedArticle, Article, Date, Entity, EntitySummary, Government, Mention,
-    PublishedDate, Speaker, Statement, StatementKind, content_hash, name_similarity,
-    normalize_name, phonetic_key, sentence_around,
+    AnnotatedArticle, Article, Date, Entity, EntityKind, EntitySummary, Government, Mention,
+    PublishedDate, Statement, TextField, content_hash, name_similarity, normalize_name,
+    phonetic_key, sentence_around,
 };
 use serde::{Deserialize, Serialize};
 
@@ -26,7 +26,10 @@ use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
 
 /// The schema this code writes; a store with another version is refused at open.
-const SCHEMA_VERSION: u32 = 1;
+/// 2: one content record per article (body, mentions, statements) found through the article
+/// indexes, instead of per-mention and per-statement records and statement indexes; claims hold
+/// their evidence statement; entity records lead with the fields search ranks by.
+const SCHEMA_VERSION: u32 = 2;
 const META_SCHEMA_VERSION: &str = "schema_version";
 const META_ARTICLE_COUNT: &str = "article_count";
 /// Prefix matches examined per search: bounds the cost of a one-letter query.
@@ -73,10 +76,24 @@ struct ArticleRecord {
     entity_ids: Vec<String>,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Everything of an article that only a full read needs: one record, so that writing an
+/// article is few keys and reading it whole is two reads.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 struct ContentRecord {
+    /// The article's date, which every statement carries when listed.
+    published: Option<Date>,
     body: String,
     mentions: Vec<Mention>,
+    statements: Vec<Statement>,
+}
+
+impl ContentRecord {
+    fn statement_records(&self) -> impl Iterator<Item = StatementRecord> + '_ {
+        self.statements.iter().map(|statement| StatementRecord {
+            published: self.published,
+            statement: statement.clone(),
+        })
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -85,17 +102,14 @@ struct StatementRecord {
     statement: Statement,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct MentionRecord {
-    mention: Mention,
-    sentence: String,
-}
-
+/// The fields that rank a search match come first, so that search can decode only them
+/// ([`EntityHead`]) for every candidate and the whole record only for the page it returns.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct EntityRecord {
-    entity: Entity,
-    article_count: u32,
     mention_count: u32,
+    kind: EntityKind,
+    article_count: u32,
+    entity: Entity,
     /// Surface forms seen in articles, with how many mentions used each; they become aliases.
     observed_aliases: BTreeMap<String, u32>,
 }
@@ -104,12 +118,10 @@ struct EntityRecord {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct ClaimRecord {
     government: Government,
-    speaker: Speaker,
-    text: String,
-    kind: StatementKind,
-    act: Act,
     polarity: f32,
     sources: Vec<ClaimSource>,
+    /// The statement of the first source, kept here so that evidence is one read.
+    evidence: StatementRecord,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -117,6 +129,14 @@ struct ClaimSource {
     article_id: String,
     ordinal: u32,
     published: Option<Date>,
+}
+
+/// The leading fields of an [`EntityRecord`]: postcard reads fields in order and ignores what
+/// follows.
+#[derive(Clone, Copy, Debug, Deserialize)]
+struct EntityHead {
+    mention_count: u32,
+    kind: EntityKind,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -162,10 +182,13 @@ impl SledStore {
                 if version == SCHEMA_VERSION {
                     Ok(())
                 } else {
+                    // Reported as unreadable: an error kind of its own would need every
+                    // caller's error mapping to learn it.
                     Err(StoreError::Corrupt {
                         record: "schema version",
                         detail: format!(
-                            "the store has schema {version}; this build reads schema {SCHEMA_VERSION}: rebuild the store with `communique-worker ingest --db`"
+                            "the store at {} has schema {version}; this build reads schema {SCHEMA_VERSION}: build a new store with `communique-worker ingest --db NEW_DIR` (or delete this one)",
+                            self.path.display()
                         ),
                     })
                 }
@@ -192,23 +215,8 @@ impl SledStore {
         )
     }
 
-    fn statements_of(&self, article_id: &str) -> Result<Vec<StatementRecord>, StoreError> {
-        let prefix = KeyBuilder::new(KIND_STATEMENT).text(article_id).build();
-        self.tree
-            .scan_prefix(&prefix)
-            .map(|entry| {
-                let (_, value) = entry.map_err(io)?;
-                decode("statement", &value)
-            })
-            .collect()
-    }
-
-    fn statement(
-        &self,
-        article_id: &str,
-        ordinal: u32,
-    ) -> Result<Option<StatementRecord>, StoreError> {
-        self.read("statement", &statement_key(article_id, ordinal))
+    fn content(&self, article_id: &str) -> Result<Option<ContentRecord>, StoreError> {
+        self.read("article content", &content_key(article_id))
     }
 
     fn assemble(
@@ -219,23 +227,13 @@ impl SledStore {
         let (body, mentions, statements) = match parts {
             ArticleParts::Metadata => (String::new(), Vec::new(), Vec::new()),
             ArticleParts::Full => {
-                let content: ContentRecord = self
-                    .read(
-                        "article content",
-                        &KeyBuilder::new(KIND_ARTICLE_CONTENT)
-                            .last_text(&record.id)
-                            .build(),
-                    )?
+                let content = self
+                    .content(&record.id)?
                     .ok_or_else(|| StoreError::Corrupt {
                         record: "article content",
                         detail: format!("article {:?} has no content record", record.id),
                     })?;
-                let statements = self
-                    .statements_of(&record.id)?
-                    .into_iter()
-                    .map(|stored| stored.statement)
-                    .collect();
-                (content.body, content.mentions, statements)
+                (content.body, content.mentions, content.statements)
             }
         };
         Ok(StoredArticle {
@@ -296,6 +294,50 @@ impl SledStore {
         Ok(Page { items, next: None })
     }
 
+    /// Pages over items found per index entry (an article) in the keys starting with `prefix`:
+    /// `items_of(key, value)` gives an entry's items, empty to pass it by. A position is how
+    /// many of an entry's items were returned, then the entry's key.
+    fn page_over_articles<T>(
+        &self,
+        prefix: &[u8],
+        page: &PageRequest,
+        mut items_of: impl FnMut(&[u8], &[u8]) -> Result<Vec<T>, StoreError>,
+    ) -> Result<Page<T>, StoreError> {
+        let (lower, mut skip) = match &page.resume_after {
+            Some(position) => {
+                let (returned, key) = position
+                    .split_first_chunk::<4>()
+                    .ok_or(StoreError::BadPagePosition)?;
+                if !key.starts_with(prefix) {
+                    return Err(StoreError::BadPagePosition);
+                }
+                (key.to_vec(), u32::from_be_bytes(*returned) as usize)
+            }
+            None => (prefix.to_vec(), 0),
+        };
+        let size = page.size.max(1);
+        let mut items = Vec::new();
+        for entry in self
+            .tree
+            .range::<Vec<u8>, _>((Bound::Included(lower), Bound::Excluded(prefix_end(prefix))))
+        {
+            let (key, value) = entry.map_err(io)?;
+            for (returned, item) in items_of(&key, &value)?.into_iter().enumerate().skip(skip) {
+                if items.len() == size {
+                    let mut position = (returned as u32).to_be_bytes().to_vec();
+                    position.extend_from_slice(&key);
+                    return Ok(Page {
+                        items,
+                        next: Some(position),
+                    });
+                }
+                items.push(item);
+            }
+            skip = 0;
+        }
+        Ok(Page { items, next: None })
+    }
+
     /// The keys, records and aggregate changes for adding (`sign` +1) or removing (-1) an
     /// article, gathered into `changes`.
     fn stage(
@@ -303,14 +345,13 @@ impl SledStore {
         changes: &mut Changes,
         record: &ArticleRecord,
         content: &ContentRecord,
-        statements: &[StatementRecord],
         entities: &[Entity],
         adding: bool,
     ) -> Result<(), StoreError> {
         let id = record.id.as_str();
         let date = record.published.as_ref().map(|p| p.date);
         let article_key = KeyBuilder::new(KIND_ARTICLE).last_text(id).build();
-        let content_key = KeyBuilder::new(KIND_ARTICLE_CONTENT).last_text(id).build();
+        let content_key = content_key(id);
         if adding {
             changes.put(article_key, encode("article", record)?);
             changes.put(content_key, encode("article content", content)?);
@@ -324,14 +365,30 @@ impl SledStore {
                 .last_text(id)
                 .build(),
         ];
+        let mut roles: BTreeMap<&str, u8> = BTreeMap::new();
+        for mention in &content.mentions {
+            *roles.entry(&mention.entity_id).or_default() |= ROLE_MENTIONED;
+        }
+        for statement in &content.statements {
+            if let Some(speaker) = &statement.speaker.entity_id {
+                *roles.entry(speaker).or_default() |= ROLE_SPEAKER;
+            }
+            for target in &statement.targets {
+                *roles.entry(&target.entity_id).or_default() |= ROLE_TARGET;
+            }
+        }
         for entity_id in &record.entity_ids {
-            index_keys.push(
-                KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
-                    .text(entity_id)
-                    .date(date)
-                    .last_text(id)
-                    .build(),
-            );
+            let key = KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
+                .text(entity_id)
+                .date(date)
+                .last_text(id)
+                .build();
+            if adding {
+                let role = roles.get(entity_id.as_str()).copied().unwrap_or_default();
+                changes.put(key, vec![role]);
+            } else {
+                changes.delete(key);
+            }
         }
         for code in &record.government_codes {
             index_keys.push(
@@ -351,61 +408,14 @@ impl SledStore {
                     .build(),
             );
         }
-        for stored in statements {
-            let statement = &stored.statement;
-            let ordinal = statement.ordinal;
-            let tail = |kind: u8, part: &str| {
-                KeyBuilder::new(kind)
-                    .text(part)
-                    .date(date)
-                    .text(id)
-                    .u32(ordinal)
-                    .build()
-            };
-            for government in &statement.governments {
-                index_keys.push(tail(KIND_STATEMENT_BY_GOVERNMENT, &government.code));
-            }
-            if let Some(speaker) = &statement.speaker.entity_id {
-                index_keys.push(tail(KIND_STATEMENT_BY_SPEAKER, speaker));
-            }
-            for target in &statement.targets {
-                index_keys.push(tail(KIND_STATEMENT_BY_TARGET, &target.entity_id));
-            }
-            let key = statement_key(id, ordinal);
-            if adding {
-                changes.put(key, encode("statement", stored)?);
-            } else {
-                changes.delete(key);
-            }
-            self.stage_claims(changes, id, date, statement, adding)?;
+        for statement in &content.statements {
+            self.stage_claims(changes, id, content.published, statement, adding)?;
         }
         let mut mention_counts: HashMap<&str, u32> = HashMap::new();
         for mention in &content.mentions {
             *mention_counts
                 .entry(mention.entity_id.as_str())
                 .or_default() += 1;
-            let key = KeyBuilder::new(KIND_MENTION)
-                .text(&mention.entity_id)
-                .text(id)
-                .field(mention.span.field)
-                .u32(mention.span.start)
-                .build();
-            if adding {
-                let text = match mention.span.field {
-                    communique_domain::TextField::Title => record.title.as_str(),
-                    communique_domain::TextField::Body => content.body.as_str(),
-                };
-                let sentence =
-                    sentence_around(text, mention.span.start as usize, mention.span.end as usize)
-                        .to_owned();
-                let value = MentionRecord {
-                    mention: mention.clone(),
-                    sentence,
-                };
-                changes.put(key, encode("mention", &value)?);
-            } else {
-                changes.delete(key);
-            }
         }
         for key in index_keys {
             if adding {
@@ -457,6 +467,7 @@ impl SledStore {
                             *observed.entry(form.to_owned()).or_default() += 1;
                         }
                         *entity = Some(EntityRecord {
+                            kind: definition.kind,
                             entity: (*definition).clone(),
                             article_count: 1,
                             mention_count: mentions,
@@ -474,7 +485,7 @@ impl SledStore {
         &self,
         changes: &mut Changes,
         article_id: &str,
-        date: Option<Date>,
+        published: Option<Date>,
         statement: &Statement,
         adding: bool,
     ) -> Result<(), StoreError> {
@@ -487,7 +498,7 @@ impl SledStore {
         let source = ClaimSource {
             article_id: article_id.to_owned(),
             ordinal: statement.ordinal,
-            published: date,
+            published,
         };
         for target in &statement.targets {
             for government in &statement.governments {
@@ -497,32 +508,42 @@ impl SledStore {
                     .text(&government.code)
                     .last_text(&claim_hash)
                     .build();
-                let claim = changes.claim(self, &claim_key)?;
-                let (was_new, now_gone, polarity) = match claim {
+                let mut claim = changes.claim(self, &claim_key)?.take();
+                let (was_new, now_gone, polarity) = match &mut claim {
                     Some(existing) => {
                         if adding {
                             if !existing.sources.contains(&source) {
                                 existing.sources.push(source.clone());
                             }
                         } else {
+                            let first_removed = existing.sources.first() == Some(&source);
                             existing.sources.retain(|s| s != &source);
+                            if first_removed && let Some(first) = existing.sources.first() {
+                                // The evidence follows the first remaining source.
+                                if let Some(evidence) =
+                                    changes.statement(self, &first.article_id, first.ordinal)?
+                                {
+                                    existing.evidence = evidence;
+                                }
+                            }
                         }
                         (false, existing.sources.is_empty(), existing.polarity)
                     }
                     None if adding => {
-                        *claim = Some(ClaimRecord {
+                        claim = Some(ClaimRecord {
                             government: government.clone(),
-                            speaker: statement.speaker.clone(),
-                            text: statement.text.clone(),
-                            kind: statement.kind,
-                            act: statement.act,
                             polarity: target.polarity,
                             sources: vec![source.clone()],
+                            evidence: StatementRecord {
+                                published,
+                                statement: statement.clone(),
+                            },
                         });
                         (true, false, target.polarity)
                     }
                     None => continue,
                 };
+                *changes.claim(self, &claim_key)? = if now_gone { None } else { claim };
                 let rank_key = KeyBuilder::new(KIND_EVIDENCE_RANK)
                     .text(&pair.0)
                     .text(&pair.1)
@@ -543,12 +564,102 @@ impl SledStore {
                         changes.delete(rank_key);
                     }
                 }
-                if now_gone {
-                    *changes.claim(self, &claim_key)? = None;
-                }
             }
         }
         Ok(())
+    }
+}
+
+impl SledStore {
+    /// Writes articles with distinct ids as one atomic batch, and puts each one's outcome at its
+    /// index in `results`.
+    fn write_run(
+        &self,
+        run: Vec<(usize, AnnotatedArticle)>,
+        results: &mut [Result<PutOutcome, StoreError>],
+    ) -> Result<(), StoreError> {
+        if run.is_empty() {
+            return Ok(());
+        }
+        let mut changes = Changes::default();
+        let mut inserted = 0u64;
+        let mut written = false;
+        for (index, annotated) in run {
+            let outcome = self.stage_article(&mut changes, annotated)?;
+            inserted += u64::from(outcome == PutOutcome::Inserted);
+            written |= outcome != PutOutcome::Unchanged;
+            if let Some(slot) = results.get_mut(index) {
+                *slot = Ok(outcome);
+            }
+        }
+        if inserted > 0 {
+            let count = self.article_count()? + inserted;
+            changes.put(
+                meta_key(META_ARTICLE_COUNT),
+                encode("article count", &count)?,
+            );
+        }
+        if written {
+            self.tree.apply_batch(changes.into_batch()?).map_err(io)?;
+        }
+        Ok(())
+    }
+
+    /// Stages one validated article: nothing when its content is unchanged, else the removal of
+    /// its old version (if any) and the addition of the new one.
+    fn stage_article(
+        &self,
+        changes: &mut Changes,
+        annotated: AnnotatedArticle,
+    ) -> Result<PutOutcome, StoreError> {
+        let AnnotatedArticle { article, entities } = annotated;
+        let old = self.article_record(&article.id)?;
+        if let Some(old) = &old
+            && old.content_hash == article.content_hash
+        {
+            return Ok(PutOutcome::Unchanged);
+        }
+        if let Some(old_record) = &old {
+            let content = self.content(&old_record.id)?.unwrap_or_default();
+            self.stage(changes, old_record, &content, &[], false)?;
+        }
+        let government_codes = article.government_codes();
+        let mut entity_ids: BTreeSet<String> = article
+            .mentions
+            .iter()
+            .map(|m| m.entity_id.clone())
+            .collect();
+        for statement in &article.statements {
+            entity_ids.extend(statement.speaker.entity_id.iter().cloned());
+            entity_ids.extend(statement.targets.iter().map(|t| t.entity_id.clone()));
+        }
+        let date = article.published_date();
+        let record = ArticleRecord {
+            id: article.id.clone(),
+            title: article.title,
+            url: article.url,
+            source: article.source,
+            authors: article.authors,
+            published: article.published,
+            content_hash: article.content_hash,
+            duplicate_of: article.duplicate_of,
+            mention_count: article.mentions.len() as u32,
+            statement_count: article.statements.len() as u32,
+            government_codes,
+            entity_ids: entity_ids.into_iter().collect(),
+        };
+        let content = ContentRecord {
+            published: date,
+            body: article.body,
+            mentions: article.mentions,
+            statements: article.statements,
+        };
+        self.stage(changes, &record, &content, &entities, true)?;
+        Ok(if old.is_some() {
+            PutOutcome::Replaced
+        } else {
+            PutOutcome::Inserted
+        })
     }
 }
 
@@ -576,8 +687,9 @@ fn merge_definition(existing: &mut Entity, definition: &Entity) {
     }
 }
 
-/// Pending writes for one article, with the aggregate records it reads and changes cached so
-/// that removing the old version and adding the new one compose.
+/// Pending writes for a batch of articles, with the aggregate records they read and change
+/// cached, so that each aggregate is read and written once per batch and removing an old
+/// version and adding the new one compose.
 #[derive(Default)]
 struct Changes {
     writes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
@@ -611,6 +723,27 @@ impl Changes {
             self.entities.insert(id.to_owned(), record);
         }
         Ok(self.entities.entry(id.to_owned()).or_default())
+    }
+
+    /// A statement as this batch leaves it: written or deleted earlier in the batch, or else as
+    /// stored.
+    fn statement(
+        &self,
+        store: &SledStore,
+        article_id: &str,
+        ordinal: u32,
+    ) -> Result<Option<StatementRecord>, StoreError> {
+        let key = content_key(article_id);
+        let content: Option<ContentRecord> = match self.writes.get(&key) {
+            Some(Some(bytes)) => Some(decode("article content", bytes)?),
+            Some(None) => None,
+            None => store.content(article_id)?,
+        };
+        Ok(content.and_then(|content| {
+            content
+                .statement_records()
+                .find(|stored| stored.statement.ordinal == ordinal)
+        }))
     }
 
     fn claim(
@@ -737,12 +870,17 @@ fn search_keys_with_alias(record: &EntityRecord) -> Vec<(Vec<u8>, String)> {
     keys
 }
 
-fn statement_key(article_id: &str, ordinal: u32) -> Vec<u8> {
-    KeyBuilder::new(KIND_STATEMENT)
-        .text(article_id)
-        .u32(ordinal)
+fn content_key(article_id: &str) -> Vec<u8> {
+    KeyBuilder::new(KIND_ARTICLE_CONTENT)
+        .last_text(article_id)
         .build()
 }
+
+/// The value of an article-by-entity entry: how the article refers to the entity, so that
+/// statements by or about an entity are found from its articles without an index of their own.
+const ROLE_MENTIONED: u8 = 1;
+const ROLE_SPEAKER: u8 = 2;
+const ROLE_TARGET: u8 = 4;
 
 fn tally_key(target: &str, government: &str) -> Vec<u8> {
     KeyBuilder::new(KIND_TALLY)
@@ -785,17 +923,6 @@ fn article_id_after_date(key: &[u8], prefix_len: usize) -> Option<String> {
     String::from_utf8(tail.to_vec()).ok()
 }
 
-/// Splits an index key tail `inverted date (4), article id, NUL, ordinal (4)`.
-fn statement_ref_after_date(key: &[u8], prefix_len: usize) -> Option<(String, u32)> {
-    let tail = key.get(prefix_len + 4..)?;
-    let (id, ordinal) = tail.split_at_checked(tail.len().checked_sub(5)?)?;
-    let ordinal: [u8; 4] = ordinal.get(1..)?.try_into().ok()?;
-    Some((
-        String::from_utf8(id.to_vec()).ok()?,
-        u32::from_be_bytes(ordinal),
-    ))
-}
-
 fn corrupt_key(kind: &'static str) -> StoreError {
     StoreError::Corrupt {
         record: kind,
@@ -804,99 +931,40 @@ fn corrupt_key(kind: &'static str) -> StoreError {
 }
 
 impl ArticleStore for SledStore {
-    fn put_article(&self, annotated: AnnotatedArticle) -> Result<PutOutcome, StoreError> {
-        annotated
-            .validate()
-            .map_err(|source| StoreError::InvalidArticle {
-                article_id: annotated.article.id.clone(),
-                source,
-            })?;
-        let AnnotatedArticle { article, entities } = annotated;
+    fn put_articles(
+        &self,
+        articles: Vec<AnnotatedArticle>,
+    ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
+        let mut results: Vec<Result<PutOutcome, StoreError>> = Vec::with_capacity(articles.len());
+        let mut run: Vec<(usize, AnnotatedArticle)> = Vec::new();
+        let mut run_ids: HashSet<String> = HashSet::new();
         // A poisoned lock only means another writer panicked; the store itself is consistent
         // because batches are atomic.
         let _guard = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let old = self.article_record(&article.id)?;
-        if let Some(old) = &old
-            && old.content_hash == article.content_hash
-        {
-            return Ok(PutOutcome::Unchanged);
+        for (index, annotated) in articles.into_iter().enumerate() {
+            if let Err(source) = annotated.validate() {
+                results.push(Err(StoreError::InvalidArticle {
+                    article_id: annotated.article.id.clone(),
+                    source,
+                }));
+                continue;
+            }
+            // A second version of an article in the same batch is written after the first, so
+            // that it replaces what the first stored.
+            if !run_ids.insert(annotated.article.id.clone()) {
+                self.write_run(std::mem::take(&mut run), &mut results)?;
+                run_ids.clear();
+                run_ids.insert(annotated.article.id.clone());
+            }
+            // A placeholder until the run is written.
+            results.push(Ok(PutOutcome::Unchanged));
+            run.push((index, annotated));
         }
-        let mut changes = Changes::default();
-        if let Some(old_record) = &old {
-            let content: ContentRecord = self
-                .read(
-                    "article content",
-                    &KeyBuilder::new(KIND_ARTICLE_CONTENT)
-                        .last_text(&old_record.id)
-                        .build(),
-                )?
-                .unwrap_or(ContentRecord {
-                    body: String::new(),
-                    mentions: Vec::new(),
-                });
-            let statements = self.statements_of(&old_record.id)?;
-            self.stage(&mut changes, old_record, &content, &statements, &[], false)?;
-        }
-        let government_codes = article.government_codes();
-        let mut entity_ids: BTreeSet<String> = article
-            .mentions
-            .iter()
-            .map(|m| m.entity_id.clone())
-            .collect();
-        for statement in &article.statements {
-            entity_ids.extend(statement.speaker.entity_id.iter().cloned());
-            entity_ids.extend(statement.targets.iter().map(|t| t.entity_id.clone()));
-        }
-        let date = article.published_date();
-        let record = ArticleRecord {
-            id: article.id.clone(),
-            title: article.title,
-            url: article.url,
-            source: article.source,
-            authors: article.authors,
-            published: article.published,
-            content_hash: article.content_hash,
-            duplicate_of: article.duplicate_of,
-            mention_count: article.mentions.len() as u32,
-            statement_count: article.statements.len() as u32,
-            government_codes,
-            entity_ids: entity_ids.into_iter().collect(),
-        };
-        let content = ContentRecord {
-            body: article.body,
-            mentions: article.mentions,
-        };
-        let statements: Vec<StatementRecord> = article
-            .statements
-            .into_iter()
-            .map(|statement| StatementRecord {
-                published: date,
-                statement,
-            })
-            .collect();
-        self.stage(
-            &mut changes,
-            &record,
-            &content,
-            &statements,
-            &entities,
-            true,
-        )?;
-        let outcome = if old.is_some() {
-            PutOutcome::Replaced
-        } else {
-            let count = self.article_count()? + 1;
-            changes.put(
-                meta_key(META_ARTICLE_COUNT),
-                encode("article count", &count)?,
-            );
-            PutOutcome::Inserted
-        };
-        self.tree.apply_batch(changes.into_batch()?).map_err(io)?;
-        Ok(outcome)
+        self.write_run(run, &mut results)?;
+        Ok(results)
     }
 
     fn content_hash(&self, article_id: &str) -> Result<Option<String>, StoreError> {
@@ -975,6 +1043,43 @@ impl ArticleStore for SledStore {
         Ok(record.map(summary))
     }
 
+    fn resolve_entity(&self, id_or_name: &str) -> Result<Option<EntitySummary>, StoreError> {
+        if let Some(entity) = self.get_entity(id_or_name)? {
+            return Ok(Some(entity));
+        }
+        let folded = normalize_name(id_or_name);
+        if folded.is_empty() {
+            return Ok(None);
+        }
+        // Exact alias keys are the folded alias, a separator, then the entity id.
+        let prefix = KeyBuilder::new(KIND_ALIAS).text(&folded).build();
+        let mut best: Option<(u32, String)> = None;
+        for entry in self.tree.scan_prefix(&prefix).take(MAX_PREFIX_CANDIDATES) {
+            let (key, _) = entry.map_err(io)?;
+            let id = String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default());
+            let Some(bytes) = self
+                .tree
+                .get(KeyBuilder::new(KIND_ENTITY).last_text(&id).build())
+                .map_err(io)?
+            else {
+                continue;
+            };
+            let head: EntityHead = decode("entity", &bytes)?;
+            // Most mentioned first, then the smaller id: the order search ranks exact matches.
+            let better = best.as_ref().is_none_or(|(count, best_id)| {
+                (head.mention_count, std::cmp::Reverse(id.as_ref()))
+                    > (*count, std::cmp::Reverse(best_id.as_str()))
+            });
+            if better {
+                best = Some((head.mention_count, id.into_owned()));
+            }
+        }
+        match best {
+            Some((_, id)) => self.get_entity(&id),
+            None => Ok(None),
+        }
+    }
+
     fn search_entities(
         &self,
         search: &EntitySearch,
@@ -982,7 +1087,11 @@ impl ArticleStore for SledStore {
     ) -> Result<Page<EntityMatch>, StoreError> {
         let folded = normalize_name(&search.query);
         let mut best: HashMap<String, (MatchType, f32, String)> = HashMap::new();
-        let mut consider = |id: String, match_type: MatchType, score: f32, alias: String| {
+        let consider = |best: &mut HashMap<String, (MatchType, f32, String)>,
+                        id: String,
+                        match_type: MatchType,
+                        score: f32,
+                        alias: String| {
             let entry = best.entry(id).or_insert((match_type, score, alias.clone()));
             if (match_type, -score) < (entry.0, -entry.1) {
                 *entry = (match_type, score, alias);
@@ -1003,12 +1112,13 @@ impl ArticleStore for SledStore {
                 let id = String::from_utf8_lossy(id).into_owned();
                 let written = String::from_utf8_lossy(&value).into_owned();
                 if *alias == folded.as_bytes() {
-                    consider(id, MatchType::Exact, 1.0, written);
+                    consider(&mut best, id, MatchType::Exact, 1.0, written);
                 } else {
                     let score = folded.len() as f32 / alias.len().max(1) as f32;
-                    consider(id, MatchType::Prefix, score.min(0.99), written);
+                    consider(&mut best, id, MatchType::Prefix, score.min(0.99), written);
                 }
             }
+            let query_chars = folded.chars().count();
             let skeleton = phonetic_key(&folded);
             let mut skeletons = vec![skeleton.clone()];
             if skeleton.chars().count() >= 4 {
@@ -1033,15 +1143,24 @@ impl ArticleStore for SledStore {
                     let (Some(id), Some(alias)) = (parts.first(), parts.get(1)) else {
                         continue;
                     };
+                    let id = String::from_utf8_lossy(id);
+                    if best
+                        .get(id.as_ref())
+                        .is_some_and(|found| found.0 < MatchType::Fuzzy)
+                    {
+                        continue; // An exact or prefix match always ranks above a fuzzy one.
+                    }
                     let alias = String::from_utf8_lossy(alias);
                     // Compare with the whole alias and with its best-matching word.
                     let similarity = std::iter::once(alias.as_ref())
                         .chain(alias.split(' '))
+                        .filter(|candidate| could_be_similar(query_chars, candidate))
                         .map(|candidate| name_similarity(&folded, candidate))
                         .fold(0.0f32, f32::max);
                     if similarity >= MIN_FUZZY_SIMILARITY {
                         consider(
-                            String::from_utf8_lossy(id).into_owned(),
+                            &mut best,
+                            id.into_owned(),
                             MatchType::Fuzzy,
                             similarity.min(0.98),
                             String::from_utf8_lossy(&value).into_owned(),
@@ -1050,29 +1169,45 @@ impl ArticleStore for SledStore {
                 }
             }
         }
-        let mut matches = Vec::with_capacity(best.len());
+        // Rank by the leading fields of each candidate's record; decode whole records only for
+        // the page returned.
+        let mut ranked = Vec::with_capacity(best.len());
         for (id, (match_type, score, alias)) in best {
-            let Some(summary) = self.get_entity(&id)? else {
+            let Some(bytes) = self
+                .tree
+                .get(KeyBuilder::new(KIND_ENTITY).last_text(&id).build())
+                .map_err(io)?
+            else {
                 continue;
             };
-            if !search.kinds.is_empty() && !search.kinds.contains(&summary.entity.kind) {
+            let head: EntityHead = decode("entity", &bytes)?;
+            if !search.kinds.is_empty() && !search.kinds.contains(&head.kind) {
                 continue;
             }
-            matches.push(EntityMatch {
-                summary,
-                match_type,
-                matched_alias: alias,
-                score,
-            });
+            ranked.push((match_type, score, head.mention_count, id, alias));
         }
-        matches.sort_by(|a, b| {
-            a.match_type
-                .cmp(&b.match_type)
-                .then(b.score.total_cmp(&a.score))
-                .then(b.summary.mention_count.cmp(&a.summary.mention_count))
-                .then(a.summary.entity.id.cmp(&b.summary.entity.id))
+        ranked.sort_by(|a, b| {
+            a.0.cmp(&b.0)
+                .then(b.1.total_cmp(&a.1))
+                .then(b.2.cmp(&a.2))
+                .then(a.3.cmp(&b.3))
         });
-        paginate_ranked(matches, page)
+        let page_of_ids = paginate_ranked(ranked, page)?;
+        let mut matches = Vec::with_capacity(page_of_ids.items.len());
+        for (match_type, score, _, id, alias) in page_of_ids.items {
+            if let Some(summary) = self.get_entity(&id)? {
+                matches.push(EntityMatch {
+                    summary,
+                    match_type,
+                    matched_alias: alias,
+                    score,
+                });
+            }
+        }
+        Ok(Page {
+            items: matches,
+            next: page_of_ids.next,
+        })
     }
 
     fn list_mentions(
@@ -1080,20 +1215,47 @@ impl ArticleStore for SledStore {
         entity_id: &str,
         page: &PageRequest,
     ) -> Result<Page<StoredMention>, StoreError> {
-        let prefix = KeyBuilder::new(KIND_MENTION).text(entity_id).build();
-        let end = prefix_end(&prefix);
-        let prefix_len = prefix.len();
-        self.page_over(&prefix, prefix.clone(), end, page, |key, value| {
-            let record: MentionRecord = decode("mention", value)?;
-            let article_id = split_parts(key, prefix_len)
-                .first()
-                .map(|id| String::from_utf8_lossy(id).into_owned())
-                .ok_or_else(|| corrupt_key("mention"))?;
-            Ok(Some(StoredMention {
-                article_id,
-                mention: record.mention,
-                sentence: record.sentence,
-            }))
+        // Mentions are read from the content of the articles that name the entity, newest first.
+        let prefix = KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
+            .text(entity_id)
+            .build();
+        self.page_over_articles(&prefix, page, |key, role| {
+            if role.first().is_some_and(|role| role & ROLE_MENTIONED == 0) {
+                return Ok(Vec::new());
+            }
+            let article_id = article_id_after_date(key, prefix.len())
+                .ok_or_else(|| corrupt_key("article by entity"))?;
+            let Some(content) = self.content(&article_id)? else {
+                return Ok(Vec::new());
+            };
+            let mut title: Option<String> = None;
+            let mut mentions = Vec::new();
+            for mention in content.mentions.iter().filter(|m| m.entity_id == entity_id) {
+                let text = match mention.span.field {
+                    TextField::Body => content.body.as_str(),
+                    TextField::Title => {
+                        if title.is_none() {
+                            title = Some(
+                                self.article_record(&article_id)?
+                                    .map(|record| record.title)
+                                    .unwrap_or_default(),
+                            );
+                        }
+                        title.as_deref().unwrap_or_default()
+                    }
+                };
+                mentions.push(StoredMention {
+                    article_id: article_id.clone(),
+                    mention: mention.clone(),
+                    sentence: sentence_around(
+                        text,
+                        mention.span.start as usize,
+                        mention.span.end as usize,
+                    )
+                    .to_owned(),
+                });
+            }
+            Ok(mentions)
         })
     }
 
@@ -1102,53 +1264,72 @@ impl ArticleStore for SledStore {
         filter: &StatementFilter,
         page: &PageRequest,
     ) -> Result<Page<StoredStatement>, StoreError> {
-        let to_stored = |article_id: String, record: StatementRecord| StoredStatement {
-            article_id,
-            published: record.published,
-            statement: record.statement,
+        let admitted = |article_id: &str, content: ContentRecord| -> Vec<StoredStatement> {
+            let published = content.published;
+            content
+                .statements
+                .into_iter()
+                .filter(|statement| filter.admits(statement))
+                .map(|statement| StoredStatement {
+                    article_id: article_id.to_owned(),
+                    published,
+                    statement,
+                })
+                .collect()
         };
-        if filter.article_id.is_some() || filter == &StatementFilter::default() {
-            let prefix = match &filter.article_id {
-                Some(id) => KeyBuilder::new(KIND_STATEMENT).text(id).build(),
-                None => KeyBuilder::new(KIND_STATEMENT).build(),
-            };
-            let end = prefix_end(&prefix);
-            return self.page_over(&prefix, prefix.clone(), end, page, |key, value| {
-                let record: StatementRecord = decode("statement", value)?;
-                let article_id = split_parts(key, 1)
-                    .first()
+        if let Some(article_id) = &filter.article_id {
+            let statements = self
+                .content(article_id)?
+                .map(|content| admitted(article_id, content))
+                .unwrap_or_default();
+            return paginate_ranked(statements, page);
+        }
+        if filter == &StatementFilter::default() {
+            // Every statement, by article id.
+            let prefix = [KIND_ARTICLE_CONTENT];
+            return self.page_over_articles(&prefix, page, |key, value| {
+                let article_id = key
+                    .get(1..)
                     .map(|id| String::from_utf8_lossy(id).into_owned())
-                    .ok_or_else(|| corrupt_key("statement"))?;
-                Ok(filter
-                    .admits(&record.statement)
-                    .then(|| to_stored(article_id, record)))
+                    .ok_or_else(|| corrupt_key("article content"))?;
+                Ok(admitted(&article_id, decode("article content", value)?))
             });
         }
-        let prefix = if let Some(speaker) = &filter.speaker_entity_id {
-            KeyBuilder::new(KIND_STATEMENT_BY_SPEAKER)
-                .text(speaker)
-                .build()
+        // Statements are found from the articles of the speaker, the target or the government,
+        // newest first; the entity index says which articles hold the speaker or the target.
+        let (prefix, role) = if let Some(speaker) = &filter.speaker_entity_id {
+            (
+                KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
+                    .text(speaker)
+                    .build(),
+                Some(ROLE_SPEAKER),
+            )
         } else if let Some(target) = &filter.target_entity_id {
-            KeyBuilder::new(KIND_STATEMENT_BY_TARGET)
-                .text(target)
-                .build()
+            (
+                KeyBuilder::new(KIND_ARTICLE_BY_ENTITY).text(target).build(),
+                Some(ROLE_TARGET),
+            )
         } else {
             let code = filter.government_code.as_deref().unwrap_or_default();
-            KeyBuilder::new(KIND_STATEMENT_BY_GOVERNMENT)
-                .text(code)
-                .build()
+            (
+                KeyBuilder::new(KIND_ARTICLE_BY_GOVERNMENT)
+                    .text(code)
+                    .build(),
+                None,
+            )
         };
-        let end = prefix_end(&prefix);
-        let prefix_len = prefix.len();
-        self.page_over(&prefix, prefix.clone(), end, page, |key, _| {
-            let (article_id, ordinal) = statement_ref_after_date(key, prefix_len)
-                .ok_or_else(|| corrupt_key("statement index"))?;
-            let Some(record) = self.statement(&article_id, ordinal)? else {
-                return Ok(None);
-            };
-            Ok(filter
-                .admits(&record.statement)
-                .then(|| to_stored(article_id, record)))
+        self.page_over_articles(&prefix, page, |key, value| {
+            if let Some(role) = role
+                && value.first().is_some_and(|found| found & role == 0)
+            {
+                return Ok(Vec::new());
+            }
+            let article_id = article_id_after_date(key, prefix.len())
+                .ok_or_else(|| corrupt_key("article index"))?;
+            Ok(self
+                .content(&article_id)?
+                .map(|content| admitted(&article_id, content))
+                .unwrap_or_default())
         })
     }
 
@@ -1185,7 +1366,7 @@ impl ArticleStore for SledStore {
                         .last_text(&hash)
                         .build();
                     if let Some(claim) = self.read::<ClaimRecord>("claim", &claim_key)? {
-                        evidence.extend(self.evidence_of(claim)?);
+                        evidence.extend(Self::evidence_of(claim));
                     }
                 }
                 rows.push(StanceRow {
@@ -1203,7 +1384,9 @@ impl ArticleStore for SledStore {
             for entry in self.tree.scan_prefix(&prefix) {
                 let (_, value) = entry.map_err(io)?;
                 let mut claim: ClaimRecord = decode("claim", &value)?;
-                if !wanted(&claim.government.code) || !query.admits_text(&claim.text) {
+                if !wanted(&claim.government.code)
+                    || !query.admits_text(&claim.evidence.statement.text)
+                {
                     continue;
                 }
                 claim.sources.retain(|source| {
@@ -1228,7 +1411,7 @@ impl ArticleStore for SledStore {
                 claims.sort_by(|a, b| b.polarity.abs().total_cmp(&a.polarity.abs()));
                 let mut evidence = Vec::new();
                 for claim in claims.into_iter().take(query.max_evidence) {
-                    evidence.extend(self.evidence_of(claim)?);
+                    evidence.extend(Self::evidence_of(claim));
                 }
                 rows.push(StanceRow {
                     government,
@@ -1264,26 +1447,21 @@ impl ArticleStore for SledStore {
 
 impl SledStore {
     /// A claim as evidence: the statement of its earliest-stored source, and all its sources.
-    fn evidence_of(&self, claim: ClaimRecord) -> Result<Option<Evidence>, StoreError> {
-        let Some(first) = claim.sources.first() else {
-            return Ok(None);
-        };
-        let Some(record) = self.statement(&first.article_id, first.ordinal)? else {
-            return Ok(None);
-        };
+    fn evidence_of(claim: ClaimRecord) -> Option<Evidence> {
+        let first = claim.sources.first()?;
         let mut source_article_ids: Vec<String> =
             claim.sources.iter().map(|s| s.article_id.clone()).collect();
         source_article_ids.sort();
         source_article_ids.dedup();
-        Ok(Some(Evidence {
+        Some(Evidence {
             statement: StoredStatement {
                 article_id: first.article_id.clone(),
-                published: record.published,
-                statement: record.statement,
+                published: claim.evidence.published,
+                statement: claim.evidence.statement,
             },
             polarity: claim.polarity,
             source_article_ids,
-        }))
+        })
     }
 }
 
@@ -1299,6 +1477,16 @@ fn summary(record: EntityRecord) -> EntitySummary {
         article_count: record.article_count,
         mention_count: record.mention_count,
     }
+}
+
+/// Whether a name of another length could reach [`MIN_FUZZY_SIMILARITY`] with a query of
+/// `query_chars` characters: the edit distance is at least the difference in length, so this
+/// skips the distance computation for most words of long aliases.
+fn could_be_similar(query_chars: usize, candidate: &str) -> bool {
+    let candidate_chars = candidate.chars().count();
+    let longest = query_chars.max(candidate_chars);
+    let difference = query_chars.abs_diff(candidate_chars);
+    1.0 - difference as f32 / longest.max(1) as f32 >= MIN_FUZZY_SIMILARITY
 }
 
 /// Pages over an in-memory ranking; the position is the offset of the next item.

@@ -434,3 +434,316 @@ fn mentions_list_with_their_sentences() {
         mentions[0].sentence
     );
 }
+
+/// Articles that share speakers, targets and words, with a replacement and a repeat.
+fn mixed_articles() -> Vec<AnnotatedArticle> {
+    let speakers = [
+        ("boris-johnson", "Boris Johnson", "GBR"),
+        ("emmanuel-macron", "Emmanuel Macron", "FRA"),
+    ];
+    let words = ["Iran must stop", "We call for restraint", "We condemn it"];
+    let mut articles = Vec::new();
+    for i in 0..12 {
+        let (id, name, code) = speakers[i % 2];
+        let mut a = article(
+            &format!("a{}", i % 9),
+            &format!("2020-01-{:02}", 1 + i),
+            (id, name),
+            code,
+            words[i % 3],
+            -0.2 * (i % 4) as f32,
+        );
+        a.article.content_hash = content_hash(&format!("v{i}"), "");
+        articles.push(a);
+    }
+    articles
+}
+
+#[test]
+fn a_batch_stores_the_same_as_one_article_at_a_time() {
+    let articles = mixed_articles();
+    let (_dir, one_by_one) = open();
+    let mut outcomes = Vec::new();
+    for a in articles.clone() {
+        outcomes.push(one_by_one.put_article(a).unwrap());
+    }
+    let (_dir2, batched) = open();
+    let batch_outcomes: Vec<PutOutcome> = batched
+        .put_articles(articles.clone())
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(batch_outcomes, outcomes);
+    // Ids a0..a2 come twice: the second version replaces the first, also within the batch.
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == PutOutcome::Replaced)
+            .count(),
+        3
+    );
+    assert!(batched.integrity_problems().unwrap().is_empty());
+    assert_eq!(
+        batched.aggregate_snapshot().unwrap(),
+        one_by_one.aggregate_snapshot().unwrap()
+    );
+    assert_eq!(batched.article_count().unwrap(), 9);
+    let query = StanceQuery {
+        target_entity_id: "irn".into(),
+        max_evidence: 5,
+        ..Default::default()
+    };
+    assert_eq!(
+        batched.compare_stances(&query).unwrap(),
+        one_by_one.compare_stances(&query).unwrap()
+    );
+    // The same batch again changes nothing.
+    assert!(
+        batched
+            .put_articles(articles[9..].to_vec())
+            .unwrap()
+            .into_iter()
+            .all(|o| o.unwrap() == PutOutcome::Unchanged)
+    );
+}
+
+#[test]
+fn an_invalid_article_in_a_batch_is_refused_alone() {
+    let (_dir, store) = open();
+    let mut bad = article(
+        "bad/id",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "Iran must stop",
+        -0.8,
+    );
+    bad.article.content_hash = content_hash("bad", "");
+    let good = article(
+        "good",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "Iran must stop",
+        -0.8,
+    );
+    let results = store.put_articles(vec![bad, good]).unwrap();
+    assert!(matches!(results[0], Err(StoreError::InvalidArticle { .. })));
+    assert_eq!(results[1].as_ref().unwrap(), &PutOutcome::Inserted);
+    assert_eq!(store.article_count().unwrap(), 1);
+}
+
+#[test]
+fn evidence_moves_to_the_next_source_when_its_article_changes() {
+    let (_dir, store) = open();
+    let words = "We will not lament his death";
+    for id in ["a1", "a2"] {
+        let mut a = article(
+            id,
+            "2020-01-05",
+            ("boris-johnson", "Boris Johnson"),
+            "GBR",
+            words,
+            -0.7,
+        );
+        a.article.content_hash = content_hash(id, "v1");
+        store.put_article(a).unwrap();
+    }
+    let mut changed = article(
+        "a1",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "Something else entirely",
+        -0.1,
+    );
+    changed.article.content_hash = content_hash("a1", "v2");
+    store.put_article(changed).unwrap();
+    let rows = store
+        .compare_stances(&StanceQuery {
+            target_entity_id: "irn".into(),
+            max_evidence: 5,
+            ..Default::default()
+        })
+        .unwrap();
+    let lament = rows[0]
+        .evidence
+        .iter()
+        .find(|e| e.statement.statement.text == words)
+        .unwrap();
+    assert_eq!(lament.statement.article_id, "a2");
+    assert_eq!(lament.source_article_ids, vec!["a2".to_owned()]);
+    assert!(store.integrity_problems().unwrap().is_empty());
+}
+
+#[test]
+fn mentions_page_across_articles() {
+    let (_dir, store) = open();
+    for i in 0..3 {
+        let mut a = article(
+            &format!("a{i}"),
+            &format!("2020-01-0{}", i + 1),
+            ("boris-johnson", "Boris Johnson"),
+            "GBR",
+            "Iran must stop",
+            -0.8,
+        );
+        a.article.content_hash = content_hash(&format!("a{i}"), "");
+        // A second mention of Iran, in the title.
+        a.article.mentions.push(Mention {
+            entity_id: "irn".into(),
+            entity_name: "Iran".into(),
+            kind: EntityKind::Country,
+            text: "Iran".into(),
+            span: Span {
+                field: TextField::Title,
+                start: 17,
+                end: 21,
+            },
+        });
+        store.put_article(a).unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut request = page(4);
+    loop {
+        let result = store.list_mentions("irn", &request).unwrap();
+        assert!(result.items.len() <= 4);
+        seen.extend(
+            result
+                .items
+                .into_iter()
+                .map(|m| (m.article_id, m.mention.span.field, m.sentence)),
+        );
+        match result.next {
+            Some(next) => request.resume_after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), 6);
+    // Newest article first; the title mention's sentence is the title.
+    assert_eq!(seen[0].0, "a2");
+    assert!(seen.contains(&(
+        "a0".to_owned(),
+        TextField::Title,
+        "Boris Johnson on Iran".to_owned()
+    )));
+    request.resume_after = Some(vec![0, 0, 0, 0, 9]);
+    assert!(matches!(
+        store.list_mentions("irn", &request),
+        Err(StoreError::BadPagePosition)
+    ));
+}
+
+#[test]
+fn a_store_of_another_schema_is_refused_with_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let tree = db.open_tree("communique").unwrap();
+        // Schema 1, as written by the previous layout: format byte 1, postcard u32 1.
+        tree.insert(b"\x00schema_version", vec![1u8, 1]).unwrap();
+        db.flush().unwrap();
+    }
+    let error = SledStore::open(dir.path(), &StoreOptions::default())
+        .err()
+        .unwrap();
+    let message = error.to_string();
+    assert!(message.contains("schema 1"), "{message}");
+    assert!(
+        message.contains("communique-worker ingest --db"),
+        "{message}"
+    );
+}
+
+#[test]
+fn statements_list_by_speaker_target_government_and_article_across_pages() {
+    let (_dir, store) = open();
+    let speakers = [
+        ("boris-johnson", "Boris Johnson", "GBR"),
+        ("emmanuel-macron", "Emmanuel Macron", "FRA"),
+    ];
+    for i in 0..5 {
+        let (id, name, code) = speakers[i % 2];
+        let mut a = article(
+            &format!("a{i}"),
+            &format!("2020-01-0{}", i + 1),
+            (id, name),
+            code,
+            &format!("Iran must stop, part {i}"),
+            -0.5,
+        );
+        a.article.content_hash = content_hash(&format!("a{i}"), "");
+        store.put_article(a).unwrap();
+    }
+    let all_pages = |filter: &StatementFilter| {
+        let mut ids = Vec::new();
+        let mut request = page(2);
+        loop {
+            let result = store.list_statements(filter, &request).unwrap();
+            ids.extend(result.items.into_iter().map(|s| s.article_id));
+            match result.next {
+                Some(next) => request.resume_after = Some(next),
+                None => return ids,
+            }
+        }
+    };
+    let by_speaker = StatementFilter {
+        speaker_entity_id: Some("boris-johnson".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_pages(&by_speaker), ["a4", "a2", "a0"]);
+    let by_target = StatementFilter {
+        target_entity_id: Some("irn".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_pages(&by_target), ["a4", "a3", "a2", "a1", "a0"]);
+    let by_government = StatementFilter {
+        government_code: Some("FRA".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_pages(&by_government), ["a3", "a1"]);
+    // Iran is only a target: no statement has it as speaker.
+    let iran_speaks = StatementFilter {
+        speaker_entity_id: Some("irn".into()),
+        ..Default::default()
+    };
+    assert!(all_pages(&iran_speaks).is_empty());
+    assert_eq!(
+        all_pages(&StatementFilter::default()),
+        ["a0", "a1", "a2", "a3", "a4"]
+    );
+    let of_article = StatementFilter {
+        article_id: Some("a1".into()),
+        ..Default::default()
+    };
+    assert_eq!(all_pages(&of_article), ["a1"]);
+}
+
+#[test]
+fn a_name_resolves_by_id_or_exact_alias_without_a_search() {
+    let (_dir, store) = open();
+    store
+        .put_article(article(
+            "a1",
+            "2020-01-05",
+            ("boris-johnson", "Boris Johnson"),
+            "GBR",
+            "Iran must stop",
+            -0.8,
+        ))
+        .unwrap();
+    let id_of = |name: &str| {
+        store
+            .resolve_entity(name)
+            .unwrap()
+            .map(|summary| summary.entity.id)
+    };
+    assert_eq!(id_of("irn").as_deref(), Some("irn"));
+    assert_eq!(id_of("Iran").as_deref(), Some("irn"));
+    assert_eq!(id_of("islamic republic of IRAN").as_deref(), Some("irn"));
+    // Neither an id nor an exact alias: left to the spelling-tolerant search.
+    assert_eq!(id_of("Ira"), None);
+    assert_eq!(id_of("Irann"), None);
+    assert_eq!(id_of(""), None);
+}

@@ -20,30 +20,19 @@ impl SledStore {
             let record: ArticleRecord = decode("article", &value)?;
             articles.insert(record.id.clone(), record);
         }
-        let mut statement_counts: BTreeMap<String, u32> = BTreeMap::new();
-        for entry in self.tree.scan_prefix([KIND_STATEMENT]) {
-            let (key, _) = entry.map_err(io)?;
-            let id = split_parts(&key, 1)
-                .first()
-                .map(|id| String::from_utf8_lossy(id).into_owned())
-                .unwrap_or_default();
-            *statement_counts.entry(id).or_default() += 1;
-        }
         for (id, record) in &articles {
-            let content = KeyBuilder::new(KIND_ARTICLE_CONTENT).last_text(id).build();
-            if !self.tree.contains_key(content).map_err(io)? {
-                problems.push(format!("article {id:?} has no content"));
+            match self.content(id)? {
+                None => problems.push(format!("article {id:?} has no content")),
+                Some(content) => {
+                    let stored = content.statements.len() as u32;
+                    if stored != record.statement_count {
+                        problems.push(format!(
+                            "article {id:?} has {stored} statements stored, {} expected",
+                            record.statement_count
+                        ));
+                    }
+                }
             }
-            let stored = statement_counts.remove(id).unwrap_or(0);
-            if stored != record.statement_count {
-                problems.push(format!(
-                    "article {id:?} has {stored} statements stored, {} expected",
-                    record.statement_count
-                ));
-            }
-        }
-        for id in statement_counts.keys() {
-            problems.push(format!("statements of missing article {id:?}"));
         }
         for kind in [KIND_ARTICLE_CONTENT, KIND_ARTICLE_BY_DATE] {
             for entry in self.tree.scan_prefix([kind]) {
@@ -78,32 +67,18 @@ impl SledStore {
                 }
             }
         }
-        for kind in [
-            KIND_STATEMENT_BY_GOVERNMENT,
-            KIND_STATEMENT_BY_SPEAKER,
-            KIND_STATEMENT_BY_TARGET,
-        ] {
-            for entry in self.tree.scan_prefix([kind]) {
-                let (key, _) = entry.map_err(io)?;
-                let prefix_len = kind_and_first_part_len(&key);
-                let found = match statement_ref_after_date(&key, prefix_len) {
-                    Some((id, ordinal)) => self.statement(&id, ordinal)?.is_some(),
-                    None => false,
-                };
-                if !found {
-                    problems.push(format!(
-                        "statement index kind {kind:#04x} entry points at a missing statement"
-                    ));
-                }
-            }
-        }
-        for entry in self.tree.scan_prefix([KIND_MENTION]) {
-            let (key, _) = entry.map_err(io)?;
-            let article = split_parts(&key, 1)
-                .get(1)
-                .map(|id| String::from_utf8_lossy(id).into_owned());
-            if !article.is_some_and(|id| articles.contains_key(&id)) {
-                problems.push("a mention points at a missing article".to_owned());
+        for entry in self.tree.scan_prefix([KIND_CLAIM]) {
+            let (key, value) = entry.map_err(io)?;
+            let claim: ClaimRecord = decode("claim", &value)?;
+            let evidence_is_first_source = claim.sources.first().is_some_and(|first| {
+                articles.contains_key(&first.article_id)
+                    && first.ordinal == claim.evidence.statement.ordinal
+            });
+            if !evidence_is_first_source {
+                problems.push(format!(
+                    "claim {:?} has no sources or its evidence is not its first source's statement",
+                    String::from_utf8_lossy(&key)
+                ));
             }
         }
 
@@ -174,15 +149,11 @@ impl SledStore {
             for entity_id in &record.entity_ids {
                 entities.entry(entity_id.clone()).or_default().0 += 1;
             }
-            let content: Option<ContentRecord> = self.read(
-                "article content",
-                &KeyBuilder::new(KIND_ARTICLE_CONTENT).last_text(id).build(),
-            )?;
+            let content = self.content(id)?;
             for mention in content.iter().flat_map(|c| &c.mentions) {
                 entities.entry(mention.entity_id.clone()).or_default().1 += 1;
             }
-            for stored in self.statements_of(id)? {
-                let statement = &stored.statement;
+            for statement in content.iter().flat_map(|c| &c.statements) {
                 let speaker = statement
                     .speaker
                     .entity_id
