@@ -45,7 +45,8 @@ fn the_seeds_meet_the_annotation_targets() {
     at_least("de-escalation appeals", &report.deescalation, 1.0);
     assert_eq!(report.stances.total, 11);
     assert_eq!(report.quotes.total, 82);
-    // The target is 0.95; today 0.876, most of the rest being real mentions the gold leaves
-    // out (issue 3). This floor keeps it from sliding back.
-    at_least("entity precision", &report.entity_precision, 0.85);
+    assert_eq!(report.deescalation.total, 5);
+    // At most 5% of the entities emitted outside the gold list (optional ones count for
+    // neither side).
+    at_least("entity precision", &report.entity_precision, 0.95);
 }

@@ -1493,7 +1493,17 @@ fn subject_end(field: &Field<'_>, region: &Range<usize>) -> usize {
 /// The speaker as the statement carries it, and the entities it references.
 pub(crate) fn speaker_of(context: &Context<'_>, speaker: &SpeakerRef) -> (Speaker, Vec<EntityRef>) {
     match speaker {
-        SpeakerRef::Entity { entity, .. } => {
+        SpeakerRef::Entity { entity, anchor, .. } => {
+            // "Washington says": the capital speaks as its state.
+            let entity = &match (entity, anchor) {
+                (EntityRef::Kb(index), Anchor::Capital) => context
+                    .index
+                    .entity(*index)
+                    .and_then(|kb| kb.country.as_ref())
+                    .and_then(|code| context.index.country_by_code.get(code))
+                    .map_or(*entity, |&country| EntityRef::Kb(country)),
+                _ => *entity,
+            };
             let (id, name) = entity_identity(context, *entity)
                 .map_or((None, String::new()), |(id, name, _)| (Some(id), name));
             (

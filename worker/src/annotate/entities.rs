@@ -110,6 +110,8 @@ pub(crate) struct EntityIndex {
     country_words: HashMap<String, String>,
     /// The same words as a set, for the name finder.
     pub(crate) country_word_set: HashSet<String>,
+    /// Demonyms alone (folded): "Iraqi", "Iranian".
+    demonyms: HashSet<String>,
 }
 
 impl EntityIndex {
@@ -154,6 +156,7 @@ impl EntityIndex {
         let mut country_by_code = HashMap::new();
         let mut capitals = HashSet::new();
         let mut country_words = HashMap::new();
+        let mut demonyms = HashSet::new();
         for (index, kb_entity) in entities.iter().enumerate() {
             let entity = &kb_entity.entity;
             for name in std::iter::once(&entity.name).chain(&entity.aliases) {
@@ -181,6 +184,13 @@ impl EntityIndex {
                         Anchor::Name,
                     );
                 }
+                // "the UN security council", "the US state department": after an acronym
+                // news often lower-cases the rest of a body's name.
+                if entity.kind != EntityKind::Person
+                    && let Some(lowered) = acronym_headed_lowercase(name)
+                {
+                    add_full(&lowered, index, Anchor::Name);
+                }
                 // "a Liberal Democrat": one member of "the Liberal Democrats".
                 if entity.kind == EntityKind::Organization
                     && let Some((head, last)) = name.rsplit_once(' ')
@@ -205,6 +215,7 @@ impl EntityIndex {
                 country_words.insert(fold_name(word), country.code.clone());
             }
             for demonym in &country.demonyms {
+                demonyms.insert(fold_name(demonym));
                 add_full(demonym, index, Anchor::Demonym);
                 if demonym.ends_with('n') || demonym.ends_with('i') {
                     add_full(&format!("{demonym}s"), index, Anchor::Demonym);
@@ -289,6 +300,7 @@ impl EntityIndex {
             capitals,
             country_word_set: country_words.keys().cloned().collect(),
             country_words,
+            demonyms,
         }
     }
 
@@ -324,6 +336,16 @@ fn strip_titles(name: &str) -> Option<&str> {
         stripped = true;
     }
     (!stripped || rest.contains(' ')).then_some(rest)
+}
+
+/// "UN security council" for "UN Security Council": the name after a leading acronym in lower
+/// case, when it has such a head and more words.
+fn acronym_headed_lowercase(name: &str) -> Option<String> {
+    let (head, tail) = name.split_once(' ')?;
+    let acronym = head.len() >= 2 && head.chars().all(|c| c.is_ascii_uppercase());
+    let lowered = tail.to_lowercase();
+    (acronym && tail.starts_with(char::is_uppercase) && lowered != tail)
+        .then(|| format!("{head} {lowered}"))
 }
 
 /// Spellings under which a knowledge-base name is searched.
@@ -1543,4 +1565,166 @@ pub(crate) fn country_in_window(
                 .and_then(|e| e.government.clone().or_else(|| e.country.clone())),
             EntityRef::Local(_) => None,
         })
+}
+
+/// Words before a capital that make it the place, not its government ("in Tehran", "north of
+/// Baghdad"); without one, a capital stands for its state ("Tehran warned", "sanctions on
+/// Tehran", "between Tehran and Washington").
+const PLACE_PREPOSITIONS: &[&str] = &[
+    "across",
+    "around",
+    "at",
+    "from",
+    "in",
+    "inside",
+    "into",
+    "near",
+    "outside",
+    "through",
+    "throughout",
+    "to",
+    "toward",
+    "towards",
+    "via",
+    "within",
+];
+
+/// Nouns after a demonym that make the phrase name the state ("the Syrian government").
+const STATE_NOUNS: &[&str] = &["administration", "authorities", "government", "regime"];
+
+/// Nouns that make "X of <capital>" a place ("north of Baghdad", "the streets of Tehran").
+const PLACE_OF_NOUNS: &[&str] = &[
+    "centre",
+    "center",
+    "east",
+    "heart",
+    "mayor",
+    "north",
+    "outskirts",
+    "residents",
+    "south",
+    "streets",
+    "suburbs",
+    "west",
+];
+
+impl EntityIndex {
+    /// The entity a mention is published as, or `None` when the text names no entity of its
+    /// own: the finder keeps such matches because they tell who speaks for which government.
+    ///
+    /// * A demonym ("German troops", "a German spokesperson") describes, it does not name.
+    /// * A description of a state body ("Iraqi military", "Iranian state television"): a
+    ///   country word then lower-case words only.
+    /// * A country in the possessive before a person ("Germany's Angela Merkel", "France's
+    ///   president Emmanuel Macron") is the person's title.
+    /// * A capital used for its government ("Washington says") names the state.
+    pub(crate) fn published_entity(
+        &self,
+        view: &FieldView<'_>,
+        found: &Found,
+        is_person: &dyn Fn(&Found) -> bool,
+        all: &[Found],
+    ) -> Option<EntityRef> {
+        let text = view.text;
+        let slice = text.get(found.start..found.end).unwrap_or("");
+        match found.anchor {
+            // "the Syrian government" names the state.
+            Anchor::Demonym => text
+                .get(found.end..)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
+                .is_some_and(|next| contains_word(STATE_NOUNS, next))
+                .then_some(found.entity),
+            Anchor::Capital => Some(self.capital_reading(view, found)),
+            Anchor::Name => {
+                if self.is_state_description(slice) {
+                    return None;
+                }
+                let is_country = matches!(found.entity, EntityRef::Kb(index)
+                    if self.entities.get(index).is_some_and(|e| e.entity.kind == EntityKind::Country));
+                if is_country
+                    && titles_following_person(text, view.words, found.end, is_person, all)
+                {
+                    return None;
+                }
+                Some(found.entity)
+            }
+            Anchor::Seat | Anchor::Surname | Anchor::Acronym => Some(found.entity),
+        }
+    }
+
+    /// The city, or its state when the text uses the capital for the government.
+    fn capital_reading(&self, view: &FieldView<'_>, found: &Found) -> EntityRef {
+        let EntityRef::Kb(index) = found.entity else {
+            return found.entity;
+        };
+        let text = view.text;
+        let before = view.words.partition_point(|w| w.end <= found.start);
+        let word_at = |i: usize| {
+            view.words
+                .get(i)
+                .and_then(|w| text.get(w.start..w.end))
+                .unwrap_or("")
+        };
+        let previous = before.checked_sub(1).map_or("", word_at).to_lowercase();
+        let place = contains_word(PLACE_PREPOSITIONS, &previous)
+            || (previous == "of"
+                && contains_word(
+                    PLACE_OF_NOUNS,
+                    &before.checked_sub(2).map_or("", word_at).to_lowercase(),
+                ))
+            // "Tehran, Iran": a place given with its country.
+            || text.get(found.end..).is_some_and(|rest| {
+                rest.strip_prefix(", ").is_some_and(|rest| {
+                    let next = rest.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
+                    self.country_words.contains_key(next)
+                })
+            });
+        if place {
+            return found.entity;
+        }
+        self.entities
+            .get(index)
+            .and_then(|e| e.country.as_ref())
+            .and_then(|code| self.country_by_code.get(code))
+            .map_or(found.entity, |&country| EntityRef::Kb(country))
+    }
+}
+
+impl EntityIndex {
+    /// "Iraqi military", "Iranian state television": a demonym, then lower-case words only.
+    fn is_state_description(&self, slice: &str) -> bool {
+        let mut words = slice.split(' ');
+        let first = words.next().unwrap_or("");
+        let mut rest = words.peekable();
+        rest.peek().is_some()
+            && self.demonyms.contains(first)
+            && rest.all(|w| w.starts_with(char::is_lowercase))
+    }
+}
+
+/// Whether a possessive at `end` ("Germany's") is followed, after at most three lower-case
+/// title words, by a person's name.
+fn titles_following_person(
+    text: &str,
+    words: &[Word],
+    end: usize,
+    is_person: &dyn Fn(&Found) -> bool,
+    all: &[Found],
+) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    if !(rest.starts_with("'s ") || rest.starts_with("\u{2019}s ")) {
+        return false;
+    }
+    // The possessive's "s" may be a word of its own: four words cover it and three titles.
+    let first = words.partition_point(|w| w.start <= end);
+    for word in words.iter().skip(first).take(4) {
+        let Some(slice) = text.get(word.start..word.end) else {
+            return false;
+        };
+        if slice.starts_with(char::is_uppercase) {
+            return all.iter().any(|f| f.start == word.start && is_person(f));
+        }
+    }
+    false
 }

@@ -206,14 +206,39 @@ pub fn evaluate(
                 .record(found, || format!("{doc}: {key} not found"));
         }
         for (index, names) in emitted.iter().enumerate() {
-            let inside = meta.entities.iter().any(|key| matches_key(names, key));
-            let name = annotation
+            let Some(entity) = annotation.entities.get(index) else {
+                continue;
+            };
+            let listed: Vec<&String> = meta
                 .entities
-                .get(index)
-                .map_or(String::new(), |e| e.name.clone());
-            report
-                .entity_precision
-                .record(inside, || format!("{doc}: {name} is outside the gold list"));
+                .iter()
+                .filter(|key| matches_key(names, key))
+                .collect();
+            let required = listed
+                .iter()
+                .any(|key| gold.entities.get(key.as_str()).is_some_and(|e| !e.optional));
+            // Optional gold entities count for neither side, wherever the gold lists them.
+            let optional = gold
+                .entities
+                .iter()
+                .any(|(key, e)| e.optional && matches_key(names, key));
+            if !required && optional {
+                continue;
+            }
+            report.entity_precision.record(!listed.is_empty(), || {
+                let mut forms: Vec<&str> = annotation
+                    .mentions
+                    .iter()
+                    .filter(|m| m.entity_id == entity.id)
+                    .map(|m| m.text.as_str())
+                    .collect();
+                forms.sort_unstable();
+                forms.dedup();
+                format!(
+                    "{doc}: {} is outside the gold list (mentioned as {forms:?})",
+                    entity.name
+                )
+            });
         }
     }
 

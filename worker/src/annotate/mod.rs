@@ -208,18 +208,29 @@ impl Annotator {
                 referenced.push(entity);
             }
         };
+        let is_person = |found: &Found| {
+            entity_identity(context, found.entity)
+                .is_some_and(|(_, _, kind)| kind == EntityKind::Person)
+        };
         for field in fields {
+            let view = field.view(&self.index);
             for found in &field.found {
+                let Some(entity) =
+                    self.index
+                        .published_entity(&view, found, &is_person, &field.found)
+                else {
+                    continue;
+                };
                 let Some(range) = field.folded.source_range(found.start..found.end) else {
                     continue;
                 };
                 let Some(text) = field.folded.source.get(range.clone()) else {
                     continue;
                 };
-                let Some((id, name, kind)) = entity_identity(context, found.entity) else {
+                let Some((id, name, kind)) = entity_identity(context, entity) else {
                     continue;
                 };
-                reference(found.entity, &mut referenced);
+                reference(entity, &mut referenced);
                 annotation.mentions.push(Mention {
                     entity_id: id,
                     entity_name: name,

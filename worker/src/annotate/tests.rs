@@ -162,7 +162,45 @@ fn names_demonyms_seats_and_surnames() {
         ["Boris Johnson", "Johnson"],
         "titles are not names"
     );
-    assert!(entity_ids(&a).contains(&"irn"));
+    // A demonym describes: "the Iranian general" does not name Iran.
+    assert!(!entity_ids(&a).contains(&"irn"));
+}
+
+#[test]
+fn demonyms_capitals_and_possessives_are_published_as_what_they_name() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The Iraqi government said little. Washington says the strike was legal, \
+         officials in Tehran said. France's president Emmanuel Macron spoke to German troops.",
+    );
+    let mentioned = |text: &str| -> Vec<&str> {
+        a.mentions
+            .iter()
+            .filter(|m| m.text == text)
+            .map(|m| m.entity_id.as_str())
+            .collect()
+    };
+    assert_eq!(
+        mentioned("Iraqi"),
+        ["irq"],
+        "the Iraqi government names the state"
+    );
+    assert_eq!(
+        mentioned("Washington"),
+        ["usa"],
+        "a capital speaking is its state"
+    );
+    assert_eq!(mentioned("Tehran"), ["tehran"], "in Tehran is the city");
+    assert!(
+        mentioned("France").is_empty(),
+        "France's president X is a title"
+    );
+    assert!(
+        mentioned("German").is_empty(),
+        "German troops does not name Germany"
+    );
+    assert!(!entity_ids(&a).contains(&"deu"));
 }
 
 #[test]
