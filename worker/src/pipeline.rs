@@ -7,7 +7,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use communique_domain::{AnnotatedArticle, Article, content_hash};
+use communique_domain::{AnnotatedArticle, Article, DateSource, PublishedDate, content_hash};
 use communique_store::PutOutcome;
 use serde::Serialize;
 
@@ -114,7 +114,13 @@ pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) ->
             url: raw.url,
             source: raw.source,
             authors: raw.authors,
-            published: raw.published,
+            // An undated article takes the date the annotator judged from its text.
+            published: raw.published.or_else(|| {
+                annotation.estimated_date.map(|date| PublishedDate {
+                    date,
+                    source: DateSource::Text,
+                })
+            }),
             content_hash: hash,
             mentions: annotation.mentions,
             statements: annotation.statements,

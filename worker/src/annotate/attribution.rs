@@ -1801,13 +1801,13 @@ pub(crate) fn read_titles(
 const OPEN_START: i32 = i32::MIN / 4;
 const OPEN_END: i32 = i32::MAX / 4;
 
-/// Dates an undated article from the offices its people are titled with: the time when the
-/// most of them held the roles the article gives them ("President Trump", "Foreign Secretary
-/// Dominic Raab"). `None` when no title names a known role, or when the evidence points to
-/// two separate periods.
-pub(crate) fn estimate_date(
+/// When an undated article was written, judged from the offices its people are titled with:
+/// the period, in days since the epoch, when the most of them held the roles the article
+/// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
+/// names a known role, or when the evidence points to two separate periods.
+pub(crate) fn estimate_period(
     titles: &std::collections::HashMap<EntityRef, TitleEvidence>,
-) -> Option<Date> {
+) -> Option<Range<i32>> {
     let people: Vec<&[(i32, i32)]> = titles
         .values()
         .filter(|t| !t.out_of_office && !t.terms.is_empty())
@@ -1844,10 +1844,7 @@ pub(crate) fn estimate_date(
     if best == 1 && people.len() == 1 && people.first().is_some_and(|t| t.len() > 1) {
         return None;
     }
-    let middle = if last > first {
-        first + (last - first) / 2
-    } else {
-        first + 180
-    };
-    Date::from_days_since_epoch(middle)
+    // One bound only (terms still open): the year after it.
+    let last = if last > first { last } else { first + 360 };
+    Some(first..last + 1)
 }

@@ -6,11 +6,13 @@
 //! call to [`Annotator::annotate`] works on one article and never panics.
 //!
 //! Dates: a person speaks for the governments of the roles they hold on the article's date.
-//! Without a date, the roles with no end date count (the ones held now, as far as the knowledge
-//! base knows).
+//! An article without one is dated from the offices its officials are titled with and the
+//! days it names ([`Annotation::estimated_date`]); failing that, the roles with no end date
+//! count (the ones held now, as far as the knowledge base knows).
 
 mod attribution;
 mod cues;
+mod dating;
 mod entities;
 pub mod eval;
 mod lexicon;
@@ -47,6 +49,10 @@ pub struct Annotation {
     /// Every entity referenced by a mention, speaker or target, once, with its knowledge-base
     /// aliases and affiliations.
     pub entities: Vec<Entity>,
+    /// For an article given without a date: the date the annotator judged it was written, at
+    /// which it resolved everyone's roles. Read from the text (officials' titles, named days),
+    /// so approximate when no day is named.
+    pub estimated_date: Option<Date>,
 }
 
 /// Prebuilt automata over the knowledge base and the lexicon; `Send + Sync`, build once.
@@ -155,12 +161,15 @@ impl Annotator {
         }
 
         let titles = attribution::read_titles(&self.index, &fields, &article_entities);
+        let estimated_date = match article.published {
+            Some(_) => None,
+            None => attribution::estimate_period(&titles)
+                .and_then(|period| dating::date_in_period(&[title, body], &period)),
+        };
         let mut context = Context {
             index: &self.index,
             kb: &self.kb,
-            date: article
-                .published
-                .or_else(|| attribution::estimate_date(&titles)),
+            date: article.published.or(estimated_date),
             article: article_entities,
             titles,
         };
@@ -169,7 +178,9 @@ impl Annotator {
             attribution::find_statements(&context, field, field_index, &mut drafts);
         }
         stance::assess(&context, &fields, &mut drafts);
-        self.assemble(&mut context, &fields, drafts)
+        let mut annotation = self.assemble(&mut context, &fields, drafts);
+        annotation.estimated_date = estimated_date;
+        annotation
     }
 
     fn prepare<'a>(&self, id: TextField, source: &'a str) -> Field<'a> {
