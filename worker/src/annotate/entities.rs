@@ -897,13 +897,13 @@ impl ArticleEntities {
         {
             return None;
         }
-        let id = slugify(&name);
+        // Ids are unique: a name whose id is taken names that entity.
+        if let Some(&known) = index.by_id.get(&slugify(&name)) {
+            return Some((EntityRef::Kb(known), Anchor::Name));
+        }
+        let id = local_id(&name, candidate.kind);
         if id.is_empty() {
             return None;
-        }
-        // Ids are unique: a name whose id is taken names that entity.
-        if let Some(&known) = index.by_id.get(&id) {
-            return Some((EntityRef::Kb(known), Anchor::Name));
         }
         if let Some(local) = self.locals.iter().position(|l| l.id == id) {
             return Some((EntityRef::Local(local), Anchor::Name));
@@ -1727,4 +1727,24 @@ fn titles_following_person(
         }
     }
     false
+}
+
+/// The id of a name the knowledge base does not know: its slug, so that every article naming
+/// the same person or body links to one entity. Titles are already gone from the name; a
+/// person's Arabic article is left out, since news spells it "al-", "Al ", "el-" or not at all
+/// ("Qais al-Khazali", "Qais Khazali" → `qais-khazali`).
+fn local_id(name: &str, kind: EntityKind) -> String {
+    let slug = slugify(name);
+    if kind != EntityKind::Person {
+        return slug;
+    }
+    let parts: Vec<&str> = slug
+        .split('-')
+        .filter(|part| !matches!(*part, "al" | "el"))
+        .collect();
+    if parts.len() < 2 {
+        slug
+    } else {
+        parts.join("-")
+    }
 }

@@ -471,3 +471,28 @@ fn the_annotator_is_shareable_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Annotator>();
 }
+
+#[test]
+fn unknown_names_get_the_same_id_in_every_article() {
+    let annotator = annotator();
+    let id_of = |body: &str| -> Vec<String> {
+        annotate(&annotator, body)
+            .entities
+            .iter()
+            .filter(|e| e.kind == communique_domain::EntityKind::Person)
+            .map(|e| e.id.clone())
+            .collect()
+    };
+    for body in [
+        "Sheikh Karim al-Fartousi said the strike was a crime.",
+        "Militia commander Karim Fartousi said the strike was a crime.",
+        "Mr Karim Al-Fartousi said the strike was a crime.",
+        "Karim el Fartousi said the strike was a crime.",
+    ] {
+        assert_eq!(id_of(body), ["karim-fartousi"], "{body}");
+    }
+    assert_eq!(
+        id_of("General Marc Dupuis-Leclerc said France would respond."),
+        ["marc-dupuis-leclerc"]
+    );
+}
