@@ -1567,9 +1567,47 @@ pub(crate) fn country_in_window(
         })
 }
 
-/// Words before a capital that make it the place, not its government ("in Tehran", "north of
-/// Baghdad"); without one, a capital stands for its state ("Tehran warned", "sanctions on
-/// Tehran", "between Tehran and Washington").
+/// Words after a capital that make it the government acting ("Washington says", "if Tehran
+/// attacked", "Moscow has"), besides speech verbs and past tenses.
+const STATE_ACTION_WORDS: &[&str] = &[
+    "accuses",
+    "believes",
+    "can",
+    "claims",
+    "could",
+    "demands",
+    "denies",
+    "did",
+    "does",
+    "had",
+    "has",
+    "have",
+    "hopes",
+    "insists",
+    "is",
+    "may",
+    "might",
+    "must",
+    "needs",
+    "plans",
+    "refuses",
+    "rejects",
+    "seeks",
+    "sees",
+    "should",
+    "threatens",
+    "wants",
+    "was",
+    "will",
+    "would",
+];
+
+/// Words before a capital that make it the government acted upon or dealt with ("sanctions on
+/// Tehran", "talks with Washington", "between Tehran and Washington").
+const STATE_OBJECT_WORDS: &[&str] = &["against", "between", "by", "on", "with"];
+
+/// Words before a capital that make it the place whatever follows ("officials in Tehran
+/// said", "flights from Baghdad were").
 const PLACE_PREPOSITIONS: &[&str] = &[
     "across",
     "around",
@@ -1592,19 +1630,26 @@ const PLACE_PREPOSITIONS: &[&str] = &[
 /// Nouns after a demonym that make the phrase name the state ("the Syrian government").
 const STATE_NOUNS: &[&str] = &["administration", "authorities", "government", "regime"];
 
-/// Nouns that make "X of <capital>" a place ("north of Baghdad", "the streets of Tehran").
+/// Nouns that keep "X of <capital>" and "<capital>'s X" the place ("north of Baghdad", "the
+/// streets of Tehran", "Tehran's mayor").
 const PLACE_OF_NOUNS: &[&str] = &[
-    "centre",
+    "airport",
     "center",
+    "centre",
+    "city",
     "east",
+    "governor",
     "heart",
     "mayor",
     "north",
     "outskirts",
+    "people",
+    "province",
     "residents",
     "south",
     "streets",
     "suburbs",
+    "university",
     "west",
 ];
 
@@ -1653,34 +1698,50 @@ impl EntityIndex {
         }
     }
 
-    /// The city, or its state when the text uses the capital for the government.
+    /// The city, or its state when the text uses the capital for the government: as the one
+    /// acting or saying, in the possessive, or as the one acted upon. A capital with no such
+    /// sign ("in Tehran", "quicker than Doha") is the place.
     fn capital_reading(&self, view: &FieldView<'_>, found: &Found) -> EntityRef {
         let EntityRef::Kb(index) = found.entity else {
             return found.entity;
         };
         let text = view.text;
         let before = view.words.partition_point(|w| w.end <= found.start);
-        let word_at = |i: usize| {
-            view.words
-                .get(i)
+        let after = view.words.partition_point(|w| w.start < found.end);
+        let word_at = |i: Option<usize>| {
+            i.and_then(|i| view.words.get(i))
                 .and_then(|w| text.get(w.start..w.end))
                 .unwrap_or("")
+                .to_lowercase()
         };
-        let previous = before.checked_sub(1).map_or("", word_at).to_lowercase();
-        let place = contains_word(PLACE_PREPOSITIONS, &previous)
-            || (previous == "of"
-                && contains_word(
-                    PLACE_OF_NOUNS,
-                    &before.checked_sub(2).map_or("", word_at).to_lowercase(),
-                ))
-            // "Tehran, Iran": a place given with its country.
-            || text.get(found.end..).is_some_and(|rest| {
-                rest.strip_prefix(", ").is_some_and(|rest| {
-                    let next = rest.split(|c: char| !c.is_alphanumeric()).next().unwrap_or("");
-                    self.country_words.contains_key(next)
-                })
-            });
-        if place {
+        let previous = word_at(before.checked_sub(1));
+        let next = word_at(Some(after));
+        let rest = text.get(found.end..).unwrap_or("");
+        let possessive = rest.starts_with("'s ") || rest.starts_with("\u{2019}s ");
+        let state = if contains_word(PLACE_PREPOSITIONS, &previous) {
+            false
+        } else if possessive {
+            // "Tehran's response"; the word after the "s".
+            let noun = view
+                .words
+                .get(after..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|w| text.get(w.start..w.end).unwrap_or("").to_lowercase())
+                .find(|w| w != "s");
+            !noun.is_some_and(|noun| contains_word(PLACE_OF_NOUNS, &noun))
+        } else {
+            let acting = contains_word(STATE_ACTION_WORDS, &next)
+                || SPEECH_VERBS.iter().any(|(verb, _)| *verb == next)
+                || (next.len() > 4 && next.ends_with("ed"));
+            let acted_upon = contains_word(STATE_OBJECT_WORDS, &previous)
+                || (matches!(previous.as_str(), "and" | "or")
+                    && word_at(before.checked_sub(3)) == "between")
+                || (previous == "of"
+                    && !contains_word(PLACE_OF_NOUNS, &word_at(before.checked_sub(2))));
+            acting || acted_upon
+        };
+        if !state {
             return found.entity;
         }
         self.entities

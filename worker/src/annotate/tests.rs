@@ -496,3 +496,31 @@ fn unknown_names_get_the_same_id_in_every_article() {
         ["marc-dupuis-leclerc"]
     );
 }
+
+#[test]
+fn capitals_stand_for_their_state_only_when_the_text_says_so() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The talks were tense in Washington. The courts are slower than Paris. \
+         Tehran has warned Iraq. Sanctions on Baghdad were lifted. \
+         It was a clash between Tehran and Washington.",
+    );
+    let ids: Vec<(&str, &str)> = a
+        .mentions
+        .iter()
+        .map(|m| (m.text.as_str(), m.entity_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("Washington", "washington"),
+            ("Paris", "paris"),
+            ("Tehran", "irn"),
+            ("Iraq", "irq"),
+            ("Baghdad", "irq"),
+            ("Tehran", "irn"),
+            ("Washington", "usa"),
+        ]
+    );
+}
