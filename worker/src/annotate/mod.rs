@@ -49,9 +49,10 @@ pub struct Annotation {
     /// Every entity referenced by a mention, speaker or target, once, with its knowledge-base
     /// aliases and affiliations.
     pub entities: Vec<Entity>,
-    /// For an article given without a date: the date the annotator judged it was written, at
-    /// which it resolved everyone's roles. Read from the text (officials' titles, named days),
-    /// so approximate when no day is named.
+    /// For an article given without a date, or with one inferred from its text that its
+    /// officials' titles contradict: the date the annotator judged it was written, at which it
+    /// resolved everyone's roles. Read from the text (officials' titles, named days), so
+    /// approximate when no day is named.
     pub estimated_date: Option<Date>,
 }
 
@@ -114,6 +115,13 @@ impl Annotator {
     }
 
     pub fn annotate(&self, article: &ArticleText<'_>) -> Annotation {
+        self.annotate_dated(article, false)
+    }
+
+    /// [`Annotator::annotate`], told whether the article's date was only inferred from dates
+    /// its text mentions: such a date is dropped for an estimate when it falls outside the
+    /// period the officials' titles point to (a text also names the dates of old events).
+    pub fn annotate_dated(&self, article: &ArticleText<'_>, date_from_text: bool) -> Annotation {
         let title = truncate(article.title);
         let body = truncate(article.body);
         let mut fields: Vec<Field<'_>> = [(TextField::Title, title), (TextField::Body, body)]
@@ -161,15 +169,21 @@ impl Annotator {
         }
 
         let titles = attribution::read_titles(&self.index, &fields, &article_entities);
+        let period = attribution::estimate_period(&titles);
+        let contradicted = |date: Date| {
+            date_from_text
+                && period
+                    .as_ref()
+                    .is_some_and(|period| !period.contains(&date.days_since_epoch()))
+        };
         let estimated_date = match article.published {
-            Some(_) => None,
-            None => attribution::estimate_period(&titles)
-                .and_then(|period| dating::date_in_period(&[title, body], &period)),
+            Some(date) if !contradicted(date) => None,
+            _ => period.and_then(|period| dating::date_in_period(&[title, body], &period)),
         };
         let mut context = Context {
             index: &self.index,
             kb: &self.kb,
-            date: article.published.or(estimated_date),
+            date: estimated_date.or(article.published),
             article: article_entities,
             titles,
         };

@@ -524,3 +524,26 @@ fn capitals_stand_for_their_state_only_when_the_text_says_so() {
         ]
     );
 }
+
+#[test]
+fn a_date_from_the_text_that_the_titles_contradict_gives_way() {
+    let annotator = annotator();
+    let body = "Prime Minister Boris Johnson spoke on Wednesday (January 8th). \
+                He recalled the treaty of 3 March 2015.";
+    let article = ArticleText {
+        title: "",
+        body,
+        published: "2015-03-03".parse().ok(),
+    };
+    // Inferred from the text: 2015 is before Johnson was Prime Minister.
+    let inferred = annotator.annotate_dated(&article, true);
+    assert_eq!(inferred.estimated_date, "2020-01-08".parse().ok());
+    // Given by the source: kept.
+    assert_eq!(annotator.annotate(&article).estimated_date, None);
+    // No date at all: the day the text names, in the year the titles allow.
+    let undated = annotator.annotate(&ArticleText {
+        published: None,
+        ..article
+    });
+    assert_eq!(undated.estimated_date, "2020-01-08".parse().ok());
+}
