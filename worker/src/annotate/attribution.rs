@@ -884,6 +884,34 @@ fn speaker_in(
     {
         return memory.person.clone();
     }
+    // "said the American": a person of that country, the one just spoken of; not the state.
+    if has_the
+        && lower_words.len() == 2
+        && let [found] = mentions.as_slice()
+        && found.anchor == Anchor::Demonym
+    {
+        // The last person named, not as an object, within the two sentences before.
+        let sentence = field.sentences.partition_point(|s| s.end <= region.start);
+        let window_start = field
+            .sentences
+            .get(sentence.saturating_sub(2))
+            .map_or(0, |s| s.start);
+        if let Some(person) = field
+            .found
+            .iter()
+            .rev()
+            .filter(|f| f.end <= found.start && f.start >= window_start)
+            .find(|f| is_person_mention(context, f) && !is_object(field, f, window_start))
+        {
+            return Some(entity_speaker(field, person));
+        }
+        let demonym = text.get(found.start..found.end).unwrap_or("");
+        return Some(SpeakerRef::Description {
+            text: format!("the {demonym}"),
+            governments: Vec::new(),
+            head: demonym.to_lowercase(),
+        });
+    }
     if let (Some(head), Some(head_word)) = (head, head_word) {
         let name = description_name(field, &region, &head_word, &mentions);
         let mut governments = description_governments(context, field, &region, &mentions, &head);

@@ -547,3 +547,16 @@ fn a_date_from_the_text_that_the_titles_contradict_gives_way() {
     });
     assert_eq!(undated.estimated_date, "2020-01-08".parse().ok());
 }
+
+#[test]
+fn the_demonym_as_a_speaker_is_the_person_just_named_not_the_state() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Jeremy Dupont was delighted with his victory over Angela Leclerc. \
+         \"I felt pretty good,\" said the American.",
+    );
+    let statement = a.statements.first().expect("the quote");
+    assert_eq!(statement.speaker.name, "Jeremy Dupont");
+    assert!(statement.governments.is_empty());
+}
