@@ -1,7 +1,7 @@
 //! `communique-worker`: ingest articles into a store or a running server, and evaluate the
 //! annotator against gold annotations.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -110,12 +110,16 @@ fn main() -> ExitCode {
             knowledge_base,
         } => match run_eval(&gold, &documents, &knowledge_base) {
             Ok((shipped, at_gold_dates)) => {
-                println!("{shipped}");
+                let mut text = shipped.to_string();
                 if at_gold_dates != shipped {
-                    println!("\nAt the gold dates instead of the dates ingest found:\n");
-                    println!("{at_gold_dates}");
+                    text.push_str("\nAt the gold dates instead of the dates ingest found:\n\n");
+                    text.push_str(&at_gold_dates.to_string());
                 }
-                ExitCode::SUCCESS
+                // A closed pipe (`| head`) is no reason to panic.
+                match writeln!(std::io::stdout(), "{text}") {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(_) => ExitCode::FAILURE,
+                }
             }
             Err(message) => {
                 eprintln!("error: {message}");

@@ -522,7 +522,9 @@ impl EntityIndex {
             let (entity, anchor) = match target {
                 PatternTarget::Full { entity, anchor } => {
                     // "National Security Council" is not the "Security Council".
-                    if *anchor == Anchor::Name && inside_longer_name(view, &field.raw, &range) {
+                    if *anchor == Anchor::Name
+                        && inside_longer_name(view, &field.raw, &range, lowercase_words)
+                    {
                         continue;
                     }
                     if *anchor == Anchor::Name && self.capitals.contains(entity) {
@@ -612,9 +614,15 @@ impl EntityIndex {
 }
 
 /// Whether a match continues a capitalised name that starts before it: the word just
-/// before is capitalised, adjacent, mid-sentence, and neither a title, a name particle nor
-/// part of another knowledge-base match.
-fn inside_longer_name(view: &FieldView<'_>, raw: &[RawMatch], range: &Range<usize>) -> bool {
+/// before is capitalised, adjacent, neither a title, a name particle nor part of another
+/// knowledge-base match, and mid-sentence or a word the article never writes in lower case
+/// ("Teleglobe Canada said" opening a sentence).
+fn inside_longer_name(
+    view: &FieldView<'_>,
+    raw: &[RawMatch],
+    range: &Range<usize>,
+    lowercase_words: &HashSet<&str>,
+) -> bool {
     let text = view.text;
     let index = view.words.partition_point(|w| w.end <= range.start);
     let Some(word) = index.checked_sub(1).and_then(|i| view.words.get(i)) else {
@@ -638,7 +646,9 @@ fn inside_longer_name(view: &FieldView<'_>, raw: &[RawMatch], range: &Range<usiz
         && !raw
             .iter()
             .any(|r| r.range.start <= word.start && word.end <= r.range.end)
-        && !starts_sentence(view, word.start)
+        && (!starts_sentence(view, word.start)
+            || (!contains_word(NOT_NAME_WORDS, previous)
+                && !lowercase_words.contains(previous.to_lowercase().as_str())))
 }
 
 /// Whether the text holds a full name ending in `surname` ("Scott Sullivan"): a given name

@@ -560,3 +560,19 @@ fn the_demonym_as_a_speaker_is_the_person_just_named_not_the_state() {
     assert_eq!(statement.speaker.name, "Jeremy Dupont");
     assert!(statement.governments.is_empty());
 }
+
+#[test]
+fn a_country_ending_a_company_name_is_not_the_state() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Teleglobe France said it agreed to join the project. Meanwhile France said nothing.",
+    );
+    let france: Vec<usize> = a
+        .mentions
+        .iter()
+        .filter(|m| m.entity_id == "fra")
+        .map(|m| m.span.start as usize)
+        .collect();
+    assert_eq!(france, [63], "only the second France is the state");
+}
