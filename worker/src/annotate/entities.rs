@@ -13,10 +13,10 @@ use communique_domain::{
 };
 
 use super::lexicon::{
-    DESCRIPTION_HEADS, EVENT_HEADS, FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS, NAME_PARTICLES,
-    NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS, ORGANIZATION_MODIFIERS,
-    ORGANIZATION_OPENERS, PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS, SPEECH_VERBS, TITLE_WORDS,
-    contains_word,
+    CORPORATE_HEADS, DESCRIPTION_HEADS, EVENT_HEADS, FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS,
+    NAME_PARTICLES, NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS,
+    ORGANIZATION_MODIFIERS, ORGANIZATION_OPENERS, PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS,
+    SPEECH_VERBS, TITLE_WORDS, contains_word,
 };
 use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
 
@@ -867,6 +867,17 @@ impl ArticleEntities {
                 .position(|l| l.key == key && l.kind == candidate.kind)
                 .map(|i| (EntityRef::Local(i), Anchor::Name));
         }
+        // "Waste Recovery" after "Waste Recovery Inc": the company without its legal suffix.
+        let name = candidate.tokens.join(" ");
+        if let Some(i) = self.locals.iter().position(|l| {
+            l.kind == EntityKind::Organization
+                && l.name
+                    .strip_prefix(name.as_str())
+                    .and_then(|rest| rest.strip_prefix(' '))
+                    .is_some_and(|suffix| contains_word(LEGAL_SUFFIXES, suffix))
+        }) {
+            return Some((EntityRef::Local(i), Anchor::Name));
+        }
         // A spelling variant of a knowledge-base person.
         if let Some(person) = index.person_by_key(key)
             && (candidate.tokens.len() > 1 || article_people.iter().any(|(p, _)| *p == person))
@@ -1279,21 +1290,23 @@ fn classify(
     // Drop leading titles, function words and a sentence-opening common word.
     let mut link_only = false;
     let organisation_headed = tokens.len() >= 2
-        && tokens
-            .last()
-            .is_some_and(|t| contains_word(ORGANIZATION_HEADS, t));
+        && tokens.last().is_some_and(|t| {
+            contains_word(ORGANIZATION_HEADS, t) || contains_word(CORPORATE_HEADS, t)
+        });
     let mut skip = 0;
     let mut titled = false;
     let mut honorific: Option<&str> = None;
     while skip < tokens.len() {
         let token = tokens[skip];
-        let is_title = contains_word(TITLE_WORDS, token)
-            || token == "Sir"
-            || (token == "of"
-                && skip > 0
-                && tokens
-                    .get(skip + 1)
-                    .is_some_and(|t| contains_word(TITLE_WORDS, t)));
+        // "General Staff", "Prime Minister's Office": a body keeps the title it is named after.
+        let is_title = !organisation_headed
+            && (contains_word(TITLE_WORDS, token)
+                || token == "Sir"
+                || (token == "of"
+                    && skip > 0
+                    && tokens
+                        .get(skip + 1)
+                        .is_some_and(|t| contains_word(TITLE_WORDS, t))));
         let is_common = if organisation_headed {
             // "Central Intelligence Agency" keeps its "Central".
             contains_word(FUNCTION_WORDS, token)
@@ -1381,7 +1394,9 @@ fn classify(
     if contains_word(EVENT_HEADS, last_token) {
         return None;
     }
-    let kind = if contains_word(ORGANIZATION_HEADS, last_token) && name_tokens.len() >= 2
+    let kind = if (contains_word(ORGANIZATION_HEADS, last_token)
+        || contains_word(CORPORATE_HEADS, last_token))
+        && name_tokens.len() >= 2
         || contains_word(ORGANIZATION_OPENERS, first_token) && name_tokens.len() >= 2
     {
         EntityKind::Organization
@@ -1615,6 +1630,11 @@ const STATE_ACTION_WORDS: &[&str] = &[
 /// Words before a capital that make it the government acted upon or dealt with ("sanctions on
 /// Tehran", "talks with Washington", "between Tehran and Washington").
 const STATE_OBJECT_WORDS: &[&str] = &["against", "between", "by", "on", "with"];
+
+/// The legal form ending a company's name, which news drops on later mentions.
+const LEGAL_SUFFIXES: &[&str] = &[
+    "AG", "Co", "Corp", "Inc", "LLC", "Ltd", "NV", "PLC", "Plc", "SA",
+];
 
 /// Words before a capital that make it the place whatever follows ("officials in Tehran
 /// said", "flights from Baghdad were").

@@ -576,3 +576,27 @@ fn a_country_ending_a_company_name_is_not_the_state() {
         .collect();
     assert_eq!(france, [63], "only the second France is the state");
 }
+
+#[test]
+fn company_names_are_organisations_with_or_without_their_legal_form() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Waste Recovery Inc said it won a licence from Blue Circle Industries. \
+         Waste Recovery said trials start soon. Analysts at Warburg Securities agreed.",
+    );
+    let kinds: Vec<(&str, communique_domain::EntityKind)> = a
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind))
+        .collect();
+    use communique_domain::EntityKind::Organization;
+    assert_eq!(
+        kinds,
+        [
+            ("Waste Recovery Inc", Organization),
+            ("Blue Circle Industries", Organization),
+            ("Warburg Securities", Organization),
+        ]
+    );
+}
