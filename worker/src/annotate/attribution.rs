@@ -476,6 +476,9 @@ fn clause_after(
             start = after_that;
         } else if lower_rest.starts_with(": ") || lower_rest.starts_with(", ") {
             start += skipped + 2;
+        } else if let Some(addressee_end) = addressee_end(field, verb, start + skipped) {
+            // "told Reuters the firm lost ...": the clause follows whom it was told.
+            start = addressee_end;
         }
     }
     let end = sentence.end.max(start);
@@ -484,6 +487,27 @@ fn clause_after(
         range.start + s.trim_end_matches(['.', ',', ';']).len()
     });
     (range.start < trimmed_end).then_some(range.start..trimmed_end)
+}
+
+/// Where the addressee of "told" / "tells" ends when a name or a plural audience follows the
+/// verb ("told Reuters", "told the BBC", "told reporters").
+fn addressee_end(field: &Field<'_>, verb: &CueMatch, from: usize) -> Option<usize> {
+    let text = field.text();
+    let verb_word = text.get(verb.start..verb.end)?.to_ascii_lowercase();
+    if !matches!(verb_word.as_str(), "told" | "tells") {
+        return None;
+    }
+    let rest = text.get(from..)?;
+    let after_article = rest.strip_prefix("the ").map_or(from, |_| from + 4);
+    if let Some(found) = field.found.iter().find(|f| f.start == after_article) {
+        return Some(found.end);
+    }
+    let audience = rest.split(|c: char| !c.is_alphanumeric()).next()?;
+    matches!(
+        audience,
+        "journalists" | "lawmakers" | "parliament" | "reporters" | "supporters"
+    )
+    .then_some(from + audience.len())
 }
 
 /// A speaker after a quote: "'…,' he said", "'…,' said Iran's leader, Ali Khamenei".

@@ -600,3 +600,14 @@ fn company_names_are_organisations_with_or_without_their_legal_form() {
         ]
     );
 }
+
+#[test]
+fn the_addressee_of_told_is_not_part_of_what_was_said() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Boris Johnson told Angela Merkel the troops would stay. Jens Stoltenberg told reporters NATO was ready.",
+    );
+    let texts: Vec<&str> = a.statements.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(texts, ["the troops would stay", "NATO was ready"]);
+}
