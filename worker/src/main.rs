@@ -1,13 +1,14 @@
 //! `communique-worker`: ingest articles into a store or a running server, and evaluate the
 //! annotator against gold annotations.
 
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use communique_store::{SledStore, StoreOptions};
 use communique_worker::annotate::Annotator;
+use communique_worker::annotate::eval::{Dating, EvalReport, evaluate};
 use communique_worker::input::{InputFormat, ReadOptions};
 use communique_worker::knowledge_base;
 use communique_worker::pipeline::{IngestOptions, IngestReport, Progress, Shard, ingest};
@@ -72,7 +73,8 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Annotate gold documents and print precision and recall per category, with every miss.
+    /// Read, date and annotate gold documents as ingest does, and print precision and recall
+    /// per category with every miss (and the figures at the gold dates when they differ).
     Eval {
         /// Gold annotations (JSON, the format of worker/tests/fixtures/seeds_gold.json).
         #[arg(long)]
@@ -107,9 +109,17 @@ fn main() -> ExitCode {
             documents,
             knowledge_base,
         } => match run_eval(&gold, &documents, &knowledge_base) {
-            Ok(report) => {
-                println!("{report}");
-                ExitCode::SUCCESS
+            Ok((shipped, at_gold_dates)) => {
+                let mut text = shipped.to_string();
+                if at_gold_dates != shipped {
+                    text.push_str("\nAt the gold dates instead of the dates ingest found:\n\n");
+                    text.push_str(&at_gold_dates.to_string());
+                }
+                // A closed pipe (`| head`) is no reason to panic.
+                match writeln!(std::io::stdout(), "{text}") {
+                    Ok(()) => ExitCode::SUCCESS,
+                    Err(_) => ExitCode::FAILURE,
+                }
             }
             Err(message) => {
                 eprintln!("error: {message}");
@@ -176,11 +186,12 @@ fn main() -> ExitCode {
     }
 }
 
+/// The evaluation of the shipped pipeline, and the same at the gold dates.
 fn run_eval(
     gold: &std::path::Path,
     documents: &std::path::Path,
     extra_kb: &[PathBuf],
-) -> Result<communique_worker::annotate::eval::EvalReport, String> {
+) -> Result<(EvalReport, EvalReport), String> {
     let gold_json = std::fs::read_to_string(gold)
         .map_err(|e| format!("cannot read --gold {}: {e}", gold.display()))?;
     let mut texts = std::collections::HashMap::new();
@@ -197,8 +208,9 @@ fn run_eval(
         }
     }
     let kb = knowledge_base::load(extra_kb).map_err(|e| e.to_string())?;
-    communique_worker::annotate::eval::evaluate(&Annotator::new(&kb), &gold_json, &texts)
-        .map_err(|e| e.to_string())
+    let annotator = Annotator::new(&kb);
+    let run = |dating| evaluate(&annotator, &gold_json, &texts, dating).map_err(|e| e.to_string());
+    Ok((run(Dating::Pipeline)?, run(Dating::Gold)?))
 }
 
 /// Where and how to reach a running server.

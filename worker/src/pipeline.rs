@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use communique_domain::{AnnotatedArticle, Article, content_hash};
+use communique_domain::{AnnotatedArticle, Article, DateSource, PublishedDate, content_hash};
 use communique_store::PutOutcome;
 use serde::Serialize;
 
@@ -103,11 +103,18 @@ pub fn article_id(raw: &RawArticle, hash: &str) -> String {
 /// Annotates one article read from input.
 pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) -> AnnotatedArticle {
     let id = article_id(&raw, &hash);
-    let annotation = annotator.annotate(&ArticleText {
-        title: &raw.title,
-        body: &raw.body,
-        published: raw.published.as_ref().map(|p| p.date),
-    });
+    let date_from_text = raw
+        .published
+        .as_ref()
+        .is_some_and(|p| p.source == DateSource::Text);
+    let annotation = annotator.annotate_dated(
+        &ArticleText {
+            title: &raw.title,
+            body: &raw.body,
+            published: raw.published.as_ref().map(|p| p.date),
+        },
+        date_from_text,
+    );
     AnnotatedArticle {
         article: Article {
             id,
@@ -116,7 +123,15 @@ pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) ->
             url: raw.url,
             source: raw.source,
             authors: raw.authors,
-            published: raw.published,
+            // An undated article, or one whose date from its text the officials' titles
+            // contradict, takes the date the annotator judged from its text.
+            published: annotation
+                .estimated_date
+                .map(|date| PublishedDate {
+                    date,
+                    source: DateSource::Text,
+                })
+                .or(raw.published),
             content_hash: hash,
             mentions: annotation.mentions,
             statements: annotation.statements,

@@ -476,6 +476,9 @@ fn clause_after(
             start = after_that;
         } else if lower_rest.starts_with(": ") || lower_rest.starts_with(", ") {
             start += skipped + 2;
+        } else if let Some(addressee_end) = addressee_end(field, verb, start + skipped) {
+            // "told Reuters the firm lost ...": the clause follows whom it was told.
+            start = addressee_end;
         }
     }
     let end = sentence.end.max(start);
@@ -484,6 +487,27 @@ fn clause_after(
         range.start + s.trim_end_matches(['.', ',', ';']).len()
     });
     (range.start < trimmed_end).then_some(range.start..trimmed_end)
+}
+
+/// Where the addressee of "told" / "tells" ends when a name or a plural audience follows the
+/// verb ("told Reuters", "told the BBC", "told reporters").
+fn addressee_end(field: &Field<'_>, verb: &CueMatch, from: usize) -> Option<usize> {
+    let text = field.text();
+    let verb_word = text.get(verb.start..verb.end)?.to_ascii_lowercase();
+    if !matches!(verb_word.as_str(), "told" | "tells") {
+        return None;
+    }
+    let rest = text.get(from..)?;
+    let after_article = rest.strip_prefix("the ").map_or(from, |_| from + 4);
+    if let Some(found) = field.found.iter().find(|f| f.start == after_article) {
+        return Some(found.end);
+    }
+    let audience = rest.split(|c: char| !c.is_alphanumeric()).next()?;
+    matches!(
+        audience,
+        "journalists" | "lawmakers" | "parliament" | "reporters" | "supporters"
+    )
+    .then_some(from + audience.len())
 }
 
 /// A speaker after a quote: "'…,' he said", "'…,' said Iran's leader, Ali Khamenei".
@@ -883,6 +907,34 @@ fn speaker_in(
         && memory.sentence <= memory.person_sentence + 3
     {
         return memory.person.clone();
+    }
+    // "said the American": a person of that country, the one just spoken of; not the state.
+    if has_the
+        && lower_words.len() == 2
+        && let [found] = mentions.as_slice()
+        && found.anchor == Anchor::Demonym
+    {
+        // The last person named, not as an object, within the two sentences before.
+        let sentence = field.sentences.partition_point(|s| s.end <= region.start);
+        let window_start = field
+            .sentences
+            .get(sentence.saturating_sub(2))
+            .map_or(0, |s| s.start);
+        if let Some(person) = field
+            .found
+            .iter()
+            .rev()
+            .filter(|f| f.end <= found.start && f.start >= window_start)
+            .find(|f| is_person_mention(context, f) && !is_object(field, f, window_start))
+        {
+            return Some(entity_speaker(field, person));
+        }
+        let demonym = text.get(found.start..found.end).unwrap_or("");
+        return Some(SpeakerRef::Description {
+            text: format!("the {demonym}"),
+            governments: Vec::new(),
+            head: demonym.to_lowercase(),
+        });
     }
     if let (Some(head), Some(head_word)) = (head, head_word) {
         let name = description_name(field, &region, &head_word, &mentions);
@@ -1493,7 +1545,17 @@ fn subject_end(field: &Field<'_>, region: &Range<usize>) -> usize {
 /// The speaker as the statement carries it, and the entities it references.
 pub(crate) fn speaker_of(context: &Context<'_>, speaker: &SpeakerRef) -> (Speaker, Vec<EntityRef>) {
     match speaker {
-        SpeakerRef::Entity { entity, .. } => {
+        SpeakerRef::Entity { entity, anchor, .. } => {
+            // "Washington says": the capital speaks as its state.
+            let entity = &match (entity, anchor) {
+                (EntityRef::Kb(index), Anchor::Capital) => context
+                    .index
+                    .entity(*index)
+                    .and_then(|kb| kb.country.as_ref())
+                    .and_then(|code| context.index.country_by_code.get(code))
+                    .map_or(*entity, |&country| EntityRef::Kb(country)),
+                _ => *entity,
+            };
             let (id, name) = entity_identity(context, *entity)
                 .map_or((None, String::new()), |(id, name, _)| (Some(id), name));
             (
@@ -1791,13 +1853,13 @@ pub(crate) fn read_titles(
 const OPEN_START: i32 = i32::MIN / 4;
 const OPEN_END: i32 = i32::MAX / 4;
 
-/// Dates an undated article from the offices its people are titled with: the time when the
-/// most of them held the roles the article gives them ("President Trump", "Foreign Secretary
-/// Dominic Raab"). `None` when no title names a known role, or when the evidence points to
-/// two separate periods.
-pub(crate) fn estimate_date(
+/// When an undated article was written, judged from the offices its people are titled with:
+/// the period, in days since the epoch, when the most of them held the roles the article
+/// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
+/// names a known role, or when the evidence points to two separate periods.
+pub(crate) fn estimate_period(
     titles: &std::collections::HashMap<EntityRef, TitleEvidence>,
-) -> Option<Date> {
+) -> Option<Range<i32>> {
     let people: Vec<&[(i32, i32)]> = titles
         .values()
         .filter(|t| !t.out_of_office && !t.terms.is_empty())
@@ -1834,10 +1896,7 @@ pub(crate) fn estimate_date(
     if best == 1 && people.len() == 1 && people.first().is_some_and(|t| t.len() > 1) {
         return None;
     }
-    let middle = if last > first {
-        first + (last - first) / 2
-    } else {
-        first + 180
-    };
-    Date::from_days_since_epoch(middle)
+    // One bound only (terms still open): the year after it.
+    let last = if last > first { last } else { first + 360 };
+    Some(first..last + 1)
 }

@@ -13,10 +13,10 @@ use communique_domain::{
 };
 
 use super::lexicon::{
-    DESCRIPTION_HEADS, EVENT_HEADS, FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS, NAME_PARTICLES,
-    NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS, ORGANIZATION_MODIFIERS,
-    ORGANIZATION_OPENERS, PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS, SPEECH_VERBS, TITLE_WORDS,
-    contains_word,
+    CORPORATE_HEADS, DESCRIPTION_HEADS, EVENT_HEADS, FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS,
+    NAME_PARTICLES, NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS,
+    ORGANIZATION_MODIFIERS, ORGANIZATION_OPENERS, PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS,
+    SPEECH_VERBS, TITLE_WORDS, contains_word,
 };
 use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
 
@@ -110,6 +110,8 @@ pub(crate) struct EntityIndex {
     country_words: HashMap<String, String>,
     /// The same words as a set, for the name finder.
     pub(crate) country_word_set: HashSet<String>,
+    /// Demonyms alone (folded): "Iraqi", "Iranian".
+    demonyms: HashSet<String>,
 }
 
 impl EntityIndex {
@@ -154,6 +156,7 @@ impl EntityIndex {
         let mut country_by_code = HashMap::new();
         let mut capitals = HashSet::new();
         let mut country_words = HashMap::new();
+        let mut demonyms = HashSet::new();
         for (index, kb_entity) in entities.iter().enumerate() {
             let entity = &kb_entity.entity;
             for name in std::iter::once(&entity.name).chain(&entity.aliases) {
@@ -181,6 +184,13 @@ impl EntityIndex {
                         Anchor::Name,
                     );
                 }
+                // "the UN security council", "the US state department": after an acronym
+                // news often lower-cases the rest of a body's name.
+                if entity.kind != EntityKind::Person
+                    && let Some(lowered) = acronym_headed_lowercase(name)
+                {
+                    add_full(&lowered, index, Anchor::Name);
+                }
                 // "a Liberal Democrat": one member of "the Liberal Democrats".
                 if entity.kind == EntityKind::Organization
                     && let Some((head, last)) = name.rsplit_once(' ')
@@ -205,6 +215,7 @@ impl EntityIndex {
                 country_words.insert(fold_name(word), country.code.clone());
             }
             for demonym in &country.demonyms {
+                demonyms.insert(fold_name(demonym));
                 add_full(demonym, index, Anchor::Demonym);
                 if demonym.ends_with('n') || demonym.ends_with('i') {
                     add_full(&format!("{demonym}s"), index, Anchor::Demonym);
@@ -289,6 +300,7 @@ impl EntityIndex {
             capitals,
             country_word_set: country_words.keys().cloned().collect(),
             country_words,
+            demonyms,
         }
     }
 
@@ -324,6 +336,16 @@ fn strip_titles(name: &str) -> Option<&str> {
         stripped = true;
     }
     (!stripped || rest.contains(' ')).then_some(rest)
+}
+
+/// "UN security council" for "UN Security Council": the name after a leading acronym in lower
+/// case, when it has such a head and more words.
+fn acronym_headed_lowercase(name: &str) -> Option<String> {
+    let (head, tail) = name.split_once(' ')?;
+    let acronym = head.len() >= 2 && head.chars().all(|c| c.is_ascii_uppercase());
+    let lowered = tail.to_lowercase();
+    (acronym && tail.starts_with(char::is_uppercase) && lowered != tail)
+        .then(|| format!("{head} {lowered}"))
 }
 
 /// Spellings under which a knowledge-base name is searched.
@@ -500,7 +522,9 @@ impl EntityIndex {
             let (entity, anchor) = match target {
                 PatternTarget::Full { entity, anchor } => {
                     // "National Security Council" is not the "Security Council".
-                    if *anchor == Anchor::Name && inside_longer_name(view, &field.raw, &range) {
+                    if *anchor == Anchor::Name
+                        && inside_longer_name(view, &field.raw, &range, lowercase_words)
+                    {
                         continue;
                     }
                     if *anchor == Anchor::Name && self.capitals.contains(entity) {
@@ -590,9 +614,15 @@ impl EntityIndex {
 }
 
 /// Whether a match continues a capitalised name that starts before it: the word just
-/// before is capitalised, adjacent, mid-sentence, and neither a title, a name particle nor
-/// part of another knowledge-base match.
-fn inside_longer_name(view: &FieldView<'_>, raw: &[RawMatch], range: &Range<usize>) -> bool {
+/// before is capitalised, adjacent, neither a title, a name particle nor part of another
+/// knowledge-base match, and mid-sentence or a word the article never writes in lower case
+/// ("Teleglobe Canada said" opening a sentence).
+fn inside_longer_name(
+    view: &FieldView<'_>,
+    raw: &[RawMatch],
+    range: &Range<usize>,
+    lowercase_words: &HashSet<&str>,
+) -> bool {
     let text = view.text;
     let index = view.words.partition_point(|w| w.end <= range.start);
     let Some(word) = index.checked_sub(1).and_then(|i| view.words.get(i)) else {
@@ -616,7 +646,9 @@ fn inside_longer_name(view: &FieldView<'_>, raw: &[RawMatch], range: &Range<usiz
         && !raw
             .iter()
             .any(|r| r.range.start <= word.start && word.end <= r.range.end)
-        && !starts_sentence(view, word.start)
+        && (!starts_sentence(view, word.start)
+            || (!contains_word(NOT_NAME_WORDS, previous)
+                && !lowercase_words.contains(previous.to_lowercase().as_str())))
 }
 
 /// Whether the text holds a full name ending in `surname` ("Scott Sullivan"): a given name
@@ -835,6 +867,17 @@ impl ArticleEntities {
                 .position(|l| l.key == key && l.kind == candidate.kind)
                 .map(|i| (EntityRef::Local(i), Anchor::Name));
         }
+        // "Waste Recovery" after "Waste Recovery Inc": the company without its legal suffix.
+        let name = candidate.tokens.join(" ");
+        if let Some(i) = self.locals.iter().position(|l| {
+            l.kind == EntityKind::Organization
+                && l.name
+                    .strip_prefix(name.as_str())
+                    .and_then(|rest| rest.strip_prefix(' '))
+                    .is_some_and(|suffix| contains_word(LEGAL_SUFFIXES, suffix))
+        }) {
+            return Some((EntityRef::Local(i), Anchor::Name));
+        }
         // A spelling variant of a knowledge-base person.
         if let Some(person) = index.person_by_key(key)
             && (candidate.tokens.len() > 1 || article_people.iter().any(|(p, _)| *p == person))
@@ -875,13 +918,13 @@ impl ArticleEntities {
         {
             return None;
         }
-        let id = slugify(&name);
+        // Ids are unique: a name whose id is taken names that entity.
+        if let Some(&known) = index.by_id.get(&slugify(&name)) {
+            return Some((EntityRef::Kb(known), Anchor::Name));
+        }
+        let id = local_id(&name, candidate.kind);
         if id.is_empty() {
             return None;
-        }
-        // Ids are unique: a name whose id is taken names that entity.
-        if let Some(&known) = index.by_id.get(&id) {
-            return Some((EntityRef::Kb(known), Anchor::Name));
         }
         if let Some(local) = self.locals.iter().position(|l| l.id == id) {
             return Some((EntityRef::Local(local), Anchor::Name));
@@ -1247,21 +1290,23 @@ fn classify(
     // Drop leading titles, function words and a sentence-opening common word.
     let mut link_only = false;
     let organisation_headed = tokens.len() >= 2
-        && tokens
-            .last()
-            .is_some_and(|t| contains_word(ORGANIZATION_HEADS, t));
+        && tokens.last().is_some_and(|t| {
+            contains_word(ORGANIZATION_HEADS, t) || contains_word(CORPORATE_HEADS, t)
+        });
     let mut skip = 0;
     let mut titled = false;
     let mut honorific: Option<&str> = None;
     while skip < tokens.len() {
         let token = tokens[skip];
-        let is_title = contains_word(TITLE_WORDS, token)
-            || token == "Sir"
-            || (token == "of"
-                && skip > 0
-                && tokens
-                    .get(skip + 1)
-                    .is_some_and(|t| contains_word(TITLE_WORDS, t)));
+        // "General Staff", "Prime Minister's Office": a body keeps the title it is named after.
+        let is_title = !organisation_headed
+            && (contains_word(TITLE_WORDS, token)
+                || token == "Sir"
+                || (token == "of"
+                    && skip > 0
+                    && tokens
+                        .get(skip + 1)
+                        .is_some_and(|t| contains_word(TITLE_WORDS, t))));
         let is_common = if organisation_headed {
             // "Central Intelligence Agency" keeps its "Central".
             contains_word(FUNCTION_WORDS, token)
@@ -1349,7 +1394,9 @@ fn classify(
     if contains_word(EVENT_HEADS, last_token) {
         return None;
     }
-    let kind = if contains_word(ORGANIZATION_HEADS, last_token) && name_tokens.len() >= 2
+    let kind = if (contains_word(ORGANIZATION_HEADS, last_token)
+        || contains_word(CORPORATE_HEADS, last_token))
+        && name_tokens.len() >= 2
         || contains_word(ORGANIZATION_OPENERS, first_token) && name_tokens.len() >= 2
     {
         EntityKind::Organization
@@ -1543,4 +1590,252 @@ pub(crate) fn country_in_window(
                 .and_then(|e| e.government.clone().or_else(|| e.country.clone())),
             EntityRef::Local(_) => None,
         })
+}
+
+/// Words after a capital that make it the government acting ("Washington says", "if Tehran
+/// attacked", "Moscow has"), besides speech verbs and past tenses.
+const STATE_ACTION_WORDS: &[&str] = &[
+    "accuses",
+    "believes",
+    "can",
+    "claims",
+    "could",
+    "demands",
+    "denies",
+    "did",
+    "does",
+    "had",
+    "has",
+    "have",
+    "hopes",
+    "insists",
+    "is",
+    "may",
+    "might",
+    "must",
+    "needs",
+    "plans",
+    "refuses",
+    "rejects",
+    "seeks",
+    "sees",
+    "should",
+    "threatens",
+    "wants",
+    "was",
+    "will",
+    "would",
+];
+
+/// Words before a capital that make it the government acted upon or dealt with ("sanctions on
+/// Tehran", "talks with Washington", "between Tehran and Washington").
+const STATE_OBJECT_WORDS: &[&str] = &["against", "between", "by", "on", "with"];
+
+/// The legal form ending a company's name, which news drops on later mentions.
+const LEGAL_SUFFIXES: &[&str] = &[
+    "AG", "Co", "Corp", "Inc", "LLC", "Ltd", "NV", "PLC", "Plc", "SA",
+];
+
+/// Words before a capital that make it the place whatever follows ("officials in Tehran
+/// said", "flights from Baghdad were").
+const PLACE_PREPOSITIONS: &[&str] = &[
+    "across",
+    "around",
+    "at",
+    "from",
+    "in",
+    "inside",
+    "into",
+    "near",
+    "outside",
+    "through",
+    "throughout",
+    "to",
+    "toward",
+    "towards",
+    "via",
+    "within",
+];
+
+/// Nouns after a demonym that make the phrase name the state ("the Syrian government").
+const STATE_NOUNS: &[&str] = &["administration", "authorities", "government", "regime"];
+
+/// Nouns that keep "X of <capital>" and "<capital>'s X" the place ("north of Baghdad", "the
+/// streets of Tehran", "Tehran's mayor").
+const PLACE_OF_NOUNS: &[&str] = &[
+    "airport",
+    "center",
+    "centre",
+    "city",
+    "east",
+    "governor",
+    "heart",
+    "mayor",
+    "north",
+    "outskirts",
+    "people",
+    "province",
+    "residents",
+    "south",
+    "streets",
+    "suburbs",
+    "university",
+    "west",
+];
+
+impl EntityIndex {
+    /// The entity a mention is published as, or `None` when the text names no entity of its
+    /// own: the finder keeps such matches because they tell who speaks for which government.
+    ///
+    /// * A demonym ("German troops", "a German spokesperson") describes, it does not name.
+    /// * A description of a state body ("Iraqi military", "Iranian state television"): a
+    ///   country word then lower-case words only.
+    /// * A country in the possessive before a person ("Germany's Angela Merkel", "France's
+    ///   president Emmanuel Macron") is the person's title.
+    /// * A capital used for its government ("Washington says") names the state.
+    pub(crate) fn published_entity(
+        &self,
+        view: &FieldView<'_>,
+        found: &Found,
+        is_person: &dyn Fn(&Found) -> bool,
+        all: &[Found],
+    ) -> Option<EntityRef> {
+        let text = view.text;
+        let slice = text.get(found.start..found.end).unwrap_or("");
+        match found.anchor {
+            // "the Syrian government" names the state.
+            Anchor::Demonym => text
+                .get(found.end..)
+                .and_then(|rest| rest.strip_prefix(' '))
+                .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
+                .is_some_and(|next| contains_word(STATE_NOUNS, next))
+                .then_some(found.entity),
+            Anchor::Capital => Some(self.capital_reading(view, found)),
+            Anchor::Name => {
+                if self.is_state_description(slice) {
+                    return None;
+                }
+                let is_country = matches!(found.entity, EntityRef::Kb(index)
+                    if self.entities.get(index).is_some_and(|e| e.entity.kind == EntityKind::Country));
+                if is_country
+                    && titles_following_person(text, view.words, found.end, is_person, all)
+                {
+                    return None;
+                }
+                Some(found.entity)
+            }
+            Anchor::Seat | Anchor::Surname | Anchor::Acronym => Some(found.entity),
+        }
+    }
+
+    /// The city, or its state when the text uses the capital for the government: as the one
+    /// acting or saying, in the possessive, or as the one acted upon. A capital with no such
+    /// sign ("in Tehran", "quicker than Doha") is the place.
+    fn capital_reading(&self, view: &FieldView<'_>, found: &Found) -> EntityRef {
+        let EntityRef::Kb(index) = found.entity else {
+            return found.entity;
+        };
+        let text = view.text;
+        let before = view.words.partition_point(|w| w.end <= found.start);
+        let after = view.words.partition_point(|w| w.start < found.end);
+        let word_at = |i: Option<usize>| {
+            i.and_then(|i| view.words.get(i))
+                .and_then(|w| text.get(w.start..w.end))
+                .unwrap_or("")
+                .to_lowercase()
+        };
+        let previous = word_at(before.checked_sub(1));
+        let next = word_at(Some(after));
+        let rest = text.get(found.end..).unwrap_or("");
+        let possessive = rest.starts_with("'s ") || rest.starts_with("\u{2019}s ");
+        let state = if contains_word(PLACE_PREPOSITIONS, &previous) {
+            false
+        } else if possessive {
+            // "Tehran's response"; the word after the "s".
+            let noun = view
+                .words
+                .get(after..)
+                .unwrap_or(&[])
+                .iter()
+                .map(|w| text.get(w.start..w.end).unwrap_or("").to_lowercase())
+                .find(|w| w != "s");
+            !noun.is_some_and(|noun| contains_word(PLACE_OF_NOUNS, &noun))
+        } else {
+            let acting = contains_word(STATE_ACTION_WORDS, &next)
+                || SPEECH_VERBS.iter().any(|(verb, _)| *verb == next)
+                || (next.len() > 4 && next.ends_with("ed"));
+            let acted_upon = contains_word(STATE_OBJECT_WORDS, &previous)
+                || (matches!(previous.as_str(), "and" | "or")
+                    && word_at(before.checked_sub(3)) == "between")
+                || (previous == "of"
+                    && !contains_word(PLACE_OF_NOUNS, &word_at(before.checked_sub(2))));
+            acting || acted_upon
+        };
+        if !state {
+            return found.entity;
+        }
+        self.entities
+            .get(index)
+            .and_then(|e| e.country.as_ref())
+            .and_then(|code| self.country_by_code.get(code))
+            .map_or(found.entity, |&country| EntityRef::Kb(country))
+    }
+}
+
+impl EntityIndex {
+    /// "Iraqi military", "Iranian state television": a demonym, then lower-case words only.
+    fn is_state_description(&self, slice: &str) -> bool {
+        let mut words = slice.split(' ');
+        let first = words.next().unwrap_or("");
+        let mut rest = words.peekable();
+        rest.peek().is_some()
+            && self.demonyms.contains(first)
+            && rest.all(|w| w.starts_with(char::is_lowercase))
+    }
+}
+
+/// Whether a possessive at `end` ("Germany's") is followed, after at most three lower-case
+/// title words, by a person's name.
+fn titles_following_person(
+    text: &str,
+    words: &[Word],
+    end: usize,
+    is_person: &dyn Fn(&Found) -> bool,
+    all: &[Found],
+) -> bool {
+    let rest = text.get(end..).unwrap_or("");
+    if !(rest.starts_with("'s ") || rest.starts_with("\u{2019}s ")) {
+        return false;
+    }
+    // The possessive's "s" may be a word of its own: four words cover it and three titles.
+    let first = words.partition_point(|w| w.start <= end);
+    for word in words.iter().skip(first).take(4) {
+        let Some(slice) = text.get(word.start..word.end) else {
+            return false;
+        };
+        if slice.starts_with(char::is_uppercase) {
+            return all.iter().any(|f| f.start == word.start && is_person(f));
+        }
+    }
+    false
+}
+
+/// The id of a name the knowledge base does not know: its slug, so that every article naming
+/// the same person or body links to one entity. Titles are already gone from the name; a
+/// person's Arabic article is left out, since news spells it "al-", "Al ", "el-" or not at all
+/// ("Qais al-Khazali", "Qais Khazali" → `qais-khazali`).
+fn local_id(name: &str, kind: EntityKind) -> String {
+    let slug = slugify(name);
+    if kind != EntityKind::Person {
+        return slug;
+    }
+    let parts: Vec<&str> = slug
+        .split('-')
+        .filter(|part| !matches!(*part, "al" | "el"))
+        .collect();
+    if parts.len() < 2 {
+        slug
+    } else {
+        parts.join("-")
+    }
 }

@@ -3,16 +3,29 @@
 //! quotes with speaker and government, stance cells, de-escalation governments, alias groups
 //! that must resolve to one entity, and junk strings that must never be entities).
 //!
-//! [`evaluate`] takes the gold JSON text and the documents' texts and returns an
+//! [`evaluate`] takes the gold JSON text and the documents' files, runs them through the
+//! ingest pipeline's own reading, cleaning, dating and annotation, and returns an
 //! [`EvalReport`] whose `Display` lists the figures per category and every miss.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
-use communique_domain::{Act, normalize_name};
+use communique_domain::{Act, Date, DateSource, PublishedDate, TextField, normalize_name};
 use serde::Deserialize;
 
-use super::{Annotation, Annotator, ArticleText};
+use super::{Annotation, Annotator};
+use crate::input::{Origin, parse_text_article};
+use crate::pipeline::annotate_article;
+
+/// Which date the evaluated documents are annotated at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dating {
+    /// The date the ingest pipeline finds (date line, byline, text or offices): the shipped
+    /// system.
+    Pipeline,
+    /// The gold date, to tell annotation faults from dating faults.
+    Gold,
+}
 
 #[derive(Debug, Deserialize)]
 struct Gold {
@@ -107,6 +120,8 @@ pub struct EvalReport {
     pub stances: Score,
     /// Governments that called for de-escalation and have an appeal.
     pub deescalation: Score,
+    /// Documents whose date (as annotated) is the gold date.
+    pub dates: Score,
 }
 
 #[derive(Debug)]
@@ -136,11 +151,13 @@ fn fold_quote_text(text: &str) -> String {
         .join(" ")
 }
 
-/// Annotates every gold document (`texts`: document id → text) and scores the result.
+/// Reads every gold document (`files`: document id → the file's text) as the ingest pipeline
+/// does, annotates it at the date `dating` says, and scores the result.
 pub fn evaluate(
     annotator: &Annotator,
     gold_json: &str,
-    texts: &HashMap<String, String>,
+    files: &HashMap<String, String>,
+    dating: Dating,
 ) -> Result<EvalReport, EvalError> {
     let gold: Gold = serde_json::from_str(gold_json).map_err(|e| EvalError(e.to_string()))?;
     let accepted: HashMap<&str, HashSet<String>> = gold
@@ -153,22 +170,58 @@ pub fn evaluate(
             )
         })
         .collect();
+    let mut report = EvalReport::default();
     let mut annotations: BTreeMap<&str, Annotation> = BTreeMap::new();
+    // The cleaned title and body of each document: mention offsets point into these.
+    let mut texts: HashMap<&str, [(TextField, String); 2]> = HashMap::new();
     for (doc, meta) in &gold.docs {
-        let text = texts
+        let file = files
             .get(doc)
             .ok_or_else(|| EvalError(format!("no text for document {doc}")))?;
-        let published = meta.date.as_deref().and_then(|d| d.parse().ok());
+        let mut raw =
+            parse_text_article(Origin::file(format!("{doc}.txt")), Some(doc.clone()), file)
+                .map_err(|rejection| EvalError(format!("document {doc} rejected: {rejection}")))?;
+        let gold_date: Option<Date> = meta.date.as_deref().and_then(|d| d.parse().ok());
+        if dating == Dating::Gold {
+            raw.published = gold_date.map(|date| PublishedDate {
+                date,
+                source: DateSource::Metadata,
+            });
+        }
+        let hash = communique_domain::content_hash(&raw.title, &raw.body);
+        let annotated = annotate_article(annotator, raw, hash);
+        let article = annotated.article;
+        let published = article.published.as_ref().map(|p| p.date);
+        report.dates.record(published == gold_date, || {
+            format!(
+                "{doc}: {}, gold {}",
+                article
+                    .published
+                    .as_ref()
+                    .map_or("no date".to_owned(), |p| format!(
+                        "{} ({:?})",
+                        p.date, p.source
+                    )),
+                gold_date.map_or("none".to_owned(), |d| d.to_string())
+            )
+        });
+        texts.insert(
+            doc,
+            [
+                (TextField::Title, article.title),
+                (TextField::Body, article.body),
+            ],
+        );
         annotations.insert(
             doc,
-            annotator.annotate(&ArticleText {
-                title: "",
-                body: text,
-                published,
-            }),
+            Annotation {
+                mentions: article.mentions,
+                statements: article.statements,
+                entities: annotated.entities,
+                estimated_date: None,
+            },
         );
     }
-    let mut report = EvalReport::default();
     let entity_names = |annotation: &Annotation, index: usize| -> Vec<String> {
         annotation
             .entities
@@ -206,14 +259,39 @@ pub fn evaluate(
                 .record(found, || format!("{doc}: {key} not found"));
         }
         for (index, names) in emitted.iter().enumerate() {
-            let inside = meta.entities.iter().any(|key| matches_key(names, key));
-            let name = annotation
+            let Some(entity) = annotation.entities.get(index) else {
+                continue;
+            };
+            let listed: Vec<&String> = meta
                 .entities
-                .get(index)
-                .map_or(String::new(), |e| e.name.clone());
-            report
-                .entity_precision
-                .record(inside, || format!("{doc}: {name} is outside the gold list"));
+                .iter()
+                .filter(|key| matches_key(names, key))
+                .collect();
+            let required = listed
+                .iter()
+                .any(|key| gold.entities.get(key.as_str()).is_some_and(|e| !e.optional));
+            // Optional gold entities count for neither side, wherever the gold lists them.
+            let optional = gold
+                .entities
+                .iter()
+                .any(|(key, e)| e.optional && matches_key(names, key));
+            if !required && optional {
+                continue;
+            }
+            report.entity_precision.record(!listed.is_empty(), || {
+                let mut forms: Vec<&str> = annotation
+                    .mentions
+                    .iter()
+                    .filter(|m| m.entity_id == entity.id)
+                    .map(|m| m.text.as_str())
+                    .collect();
+                forms.sort_unstable();
+                forms.dedup();
+                format!(
+                    "{doc}: {} is outside the gold list (mentioned as {forms:?})",
+                    entity.name
+                )
+            });
         }
     }
 
@@ -223,41 +301,48 @@ pub fn evaluate(
         let mut unresolved: Vec<String> = Vec::new();
         for form in group {
             for (doc, annotation) in &annotations {
-                let Some(text) = texts.get(*doc) else {
+                let Some(fields) = texts.get(*doc) else {
                     continue;
                 };
-                for (start, _) in text.match_indices(form.as_str()) {
-                    let end = start + form.len();
-                    let bounded = !text[..start]
-                        .chars()
-                        .next_back()
-                        .is_some_and(char::is_alphanumeric)
-                        && !text[end..]
+                for (field, text) in fields {
+                    let mentions: Vec<&communique_domain::Mention> = annotation
+                        .mentions
+                        .iter()
+                        .filter(|m| m.span.field == *field)
+                        .collect();
+                    for (start, _) in text.match_indices(form.as_str()) {
+                        let end = start + form.len();
+                        let bounded = !text[..start]
                             .chars()
-                            .next()
-                            .is_some_and(char::is_alphanumeric);
-                    if !bounded {
-                        continue;
-                    }
-                    let span_of = |m: &communique_domain::Mention| {
-                        (m.span.start as usize, m.span.end as usize)
-                    };
-                    // The mention inside the form ("General Qassem Soleimani" → the name).
-                    let inside = annotation.mentions.iter().rev().find(|m| {
-                        let (s, e) = span_of(m);
-                        s >= start && e <= end
-                    });
-                    // A longer name holding the form ("US" in "US Embassy") is another entity.
-                    let longer = annotation.mentions.iter().any(|m| {
-                        let (s, e) = span_of(m);
-                        s <= start && e >= end && e - s > end - start
-                    });
-                    match inside {
-                        Some(m) => {
-                            ids.insert(m.entity_id.clone());
+                            .next_back()
+                            .is_some_and(char::is_alphanumeric)
+                            && !text[end..]
+                                .chars()
+                                .next()
+                                .is_some_and(char::is_alphanumeric);
+                        if !bounded {
+                            continue;
                         }
-                        None if longer => {}
-                        None => unresolved.push(format!("{form} in {doc}")),
+                        let span_of = |m: &communique_domain::Mention| {
+                            (m.span.start as usize, m.span.end as usize)
+                        };
+                        // The mention inside the form ("General Qassem Soleimani" → the name).
+                        let inside = mentions.iter().rev().find(|m| {
+                            let (s, e) = span_of(m);
+                            s >= start && e <= end
+                        });
+                        // A longer name holding the form ("US" in "US Embassy") is another entity.
+                        let longer = mentions.iter().any(|m| {
+                            let (s, e) = span_of(m);
+                            s <= start && e >= end && e - s > end - start
+                        });
+                        match inside {
+                            Some(m) => {
+                                ids.insert(m.entity_id.clone());
+                            }
+                            None if longer => {}
+                            None => unresolved.push(format!("{form} in {doc}")),
+                        }
                     }
                 }
             }
@@ -457,7 +542,7 @@ fn percent(score: &Score) -> String {
 
 impl fmt::Display for EvalReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let rows: [(&str, &Score); 9] = [
+        let rows: [(&str, &Score); 10] = [
             ("entities found (recall)", &self.entity_recall),
             ("entities inside gold (precision)", &self.entity_precision),
             ("alias groups resolved", &self.same_groups),
@@ -467,6 +552,7 @@ impl fmt::Display for EvalReport {
             ("governments right", &self.governments),
             ("stance cells right", &self.stances),
             ("de-escalation appeals", &self.deescalation),
+            ("dates right", &self.dates),
         ];
         for (label, score) in rows {
             writeln!(f, "{label:<34} {}", percent(score))?;

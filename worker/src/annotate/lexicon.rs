@@ -639,10 +639,34 @@ pub(crate) const ORGANIZATION_HEADS: &[&str] = &[
     "Post",
     "Service",
     "Services",
+    "Staff",
     "Television",
     "Times",
     "Union",
     "University",
+];
+
+/// Last words of company names ("Blue Circle Industries", "Warburg Securities"). Unlike
+/// [`ORGANIZATION_HEADS`] they do not end a run of capitalised words: company names go on
+/// ("Nelson Holdings International Ltd").
+pub(crate) const CORPORATE_HEADS: &[&str] = &[
+    "Associates",
+    "Bancorp",
+    "Enterprises",
+    "Holdings",
+    "Industries",
+    "Insurance",
+    "Investments",
+    "Laboratories",
+    "PLC",
+    "Partners",
+    "Pharmaceuticals",
+    "Plc",
+    "Securities",
+    "Systems",
+    "Technologies",
+    "Telecom",
+    "Utilities",
 ];
 
 /// Last words of capitalised phrases that name events, laws and documents, never people.
@@ -1459,6 +1483,7 @@ mod tests {
             ("PEERAGE_TITLES", PEERAGE_TITLES),
             ("NAME_PARTICLES", NAME_PARTICLES),
             ("ORGANIZATION_HEADS", ORGANIZATION_HEADS),
+            ("CORPORATE_HEADS", CORPORATE_HEADS),
             ("ORGANIZATION_OPENERS", ORGANIZATION_OPENERS),
             ("EVENT_HEADS", EVENT_HEADS),
             ("ORGANIZATION_MODIFIERS", ORGANIZATION_MODIFIERS),

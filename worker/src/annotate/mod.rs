@@ -6,11 +6,13 @@
 //! call to [`Annotator::annotate`] works on one article and never panics.
 //!
 //! Dates: a person speaks for the governments of the roles they hold on the article's date.
-//! Without a date, the roles with no end date count (the ones held now, as far as the knowledge
-//! base knows).
+//! An article without one is dated from the offices its officials are titled with and the
+//! days it names ([`Annotation::estimated_date`]); failing that, the roles with no end date
+//! count (the ones held now, as far as the knowledge base knows).
 
 mod attribution;
 mod cues;
+mod dating;
 mod entities;
 pub mod eval;
 mod lexicon;
@@ -47,6 +49,11 @@ pub struct Annotation {
     /// Every entity referenced by a mention, speaker or target, once, with its knowledge-base
     /// aliases and affiliations.
     pub entities: Vec<Entity>,
+    /// For an article given without a date, or with one inferred from its text that its
+    /// officials' titles contradict: the date the annotator judged it was written, at which it
+    /// resolved everyone's roles. Read from the text (officials' titles, named days), so
+    /// approximate when no day is named.
+    pub estimated_date: Option<Date>,
 }
 
 /// Prebuilt automata over the knowledge base and the lexicon; `Send + Sync`, build once.
@@ -108,6 +115,13 @@ impl Annotator {
     }
 
     pub fn annotate(&self, article: &ArticleText<'_>) -> Annotation {
+        self.annotate_dated(article, false)
+    }
+
+    /// [`Annotator::annotate`], told whether the article's date was only inferred from dates
+    /// its text mentions: such a date is dropped for an estimate when it falls outside the
+    /// period the officials' titles point to (a text also names the dates of old events).
+    pub fn annotate_dated(&self, article: &ArticleText<'_>, date_from_text: bool) -> Annotation {
         let title = truncate(article.title);
         let body = truncate(article.body);
         let mut fields: Vec<Field<'_>> = [(TextField::Title, title), (TextField::Body, body)]
@@ -155,12 +169,21 @@ impl Annotator {
         }
 
         let titles = attribution::read_titles(&self.index, &fields, &article_entities);
+        let period = attribution::estimate_period(&titles);
+        let contradicted = |date: Date| {
+            date_from_text
+                && period
+                    .as_ref()
+                    .is_some_and(|period| !period.contains(&date.days_since_epoch()))
+        };
+        let estimated_date = match article.published {
+            Some(date) if !contradicted(date) => None,
+            _ => period.and_then(|period| dating::date_in_period(&[title, body], &period)),
+        };
         let mut context = Context {
             index: &self.index,
             kb: &self.kb,
-            date: article
-                .published
-                .or_else(|| attribution::estimate_date(&titles)),
+            date: estimated_date.or(article.published),
             article: article_entities,
             titles,
         };
@@ -169,7 +192,9 @@ impl Annotator {
             attribution::find_statements(&context, field, field_index, &mut drafts);
         }
         stance::assess(&context, &fields, &mut drafts);
-        self.assemble(&mut context, &fields, drafts)
+        let mut annotation = self.assemble(&mut context, &fields, drafts);
+        annotation.estimated_date = estimated_date;
+        annotation
     }
 
     fn prepare<'a>(&self, id: TextField, source: &'a str) -> Field<'a> {
@@ -208,18 +233,29 @@ impl Annotator {
                 referenced.push(entity);
             }
         };
+        let is_person = |found: &Found| {
+            entity_identity(context, found.entity)
+                .is_some_and(|(_, _, kind)| kind == EntityKind::Person)
+        };
         for field in fields {
+            let view = field.view(&self.index);
             for found in &field.found {
+                let Some(entity) =
+                    self.index
+                        .published_entity(&view, found, &is_person, &field.found)
+                else {
+                    continue;
+                };
                 let Some(range) = field.folded.source_range(found.start..found.end) else {
                     continue;
                 };
                 let Some(text) = field.folded.source.get(range.clone()) else {
                     continue;
                 };
-                let Some((id, name, kind)) = entity_identity(context, found.entity) else {
+                let Some((id, name, kind)) = entity_identity(context, entity) else {
                     continue;
                 };
-                reference(found.entity, &mut referenced);
+                reference(entity, &mut referenced);
                 annotation.mentions.push(Mention {
                     entity_id: id,
                     entity_name: name,

@@ -162,7 +162,45 @@ fn names_demonyms_seats_and_surnames() {
         ["Boris Johnson", "Johnson"],
         "titles are not names"
     );
-    assert!(entity_ids(&a).contains(&"irn"));
+    // A demonym describes: "the Iranian general" does not name Iran.
+    assert!(!entity_ids(&a).contains(&"irn"));
+}
+
+#[test]
+fn demonyms_capitals_and_possessives_are_published_as_what_they_name() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The Iraqi government said little. Washington says the strike was legal, \
+         officials in Tehran said. France's president Emmanuel Macron spoke to German troops.",
+    );
+    let mentioned = |text: &str| -> Vec<&str> {
+        a.mentions
+            .iter()
+            .filter(|m| m.text == text)
+            .map(|m| m.entity_id.as_str())
+            .collect()
+    };
+    assert_eq!(
+        mentioned("Iraqi"),
+        ["irq"],
+        "the Iraqi government names the state"
+    );
+    assert_eq!(
+        mentioned("Washington"),
+        ["usa"],
+        "a capital speaking is its state"
+    );
+    assert_eq!(mentioned("Tehran"), ["tehran"], "in Tehran is the city");
+    assert!(
+        mentioned("France").is_empty(),
+        "France's president X is a title"
+    );
+    assert!(
+        mentioned("German").is_empty(),
+        "German troops does not name Germany"
+    );
+    assert!(!entity_ids(&a).contains(&"deu"));
 }
 
 #[test]
@@ -432,4 +470,144 @@ fn random_text_never_breaks_an_invariant() {
 fn the_annotator_is_shareable_between_threads() {
     fn assert_send_sync<T: Send + Sync>() {}
     assert_send_sync::<Annotator>();
+}
+
+#[test]
+fn unknown_names_get_the_same_id_in_every_article() {
+    let annotator = annotator();
+    let id_of = |body: &str| -> Vec<String> {
+        annotate(&annotator, body)
+            .entities
+            .iter()
+            .filter(|e| e.kind == communique_domain::EntityKind::Person)
+            .map(|e| e.id.clone())
+            .collect()
+    };
+    for body in [
+        "Sheikh Karim al-Fartousi said the strike was a crime.",
+        "Militia commander Karim Fartousi said the strike was a crime.",
+        "Mr Karim Al-Fartousi said the strike was a crime.",
+        "Karim el Fartousi said the strike was a crime.",
+    ] {
+        assert_eq!(id_of(body), ["karim-fartousi"], "{body}");
+    }
+    assert_eq!(
+        id_of("General Marc Dupuis-Leclerc said France would respond."),
+        ["marc-dupuis-leclerc"]
+    );
+}
+
+#[test]
+fn capitals_stand_for_their_state_only_when_the_text_says_so() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The talks were tense in Washington. The courts are slower than Paris. \
+         Tehran has warned Iraq. Sanctions on Baghdad were lifted. \
+         It was a clash between Tehran and Washington.",
+    );
+    let ids: Vec<(&str, &str)> = a
+        .mentions
+        .iter()
+        .map(|m| (m.text.as_str(), m.entity_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("Washington", "washington"),
+            ("Paris", "paris"),
+            ("Tehran", "irn"),
+            ("Iraq", "irq"),
+            ("Baghdad", "irq"),
+            ("Tehran", "irn"),
+            ("Washington", "usa"),
+        ]
+    );
+}
+
+#[test]
+fn a_date_from_the_text_that_the_titles_contradict_gives_way() {
+    let annotator = annotator();
+    let body = "Prime Minister Boris Johnson spoke on Wednesday (January 8th). \
+                He recalled the treaty of 3 March 2015.";
+    let article = ArticleText {
+        title: "",
+        body,
+        published: "2015-03-03".parse().ok(),
+    };
+    // Inferred from the text: 2015 is before Johnson was Prime Minister.
+    let inferred = annotator.annotate_dated(&article, true);
+    assert_eq!(inferred.estimated_date, "2020-01-08".parse().ok());
+    // Given by the source: kept.
+    assert_eq!(annotator.annotate(&article).estimated_date, None);
+    // No date at all: the day the text names, in the year the titles allow.
+    let undated = annotator.annotate(&ArticleText {
+        published: None,
+        ..article
+    });
+    assert_eq!(undated.estimated_date, "2020-01-08".parse().ok());
+}
+
+#[test]
+fn the_demonym_as_a_speaker_is_the_person_just_named_not_the_state() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Jeremy Dupont was delighted with his victory over Angela Leclerc. \
+         \"I felt pretty good,\" said the American.",
+    );
+    let statement = a.statements.first().expect("the quote");
+    assert_eq!(statement.speaker.name, "Jeremy Dupont");
+    assert!(statement.governments.is_empty());
+}
+
+#[test]
+fn a_country_ending_a_company_name_is_not_the_state() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Teleglobe France said it agreed to join the project. Meanwhile France said nothing.",
+    );
+    let france: Vec<usize> = a
+        .mentions
+        .iter()
+        .filter(|m| m.entity_id == "fra")
+        .map(|m| m.span.start as usize)
+        .collect();
+    assert_eq!(france, [63], "only the second France is the state");
+}
+
+#[test]
+fn company_names_are_organisations_with_or_without_their_legal_form() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Waste Recovery Inc said it won a licence from Blue Circle Industries. \
+         Waste Recovery said trials start soon. Analysts at Warburg Securities agreed.",
+    );
+    let kinds: Vec<(&str, communique_domain::EntityKind)> = a
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind))
+        .collect();
+    use communique_domain::EntityKind::Organization;
+    assert_eq!(
+        kinds,
+        [
+            ("Waste Recovery Inc", Organization),
+            ("Blue Circle Industries", Organization),
+            ("Warburg Securities", Organization),
+        ]
+    );
+}
+
+#[test]
+fn the_addressee_of_told_is_not_part_of_what_was_said() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Boris Johnson told Angela Merkel the troops would stay. Jens Stoltenberg told reporters NATO was ready.",
+    );
+    let texts: Vec<&str> = a.statements.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(texts, ["the troops would stay", "NATO was ready"]);
 }

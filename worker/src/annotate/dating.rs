@@ -1,0 +1,173 @@
+//! Dating an article that gives no full date: days named without a year ("Wednesday (January
+//! 8th)", "on 3 January") are placed in the period its officials' titles point to, the weekday
+//! choosing the year; without such a day, the middle of that period.
+
+use std::ops::Range;
+
+use communique_domain::Date;
+
+const MONTHS: &[(&str, u32)] = &[
+    ("Jan", 1),
+    ("January", 1),
+    ("Feb", 2),
+    ("February", 2),
+    ("Mar", 3),
+    ("March", 3),
+    ("Apr", 4),
+    ("April", 4),
+    ("May", 5),
+    ("June", 6),
+    ("July", 7),
+    ("Aug", 8),
+    ("August", 8),
+    ("Sep", 9),
+    ("Sept", 9),
+    ("September", 9),
+    ("Oct", 10),
+    ("October", 10),
+    ("Nov", 11),
+    ("November", 11),
+    ("Dec", 12),
+    ("December", 12),
+];
+
+/// Monday is 0.
+const WEEKDAYS: &[(&str, u32)] = &[
+    ("Monday", 0),
+    ("Tuesday", 1),
+    ("Wednesday", 2),
+    ("Thursday", 3),
+    ("Friday", 4),
+    ("Saturday", 5),
+    ("Sunday", 6),
+];
+
+/// A day of the year the text names, maybe with its weekday.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DayMention {
+    month: u32,
+    day: u32,
+    weekday: Option<u32>,
+}
+
+/// The best date for an undated article: the latest day it names that falls in `period` (days
+/// since the epoch) on the right weekday, else the period's middle.
+pub(crate) fn date_in_period(texts: &[&str], period: &Range<i32>) -> Option<Date> {
+    let mut mentions = Vec::new();
+    for text in texts {
+        day_mentions(text, &mut mentions);
+    }
+    let middle = period.start + (period.end - 1 - period.start) / 2;
+    let first_year = Date::from_days_since_epoch(period.start)?.year();
+    let last_year = Date::from_days_since_epoch(period.end - 1)?.year();
+    let placed = mentions
+        .iter()
+        .filter_map(|mention| {
+            (first_year..=last_year)
+                .filter_map(|year| Date::new(year, mention.month, mention.day))
+                .filter(|date| period.contains(&date.days_since_epoch()))
+                .filter(|date| mention.weekday.is_none_or(|day| weekday(*date) == day))
+                // Several years fit: the one nearest the middle of the period.
+                .min_by_key(|date| (date.days_since_epoch() - middle).abs())
+        })
+        .max();
+    placed.or_else(|| Date::from_days_since_epoch(middle))
+}
+
+/// Monday is 0; 1970-01-01 was a Thursday.
+fn weekday(date: Date) -> u32 {
+    (date.days_since_epoch() + 3).rem_euclid(7).unsigned_abs()
+}
+
+/// "January 8th", "Jan. 8", "8 January", "8th of January", each with a weekday among the
+/// three words before ("Wednesday (January 8th)"), and with no year right after.
+fn day_mentions(text: &str, out: &mut Vec<DayMention>) {
+    let words: Vec<&str> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let month_of = |word: &str| MONTHS.iter().find(|(m, _)| *m == word).map(|&(_, n)| n);
+    let day_of = |word: &str| {
+        let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+        let suffix = word.get(digits.len()..).unwrap_or("");
+        let ordinal = matches!(suffix, "" | "st" | "nd" | "rd" | "th");
+        (ordinal && (1..=2).contains(&digits.len()))
+            .then(|| digits.parse::<u32>().ok())
+            .flatten()
+            .filter(|day| (1..=31).contains(day))
+    };
+    let is_year = |word: &str| word.len() == 4 && word.bytes().all(|b| b.is_ascii_digit());
+    for (index, word) in words.iter().enumerate() {
+        let Some(month) = month_of(word) else {
+            continue;
+        };
+        let next = words.get(index + 1).copied().unwrap_or("");
+        let previous = index.checked_sub(1).and_then(|i| words.get(i)).copied();
+        // "January 8th" / "8 January" / "8th of January".
+        let (day, first, last) = if let Some(day) = day_of(next) {
+            (day, index, index + 1)
+        } else if let Some(day) = previous.and_then(day_of) {
+            (day, index - 1, index)
+        } else if previous == Some("of")
+            && let Some(day) = index
+                .checked_sub(2)
+                .and_then(|i| words.get(i))
+                .and_then(|w| day_of(w))
+        {
+            (day, index - 2, index)
+        } else {
+            continue;
+        };
+        // "May 5" is a date; "may" alone never reaches here: months are capitalised.
+        let after = words.get(last + 1).copied().unwrap_or("");
+        if is_year(after) || (after == "of" && words.get(last + 2).is_some_and(|w| is_year(w))) {
+            continue;
+        }
+        let weekday = words
+            .get(first.saturating_sub(3)..first)
+            .unwrap_or(&[])
+            .iter()
+            .rev()
+            .find_map(|w| WEEKDAYS.iter().find(|(d, _)| d == w).map(|&(_, n)| n));
+        out.push(DayMention {
+            month,
+            day,
+            weekday,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn days(date: &str) -> i32 {
+        date.parse::<Date>().map_or(0, Date::days_since_epoch)
+    }
+
+    #[test]
+    fn a_weekday_chooses_the_year_inside_the_period() {
+        let period = days("2019-12-01")..days("2021-09-15");
+        let text = "World leaders on Wednesday (January 8th) condemned the attack.";
+        assert_eq!(date_in_period(&[text], &period), "2020-01-08".parse().ok());
+    }
+
+    #[test]
+    fn days_outside_the_period_or_with_a_year_are_not_used() {
+        let period = days("2020-01-01")..days("2020-12-31");
+        // 8 January 2021 is outside; "3 March 2015" has its year; the middle is left.
+        let text = "On Friday 8 January a vote; the deal of 3 March 2015 stands.";
+        assert_eq!(
+            date_in_period(&[text], &period),
+            Date::from_days_since_epoch(period.start + (period.end - 1 - period.start) / 2)
+        );
+    }
+
+    #[test]
+    fn ordinal_and_of_forms_are_read() {
+        let mut out = Vec::new();
+        day_mentions("the 8th of January, and Jan. 9, and 10 May", &mut out);
+        let days: Vec<(u32, u32)> = out.iter().map(|m| (m.month, m.day)).collect();
+        assert_eq!(days, [(1, 8), (1, 9), (5, 10)]);
+    }
+}
