@@ -5,7 +5,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use communique_domain::query::{ArticleFilter, EntitySearch, StanceQuery, StatementFilter};
+use communique_domain::query::{
+    ArticleFilter, EntitySearch, Page, PageRequest, StanceQuery, StatementFilter,
+};
 use communique_domain::{EntitySummary, validate_article_id};
 use communique_grpc::convert::{
     annotated_from_pb, article_to_pb, date_from_pb, entity_kind_from_pb, entity_to_pb,
@@ -123,6 +125,30 @@ impl Api {
         tokio::task::spawn_blocking(move || work(store.as_ref()))
             .await
             .map_err(|error| ServiceError::Internal(format!("store task failed: {error}")))?
+    }
+
+    /// The part every list RPC shares: checks the page fields along with the violations the
+    /// other fields already gave, reads one page off the runtime, and issues the next page token.
+    /// `fingerprint` names the query (every field but the page ones), binding tokens to it.
+    async fn list_page<T: Send + 'static>(
+        &self,
+        mut checks: Checks,
+        page_size: i32,
+        page_token: &str,
+        fingerprint: String,
+        read: impl FnOnce(&dyn ArticleStore, &PageRequest) -> Result<Page<T>, ServiceError>
+        + Send
+        + 'static,
+    ) -> Result<(Vec<T>, String), ServiceError> {
+        let page = checks.take(
+            self.paging
+                .request(page_size, page_token, &fingerprint)
+                .map(Some),
+        );
+        checks.finish()?;
+        let page = page.unwrap_or_default();
+        let result = self.blocking(move |store| read(store, &page)).await?;
+        Ok((result.items, self.paging.token(result.next, &fingerprint)))
     }
 }
 
@@ -296,29 +322,27 @@ impl pb::article_service_server::ArticleService for Api {
                 published_before: before,
                 source: optional(&source),
             };
-            let query = format!("ListArticles {filter:?} {full}");
-            let page = checks.take(
-                self.paging
-                    .request(page_size, &page_token, &query)
-                    .map(Some),
-            );
-            checks.finish()?;
-            let page = page.unwrap_or_default();
+            let fingerprint = format!("ListArticles {filter:?} {full}");
             let parts = if full {
                 ArticleParts::Full
             } else {
                 ArticleParts::Metadata
             };
-            let result = self
-                .blocking(move |store| Ok(store.list_articles(&filter, parts, &page)?))
+            let (articles, next_page_token) = self
+                .list_page(
+                    checks,
+                    page_size,
+                    &page_token,
+                    fingerprint,
+                    move |store, page| Ok(store.list_articles(&filter, parts, page)?),
+                )
                 .await?;
             Ok(pb::ListArticlesResponse {
-                articles: result
-                    .items
+                articles: articles
                     .into_iter()
                     .map(|a| article_to_pb(a, full))
                     .collect(),
-                next_page_token: self.paging.token(result.next, &query),
+                next_page_token,
             })
         })
         .await
@@ -356,19 +380,18 @@ impl pb::entity_service_server::EntityService for Api {
                     kinds: domain_kinds,
                 };
                 let fingerprint = format!("SearchEntities {search:?}");
-                let page = checks.take(
-                    self.paging
-                        .request(page_size, &page_token, &fingerprint)
-                        .map(Some),
-                );
-                checks.finish()?;
-                let page = page.unwrap_or_default();
-                let result = self
-                    .blocking(move |store| Ok(store.search_entities(&search, &page)?))
+                let (found, next_page_token) = self
+                    .list_page(
+                        checks,
+                        page_size,
+                        &page_token,
+                        fingerprint,
+                        move |store, page| Ok(store.search_entities(&search, page)?),
+                    )
                     .await?;
-                let mut entities = Vec::with_capacity(result.items.len());
-                let mut matches = Vec::with_capacity(result.items.len());
-                for found in result.items {
+                let mut entities = Vec::with_capacity(found.len());
+                let mut matches = Vec::with_capacity(found.len());
+                for found in found {
                     matches.push(pb::EntityMatch {
                         entity_id: found.summary.entity.id.clone(),
                         match_type: match_type_to_pb(found.match_type) as i32,
@@ -379,7 +402,7 @@ impl pb::entity_service_server::EntityService for Api {
                 }
                 Ok(pb::SearchEntitiesResponse {
                     entities,
-                    next_page_token: self.paging.token(result.next, &fingerprint),
+                    next_page_token,
                     matches,
                 })
             },
@@ -414,26 +437,31 @@ impl pb::entity_service_server::EntityService for Api {
             } = request.into_inner();
             let mut checks = Checks::default();
             let entity_id = checks.take(required("entity_id", &entity_id).map(str::to_owned));
-            let query = format!("ListMentions {entity_id}");
-            let page = checks.take(
-                self.paging
-                    .request(page_size, &page_token, &query)
-                    .map(Some),
-            );
-            checks.finish()?;
-            let page = page.unwrap_or_default();
-            // A list under an unknown parent is NOT_FOUND, not an empty page.
-            self.entity(entity_id.clone()).await?;
-            let result = self
-                .blocking(move |store| Ok(store.list_mentions(&entity_id, &page)?))
+            let fingerprint = format!("ListMentions {entity_id}");
+            let (mentions, next_page_token) = self
+                .list_page(
+                    checks,
+                    page_size,
+                    &page_token,
+                    fingerprint,
+                    move |store, page| {
+                        // A list under an unknown parent is NOT_FOUND, not an empty page.
+                        if store.get_entity(&entity_id)?.is_none() {
+                            return Err(ServiceError::NotFound {
+                                kind: "entity",
+                                id: entity_id,
+                            });
+                        }
+                        Ok(store.list_mentions(&entity_id, page)?)
+                    },
+                )
                 .await?;
             Ok(pb::ListMentionsResponse {
-                mentions: result
-                    .items
+                mentions: mentions
                     .into_iter()
                     .map(|m| mention_to_pb(&m.article_id, m.mention, m.sentence))
                     .collect(),
-                next_page_token: self.paging.token(result.next, &query),
+                next_page_token,
             })
         })
         .await
@@ -580,24 +608,22 @@ impl pb::stance_service_server::StanceService for Api {
                     target_entity_id: optional(&target_entity_id),
                     article_id,
                 };
-                let query = format!("ListStatements {filter:?}");
-                let page = checks.take(
-                    self.paging
-                        .request(page_size, &page_token, &query)
-                        .map(Some),
-                );
-                checks.finish()?;
-                let page = page.unwrap_or_default();
-                let result = self
-                    .blocking(move |store| Ok(store.list_statements(&filter, &page)?))
+                let fingerprint = format!("ListStatements {filter:?}");
+                let (statements, next_page_token) = self
+                    .list_page(
+                        checks,
+                        page_size,
+                        &page_token,
+                        fingerprint,
+                        move |store, page| Ok(store.list_statements(&filter, page)?),
+                    )
                     .await?;
                 Ok(pb::ListStatementsResponse {
-                    statements: result
-                        .items
+                    statements: statements
                         .into_iter()
                         .map(|s| statement_to_pb(&s.article_id, s.statement))
                         .collect(),
-                    next_page_token: self.paging.token(result.next, &query),
+                    next_page_token,
                 })
             },
         )

@@ -296,19 +296,32 @@ async fn reads_under_load_are_unharmed_by_ingest_and_clients_that_go_away() {
     assert!(abandoned.await.unwrap_err().is_cancelled());
     drop(sender);
 
-    // A read cancelled while in flight.
-    let mut cancelled_reader = ArticleServiceClient::new(server.channel.clone());
-    let cancelled = tokio::spawn(async move {
-        cancelled_reader
-            .list_articles(pb::ListArticlesRequest {
-                page_size: 50,
-                view: pb::ArticleView::Full as i32,
-                ..Default::default()
-            })
-            .await
-    });
-    cancelled.abort();
-    let _ = cancelled.await;
+    // Reads the client gives up on at once, in flight or not yet sent: each either completes or
+    // is cancelled by the client, and the server goes on.
+    let mut cancelled_reads = Vec::new();
+    for delay_us in (0..400).step_by(20) {
+        let mut reader = ArticleServiceClient::new(server.channel.clone());
+        let read = tokio::spawn(async move {
+            reader
+                .list_articles(pb::ListArticlesRequest {
+                    page_size: 50,
+                    view: pb::ArticleView::Full as i32,
+                    ..Default::default()
+                })
+                .await
+        });
+        cancelled_reads.push(tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_micros(delay_us)).await;
+            read.abort();
+            match read.await {
+                Ok(finished) => assert!(finished.is_ok(), "{finished:?}"),
+                Err(error) => assert!(error.is_cancelled()),
+            }
+        }));
+    }
+    for read in cancelled_reads {
+        read.await.unwrap();
+    }
 
     // A complete stream, acknowledged.
     let streamed: Vec<pb::IngestArticlesRequest> = (0..STREAMED)

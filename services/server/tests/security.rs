@@ -173,7 +173,16 @@ async fn past_the_concurrency_limit_requests_are_refused_not_queued() {
         }
     }
     let refused = refused.expect("a request past the limit is refused");
-    assert!(refused.message().contains("concurrent"), "{refused:?}");
+    assert_eq!(
+        refused.message(),
+        "the server is at its limit of 1 concurrent requests: retry with backoff"
+    );
+    {
+        use tonic_types::StatusExt;
+        let info = refused.get_details_error_info().unwrap();
+        assert_eq!(info.reason, "TOO_MANY_CONCURRENT_REQUESTS");
+        assert_eq!(info.metadata.get("limit").map(String::as_str), Some("1"));
+    }
     assert!(
         server.articles().get_article(get_seed()).await.is_ok(),
         "served again once free"

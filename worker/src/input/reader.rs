@@ -228,13 +228,9 @@ impl Inputs {
         skipped: u64,
     ) -> InputItem {
         let limit = self.options.max_input_bytes;
-        let raise = "per text article (raise --max-input-bytes)";
-        if !gzip && let Some(size) = file_size.filter(|&size| size > limit) {
-            return rejected(
-                origin,
-                format!("file is {size} bytes; the limit is {limit} {raise}"),
-            );
-        }
+        // One bounded read for every kind of input (plain file, decompressed stream, stdin): it
+        // stops one byte past the limit, so an oversized input never costs more memory than the
+        // limit, even a file that grows while it is read.
         let remaining = limit.saturating_sub(skipped);
         let mut bytes = Vec::new();
         if let Err(error) = input
@@ -251,9 +247,16 @@ impl Inputs {
             } else {
                 "file"
             };
+            // A plain file's size is known; of a stream, only that it is over the limit.
+            let size = match file_size.filter(|_| !gzip) {
+                Some(size) => format!("is {size} bytes"),
+                None => format!("is over {limit} bytes"),
+            };
             return rejected(
                 origin,
-                format!("{what} is over {limit} bytes; the limit is {limit} {raise}"),
+                format!(
+                    "{what} {size}; the limit is {limit} per text article (raise --max-input-bytes)"
+                ),
             );
         }
         if bytes.contains(&0) {
