@@ -109,6 +109,56 @@ pub fn slugify(name: &str) -> String {
         .join("-")
 }
 
+/// MinHash values in a [`near_duplicate_signature`].
+pub const SIGNATURE_HASHES: usize = 32;
+/// Words per shingle: long enough that unrelated texts on one story share few shingles.
+const SHINGLE_WORDS: usize = 4;
+/// Texts shorter than this many words get no signature: short texts that look alike are often
+/// different items (captions, briefs), not copies.
+const MIN_SIGNATURE_WORDS: usize = 30;
+
+/// A near-duplicate signature of an article body: the minimum, over its 4-word shingles (words
+/// folded as [`normalize_name`] folds them), of 32 independent hashes (MinHash). The share of
+/// equal positions in two signatures estimates the Jaccard similarity of the texts' shingle
+/// sets ([`signature_similarity`]). Stable across versions and platforms. `None` for texts of
+/// fewer than 30 words.
+pub fn near_duplicate_signature(text: &str) -> Option<Vec<u64>> {
+    let folded = normalize_name(text);
+    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
+    if words.len() < MIN_SIGNATURE_WORDS {
+        return None;
+    }
+    let mut signature = vec![u64::MAX; SIGNATURE_HASHES];
+    for shingle in words.windows(SHINGLE_WORDS) {
+        // FNV-1a of the shingle, then one cheap independent mix per signature position.
+        let mut hash: u64 = 0xcbf29ce484222325;
+        for byte in shingle.iter().flat_map(|w| w.bytes().chain([b' '])) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x100000001b3);
+        }
+        for (seed, slot) in (1u64..).zip(signature.iter_mut()) {
+            *slot = (*slot).min(mix64(hash ^ seed.wrapping_mul(0x9e3779b97f4a7c15)));
+        }
+    }
+    Some(signature)
+}
+
+/// The estimated Jaccard similarity, in [0, 1], of the texts two signatures were made from.
+pub fn signature_similarity(a: &[u64], b: &[u64]) -> f32 {
+    if a.is_empty() || a.len() != b.len() {
+        return 0.0;
+    }
+    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
+    equal as f32 / a.len() as f32
+}
+
+/// splitmix64's finaliser: spreads every input bit over the output.
+fn mix64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
+    x ^ (x >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +181,32 @@ mod tests {
         assert_eq!(normalize_name("  No. 10 "), "no 10");
         assert_eq!(slugify("Qasem Soleimani"), "qasem-soleimani");
         assert_eq!(slugify("Jean-Yves Le Drian"), "jean-yves-le-drian");
+    }
+
+    const STORY: &str = "Iran's foreign minister said on Monday that the country would no longer \
+        observe the limits of the 2015 nuclear deal, days after a US drone strike in Baghdad killed \
+        the commander of the Quds Force. European leaders urged restraint and called on Tehran to \
+        return to full compliance, while officials in Washington warned of further sanctions if \
+        the enrichment of uranium resumed at the levels seen before the agreement was signed.";
+
+    #[test]
+    fn copies_have_near_equal_signatures_and_other_stories_do_not() {
+        let original = near_duplicate_signature(STORY).unwrap();
+        assert_eq!(near_duplicate_signature(STORY).unwrap(), original);
+        let edited = STORY.replace(
+            "European leaders urged restraint",
+            "Leaders in Europe pleaded for calm",
+        );
+        let similarity =
+            signature_similarity(&original, &near_duplicate_signature(&edited).unwrap());
+        assert!(similarity >= 0.5, "{similarity}");
+        let other = "The foreign minister of Iran spoke on Monday about the nuclear deal of 2015 \
+            and said the country would stop observing its limits after the strike in Baghdad. \
+            Leaders across Europe asked every side for restraint, and the United States threatened \
+            new sanctions on the oil sector and on the banks that finance it, officials said.";
+        let different = signature_similarity(&original, &near_duplicate_signature(other).unwrap());
+        assert!(different < 0.3, "{different}");
+        assert_eq!(near_duplicate_signature("Too short to tell."), None);
     }
 
     #[test]
