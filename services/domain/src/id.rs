@@ -109,47 +109,69 @@ pub fn slugify(name: &str) -> String {
         .join("-")
 }
 
-/// MinHash values in a [`near_duplicate_signature`].
+/// Values in a [`near_duplicate_signature`].
 pub const SIGNATURE_HASHES: usize = 32;
 /// Words per shingle: long enough that unrelated texts on one story share few shingles.
 const SHINGLE_WORDS: usize = 4;
 /// Texts shorter than this many words get no signature: short texts that look alike are often
 /// different items (captions, briefs), not copies.
 const MIN_SIGNATURE_WORDS: usize = 30;
+/// Marks a signature position no shingle fell into.
+const EMPTY_BIN: u64 = u64::MAX;
 
-/// A near-duplicate signature of an article body: the minimum, over its 4-word shingles (words
-/// folded as [`normalize_name`] folds them), of 32 independent hashes (MinHash). The share of
-/// equal positions in two signatures estimates the Jaccard similarity of the texts' shingle
-/// sets ([`signature_similarity`]). Stable across versions and platforms. `None` for texts of
-/// fewer than 30 words.
+/// A near-duplicate signature of an article body, by one-permutation MinHash: each 4-word
+/// shingle (words compared in lower case, punctuation ignored) is hashed once, the hash's top
+/// 5 bits pick one of 32 bins and each bin keeps the smallest rest. The share of equal bins of
+/// two signatures estimates the Jaccard similarity of the texts' shingle sets
+/// ([`signature_similarity`]). One hash per shingle keeps it cheap on a store's write path.
+/// Stable across versions and platforms. `None` for texts of fewer than 30 words.
 pub fn near_duplicate_signature(text: &str) -> Option<Vec<u64>> {
-    let folded = normalize_name(text);
-    let words: Vec<&str> = folded.split(' ').filter(|w| !w.is_empty()).collect();
-    if words.len() < MIN_SIGNATURE_WORDS {
+    let word_hashes: Vec<u64> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut hash: u64 = 0xcbf29ce484222325;
+            for c in word.chars().flat_map(char::to_lowercase) {
+                hash ^= u64::from(u32::from(c));
+                hash = hash.wrapping_mul(0x100000001b3);
+            }
+            hash
+        })
+        .collect();
+    if word_hashes.len() < MIN_SIGNATURE_WORDS {
         return None;
     }
-    let mut signature = vec![u64::MAX; SIGNATURE_HASHES];
-    for shingle in words.windows(SHINGLE_WORDS) {
-        // FNV-1a of the shingle, then one cheap independent mix per signature position.
-        let mut hash: u64 = 0xcbf29ce484222325;
-        for byte in shingle.iter().flat_map(|w| w.bytes().chain([b' '])) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x100000001b3);
-        }
-        for (seed, slot) in (1u64..).zip(signature.iter_mut()) {
-            *slot = (*slot).min(mix64(hash ^ seed.wrapping_mul(0x9e3779b97f4a7c15)));
+    let mut signature = vec![EMPTY_BIN; SIGNATURE_HASHES];
+    let bin_bits = SIGNATURE_HASHES.trailing_zeros();
+    for shingle in word_hashes.windows(SHINGLE_WORDS) {
+        let combined = shingle.iter().fold(0u64, |hash, word| mix64(hash ^ word));
+        let bin = (combined >> (64 - bin_bits)) as usize;
+        let rest = combined & (u64::MAX >> bin_bits);
+        if let Some(slot) = signature.get_mut(bin) {
+            *slot = (*slot).min(rest);
         }
     }
     Some(signature)
 }
 
-/// The estimated Jaccard similarity, in [0, 1], of the texts two signatures were made from.
+/// The estimated Jaccard similarity, in [0, 1], of the texts two signatures were made from:
+/// equal bins among the bins either text filled.
 pub fn signature_similarity(a: &[u64], b: &[u64]) -> f32 {
-    if a.is_empty() || a.len() != b.len() {
+    if a.len() != b.len() {
         return 0.0;
     }
-    let equal = a.iter().zip(b).filter(|(x, y)| x == y).count();
-    equal as f32 / a.len() as f32
+    let (mut equal, mut filled) = (0u32, 0u32);
+    for (x, y) in a.iter().zip(b) {
+        if *x == EMPTY_BIN && *y == EMPTY_BIN {
+            continue;
+        }
+        filled += 1;
+        equal += u32::from(x == y);
+    }
+    if filled == 0 {
+        return 0.0;
+    }
+    equal as f32 / filled as f32
 }
 
 /// splitmix64's finaliser: spreads every input bit over the output.
