@@ -109,6 +109,78 @@ pub fn slugify(name: &str) -> String {
         .join("-")
 }
 
+/// Values in a [`near_duplicate_signature`].
+pub const SIGNATURE_HASHES: usize = 32;
+/// Words per shingle: long enough that unrelated texts on one story share few shingles.
+const SHINGLE_WORDS: usize = 4;
+/// Texts shorter than this many words get no signature: short texts that look alike are often
+/// different items (captions, briefs), not copies.
+const MIN_SIGNATURE_WORDS: usize = 30;
+/// Marks a signature position no shingle fell into.
+const EMPTY_BIN: u64 = u64::MAX;
+
+/// A near-duplicate signature of an article body, by one-permutation MinHash: each 4-word
+/// shingle (words compared in lower case, punctuation ignored) is hashed once, the hash's top
+/// 5 bits pick one of 32 bins and each bin keeps the smallest rest. The share of equal bins of
+/// two signatures estimates the Jaccard similarity of the texts' shingle sets
+/// ([`signature_similarity`]). One hash per shingle keeps it cheap on a store's write path.
+/// Stable across versions and platforms. `None` for texts of fewer than 30 words.
+pub fn near_duplicate_signature(text: &str) -> Option<Vec<u64>> {
+    let word_hashes: Vec<u64> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| {
+            let mut hash: u64 = 0xcbf29ce484222325;
+            for c in word.chars().flat_map(char::to_lowercase) {
+                hash ^= u64::from(u32::from(c));
+                hash = hash.wrapping_mul(0x100000001b3);
+            }
+            hash
+        })
+        .collect();
+    if word_hashes.len() < MIN_SIGNATURE_WORDS {
+        return None;
+    }
+    let mut signature = vec![EMPTY_BIN; SIGNATURE_HASHES];
+    let bin_bits = SIGNATURE_HASHES.trailing_zeros();
+    for shingle in word_hashes.windows(SHINGLE_WORDS) {
+        let combined = shingle.iter().fold(0u64, |hash, word| mix64(hash ^ word));
+        let bin = (combined >> (64 - bin_bits)) as usize;
+        let rest = combined & (u64::MAX >> bin_bits);
+        if let Some(slot) = signature.get_mut(bin) {
+            *slot = (*slot).min(rest);
+        }
+    }
+    Some(signature)
+}
+
+/// The estimated Jaccard similarity, in [0, 1], of the texts two signatures were made from:
+/// equal bins among the bins either text filled.
+pub fn signature_similarity(a: &[u64], b: &[u64]) -> f32 {
+    if a.len() != b.len() {
+        return 0.0;
+    }
+    let (mut equal, mut filled) = (0u32, 0u32);
+    for (x, y) in a.iter().zip(b) {
+        if *x == EMPTY_BIN && *y == EMPTY_BIN {
+            continue;
+        }
+        filled += 1;
+        equal += u32::from(x == y);
+    }
+    if filled == 0 {
+        return 0.0;
+    }
+    equal as f32 / filled as f32
+}
+
+/// splitmix64's finaliser: spreads every input bit over the output.
+fn mix64(mut x: u64) -> u64 {
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58476d1ce4e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d049bb133111eb);
+    x ^ (x >> 31)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +203,32 @@ mod tests {
         assert_eq!(normalize_name("  No. 10 "), "no 10");
         assert_eq!(slugify("Qasem Soleimani"), "qasem-soleimani");
         assert_eq!(slugify("Jean-Yves Le Drian"), "jean-yves-le-drian");
+    }
+
+    const STORY: &str = "Iran's foreign minister said on Monday that the country would no longer \
+        observe the limits of the 2015 nuclear deal, days after a US drone strike in Baghdad killed \
+        the commander of the Quds Force. European leaders urged restraint and called on Tehran to \
+        return to full compliance, while officials in Washington warned of further sanctions if \
+        the enrichment of uranium resumed at the levels seen before the agreement was signed.";
+
+    #[test]
+    fn copies_have_near_equal_signatures_and_other_stories_do_not() {
+        let original = near_duplicate_signature(STORY).unwrap();
+        assert_eq!(near_duplicate_signature(STORY).unwrap(), original);
+        let edited = STORY.replace(
+            "European leaders urged restraint",
+            "Leaders in Europe pleaded for calm",
+        );
+        let similarity =
+            signature_similarity(&original, &near_duplicate_signature(&edited).unwrap());
+        assert!(similarity >= 0.5, "{similarity}");
+        let other = "The foreign minister of Iran spoke on Monday about the nuclear deal of 2015 \
+            and said the country would stop observing its limits after the strike in Baghdad. \
+            Leaders across Europe asked every side for restraint, and the United States threatened \
+            new sanctions on the oil sector and on the banks that finance it, officials said.";
+        let different = signature_similarity(&original, &near_duplicate_signature(other).unwrap());
+        assert!(different < 0.3, "{different}");
+        assert_eq!(near_duplicate_signature("Too short to tell."), None);
     }
 
     #[test]

@@ -10,8 +10,8 @@ mod validate;
 
 pub use date::{Date, DateError};
 pub use id::{
-    ArticleIdError, content_hash, name_similarity, normalize_name, phonetic_key, slugify,
-    validate_article_id,
+    ArticleIdError, SIGNATURE_HASHES, content_hash, name_similarity, near_duplicate_signature,
+    normalize_name, phonetic_key, signature_similarity, slugify, validate_article_id,
 };
 pub use kb::{KnowledgeBase, KnowledgeBaseError};
 pub use model::*;

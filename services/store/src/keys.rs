@@ -35,6 +35,9 @@ pub const KIND_CLAIM: u8 = 0x10;
 pub const KIND_TALLY: u8 = 0x11;
 /// target entity id, government code, inverted strength, claim hash → ().
 pub const KIND_EVIDENCE_RANK: u8 = 0x12;
+/// band number, band hash, article id → (): articles whose near-duplicate signatures agree on
+/// a band, the candidates for syndicated copies.
+pub const KIND_DUPLICATE_BAND: u8 = 0x13;
 
 pub const SEPARATOR: u8 = 0x00;
 
@@ -63,6 +66,11 @@ impl KeyBuilder {
 
     pub fn date(mut self, date: Option<Date>) -> KeyBuilder {
         self.0.extend_from_slice(&inverted_date(date));
+        self
+    }
+
+    pub fn u64(mut self, value: u64) -> KeyBuilder {
+        self.0.extend_from_slice(&value.to_be_bytes());
         self
     }
 

@@ -747,3 +747,103 @@ fn a_name_resolves_by_id_or_exact_alias_without_a_search() {
     assert_eq!(id_of("Irann"), None);
     assert_eq!(id_of(""), None);
 }
+
+/// A wire story, long enough for a near-duplicate signature.
+const WIRE_STORY: &str = " Officials in Tehran said the country would no longer observe the limits \
+of the 2015 nuclear deal, days after the strike near Baghdad airport. European leaders urged \
+restraint and called on Iran to return to full compliance with the agreement. In Washington, \
+officials warned of further sanctions if enrichment resumed at earlier levels. Oil prices rose \
+sharply on the news, and markets in Asia fell for a second day. The United Nations \
+secretary-general called for calm and said diplomacy was the only way forward. Analysts said \
+the coming weeks would show whether either side was ready to return to talks. The foreign \
+ministry in Tehran summoned the Swiss ambassador, who represents American interests there, to \
+deliver a formal protest. In Baghdad, lawmakers voted on a motion asking foreign troops to leave \
+the country, a step the prime minister said he would study with care. Thousands of mourners \
+filled the streets of several cities for funeral processions that lasted most of the day. \
+Airlines changed routes to avoid the airspace over the region, and shipping companies raised \
+insurance rates for tankers passing through the Strait of Hormuz. A spokesman for the alliance \
+said training missions in Iraq had been paused while commanders reviewed the safety of staff.";
+
+fn wire_article(id: &str, title: &str, body_tail: &str) -> AnnotatedArticle {
+    let mut a = article(
+        id,
+        "2020-01-06",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "Iran must stop",
+        -0.8,
+    );
+    a.article.title = title.into();
+    a.article.body.push_str(body_tail);
+    a.article.content_hash = content_hash(title, &a.article.body);
+    a
+}
+
+fn duplicate_of(store: &SledStore, id: &str) -> Option<String> {
+    store
+        .get_article(id, ArticleParts::Metadata)
+        .unwrap()
+        .unwrap()
+        .article
+        .duplicate_of
+}
+
+#[test]
+fn syndicated_copies_point_at_the_first_stored_article() {
+    let (_dir, store) = open();
+    store
+        .put_article(wire_article(
+            "original",
+            "Iran drops deal limits",
+            WIRE_STORY,
+        ))
+        .unwrap();
+    let edited = WIRE_STORY.replace(
+        "Oil prices rose sharply on the news",
+        "Crude oil jumped after the announcement",
+    );
+    let rewritten = " Iran's government announced on Sunday an end to its respect for the \
+        caps set by the 2015 accord, following the killing of a senior general in Iraq. Britain, \
+        France and Germany asked Tehran to come back to the deal, while the White House promised \
+        more economic pressure. Energy markets reacted with a jump in crude, and stocks in Tokyo \
+        and Hong Kong slipped. The head of the United Nations appealed for dialogue, and experts \
+        expect weeks of uncertainty before any new negotiations.";
+    let results = store
+        .put_articles(vec![
+            wire_article("exact-copy", "Iran drops deal limits", WIRE_STORY),
+            wire_article("edited-copy", "Tehran abandons nuclear caps (AP)", &edited),
+            wire_article("other-story", "Iran drops deal limits", rewritten),
+        ])
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(duplicate_of(&store, "original"), None);
+    assert_eq!(
+        duplicate_of(&store, "exact-copy").as_deref(),
+        Some("original")
+    );
+    assert_eq!(
+        duplicate_of(&store, "edited-copy").as_deref(),
+        Some("original")
+    );
+    assert_eq!(duplicate_of(&store, "other-story"), None);
+    assert!(store.integrity_problems().unwrap().is_empty());
+}
+
+#[test]
+fn copies_within_one_batch_point_at_the_first_of_the_batch() {
+    let (_dir, store) = open();
+    let results = store
+        .put_articles(vec![
+            wire_article("first", "Iran drops deal limits", WIRE_STORY),
+            wire_article("second", "Iran ends nuclear caps", WIRE_STORY),
+        ])
+        .unwrap();
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(duplicate_of(&store, "first"), None);
+    assert_eq!(duplicate_of(&store, "second").as_deref(), Some("first"));
+    // A replaced original leaves no band entries behind.
+    store
+        .put_article(wire_article("first", "Changed", " Nothing alike at all."))
+        .unwrap();
+    assert!(store.integrity_problems().unwrap().is_empty());
+}
