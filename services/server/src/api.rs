@@ -525,8 +525,18 @@ impl pb::stance_service_server::StanceService for Api {
                     published_before,
                     topic,
                     max_evidence,
+                    page_size,
+                    page_token,
                 } = request.into_inner();
                 let mut checks = Checks::default();
+                let fingerprint = format!(
+                    "CompareStances {target:?} {government_codes:?} {published_after:?} {published_before:?} {topic:?} {max_evidence}"
+                );
+                let page = checks.take(
+                    self.paging
+                        .request(page_size, &page_token, &fingerprint)
+                        .map(Some),
+                );
                 let target = checks.take(query_text("target", &target));
                 let mut codes = Vec::with_capacity(government_codes.len());
                 for (index, code) in government_codes.iter().enumerate() {
@@ -564,12 +574,14 @@ impl pb::stance_service_server::StanceService for Api {
                         .collect(),
                     max_evidence,
                 };
+                let page = page.unwrap_or_default();
                 let rows = self
-                    .blocking(move |store| Ok(store.compare_stances(&query)?))
+                    .blocking(move |store| Ok(store.compare_stances(&query, &page)?))
                     .await?;
                 Ok(pb::CompareStancesResponse {
                     target: Some(entity_to_pb(entity)),
-                    rows: rows.into_iter().map(stance_row_to_pb).collect(),
+                    rows: rows.items.into_iter().map(stance_row_to_pb).collect(),
+                    next_page_token: self.paging.token(rows.next, &fingerprint),
                 })
             },
         )

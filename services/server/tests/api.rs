@@ -519,3 +519,57 @@ async fn the_worker_streams_to_a_running_server() {
     );
     server.stop().await;
 }
+
+#[tokio::test]
+async fn stance_rows_page_with_tokens_bound_to_the_question() {
+    let server = TestServer::start().await;
+    let mut client = server.stances();
+    let ask = |page_size: i32, page_token: String, topic: &str| pb::CompareStancesRequest {
+        target: "Iran".into(),
+        topic: topic.into(),
+        page_size,
+        page_token,
+        ..Default::default()
+    };
+    let whole = client
+        .compare_stances(ask(100, String::new(), ""))
+        .await
+        .unwrap()
+        .into_inner();
+    assert!(whole.rows.len() >= 3, "{:#?}", whole.rows);
+    assert!(whole.next_page_token.is_empty());
+
+    let mut paged = Vec::new();
+    let mut token = String::new();
+    loop {
+        let page = client
+            .compare_stances(ask(1, token, ""))
+            .await
+            .unwrap()
+            .into_inner();
+        assert_eq!(page.rows.len(), 1);
+        paged.extend(page.rows);
+        if page.next_page_token.is_empty() {
+            break;
+        }
+        token = page.next_page_token;
+    }
+    assert_eq!(paged, whole.rows);
+
+    // A token belongs to the question it was issued for.
+    let first = client
+        .compare_stances(ask(1, String::new(), ""))
+        .await
+        .unwrap()
+        .into_inner();
+    let other_question = client
+        .compare_stances(ask(1, first.next_page_token, "death"))
+        .await
+        .unwrap_err();
+    assert_eq!(other_question.code(), Code::InvalidArgument);
+    let negative = client
+        .compare_stances(ask(-1, String::new(), ""))
+        .await
+        .unwrap_err();
+    assert_eq!(negative.code(), Code::InvalidArgument);
+}

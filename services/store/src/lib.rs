@@ -133,8 +133,13 @@ pub trait ArticleStore: Send + Sync + 'static {
         page: &PageRequest,
     ) -> Result<Page<StoredStatement>, StoreError>;
 
-    /// One row per government that spoke about the target, most statements first.
-    fn compare_stances(&self, query: &StanceQuery) -> Result<Vec<StanceRow>, StoreError>;
+    /// One row per government that spoke about the target, most statements first (ties by
+    /// government code). Evidence is read for the rows of the page only.
+    fn compare_stances(
+        &self,
+        query: &StanceQuery,
+        page: &PageRequest,
+    ) -> Result<Page<StanceRow>, StoreError>;
 
     fn article_count(&self) -> Result<u64, StoreError>;
 

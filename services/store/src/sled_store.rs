@@ -1431,25 +1431,46 @@ impl ArticleStore for SledStore {
         })
     }
 
-    fn compare_stances(&self, query: &StanceQuery) -> Result<Vec<StanceRow>, StoreError> {
+    fn compare_stances(
+        &self,
+        query: &StanceQuery,
+        page: &PageRequest,
+    ) -> Result<Page<StanceRow>, StoreError> {
         let target = query.target_entity_id.as_str();
         let wanted = |code: &str| {
             query.government_codes.is_empty() || query.government_codes.iter().any(|c| c == code)
         };
-        let mut rows = Vec::new();
+        let resume_after = page
+            .resume_after
+            .as_deref()
+            .map(RowPosition::decode)
+            .transpose()?;
+        let on_page = |government: &Government, tally: &StanceTally| {
+            resume_after
+                .as_ref()
+                .is_none_or(|after| after.precedes(tally.statement_count, &government.code))
+        };
         if !query.is_narrowed() {
-            // The per-(target, government) tallies answer directly; evidence is a prefix read
-            // of the strength ranking.
+            // The per-(target, government) tallies order the rows; evidence, the costly part,
+            // is read only for the rows of this page, as a prefix read of the strength ranking.
             let prefix = KeyBuilder::new(KIND_TALLY).text(target).build();
+            let mut tallies = Vec::new();
             for entry in self.tree.scan_prefix(&prefix) {
                 let (_, value) = entry.map_err(io)?;
                 let record: TallyRecord = decode("tally", &value)?;
-                if !wanted(&record.government.code) {
-                    continue;
+                if wanted(&record.government.code) && on_page(&record.government, &record.tally) {
+                    tallies.push((record.government, record.tally));
                 }
+            }
+            tallies.sort_by(|a, b| row_order(&a.0, &a.1, &b.0, &b.1));
+            let next = page_end(&tallies, page.size, |(government, tally)| {
+                RowPosition::of(government, tally)
+            });
+            let mut rows = Vec::with_capacity(tallies.len().min(page.size));
+            for (government, tally) in tallies.into_iter().take(page.size) {
                 let rank_prefix = KeyBuilder::new(KIND_EVIDENCE_RANK)
                     .text(target)
-                    .text(&record.government.code)
+                    .text(&government.code)
                     .build();
                 let mut evidence = Vec::new();
                 for entry in self.tree.scan_prefix(&rank_prefix).take(query.max_evidence) {
@@ -1460,7 +1481,7 @@ impl ArticleStore for SledStore {
                         .ok_or_else(|| corrupt_key("evidence rank"))?;
                     let claim_key = KeyBuilder::new(KIND_CLAIM)
                         .text(target)
-                        .text(&record.government.code)
+                        .text(&government.code)
                         .last_text(&hash)
                         .build();
                     if let Some(claim) = self.read::<ClaimRecord>("claim", &claim_key)? {
@@ -1468,63 +1489,63 @@ impl ArticleStore for SledStore {
                     }
                 }
                 rows.push(StanceRow {
-                    government: record.government,
-                    tally: record.tally,
-                    evidence,
-                });
-            }
-        } else {
-            // Narrowed by date or topic: read the target's distinct statements and tally the
-            // ones that qualify. The cost follows the statements about the target.
-            let prefix = KeyBuilder::new(KIND_CLAIM).text(target).build();
-            let mut by_government: BTreeMap<String, (Government, StanceTally, Vec<ClaimRecord>)> =
-                BTreeMap::new();
-            for entry in self.tree.scan_prefix(&prefix) {
-                let (_, value) = entry.map_err(io)?;
-                let mut claim: ClaimRecord = decode("claim", &value)?;
-                if !wanted(&claim.government.code)
-                    || !query.admits_text(&claim.evidence.statement.text)
-                {
-                    continue;
-                }
-                claim.sources.retain(|source| {
-                    communique_domain::query::date_in_range(
-                        source.published,
-                        query.published_after,
-                        query.published_before,
-                    )
-                });
-                if claim.sources.is_empty() {
-                    continue;
-                }
-                let row = by_government
-                    .entry(claim.government.code.clone())
-                    .or_insert_with(|| {
-                        (claim.government.clone(), StanceTally::default(), Vec::new())
-                    });
-                row.1.add(claim.polarity);
-                row.2.push(claim);
-            }
-            for (_, (government, tally, mut claims)) in by_government {
-                claims.sort_by(|a, b| b.polarity.abs().total_cmp(&a.polarity.abs()));
-                let mut evidence = Vec::new();
-                for claim in claims.into_iter().take(query.max_evidence) {
-                    evidence.extend(Self::evidence_of(claim));
-                }
-                rows.push(StanceRow {
                     government,
                     tally,
                     evidence,
                 });
             }
+            return Ok(Page { items: rows, next });
         }
-        rows.sort_by(|a, b| {
-            b.tally
-                .statement_count
-                .cmp(&a.tally.statement_count)
-                .then(a.government.code.cmp(&b.government.code))
+        // Narrowed by date or topic: read the target's distinct statements and tally the
+        // ones that qualify. The cost follows the statements about the target.
+        let prefix = KeyBuilder::new(KIND_CLAIM).text(target).build();
+        let mut by_government: BTreeMap<String, (Government, StanceTally, Vec<ClaimRecord>)> =
+            BTreeMap::new();
+        for entry in self.tree.scan_prefix(&prefix) {
+            let (_, value) = entry.map_err(io)?;
+            let mut claim: ClaimRecord = decode("claim", &value)?;
+            if !wanted(&claim.government.code) || !query.admits_text(&claim.evidence.statement.text)
+            {
+                continue;
+            }
+            claim.sources.retain(|source| {
+                communique_domain::query::date_in_range(
+                    source.published,
+                    query.published_after,
+                    query.published_before,
+                )
+            });
+            if claim.sources.is_empty() {
+                continue;
+            }
+            let row = by_government
+                .entry(claim.government.code.clone())
+                .or_insert_with(|| (claim.government.clone(), StanceTally::default(), Vec::new()));
+            row.1.add(claim.polarity);
+            row.2.push(claim);
+        }
+        let mut rows = Vec::new();
+        for (_, (government, tally, mut claims)) in by_government {
+            if !on_page(&government, &tally) {
+                continue;
+            }
+            claims.sort_by(|a, b| b.polarity.abs().total_cmp(&a.polarity.abs()));
+            let mut evidence = Vec::new();
+            for claim in claims.into_iter().take(query.max_evidence) {
+                evidence.extend(Self::evidence_of(claim));
+            }
+            rows.push(StanceRow {
+                government,
+                tally,
+                evidence,
+            });
+        }
+        rows.sort_by(|a, b| row_order(&a.government, &a.tally, &b.government, &b.tally));
+        let next = page_end(&rows, page.size, |row| {
+            RowPosition::of(&row.government, &row.tally)
         });
-        Ok(rows)
+        rows.truncate(page.size);
+        Ok(Page { items: rows, next })
     }
 
     fn article_count(&self) -> Result<u64, StoreError> {
@@ -1604,4 +1625,67 @@ fn paginate_ranked<T>(items: Vec<T>, page: &PageRequest) -> Result<Page<T>, Stor
     let next = (end < total).then(|| (end as u32).to_be_bytes().to_vec());
     let items = items.into_iter().skip(offset).take(page.size).collect();
     Ok(Page { items, next })
+}
+
+/// Stance rows in answer order: most distinct statements first, ties by government code.
+fn row_order(
+    a_government: &Government,
+    a_tally: &StanceTally,
+    b_government: &Government,
+    b_tally: &StanceTally,
+) -> std::cmp::Ordering {
+    b_tally
+        .statement_count
+        .cmp(&a_tally.statement_count)
+        .then_with(|| a_government.code.cmp(&b_government.code))
+}
+
+/// The position after the last row of a page of `size`, when rows remain after it.
+fn page_end<T>(sorted: &[T], size: usize, position: impl Fn(&T) -> RowPosition) -> Option<Vec<u8>> {
+    if sorted.len() <= size {
+        return None;
+    }
+    size.checked_sub(1)
+        .and_then(|last| sorted.get(last))
+        .map(|row| position(row).encode())
+}
+
+/// Where a page of stance rows ended: the last row's statement count and government code.
+/// Keyed on the row's place in the order rather than an offset, so a row that moves between
+/// requests is neither skipped because others were added nor repeated.
+struct RowPosition {
+    statement_count: u32,
+    code: String,
+}
+
+impl RowPosition {
+    fn of(government: &Government, tally: &StanceTally) -> RowPosition {
+        RowPosition {
+            statement_count: tally.statement_count,
+            code: government.code.clone(),
+        }
+    }
+
+    fn encode(&self) -> Vec<u8> {
+        let mut bytes = self.statement_count.to_be_bytes().to_vec();
+        bytes.extend_from_slice(self.code.as_bytes());
+        bytes
+    }
+
+    fn decode(bytes: &[u8]) -> Result<RowPosition, StoreError> {
+        let (count, code) = bytes
+            .split_first_chunk::<4>()
+            .ok_or(StoreError::BadPagePosition)?;
+        let code = std::str::from_utf8(code).map_err(|_| StoreError::BadPagePosition)?;
+        Ok(RowPosition {
+            statement_count: u32::from_be_bytes(*count),
+            code: code.to_owned(),
+        })
+    }
+
+    /// Whether a row with this count and code comes after the position in answer order.
+    fn precedes(&self, statement_count: u32, code: &str) -> bool {
+        statement_count < self.statement_count
+            || (statement_count == self.statement_count && code > self.code.as_str())
+    }
 }

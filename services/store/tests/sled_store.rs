@@ -3,7 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use communique_domain::query::{
-    ArticleFilter, EntitySearch, MatchType, PageRequest, StanceLabel, StanceQuery, StatementFilter,
+    ArticleFilter, EntitySearch, MatchType, PageRequest, StanceLabel, StanceQuery, StanceRow,
+    StatementFilter,
 };
 use communique_domain::{
     Act, AnnotatedArticle, Article, DateSource, Entity, EntityKind, Government, Mention,
@@ -12,6 +13,30 @@ use communique_domain::{
 use communique_store::{
     ArticleParts, ArticleStore, PutOutcome, SledStore, StoreError, StoreOptions,
 };
+
+/// Every stance row, read in pages of two so that paging is exercised by every stance test.
+trait StanceRows {
+    fn stance_rows(&self, query: &StanceQuery) -> Result<Vec<StanceRow>, StoreError>;
+}
+
+impl StanceRows for SledStore {
+    fn stance_rows(&self, query: &StanceQuery) -> Result<Vec<StanceRow>, StoreError> {
+        let mut rows = Vec::new();
+        let mut page = PageRequest {
+            size: 2,
+            resume_after: None,
+        };
+        loop {
+            let result = self.compare_stances(query, &page)?;
+            assert!(result.items.len() <= 2);
+            rows.extend(result.items);
+            match result.next {
+                Some(next) => page.resume_after = Some(next),
+                None => return Ok(rows),
+            }
+        }
+    }
+}
 
 fn entity(id: &str, name: &str, kind: EntityKind) -> Entity {
     Entity {
@@ -122,7 +147,7 @@ fn page(size: usize) -> PageRequest {
 
 fn stance(store: &SledStore, target: &str) -> Vec<(String, f32, u32)> {
     store
-        .compare_stances(&StanceQuery {
+        .stance_rows(&StanceQuery {
             target_entity_id: target.into(),
             max_evidence: 3,
             ..Default::default()
@@ -223,7 +248,7 @@ fn repeated_words_count_once_with_every_source() {
         store.put_article(a).unwrap();
     }
     let rows = store
-        .compare_stances(&StanceQuery {
+        .stance_rows(&StanceQuery {
             target_entity_id: "irn".into(),
             max_evidence: 3,
             ..Default::default()
@@ -495,8 +520,8 @@ fn a_batch_stores_the_same_as_one_article_at_a_time() {
         ..Default::default()
     };
     assert_eq!(
-        batched.compare_stances(&query).unwrap(),
-        one_by_one.compare_stances(&query).unwrap()
+        batched.stance_rows(&query).unwrap(),
+        one_by_one.stance_rows(&query).unwrap()
     );
     // The same batch again changes nothing.
     assert!(
@@ -561,7 +586,7 @@ fn evidence_moves_to_the_next_source_when_its_article_changes() {
     changed.article.content_hash = content_hash("a1", "v2");
     store.put_article(changed).unwrap();
     let rows = store
-        .compare_stances(&StanceQuery {
+        .stance_rows(&StanceQuery {
             target_entity_id: "irn".into(),
             max_evidence: 5,
             ..Default::default()
@@ -846,4 +871,61 @@ fn copies_within_one_batch_point_at_the_first_of_the_batch() {
         .put_article(wire_article("first", "Changed", " Nothing alike at all."))
         .unwrap();
     assert!(store.integrity_problems().unwrap().is_empty());
+}
+
+#[test]
+fn stance_rows_page_in_answer_order_without_gaps_or_repeats() {
+    let (_dir, store) = open();
+    // Five governments with 3, 2, 2, 1, 1 distinct statements: ties are ordered by code.
+    let speakers = [("GBR", 3), ("FRA", 2), ("DEU", 2), ("USA", 1), ("CHN", 1)];
+    for (code, statements) in speakers {
+        for n in 0..statements {
+            let id = format!("{code}-{n}");
+            let mut a = article(
+                &id,
+                "2020-01-05",
+                ("speaker", "A Speaker"),
+                code,
+                &format!("words number {n} of {code}"),
+                -0.5,
+            );
+            a.article.content_hash = content_hash(&id, "distinct");
+            store.put_article(a).unwrap();
+        }
+    }
+    let query = StanceQuery {
+        target_entity_id: "irn".into(),
+        max_evidence: 3,
+        ..Default::default()
+    };
+    let whole = store.compare_stances(&query, &page(100)).unwrap();
+    assert_eq!(whole.next, None);
+    let order: Vec<&str> = whole
+        .items
+        .iter()
+        .map(|row| row.government.code.as_str())
+        .collect();
+    assert_eq!(order, ["GBR", "DEU", "FRA", "CHN", "USA"]);
+    for size in 1..=5 {
+        let mut paged = Vec::new();
+        let mut request = page(size);
+        loop {
+            let result = store.compare_stances(&query, &request).unwrap();
+            assert!(result.items.len() <= size);
+            paged.extend(result.items);
+            match result.next {
+                Some(next) => request.resume_after = Some(next),
+                None => break,
+            }
+        }
+        assert_eq!(paged, whole.items, "pages of {size}");
+    }
+    let garbage = PageRequest {
+        size: 2,
+        resume_after: Some(vec![1, 2]),
+    };
+    assert!(matches!(
+        store.compare_stances(&query, &garbage),
+        Err(StoreError::BadPagePosition)
+    ));
 }
