@@ -633,3 +633,21 @@ fn a_capital_or_country_opening_another_name_is_not_mentioned() {
         ]
     );
 }
+
+#[test]
+fn the_country_sanctions_are_against_is_not_what_they_condemn() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Emmanuel Macron said the American sanctions against Iran are unlawful.",
+    );
+    let statement = a.statements.first().expect("the statement");
+    assert!(
+        statement
+            .targets
+            .iter()
+            .all(|t| t.entity_id != "irn" || t.polarity >= 0.0),
+        "{:?}",
+        statement.targets
+    );
+}
