@@ -527,6 +527,9 @@ impl EntityIndex {
                     {
                         continue;
                     }
+                    if *anchor == Anchor::Name && self.starts_longer_name(view, *entity, &range) {
+                        continue;
+                    }
                     if *anchor == Anchor::Name && self.capitals.contains(entity) {
                         (*entity, Anchor::Capital)
                     } else {
@@ -1779,6 +1782,42 @@ impl EntityIndex {
             .and_then(|e| e.country.as_ref())
             .and_then(|code| self.country_by_code.get(code))
             .map_or(found.entity, |&country| EntityRef::Kb(country))
+    }
+}
+
+impl EntityIndex {
+    /// Whether a capital or a country opens a longer name the knowledge base does not know: a
+    /// capital before a capitalised name word ("the Paris Club", "the Washington Post"), a
+    /// country before the head word of a body or company ("US Airways", "Japan Steel Works").
+    fn starts_longer_name(
+        &self,
+        view: &FieldView<'_>,
+        entity: usize,
+        range: &Range<usize>,
+    ) -> bool {
+        let Some(next) = view
+            .text
+            .get(range.end..)
+            .and_then(|rest| rest.strip_prefix(' '))
+            .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
+        else {
+            return false;
+        };
+        let head = contains_word(ORGANIZATION_HEADS, next) || contains_word(CORPORATE_HEADS, next);
+        if self.capitals.contains(&entity) {
+            is_name_shaped(next)
+                && !contains_word(FUNCTION_WORDS, next)
+                && !contains_word(NOT_NAME_WORDS, next)
+                && !contains_word(TITLE_WORDS, next)
+                && !view.country_words.contains(next)
+                // "Baghdad Airport" lies in Baghdad: the city is named too.
+                && !contains_word(LOCATION_WORDS, next)
+        } else {
+            head && self
+                .entities
+                .get(entity)
+                .is_some_and(|e| e.entity.kind == EntityKind::Country)
+        }
     }
 }
 

@@ -307,21 +307,31 @@ pub(crate) const NEGATORS: &[&str] = &[
 
 /// Phrases after which the entities named are victims, not the ones a cue is about.
 pub(crate) const VICTIM_MARKERS: &[&str] = &[
+    "aggression against",
     "assassination of",
     "attack against",
     "attack on",
     "attacks against",
     "attacks on",
+    "bombing of",
+    "crimes against",
     "death of",
     "deaths of",
+    "invasion of",
     "killing",
     "killing of",
     "murder of",
+    "occupation of",
+    "pressure on",
+    "sanctions against",
+    "sanctions on",
     "strike against",
     "strike on",
     "strikes against",
     "strikes on",
     "targeting",
+    "war against",
+    "war on",
 ];
 
 /// Speech verbs, with how they attach to their speaker.

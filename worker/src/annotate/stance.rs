@@ -164,6 +164,14 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
                 if stance.reach == Reach::After && !is_verb {
                     continue;
                 }
+                // "sanctions against Iran are unlawful": the victim is not what is judged.
+                if cues.iter().any(|c| {
+                    c.entry.victim
+                        && c.end <= occurrence.start
+                        && word_count(text, c.end..occurrence.start) <= 2
+                }) {
+                    continue;
+                }
                 word_count(text, occurrence.end..cue.start)
             } else if occurrence.start >= cue.end {
                 if stance.reach == Reach::Before {

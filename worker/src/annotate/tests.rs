@@ -611,3 +611,43 @@ fn the_addressee_of_told_is_not_part_of_what_was_said() {
     let texts: Vec<&str> = a.statements.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(texts, ["the troops would stay", "NATO was ready"]);
 }
+
+#[test]
+fn a_capital_or_country_opening_another_name_is_not_mentioned() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The Paris Club met. US Airways cut jobs. Flights left London Airport for Paris.",
+    );
+    let ids: Vec<(&str, &str)> = a
+        .mentions
+        .iter()
+        .map(|m| (m.text.as_str(), m.entity_id.as_str()))
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            ("US Airways", "us-airways"),
+            ("London", "london"),
+            ("Paris", "paris")
+        ]
+    );
+}
+
+#[test]
+fn the_country_sanctions_are_against_is_not_what_they_condemn() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Emmanuel Macron said the American sanctions against Iran are unlawful.",
+    );
+    let statement = a.statements.first().expect("the statement");
+    assert!(
+        statement
+            .targets
+            .iter()
+            .all(|t| t.entity_id != "irn" || t.polarity >= 0.0),
+        "{:?}",
+        statement.targets
+    );
+}
