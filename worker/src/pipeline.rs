@@ -13,7 +13,7 @@ use communique_domain::{AnnotatedArticle, Article, DateSource, PublishedDate, co
 use communique_store::PutOutcome;
 use serde::Serialize;
 
-use crate::annotate::{Annotator, ArticleText};
+use crate::annotate::{Annotator, ArticleText, DateEstimate};
 use crate::input::{InputItem, RawArticle, ReadOptions, read_inputs};
 use crate::sink::{ArticleSink, SinkError};
 
@@ -127,9 +127,15 @@ pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) ->
             // contradict, takes the date the annotator judged from its text.
             published: annotation
                 .estimated_date
-                .map(|date| PublishedDate {
-                    date,
-                    source: DateSource::Text,
+                .map(|estimate| match estimate {
+                    DateEstimate::NamedDay(date) => PublishedDate {
+                        date,
+                        source: DateSource::Text,
+                    },
+                    DateEstimate::PeriodMiddle(date) => PublishedDate {
+                        date,
+                        source: DateSource::Estimated,
+                    },
                 })
                 .or(raw.published),
             content_hash: hash,

@@ -277,3 +277,50 @@ fn shards_split_the_input_between_workers_exactly() {
     assert!(Shard::new(3, 3).is_err());
     assert!(Shard::new(0, 0).is_err());
 }
+
+#[test]
+fn undated_articles_get_a_date_flagged_by_how_it_was_found() {
+    use communique_domain::DateSource;
+    let dir = tempfile::tempdir().unwrap();
+    // No date line and no day named: the officials' roles bound the date, only roughly.
+    let roles_only = write(
+        dir.path(),
+        "roles.txt",
+        b"Leaders speak on Iran\n\nPrime Minister Boris Johnson said: \"Iran must stop these attacks.\"\n\nUS Secretary of State Mike Pompeo said: \"We seek de-escalation.\"\n",
+    );
+    // A weekday and day with no year: the roles choose the year, and the day is exact.
+    let named_day = write(
+        dir.path(),
+        "named.txt",
+        b"Leaders speak on Iran\n\nOn Wednesday (January 8th) Prime Minister Boris Johnson said: \"Iran must stop these attacks.\"\n\nUS Secretary of State Mike Pompeo said: \"We seek de-escalation.\"\n",
+    );
+    let db = tempfile::tempdir().unwrap();
+    let store = SledStore::open(db.path(), &StoreOptions::default()).unwrap();
+    let report = run(&[roles_only, named_day], &store, 1 << 20);
+    assert_eq!(report.ingested, 2, "{report:?}");
+    let published = |title_file: &str| {
+        let page = store
+            .list_articles(
+                &Default::default(),
+                ArticleParts::Metadata,
+                &PageRequest {
+                    size: 10,
+                    resume_after: None,
+                },
+            )
+            .unwrap();
+        page.items
+            .into_iter()
+            .find(|stored| stored.article.id.contains(title_file))
+            .and_then(|stored| stored.article.published)
+            .unwrap_or_else(|| panic!("{title_file} has no date"))
+    };
+    let rough = published("roles");
+    assert_eq!(rough.source, DateSource::Estimated);
+    // Johnson PM from 2019-07-24, Pompeo Secretary of State until 2021-01-20.
+    let rough_day = rough.date.to_string();
+    assert!(("2019-07-24".."2021-01-21").contains(&rough_day.as_str()), "{rough_day}");
+    let exact = published("named");
+    assert_eq!(exact.source, DateSource::Text);
+    assert_eq!(exact.date.to_string(), "2020-01-08");
+}

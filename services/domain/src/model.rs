@@ -41,6 +41,9 @@ pub enum DateSource {
     DateLine,
     Byline,
     Text,
+    /// Worked out from the officials' dated roles, no day being named: right only to within
+    /// the period those roles share.
+    Estimated,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -100,6 +100,7 @@ enum_mapping!(date_source_to_pb, date_source_from_wire, domain::DateSource <=> p
     DateLine <=> DateLine,
     Byline <=> Byline,
     Text <=> Text,
+    Estimated <=> Estimated,
 });
 
 enum_mapping!(
@@ -589,7 +590,7 @@ mod tests {
         assert_round_trip(6, entity_kind_from_wire, |v| entity_kind_to_pb(v) as i32);
         assert_round_trip(2, text_field_from_wire, |v| text_field_to_pb(v) as i32);
         assert_round_trip(11, act_from_wire, |v| act_to_pb(v) as i32);
-        assert_round_trip(4, date_source_from_wire, |v| date_source_to_pb(v) as i32);
+        assert_round_trip(5, date_source_from_wire, |v| date_source_to_pb(v) as i32);
         assert_round_trip(2, statement_kind_from_wire, |v| {
             statement_kind_to_pb(v) as i32
         });

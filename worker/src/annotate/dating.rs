@@ -42,6 +42,25 @@ const WEEKDAYS: &[(&str, u32)] = &[
     ("Sunday", 6),
 ];
 
+/// A date the annotator worked out for an article that has none (or a contradicted one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DateEstimate {
+    /// A day the text names ("Wednesday (January 8th)"), its year from the period the
+    /// officials' titles allow.
+    NamedDay(Date),
+    /// No day named: the middle of the period the officials' titles allow, so only roughly
+    /// right (within that period).
+    PeriodMiddle(Date),
+}
+
+impl DateEstimate {
+    pub fn date(self) -> Date {
+        match self {
+            DateEstimate::NamedDay(date) | DateEstimate::PeriodMiddle(date) => date,
+        }
+    }
+}
+
 /// A day of the year the text names, maybe with its weekday.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 struct DayMention {
@@ -52,7 +71,7 @@ struct DayMention {
 
 /// The best date for an undated article: the latest day it names that falls in `period` (days
 /// since the epoch) on the right weekday, else the period's middle.
-pub(crate) fn date_in_period(texts: &[&str], period: &Range<i32>) -> Option<Date> {
+pub(crate) fn date_in_period(texts: &[&str], period: &Range<i32>) -> Option<DateEstimate> {
     let mut mentions = Vec::new();
     for text in texts {
         day_mentions(text, &mut mentions);
@@ -71,7 +90,10 @@ pub(crate) fn date_in_period(texts: &[&str], period: &Range<i32>) -> Option<Date
                 .min_by_key(|date| (date.days_since_epoch() - middle).abs())
         })
         .max();
-    placed.or_else(|| Date::from_days_since_epoch(middle))
+    match placed {
+        Some(date) => Some(DateEstimate::NamedDay(date)),
+        None => Date::from_days_since_epoch(middle).map(DateEstimate::PeriodMiddle),
+    }
 }
 
 /// Monday is 0; 1970-01-01 was a Thursday.
@@ -149,7 +171,10 @@ mod tests {
     fn a_weekday_chooses_the_year_inside_the_period() {
         let period = days("2019-12-01")..days("2021-09-15");
         let text = "World leaders on Wednesday (January 8th) condemned the attack.";
-        assert_eq!(date_in_period(&[text], &period), "2020-01-08".parse().ok());
+        assert_eq!(
+            date_in_period(&[text], &period),
+            "2020-01-08".parse().ok().map(DateEstimate::NamedDay)
+        );
     }
 
     #[test]
@@ -160,6 +185,7 @@ mod tests {
         assert_eq!(
             date_in_period(&[text], &period),
             Date::from_days_since_epoch(period.start + (period.end - 1 - period.start) / 2)
+                .map(DateEstimate::PeriodMiddle)
         );
     }
 

@@ -29,6 +29,8 @@ use communique_domain::{
     Date, Entity, EntityKind, KnowledgeBase, Mention, Span, Statement, TextField,
 };
 
+pub use dating::DateEstimate;
+
 use attribution::Draft;
 use cues::{CueMatch, CueMatcher};
 use entities::{ArticleEntities, EntityIndex, EntityRef, FieldEntities, FieldView, Found};
@@ -53,7 +55,7 @@ pub struct Annotation {
     /// officials' titles contradict: the date the annotator judged it was written, at which it
     /// resolved everyone's roles. Read from the text (officials' titles, named days), so
     /// approximate when no day is named.
-    pub estimated_date: Option<Date>,
+    pub estimated_date: Option<DateEstimate>,
 }
 
 /// Prebuilt automata over the knowledge base and the lexicon; `Send + Sync`, build once.
@@ -183,7 +185,7 @@ impl Annotator {
         let mut context = Context {
             index: &self.index,
             kb: &self.kb,
-            date: estimated_date.or(article.published),
+            date: estimated_date.map(DateEstimate::date).or(article.published),
             article: article_entities,
             titles,
         };

@@ -1,6 +1,7 @@
 //! Behaviour tests on a small knowledge base, and a deterministic property test that
 //! annotates random text (multi-byte characters, stray quote marks) and checks every span.
 
+use crate::annotate::DateEstimate;
 use communique_domain::{Act, KnowledgeBase, StatementKind, TextField};
 
 use super::{Annotation, Annotator, ArticleText};
@@ -537,7 +538,10 @@ fn a_date_from_the_text_that_the_titles_contradict_gives_way() {
     };
     // Inferred from the text: 2015 is before Johnson was Prime Minister.
     let inferred = annotator.annotate_dated(&article, true);
-    assert_eq!(inferred.estimated_date, "2020-01-08".parse().ok());
+    assert_eq!(
+        inferred.estimated_date,
+        "2020-01-08".parse().ok().map(DateEstimate::NamedDay)
+    );
     // Given by the source: kept.
     assert_eq!(annotator.annotate(&article).estimated_date, None);
     // No date at all: the day the text names, in the year the titles allow.
@@ -545,7 +549,10 @@ fn a_date_from_the_text_that_the_titles_contradict_gives_way() {
         published: None,
         ..article
     });
-    assert_eq!(undated.estimated_date, "2020-01-08".parse().ok());
+    assert_eq!(
+        undated.estimated_date,
+        "2020-01-08".parse().ok().map(DateEstimate::NamedDay)
+    );
 }
 
 #[test]
