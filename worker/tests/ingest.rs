@@ -319,7 +319,10 @@ fn undated_articles_get_a_date_flagged_by_how_it_was_found() {
     assert_eq!(rough.source, DateSource::Estimated);
     // Johnson PM from 2019-07-24, Pompeo Secretary of State until 2021-01-20.
     let rough_day = rough.date.to_string();
-    assert!(("2019-07-24".."2021-01-21").contains(&rough_day.as_str()), "{rough_day}");
+    assert!(
+        ("2019-07-24".."2021-01-21").contains(&rough_day.as_str()),
+        "{rough_day}"
+    );
     let exact = published("named");
     assert_eq!(exact.source, DateSource::Text);
     assert_eq!(exact.date.to_string(), "2020-01-08");
