@@ -126,12 +126,21 @@ struct Seen {
 
 /// How a request may fail once the server has begun to stop: UNAVAILABLE (refused: the
 /// listener is closed), or CANCELLED by the client's own transport for a request it had queued
-/// on a connection the server then closed gracefully, so that the server never saw it.
+/// on a connection the server then closed gracefully, or INTERNAL for one the server's GOAWAY
+/// turned away: in each case the server never saw it.
 fn server_gone(status: &tonic::Status) -> bool {
     use std::error::Error;
     match status.code() {
         Code::Unavailable => true,
         Code::Cancelled => format!("{:?}", status.source()).contains("connection closed"),
+        // A request that raced the server's graceful GOAWAY: the server never accepted its
+        // stream (it is above the GOAWAY's last stream id), so nothing of it was done and it can
+        // be retried elsewhere. tonic's client reports this h2 condition as INTERNAL, not
+        // UNAVAILABLE as grpc-go does.
+        Code::Internal => {
+            let source = format!("{:?}", status.source());
+            source.contains("GoAway(") && source.contains("NO_ERROR, Remote")
+        }
         _ => false,
     }
 }
