@@ -475,37 +475,32 @@ impl Api {
             .await?
             .ok_or(ServiceError::NotFound { kind: "entity", id })
     }
+}
 
-    /// An entity id, or else the best match for a name.
-    async fn resolve_target(&self, target: String) -> Result<EntitySummary, ServiceError> {
-        let lookup = target.clone();
-        let found = self
-            .blocking(move |store| {
-                // An id or an exact alias is a point read; only other names need a search.
-                if let Some(entity) = store.resolve_entity(&lookup)? {
-                    return Ok(Some(entity));
-                }
-                let search = EntitySearch {
-                    query: lookup,
-                    kinds: Vec::new(),
-                };
-                let first = communique_domain::query::PageRequest {
-                    size: 1,
-                    resume_after: None,
-                };
-                Ok(store
-                    .search_entities(&search, &first)?
-                    .items
-                    .into_iter()
-                    .next()
-                    .map(|m| m.summary))
-            })
-            .await?;
-        found.ok_or(ServiceError::NotFound {
-            kind: "entity",
-            id: target,
-        })
+/// The entity a stance target names: an id or an exact alias by point reads, else the best
+/// search match. NOT_FOUND names the target as given.
+fn resolve_target(store: &dyn ArticleStore, target: String) -> Result<EntitySummary, ServiceError> {
+    if let Some(entity) = store.resolve_entity(&target)? {
+        return Ok(entity);
     }
+    let search = EntitySearch {
+        query: target,
+        kinds: Vec::new(),
+    };
+    let first = communique_domain::query::PageRequest {
+        size: 1,
+        resume_after: None,
+    };
+    let found = store
+        .search_entities(&search, &first)?
+        .items
+        .into_iter()
+        .next()
+        .map(|m| m.summary);
+    found.ok_or(ServiceError::NotFound {
+        kind: "entity",
+        id: search.query,
+    })
 }
 
 #[tonic::async_trait]
@@ -561,22 +556,27 @@ impl pb::stance_service_server::StanceService for Api {
                     }
                 };
                 checks.finish()?;
-                let entity = self.resolve_target(target).await?;
-                let query = StanceQuery {
-                    target_entity_id: entity.entity.id.clone(),
-                    government_codes: codes,
-                    published_after: after,
-                    published_before: before,
-                    topic_words: topic
-                        .split(|c: char| !c.is_alphanumeric())
-                        .filter(|w| !w.is_empty())
-                        .map(str::to_lowercase)
-                        .collect(),
-                    max_evidence,
-                };
+                let topic_words = topic
+                    .split(|c: char| !c.is_alphanumeric())
+                    .filter(|w| !w.is_empty())
+                    .map(str::to_lowercase)
+                    .collect();
                 let page = page.unwrap_or_default();
-                let rows = self
-                    .blocking(move |store| Ok(store.compare_stances(&query, &page)?))
+                // One hop to the blocking pool resolves the target and reads the rows.
+                let (entity, rows) = self
+                    .blocking(move |store| {
+                        let entity = resolve_target(store, target)?;
+                        let query = StanceQuery {
+                            target_entity_id: entity.entity.id.clone(),
+                            government_codes: codes,
+                            published_after: after,
+                            published_before: before,
+                            topic_words,
+                            max_evidence,
+                        };
+                        let rows = store.compare_stances(&query, &page)?;
+                        Ok((entity, rows))
+                    })
                     .await?;
                 Ok(pb::CompareStancesResponse {
                     target: Some(entity_to_pb(entity)),

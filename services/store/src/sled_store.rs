@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock, RwLockReadGuard};
 
 use communique_domain::query::{
     ArticleFilter, EntityMatch, EntitySearch, Evidence, MatchType, Page, PageRequest, StanceQuery,
@@ -20,7 +20,9 @@ use communique_domain::{
 use serde::{Deserialize, Serialize};
 
 mod integrity;
+mod mirror;
 
+use self::mirror::Mirror;
 use crate::codec::{decode, encode};
 use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
@@ -57,6 +59,8 @@ pub struct SledStore {
     tree: sled::Tree,
     path: PathBuf,
     writer: Mutex<()>,
+    /// The index kinds read on every search and stance comparison, in memory.
+    mirror: RwLock<Mirror>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -135,7 +139,7 @@ struct ClaimSource {
 
 /// The leading fields of an [`EntityRecord`]: postcard reads fields in order and ignores what
 /// follows.
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
 struct EntityHead {
     mention_count: u32,
     kind: EntityKind,
@@ -161,8 +165,12 @@ impl SledStore {
             tree,
             path: path.to_path_buf(),
             writer: Mutex::new(()),
+            mirror: RwLock::new(Mirror::default()),
         };
         store.check_schema()?;
+        let mirror = Mirror::load(&store.tree)?;
+        tracing::debug!(entries = mirror.len(), "index mirror loaded");
+        *store.mirror.write().unwrap_or_else(|p| p.into_inner()) = mirror;
         Ok(store)
     }
 
@@ -617,7 +625,12 @@ impl SledStore {
             );
         }
         if written {
-            self.tree.apply_batch(changes.into_batch()?).map_err(io)?;
+            let (batch, mirrored) = changes.into_batch()?;
+            self.tree.apply_batch(batch).map_err(io)?;
+            let mut mirror = self.mirror.write().unwrap_or_else(|p| p.into_inner());
+            for (key, value) in &mirrored {
+                mirror.apply(key, value.as_deref())?;
+            }
         }
         Ok(())
     }
@@ -870,8 +883,10 @@ impl Changes {
         Ok(self.tallies.entry(pair).or_default())
     }
 
-    /// Turns cached aggregates into writes and builds the atomic batch.
-    fn into_batch(mut self) -> Result<sled::Batch, StoreError> {
+    /// Turns cached aggregates into writes and builds the atomic batch, with the writes the
+    /// in-memory [`Mirror`] follows.
+    #[allow(clippy::type_complexity)]
+    fn into_batch(mut self) -> Result<(sled::Batch, Vec<(Vec<u8>, Option<Vec<u8>>)>), StoreError> {
         for (id, record) in std::mem::take(&mut self.entities) {
             let key = KeyBuilder::new(KIND_ENTITY).last_text(&id).build();
             let after = record.filter(|r| r.article_count > 0);
@@ -918,13 +933,17 @@ impl Changes {
             }
         }
         let mut batch = sled::Batch::default();
+        let mut mirrored = Vec::new();
         for (key, value) in self.writes {
+            if Mirror::follows(&key) {
+                mirrored.push((key.clone(), value.clone()));
+            }
             match value {
                 Some(value) => batch.insert(key, value),
                 None => batch.remove(key),
             }
         }
-        Ok(batch)
+        Ok((batch, mirrored))
     }
 }
 
@@ -1025,6 +1044,14 @@ fn corrupt_key(kind: &'static str) -> StoreError {
     StoreError::Corrupt {
         record: kind,
         detail: "malformed index key".into(),
+    }
+}
+
+impl SledStore {
+    /// The mirror for reading; a poisoned lock only means a writer panicked between two
+    /// complete updates.
+    fn mirror(&self) -> RwLockReadGuard<'_, Mirror> {
+        self.mirror.read().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -1152,24 +1179,21 @@ impl ArticleStore for SledStore {
         // Exact alias keys are the folded alias, a separator, then the entity id.
         let prefix = KeyBuilder::new(KIND_ALIAS).text(&folded).build();
         let mut best: Option<(u32, String)> = None;
-        for entry in self.tree.scan_prefix(&prefix).take(MAX_PREFIX_CANDIDATES) {
-            let (key, _) = entry.map_err(io)?;
-            let id = String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default());
-            let Some(bytes) = self
-                .tree
-                .get(KeyBuilder::new(KIND_ENTITY).last_text(&id).build())
-                .map_err(io)?
-            else {
-                continue;
-            };
-            let head: EntityHead = decode("entity", &bytes)?;
-            // Most mentioned first, then the smaller id: the order search ranks exact matches.
-            let better = best.as_ref().is_none_or(|(count, best_id)| {
-                (head.mention_count, std::cmp::Reverse(id.as_ref()))
-                    > (*count, std::cmp::Reverse(best_id.as_str()))
-            });
-            if better {
-                best = Some((head.mention_count, id.into_owned()));
+        {
+            let mirror = self.mirror();
+            for (key, _) in mirror.scan_prefix(&prefix).take(MAX_PREFIX_CANDIDATES) {
+                let id = String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default());
+                let Some(head) = mirror.head(&id) else {
+                    continue;
+                };
+                // Most mentioned first, then the smaller id: the order search ranks exact matches.
+                let better = best.as_ref().is_none_or(|(count, best_id)| {
+                    (head.mention_count, std::cmp::Reverse(id.as_ref()))
+                        > (*count, std::cmp::Reverse(best_id.as_str()))
+                });
+                if better {
+                    best = Some((head.mention_count, id.into_owned()));
+                }
             }
         }
         match best {
@@ -1184,31 +1208,23 @@ impl ArticleStore for SledStore {
         page: &PageRequest,
     ) -> Result<Page<EntityMatch>, StoreError> {
         let folded = normalize_name(&search.query);
-        let mut best: HashMap<String, (MatchType, f32, String)> = HashMap::new();
-        let consider = |best: &mut HashMap<String, (MatchType, f32, String)>,
-                        id: String,
-                        match_type: MatchType,
-                        score: f32,
-                        alias: String| {
-            let entry = best.entry(id).or_insert((match_type, score, alias.clone()));
-            if (match_type, -score) < (entry.0, -entry.1) {
-                *entry = (match_type, score, alias);
-            }
-        };
+        // Candidates borrow their id and alias from the mirror: only the page is copied out.
+        let mirror = self.mirror();
+        let mut best: HashMap<&str, (MatchType, f32, &str)> = HashMap::new();
         if !folded.is_empty() {
             let alias_prefix = KeyBuilder::new(KIND_ALIAS).last_text(&folded).build();
-            for entry in self
-                .tree
+            for (key, value) in mirror
                 .scan_prefix(&alias_prefix)
                 .take(MAX_PREFIX_CANDIDATES)
             {
-                let (key, value) = entry.map_err(io)?;
-                let parts = split_parts(&key, 1);
-                let (Some(alias), Some(id)) = (parts.first(), parts.get(1)) else {
+                let parts = split_parts(key, 1);
+                let (Some(alias), Some(Ok(id)), Ok(written)) = (
+                    parts.first(),
+                    parts.get(1).map(|id| std::str::from_utf8(id)),
+                    std::str::from_utf8(value),
+                ) else {
                     continue;
                 };
-                let id = String::from_utf8_lossy(id).into_owned();
-                let written = String::from_utf8_lossy(&value).into_owned();
                 if *alias == folded.as_bytes() {
                     consider(&mut best, id, MatchType::Exact, 1.0, written);
                 } else {
@@ -1231,26 +1247,24 @@ impl ArticleStore for SledStore {
             let mut examined = 0;
             for skeleton in skeletons.iter().filter(|s| !s.is_empty()) {
                 let prefix = KeyBuilder::new(KIND_PHONETIC).text(skeleton).build();
-                for entry in self.tree.scan_prefix(&prefix) {
+                for (key, value) in mirror.scan_prefix(&prefix) {
                     examined += 1;
                     if examined > MAX_FUZZY_CANDIDATES {
                         break;
                     }
-                    let (key, value) = entry.map_err(io)?;
-                    let parts = split_parts(&key, prefix.len());
-                    let (Some(id), Some(alias)) = (parts.first(), parts.get(1)) else {
+                    let parts = split_parts(key, prefix.len());
+                    let (Some(Ok(id)), Some(Ok(alias)), Ok(written)) = (
+                        parts.first().map(|id| std::str::from_utf8(id)),
+                        parts.get(1).map(|alias| std::str::from_utf8(alias)),
+                        std::str::from_utf8(value),
+                    ) else {
                         continue;
                     };
-                    let id = String::from_utf8_lossy(id);
-                    if best
-                        .get(id.as_ref())
-                        .is_some_and(|found| found.0 < MatchType::Fuzzy)
-                    {
+                    if best.get(id).is_some_and(|found| found.0 < MatchType::Fuzzy) {
                         continue; // An exact or prefix match always ranks above a fuzzy one.
                     }
-                    let alias = String::from_utf8_lossy(alias);
                     // Compare with the whole alias and with its best-matching word.
-                    let similarity = std::iter::once(alias.as_ref())
+                    let similarity = std::iter::once(alias)
                         .chain(alias.split(' '))
                         .filter(|candidate| could_be_similar(query_chars, candidate))
                         .map(|candidate| name_similarity(&folded, candidate))
@@ -1258,27 +1272,22 @@ impl ArticleStore for SledStore {
                     if similarity >= MIN_FUZZY_SIMILARITY {
                         consider(
                             &mut best,
-                            id.into_owned(),
+                            id,
                             MatchType::Fuzzy,
                             similarity.min(0.98),
-                            String::from_utf8_lossy(&value).into_owned(),
+                            written,
                         );
                     }
                 }
             }
         }
-        // Rank by the leading fields of each candidate's record; decode whole records only for
-        // the page returned.
+        // Rank by the mirrored leading fields of each candidate's record; read whole records
+        // only for the page returned.
         let mut ranked = Vec::with_capacity(best.len());
         for (id, (match_type, score, alias)) in best {
-            let Some(bytes) = self
-                .tree
-                .get(KeyBuilder::new(KIND_ENTITY).last_text(&id).build())
-                .map_err(io)?
-            else {
+            let Some(head) = mirror.head(id) else {
                 continue;
             };
-            let head: EntityHead = decode("entity", &bytes)?;
             if !search.kinds.is_empty() && !search.kinds.contains(&head.kind) {
                 continue;
             }
@@ -1288,11 +1297,18 @@ impl ArticleStore for SledStore {
             a.0.cmp(&b.0)
                 .then(b.1.total_cmp(&a.1))
                 .then(b.2.cmp(&a.2))
-                .then(a.3.cmp(&b.3))
+                .then(a.3.cmp(b.3))
         });
-        let page_of_ids = paginate_ranked(ranked, page)?;
-        let mut matches = Vec::with_capacity(page_of_ids.items.len());
-        for (match_type, score, _, id, alias) in page_of_ids.items {
+        let Page { items, next } = paginate_ranked(ranked, page)?;
+        let chosen: Vec<(MatchType, f32, String, String)> = items
+            .into_iter()
+            .map(|(match_type, score, _, id, alias)| {
+                (match_type, score, id.to_owned(), alias.to_owned())
+            })
+            .collect();
+        drop(mirror);
+        let mut matches = Vec::with_capacity(chosen.len());
+        for (match_type, score, id, alias) in chosen {
             if let Some(summary) = self.get_entity(&id)? {
                 matches.push(EntityMatch {
                     summary,
@@ -1304,7 +1320,7 @@ impl ArticleStore for SledStore {
         }
         Ok(Page {
             items: matches,
-            next: page_of_ids.next,
+            next,
         })
     }
 
@@ -1454,10 +1470,10 @@ impl ArticleStore for SledStore {
             // The per-(target, government) tallies order the rows; evidence, the costly part,
             // is read only for the rows of this page, as a prefix read of the strength ranking.
             let prefix = KeyBuilder::new(KIND_TALLY).text(target).build();
+            let mirror = self.mirror();
             let mut tallies = Vec::new();
-            for entry in self.tree.scan_prefix(&prefix) {
-                let (_, value) = entry.map_err(io)?;
-                let record: TallyRecord = decode("tally", &value)?;
+            for (_, value) in mirror.scan_prefix(&prefix) {
+                let record: TallyRecord = decode("tally", value)?;
                 if wanted(&record.government.code) && on_page(&record.government, &record.tally) {
                     tallies.push((record.government, record.tally));
                 }
@@ -1466,24 +1482,35 @@ impl ArticleStore for SledStore {
             let next = page_end(&tallies, page.size, |(government, tally)| {
                 RowPosition::of(government, tally)
             });
-            let mut rows = Vec::with_capacity(tallies.len().min(page.size));
-            for (government, tally) in tallies.into_iter().take(page.size) {
+            tallies.truncate(page.size);
+            // The claim keys of each row's strongest statements, in rank order.
+            let mut claim_keys = Vec::with_capacity(tallies.len());
+            for (government, _) in &tallies {
                 let rank_prefix = KeyBuilder::new(KIND_EVIDENCE_RANK)
                     .text(target)
                     .text(&government.code)
                     .build();
-                let mut evidence = Vec::new();
-                for entry in self.tree.scan_prefix(&rank_prefix).take(query.max_evidence) {
-                    let (key, _) = entry.map_err(io)?;
+                let mut keys = Vec::with_capacity(query.max_evidence);
+                for (key, _) in mirror.scan_prefix(&rank_prefix).take(query.max_evidence) {
                     let hash = key
                         .get(rank_prefix.len() + 2..)
-                        .map(|h| String::from_utf8_lossy(h).into_owned())
+                        .map(String::from_utf8_lossy)
                         .ok_or_else(|| corrupt_key("evidence rank"))?;
-                    let claim_key = KeyBuilder::new(KIND_CLAIM)
-                        .text(target)
-                        .text(&government.code)
-                        .last_text(&hash)
-                        .build();
+                    keys.push(
+                        KeyBuilder::new(KIND_CLAIM)
+                            .text(target)
+                            .text(&government.code)
+                            .last_text(&hash)
+                            .build(),
+                    );
+                }
+                claim_keys.push(keys);
+            }
+            drop(mirror);
+            let mut rows = Vec::with_capacity(tallies.len());
+            for ((government, tally), keys) in tallies.into_iter().zip(claim_keys) {
+                let mut evidence = Vec::with_capacity(keys.len());
+                for claim_key in keys {
                     if let Some(claim) = self.read::<ClaimRecord>("claim", &claim_key)? {
                         evidence.extend(Self::evidence_of(claim));
                     }
@@ -1595,6 +1622,21 @@ fn summary(record: EntityRecord) -> EntitySummary {
         entity,
         article_count: record.article_count,
         mention_count: record.mention_count,
+    }
+}
+
+/// Keeps the better of two matches of the same entity: the stronger match type, then the
+/// higher score.
+fn consider<'a>(
+    best: &mut HashMap<&'a str, (MatchType, f32, &'a str)>,
+    id: &'a str,
+    match_type: MatchType,
+    score: f32,
+    alias: &'a str,
+) {
+    let entry = best.entry(id).or_insert((match_type, score, alias));
+    if (match_type, -score) < (entry.0, -entry.1) {
+        *entry = (match_type, score, alias);
     }
 }
 
