@@ -6,7 +6,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, RwLock, RwLockReadGuard};
+use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
+use std::thread::JoinHandle;
 
 use communique_domain::query::{
     ArticleFilter, EntityMatch, EntitySearch, Evidence, MatchType, Page, PageRequest, StanceQuery,
@@ -58,9 +59,12 @@ pub struct SledStore {
     db: sled::Db,
     tree: sled::Tree,
     path: PathBuf,
-    writer: Mutex<()>,
-    /// The index kinds read on every search and stance comparison, in memory.
-    mirror: RwLock<Mirror>,
+    writer: Arc<Mutex<()>>,
+    /// The index kinds read on every search and stance comparison, in memory. Loaded by a
+    /// thread started at open, so that opening a large store stays fast; reads that need it
+    /// wait for it. An `Err` holds why it could not be loaded.
+    mirror: Arc<OnceLock<Result<RwLock<Mirror>, String>>>,
+    mirror_loader: Mutex<Option<JoinHandle<()>>>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -164,13 +168,16 @@ impl SledStore {
             db,
             tree,
             path: path.to_path_buf(),
-            writer: Mutex::new(()),
-            mirror: RwLock::new(Mirror::default()),
+            writer: Arc::new(Mutex::new(())),
+            mirror: Arc::new(OnceLock::new()),
+            mirror_loader: Mutex::new(None),
         };
         store.check_schema()?;
-        let mirror = Mirror::load(&store.tree)?;
-        tracing::debug!(entries = mirror.len(), "index mirror loaded");
-        *store.mirror.write().unwrap_or_else(|p| p.into_inner()) = mirror;
+        let loader = store.start_mirror_loader()?;
+        *store
+            .mirror_loader
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(loader);
         Ok(store)
     }
 
@@ -627,9 +634,13 @@ impl SledStore {
         if written {
             let (batch, mirrored) = changes.into_batch()?;
             self.tree.apply_batch(batch).map_err(io)?;
-            let mut mirror = self.mirror.write().unwrap_or_else(|p| p.into_inner());
-            for (key, value) in &mirrored {
-                mirror.apply(key, value.as_deref())?;
+            // Not loaded yet: the loader waits for the writer lock held here, so it will read
+            // this batch from the tree.
+            if let Some(Ok(mirror)) = self.mirror.get() {
+                let mut mirror = mirror.write().unwrap_or_else(|p| p.into_inner());
+                for (key, value) in &mirrored {
+                    mirror.apply(key, value.as_deref())?;
+                }
             }
         }
         Ok(())
@@ -1048,10 +1059,61 @@ fn corrupt_key(kind: &'static str) -> StoreError {
 }
 
 impl SledStore {
-    /// The mirror for reading; a poisoned lock only means a writer panicked between two
-    /// complete updates.
-    fn mirror(&self) -> RwLockReadGuard<'_, Mirror> {
-        self.mirror.read().unwrap_or_else(|p| p.into_inner())
+    /// Loads the mirror on a thread of its own, holding the writer lock so that no batch is
+    /// applied between the scan and the mirror's publication.
+    fn start_mirror_loader(&self) -> Result<JoinHandle<()>, StoreError> {
+        let tree = self.tree.clone();
+        let writer = Arc::clone(&self.writer);
+        let cell = Arc::clone(&self.mirror);
+        std::thread::Builder::new()
+            .name("store-mirror-loader".into())
+            .spawn(move || {
+                let _guard = writer.lock().unwrap_or_else(|p| p.into_inner());
+                let started = std::time::Instant::now();
+                let loaded = match Mirror::load(&tree) {
+                    Ok(mirror) => {
+                        tracing::info!(
+                            entries = mirror.len(),
+                            elapsed_ms = started.elapsed().as_millis() as u64,
+                            "index mirror loaded"
+                        );
+                        Ok(RwLock::new(mirror))
+                    }
+                    Err(error) => {
+                        tracing::error!(%error, "cannot load the index mirror: searches and stance comparisons fail until the store is reopened");
+                        Err(error.to_string())
+                    }
+                };
+                let _ = cell.set(loaded);
+            })
+            .map_err(|error| StoreError::Io(format!("cannot start the index mirror loader: {error}")))
+    }
+
+    /// The mirror for reading, once loaded; a poisoned lock only means a writer panicked
+    /// between two complete updates.
+    fn mirror(&self) -> Result<RwLockReadGuard<'_, Mirror>, StoreError> {
+        match self.mirror.wait() {
+            Ok(mirror) => Ok(mirror.read().unwrap_or_else(|p| p.into_inner())),
+            Err(reason) => Err(StoreError::Corrupt {
+                record: "index mirror",
+                detail: reason.clone(),
+            }),
+        }
+    }
+}
+
+impl Drop for SledStore {
+    /// Waits for the mirror loader, which holds a handle on the database: a store reopened
+    /// right after this one is dropped must not find it still open.
+    fn drop(&mut self) {
+        let loader = self
+            .mirror_loader
+            .get_mut()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(loader) = loader {
+            let _ = loader.join();
+        }
     }
 }
 
@@ -1180,7 +1242,7 @@ impl ArticleStore for SledStore {
         let prefix = KeyBuilder::new(KIND_ALIAS).text(&folded).build();
         let mut best: Option<(u32, String)> = None;
         {
-            let mirror = self.mirror();
+            let mirror = self.mirror()?;
             for (key, _) in mirror.scan_prefix(&prefix).take(MAX_PREFIX_CANDIDATES) {
                 let id = String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default());
                 let Some(head) = mirror.head(&id) else {
@@ -1209,7 +1271,7 @@ impl ArticleStore for SledStore {
     ) -> Result<Page<EntityMatch>, StoreError> {
         let folded = normalize_name(&search.query);
         // Candidates borrow their id and alias from the mirror: only the page is copied out.
-        let mirror = self.mirror();
+        let mirror = self.mirror()?;
         let mut best: HashMap<&str, (MatchType, f32, &str)> = HashMap::new();
         if !folded.is_empty() {
             let alias_prefix = KeyBuilder::new(KIND_ALIAS).last_text(&folded).build();
@@ -1470,7 +1532,7 @@ impl ArticleStore for SledStore {
             // The per-(target, government) tallies order the rows; evidence, the costly part,
             // is read only for the rows of this page, as a prefix read of the strength ranking.
             let prefix = KeyBuilder::new(KIND_TALLY).text(target).build();
-            let mirror = self.mirror();
+            let mirror = self.mirror()?;
             let mut tallies = Vec::new();
             for (_, value) in mirror.scan_prefix(&prefix) {
                 let record: TallyRecord = decode("tally", value)?;

@@ -137,7 +137,7 @@ impl SledStore {
                 articles.len()
             ));
         }
-        if *self.mirror() != Mirror::load(&self.tree)? {
+        if *self.mirror()? != Mirror::load(&self.tree)? {
             problems.push("the in-memory index mirror differs from the stored indexes".into());
         }
         Ok(problems)
