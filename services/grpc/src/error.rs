@@ -132,6 +132,23 @@ impl From<ServiceError> for Status {
                         info("STORE_UNAVAILABLE", []),
                     )
                 }
+                StoreError::SchemaMismatch {
+                    found, expected, ..
+                } => {
+                    // Only opening a store can meet this; a server never starts on such a store.
+                    tracing::error!(error = %message, "store schema mismatch");
+                    Status::with_error_details(
+                        Code::FailedPrecondition,
+                        "the store was written by another version of communique",
+                        info(
+                            "STORE_SCHEMA_MISMATCH",
+                            [
+                                ("found".to_owned(), found.to_string()),
+                                ("expected".to_owned(), expected.to_string()),
+                            ],
+                        ),
+                    )
+                }
                 StoreError::Corrupt { .. } => {
                     tracing::error!(error = %message, "stored data unreadable");
                     Status::with_error_details(
@@ -184,5 +201,76 @@ impl From<ServiceError> for Status {
                 Status::with_error_details(Code::Internal, "internal error", info("INTERNAL", []))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The code and `ErrorInfo` reason a store error reaches clients with.
+    fn code_and_reason(error: StoreError) -> (Code, String, HashMap<String, String>) {
+        let status = Status::from(ServiceError::from(error));
+        let info = status.get_details_error_info().unwrap();
+        assert_eq!(info.domain, ERROR_DOMAIN);
+        (status.code(), info.reason, info.metadata)
+    }
+
+    #[test]
+    fn each_store_error_has_its_code_and_reason() {
+        let cases = [
+            (
+                StoreError::Io("disk gone".into()),
+                Code::Unavailable,
+                "STORE_UNAVAILABLE",
+            ),
+            (
+                StoreError::Locked { path: "/d".into() },
+                Code::Unavailable,
+                "STORE_UNAVAILABLE",
+            ),
+            (
+                StoreError::Corrupt {
+                    record: "claim",
+                    detail: "bad".into(),
+                },
+                Code::DataLoss,
+                "STORE_CORRUPT",
+            ),
+            (
+                StoreError::BadPagePosition,
+                Code::InvalidArgument,
+                "INVALID_PAGE_TOKEN",
+            ),
+            (
+                StoreError::SchemaMismatch {
+                    path: "/d".into(),
+                    found: 1,
+                    expected: 2,
+                },
+                Code::FailedPrecondition,
+                "STORE_SCHEMA_MISMATCH",
+            ),
+        ];
+        for (error, code, reason) in cases {
+            let (got_code, got_reason, metadata) = code_and_reason(error);
+            assert_eq!((got_code, got_reason.as_str()), (code, reason));
+            if reason == "STORE_SCHEMA_MISMATCH" {
+                assert_eq!(metadata.get("found").map(String::as_str), Some("1"));
+                assert_eq!(metadata.get("expected").map(String::as_str), Some("2"));
+            }
+        }
+    }
+
+    #[test]
+    fn store_failures_do_not_leak_paths_or_details_to_clients() {
+        let status = Status::from(ServiceError::from(StoreError::Io(
+            "cannot open /var/lib/secret".into(),
+        )));
+        assert!(
+            !status.message().contains("/var/lib"),
+            "{}",
+            status.message()
+        );
     }
 }

@@ -37,6 +37,14 @@ pub enum StoreError {
     },
     #[error("page position is not valid for this query")]
     BadPagePosition,
+    #[error(
+        "the store at {path} has schema {found}; this build reads schema {expected}: build a new store with `communique-worker ingest --db NEW_DIR` (or delete this one)"
+    )]
+    SchemaMismatch {
+        path: String,
+        found: u32,
+        expected: u32,
+    },
 }
 
 /// What storing an article did.

@@ -199,14 +199,10 @@ impl SledStore {
                 if version == SCHEMA_VERSION {
                     Ok(())
                 } else {
-                    // Reported as unreadable: an error kind of its own would need every
-                    // caller's error mapping to learn it.
-                    Err(StoreError::Corrupt {
-                        record: "schema version",
-                        detail: format!(
-                            "the store at {} has schema {version}; this build reads schema {SCHEMA_VERSION}: build a new store with `communique-worker ingest --db NEW_DIR` (or delete this one)",
-                            self.path.display()
-                        ),
+                    Err(StoreError::SchemaMismatch {
+                        path: self.path.display().to_string(),
+                        found: version,
+                        expected: SCHEMA_VERSION,
                     })
                 }
             }

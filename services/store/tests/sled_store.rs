@@ -673,6 +673,17 @@ fn a_store_of_another_schema_is_refused_with_a_clear_error() {
     let error = SledStore::open(dir.path(), &StoreOptions::default())
         .err()
         .unwrap();
+    assert!(
+        matches!(
+            error,
+            StoreError::SchemaMismatch {
+                found: 1,
+                expected: 2,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
     let message = error.to_string();
     assert!(message.contains("schema 1"), "{message}");
     assert!(
