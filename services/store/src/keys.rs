@@ -24,7 +24,8 @@ pub const KIND_ARTICLE_BY_SOURCE: u8 = 0x06;
 pub const KIND_ENTITY: u8 = 0x07;
 /// folded alias, entity id → the alias as written.
 pub const KIND_ALIAS: u8 = 0x08;
-/// phonetic skeleton, entity id, folded alias → the alias as written.
+/// phonetic skeleton, entity id, folded alias → the alias as written. Since schema 3 these
+/// keys exist only in the in-memory mirror, derived from the alias entries; never stored.
 pub const KIND_PHONETIC: u8 = 0x09;
 // 0x0A (mention records with their sentences) and 0x0B-0x0E (statement records and their
 // government, speaker and target indexes) were retired in schema 2: mentions and statements are
@@ -35,8 +36,8 @@ pub const KIND_CLAIM: u8 = 0x10;
 pub const KIND_TALLY: u8 = 0x11;
 /// target entity id, government code, inverted strength, claim hash → ().
 pub const KIND_EVIDENCE_RANK: u8 = 0x12;
-/// band number, band hash, article id → (): articles whose near-duplicate signatures agree on
-/// a band, the candidates for syndicated copies.
+/// Retired in schema 3 (bands are derived in memory from the article records); reserved, and
+/// deleted by the schema 2 → 3 migration. Was: band number, band hash, article id → ().
 pub const KIND_DUPLICATE_BAND: u8 = 0x13;
 
 pub const SEPARATOR: u8 = 0x00;
@@ -66,11 +67,6 @@ impl KeyBuilder {
 
     pub fn date(mut self, date: Option<Date>) -> KeyBuilder {
         self.0.extend_from_slice(&inverted_date(date));
-        self
-    }
-
-    pub fn u64(mut self, value: u64) -> KeyBuilder {
-        self.0.extend_from_slice(&value.to_be_bytes());
         self
     }
 

@@ -32,7 +32,10 @@ use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
 /// 2: one content record per article (body, mentions, statements) found through the article
 /// indexes, instead of per-mention and per-statement records and statement indexes; claims hold
 /// their evidence statement; entity records lead with the fields search ranks by.
-const SCHEMA_VERSION: u32 = 2;
+/// 3: the phonetic index and the near-duplicate bands are no longer stored: they are derived in
+/// memory from the alias entries and the article records (see `mirror.rs`), which halves the
+/// keys an ingest writes. A schema 2 store is migrated at open by deleting those two kinds.
+const SCHEMA_VERSION: u32 = 3;
 const META_SCHEMA_VERSION: &str = "schema_version";
 const META_ARTICLE_COUNT: &str = "article_count";
 /// Prefix matches examined per search: bounds the cost of a one-letter query.
@@ -198,6 +201,8 @@ impl SledStore {
                 let version: u32 = decode("schema version", &bytes)?;
                 if version == SCHEMA_VERSION {
                     Ok(())
+                } else if version == 2 {
+                    self.migrate_from_schema_2()
                 } else {
                     Err(StoreError::SchemaMismatch {
                         path: self.path.display().to_string(),
@@ -207,6 +212,39 @@ impl SledStore {
                 }
             }
         }
+    }
+
+    /// Schema 2 → 3: deletes the stored phonetic and near-duplicate band entries, now derived
+    /// in memory, in bounded batches; the version is written last, so that a migration cut
+    /// short is finished by the next open.
+    fn migrate_from_schema_2(&self) -> Result<(), StoreError> {
+        const RETIRED_IN_3: [u8; 2] = [KIND_PHONETIC, KIND_DUPLICATE_BAND];
+        let mut removed = 0usize;
+        for kind in RETIRED_IN_3 {
+            loop {
+                let mut batch = sled::Batch::default();
+                let mut keys = 0;
+                for entry in self.tree.scan_prefix([kind]).take(10_000) {
+                    let (key, _) = entry.map_err(io)?;
+                    batch.remove(key);
+                    keys += 1;
+                }
+                if keys == 0 {
+                    break;
+                }
+                self.tree.apply_batch(batch).map_err(io)?;
+                removed += keys;
+            }
+        }
+        self.tree
+            .insert(
+                meta_key(META_SCHEMA_VERSION),
+                encode("schema version", &SCHEMA_VERSION)?,
+            )
+            .map_err(io)?;
+        self.tree.flush().map_err(io)?;
+        tracing::info!(removed, "store migrated from schema 2 to 3");
+        Ok(())
     }
 
     fn read<T: for<'de> Deserialize<'de>>(
@@ -412,19 +450,18 @@ impl SledStore {
                     .build(),
             );
         }
-        // Only originals are indexed: a later copy is compared with the original it copies.
-        if record.duplicate_of.is_none()
+        // Only originals are candidates: a later copy is compared with the original it copies.
+        // Stored ones are found through the mirror's bands; this batch's through `changes`.
+        if adding
+            && record.duplicate_of.is_none()
             && let Some(signature) = &record.signature
         {
-            for prefix in band_prefixes(signature) {
-                if adding {
-                    changes
-                        .bands
-                        .entry(prefix.clone())
-                        .or_default()
-                        .push((id.to_owned(), signature.clone()));
-                }
-                index_keys.push([prefix.as_slice(), id.as_bytes()].concat());
+            for band in signature_bands(signature) {
+                changes
+                    .bands
+                    .entry(band)
+                    .or_default()
+                    .push((id.to_owned(), signature.clone()));
             }
         }
         if let Some(source) = &record.source {
@@ -630,8 +667,7 @@ impl SledStore {
         if written {
             let (batch, mirrored) = changes.into_batch()?;
             self.tree.apply_batch(batch).map_err(io)?;
-            // Not loaded yet: the loader waits for the writer lock held here, so it will read
-            // this batch from the tree.
+            // Always loaded here: the loader held the writer lock from before open returned.
             if let Some(Ok(mirror)) = self.mirror.get() {
                 let mut mirror = mirror.write().unwrap_or_else(|p| p.into_inner());
                 for (key, value) in &mirrored {
@@ -719,23 +755,22 @@ impl SledStore {
         };
         let similar =
             |other: &[u64]| signature_similarity(signature, other) >= MIN_DUPLICATE_SIMILARITY;
-        for prefix in band_prefixes(signature) {
-            for (id, other) in changes.bands.get(&prefix).into_iter().flatten() {
+        for band in signature_bands(signature) {
+            for (id, other) in changes.bands.get(&band).into_iter().flatten() {
                 if id != &record.id && similar(other) {
                     return Ok(Some(id.clone()));
                 }
             }
-            for entry in self
-                .tree
-                .scan_prefix(&prefix)
+            let candidates: Vec<String> = self
+                .mirror()?
+                .originals_in_band(band)
                 .take(MAX_DUPLICATE_CANDIDATES)
-            {
-                let (key, _) = entry.map_err(io)?;
-                if changes.writes.get(key.as_ref()) == Some(&None) {
-                    continue; // Removed earlier in this batch.
-                }
-                let id = String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default());
-                if id == record.id {
+                .map(str::to_owned)
+                .collect();
+            for id in candidates {
+                let key = KeyBuilder::new(KIND_ARTICLE).last_text(&id).build();
+                // Removed or replaced earlier in this batch: a new version is in `changes.bands`.
+                if id == record.id || changes.writes.contains_key(&key) {
                     continue;
                 }
                 let Some(other) = self.article_record(&id)? else {
@@ -759,8 +794,10 @@ const DUPLICATE_BANDS: usize = 8;
 /// Articles examined per band: bounds the cost of a band that many texts share.
 const MAX_DUPLICATE_CANDIDATES: usize = 16;
 
-/// The key prefixes (kind, band number, band hash) of a signature's bands.
-fn band_prefixes(signature: &[u64]) -> Vec<Vec<u8>> {
+/// A signature's bands: (band number, hash of the band's bins).
+pub(super) type Band = (u16, u64);
+
+fn signature_bands(signature: &[u64]) -> Vec<Band> {
     let rows = (signature.len() / DUPLICATE_BANDS).max(1);
     signature
         .chunks(rows)
@@ -770,10 +807,7 @@ fn band_prefixes(signature: &[u64]) -> Vec<Vec<u8>> {
             for value in band {
                 hash = (hash ^ value).wrapping_mul(0x100000001b3);
             }
-            KeyBuilder::new(KIND_DUPLICATE_BAND)
-                .u16(number)
-                .u64(hash)
-                .build()
+            (number, hash)
         })
         .collect()
 }
@@ -815,7 +849,7 @@ struct Changes {
     tallies: BTreeMap<(String, String), Option<TallyRecord>>,
     /// Articles indexed for near-duplicate detection earlier in this batch: band prefix →
     /// (article id, signature).
-    bands: HashMap<Vec<u8>, Vec<(String, Vec<u64>)>>,
+    bands: HashMap<Band, Vec<(String, Vec<u64>)>>,
 }
 
 impl Changes {
@@ -954,8 +988,8 @@ impl Changes {
     }
 }
 
-/// The alias and phonetic index entries of an entity: its name, its aliases and the surface
-/// forms seen in articles.
+/// The alias index entries of an entity: its name, its aliases and the surface forms seen in
+/// articles. (The phonetic entries are derived from them in memory: [`phonetic_keys`].)
 fn search_keys_with_alias(record: &EntityRecord) -> Vec<(Vec<u8>, String)> {
     let entity = &record.entity;
     let names: BTreeSet<&str> = std::iter::once(entity.name.as_str())
@@ -975,23 +1009,29 @@ fn search_keys_with_alias(record: &EntityRecord) -> Vec<(Vec<u8>, String)> {
                 .build(),
             name.to_owned(),
         ));
-        let mut skeletons: BTreeSet<String> = BTreeSet::new();
-        skeletons.insert(phonetic_key(&folded));
-        for token in folded.split(' ').filter(|t| t.len() >= 4) {
-            skeletons.insert(phonetic_key(token));
-        }
-        for skeleton in skeletons.into_iter().filter(|s| !s.is_empty()) {
-            keys.push((
-                KeyBuilder::new(KIND_PHONETIC)
-                    .text(&skeleton)
-                    .text(&entity.id)
-                    .last_text(&folded)
-                    .build(),
-                name.to_owned(),
-            ));
-        }
     }
     keys
+}
+
+/// The phonetic index keys of one folded alias of an entity: the skeleton of the whole alias
+/// and of each word of four letters or more.
+fn phonetic_keys(folded: &str, entity_id: &str) -> Vec<Vec<u8>> {
+    let mut skeletons: BTreeSet<String> = BTreeSet::new();
+    skeletons.insert(phonetic_key(folded));
+    for token in folded.split(' ').filter(|t| t.len() >= 4) {
+        skeletons.insert(phonetic_key(token));
+    }
+    skeletons
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .map(|skeleton| {
+            KeyBuilder::new(KIND_PHONETIC)
+                .text(&skeleton)
+                .text(entity_id)
+                .last_text(folded)
+                .build()
+        })
+        .collect()
 }
 
 fn content_key(article_id: &str) -> Vec<u8> {
@@ -1055,16 +1095,18 @@ fn corrupt_key(kind: &'static str) -> StoreError {
 }
 
 impl SledStore {
-    /// Loads the mirror on a thread of its own, holding the writer lock so that no batch is
-    /// applied between the scan and the mirror's publication.
+    /// Loads the mirror on a thread of its own, holding the writer lock (taken before this
+    /// returns) so that no batch is applied before or during the scan.
     fn start_mirror_loader(&self) -> Result<JoinHandle<()>, StoreError> {
         let tree = self.tree.clone();
         let writer = Arc::clone(&self.writer);
         let cell = Arc::clone(&self.mirror);
-        std::thread::Builder::new()
+        let (locked, until_locked) = std::sync::mpsc::sync_channel(0);
+        let loader = std::thread::Builder::new()
             .name("store-mirror-loader".into())
             .spawn(move || {
                 let _guard = writer.lock().unwrap_or_else(|p| p.into_inner());
+                let _ = locked.send(());
                 let started = std::time::Instant::now();
                 let loaded = match Mirror::load(&tree) {
                     Ok(mirror) => {
@@ -1082,7 +1124,12 @@ impl SledStore {
                 };
                 let _ = cell.set(loaded);
             })
-            .map_err(|error| StoreError::Io(format!("cannot start the index mirror loader: {error}")))
+            .map_err(|error| {
+                StoreError::Io(format!("cannot start the index mirror loader: {error}"))
+            })?;
+        // Writers, which read the mirror's bands, start only after the load.
+        let _ = until_locked.recv();
+        Ok(loader)
     }
 
     /// The mirror for reading, once loaded; a poisoned lock only means a writer panicked

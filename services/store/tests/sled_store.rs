@@ -678,7 +678,7 @@ fn a_store_of_another_schema_is_refused_with_a_clear_error() {
             error,
             StoreError::SchemaMismatch {
                 found: 1,
-                expected: 2,
+                expected: 3,
                 ..
             }
         ),
@@ -689,6 +689,70 @@ fn a_store_of_another_schema_is_refused_with_a_clear_error() {
     assert!(
         message.contains("communique-worker ingest --db"),
         "{message}"
+    );
+}
+
+#[test]
+fn a_schema_2_store_is_migrated_at_open_and_keeps_finding_names_and_copies() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+        store
+            .put_article(wire_article(
+                "original",
+                "Iran drops deal limits",
+                WIRE_STORY,
+            ))
+            .unwrap();
+    }
+    {
+        // What schema 2 also stored: phonetic entries (0x09) and near-duplicate bands (0x13).
+        let db = sled::open(dir.path()).unwrap();
+        let tree = db.open_tree("communique").unwrap();
+        tree.insert(b"\x00schema_version", vec![1u8, 2]).unwrap();
+        tree.insert(
+            b"\x09sulaman\x00qasem-soleimani\x00soleimani",
+            b"Soleimani".to_vec(),
+        )
+        .unwrap();
+        tree.insert(b"\x13\x00\x01aaaaaaaaoriginal", Vec::new())
+            .unwrap();
+        db.flush().unwrap();
+    }
+    let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+    assert!(store.integrity_problems().unwrap().is_empty());
+    drop(store);
+    {
+        let db = sled::open(dir.path()).unwrap();
+        let tree = db.open_tree("communique").unwrap();
+        assert_eq!(tree.scan_prefix([0x09u8]).count(), 0);
+        assert_eq!(tree.scan_prefix([0x13u8]).count(), 0);
+        assert_eq!(
+            tree.get(b"\x00schema_version").unwrap().as_deref(),
+            Some([1u8, 3].as_slice())
+        );
+    }
+    let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+    // Bands and phonetic entries come back from the stored records.
+    store
+        .put_article(wire_article("copy", "Iran ends nuclear caps", WIRE_STORY))
+        .unwrap();
+    assert_eq!(duplicate_of(&store, "copy").as_deref(), Some("original"));
+    let found = store
+        .search_entities(
+            &EntitySearch {
+                query: "Boris Jonson".into(),
+                kinds: vec![],
+            },
+            &page(5),
+        )
+        .unwrap();
+    assert_eq!(
+        found
+            .items
+            .first()
+            .map(|m| (m.summary.entity.id.as_str(), m.match_type)),
+        Some(("boris-johnson", MatchType::Fuzzy))
     );
 }
 

@@ -67,16 +67,6 @@ impl SledStore {
                 }
             }
         }
-        for entry in self.tree.scan_prefix([KIND_DUPLICATE_BAND]) {
-            let (key, _) = entry.map_err(io)?;
-            // Kind, band number (2 bytes), band hash (8 bytes), article id.
-            let id = key
-                .get(11..)
-                .map(|id| String::from_utf8_lossy(id).into_owned());
-            if !id.is_some_and(|id| articles.contains_key(&id)) {
-                problems.push("a near-duplicate band entry points at a missing article".to_owned());
-            }
-        }
         for entry in self.tree.scan_prefix([KIND_CLAIM]) {
             let (key, value) = entry.map_err(io)?;
             let claim: ClaimRecord = decode("claim", &value)?;

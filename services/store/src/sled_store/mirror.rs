@@ -1,37 +1,49 @@
 //! An in-memory copy of the small index kinds that search and stance comparison scan on every
-//! request: the alias and phonetic entries, the stance tallies and the evidence ranking, plus
-//! the ranking fields of every entity record. Walking sled for them cost most of those RPCs
-//! (page-cache lookups, LRU bookkeeping, key copies per entry); a `BTreeMap` walk of the same
-//! keys in the same order is a fraction of it, and gives the same answers by construction.
+//! request: the alias entries, the stance tallies and the evidence ranking, plus the ranking
+//! fields of every entity record. Walking sled for them cost most of those RPCs (page-cache
+//! lookups, LRU bookkeeping, key copies per entry); a `BTreeMap` walk of the same keys in the
+//! same order is a fraction of it, and gives the same answers by construction.
+//!
+//! Two indexes live only here (schema 3), derived from stored records: the phonetic entries of
+//! each alias entry, and the near-duplicate bands of each original article's signature. Stored,
+//! they were 40% of the keys an ingest wrote.
 //!
 //! The mirror is loaded at open and updated from each batch's writes after sled has applied
 //! them, under the store's writer lock. A reader may see the mirror a batch behind or ahead of
 //! a sled read it makes next; every such read already tolerates a record that has gone.
 //!
-//! Memory: about 20 MB for the 29,389-article corpus (about 160,000 entries); it grows with the
-//! number of distinct names and claims, not with article text.
+//! Memory: a few tens of MB for the 29,389-article corpus (about 200,000 entries); it grows with
+//! the number of distinct names, claims and original articles, not with article text.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
 
 use super::*;
 
 /// The key kinds copied whole: scanned by prefix on the read path.
-const MIRRORED_KINDS: [u8; 4] = [KIND_ALIAS, KIND_PHONETIC, KIND_TALLY, KIND_EVIDENCE_RANK];
+const MIRRORED_KINDS: [u8; 3] = [KIND_ALIAS, KIND_TALLY, KIND_EVIDENCE_RANK];
 
 #[derive(Default, PartialEq)]
 pub(super) struct Mirror {
-    /// Full keys (kind byte included) to values, for [`MIRRORED_KINDS`].
+    /// Full keys (kind byte included) to values, for [`MIRRORED_KINDS`] and the derived
+    /// [`KIND_PHONETIC`] entries.
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
     /// Entity id → the fields search ranks by.
     heads: HashMap<String, EntityHead>,
+    /// Band → the original articles whose signatures have it, in id order.
+    bands: HashMap<Band, BTreeSet<String>>,
+    /// Original article id → its bands, to take them out when it is replaced or deleted.
+    article_bands: HashMap<String, Vec<Band>>,
 }
 
 impl Mirror {
     /// Copies the mirrored kinds and the entity heads out of `tree`.
     pub(super) fn load(tree: &sled::Tree) -> Result<Mirror, StoreError> {
         let mut mirror = Mirror::default();
-        for kind in MIRRORED_KINDS.into_iter().chain([KIND_ENTITY]) {
+        for kind in MIRRORED_KINDS
+            .into_iter()
+            .chain([KIND_ENTITY, KIND_ARTICLE])
+        {
             for entry in tree.scan_prefix([kind]) {
                 let (key, value) = entry.map_err(io)?;
                 mirror.apply(&key, Some(&value))?;
@@ -42,8 +54,9 @@ impl Mirror {
 
     /// Whether writes to `key` must be applied to the mirror.
     pub(super) fn follows(key: &[u8]) -> bool {
-        key.first()
-            .is_some_and(|kind| *kind == KIND_ENTITY || MIRRORED_KINDS.contains(kind))
+        key.first().is_some_and(|kind| {
+            *kind == KIND_ENTITY || *kind == KIND_ARTICLE || MIRRORED_KINDS.contains(kind)
+        })
     }
 
     /// Applies one write of a batch sled has applied; keys of other kinds are ignored.
@@ -62,7 +75,25 @@ impl Mirror {
                     self.heads.remove(id);
                 }
             }
+        } else if kind == KIND_ARTICLE {
+            let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("article"))?;
+            self.remove_bands(id);
+            if let Some(bytes) = value {
+                let record: ArticleRecord = decode("article", bytes)?;
+                if record.duplicate_of.is_none()
+                    && let Some(signature) = &record.signature
+                {
+                    let bands = signature_bands(signature);
+                    for band in &bands {
+                        self.bands.entry(*band).or_default().insert(id.to_owned());
+                    }
+                    self.article_bands.insert(id.to_owned(), bands);
+                }
+            }
         } else if MIRRORED_KINDS.contains(&kind) {
+            if kind == KIND_ALIAS {
+                self.apply_phonetic(key, value)?;
+            }
             match value {
                 Some(bytes) => {
                     self.entries.insert(key.to_vec(), bytes.to_vec());
@@ -73,6 +104,49 @@ impl Mirror {
             }
         }
         Ok(())
+    }
+
+    /// The phonetic entries derived from one alias entry (`kind, folded alias, NUL, entity id`
+    /// → the alias as written) follow it in and out.
+    fn apply_phonetic(&mut self, alias_key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
+        let parts = split_parts(alias_key, 1);
+        let (Some(folded), Some(id)) = (parts.first(), parts.get(1)) else {
+            return Err(corrupt_key("alias"));
+        };
+        let (Ok(folded), Ok(id)) = (std::str::from_utf8(folded), std::str::from_utf8(id)) else {
+            return Err(corrupt_key("alias"));
+        };
+        for key in phonetic_keys(folded, id) {
+            match value {
+                Some(written) => {
+                    self.entries.insert(key, written.to_vec());
+                }
+                None => {
+                    self.entries.remove(&key);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn remove_bands(&mut self, article_id: &str) {
+        for band in self.article_bands.remove(article_id).unwrap_or_default() {
+            if let Some(ids) = self.bands.get_mut(&band) {
+                ids.remove(article_id);
+                if ids.is_empty() {
+                    self.bands.remove(&band);
+                }
+            }
+        }
+    }
+
+    /// The stored original articles whose signatures have `band`, in id order.
+    pub(super) fn originals_in_band(&self, band: Band) -> impl Iterator<Item = &str> {
+        self.bands
+            .get(&band)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
     }
 
     /// The entries whose keys start with `prefix`, in key order (as `sled::Tree::scan_prefix`).
@@ -139,7 +213,9 @@ mod tests {
                 .unwrap();
         }
         // Ignored: not a mirrored kind.
-        mirror.apply(&[KIND_ARTICLE, b'x'], Some(b"v")).unwrap();
+        mirror
+            .apply(&[KIND_ARTICLE_BY_DATE, b'x'], Some(b"v"))
+            .unwrap();
         let prefix = KeyBuilder::new(KIND_ALIAS).last_text("iran").build();
         let found: Vec<&[u8]> = mirror.scan_prefix(&prefix).map(|(key, _)| key).collect();
         let expected = [
@@ -152,9 +228,83 @@ mod tests {
             expected.iter().map(Vec::as_slice).collect::<Vec<_>>()
         );
 
+        // Each alias entry brings its phonetic entries, and takes them when it goes.
+        let has = |mirror: &Mirror, key: &[u8]| mirror.entries.contains_key(key);
+        assert!(phonetic_keys("iran", "b").iter().all(|k| has(&mirror, k)));
         mirror.apply(&alias("iran", "b"), None).unwrap();
         assert_eq!(mirror.scan_prefix(&prefix).count(), 2);
-        assert_eq!(mirror.len(), 3);
+        assert!(phonetic_keys("iran", "b").iter().all(|k| !has(&mirror, k)));
+        assert!(phonetic_keys("iran", "a").iter().all(|k| has(&mirror, k)));
+        let skeleton = KeyBuilder::new(KIND_PHONETIC)
+            .text(&phonetic_key("iran"))
+            .build();
+        let ids: Vec<&[u8]> = mirror
+            .scan_prefix(&skeleton)
+            .map(|(key, _)| split_parts(key, skeleton.len())[0])
+            .collect();
+        // "iran" itself, and "iran air" by its word "iran".
+        assert_eq!(ids, vec![b"a".as_slice(), b"a".as_slice()]);
+    }
+
+    fn article_value(id: &str, signature: Option<Vec<u64>>, duplicate_of: Option<&str>) -> Vec<u8> {
+        let record = ArticleRecord {
+            id: id.into(),
+            title: String::new(),
+            url: None,
+            source: None,
+            authors: Vec::new(),
+            published: None,
+            content_hash: String::new(),
+            duplicate_of: duplicate_of.map(str::to_owned),
+            signature,
+            mention_count: 0,
+            statement_count: 0,
+            government_codes: Vec::new(),
+            entity_ids: Vec::new(),
+        };
+        encode("article", &record).unwrap()
+    }
+
+    #[test]
+    fn bands_hold_stored_originals_only_and_follow_replacements() {
+        let mut mirror = Mirror::default();
+        let signature: Vec<u64> = (0..32).collect();
+        let band = signature_bands(&signature)[0];
+        let key = |id: &str| KeyBuilder::new(KIND_ARTICLE).last_text(id).build();
+        let in_band = |mirror: &Mirror| -> Vec<String> {
+            mirror.originals_in_band(band).map(str::to_owned).collect()
+        };
+        mirror
+            .apply(
+                &key("b"),
+                Some(&article_value("b", Some(signature.clone()), None)),
+            )
+            .unwrap();
+        mirror
+            .apply(
+                &key("a"),
+                Some(&article_value("a", Some(signature.clone()), None)),
+            )
+            .unwrap();
+        // A copy is never a candidate original.
+        mirror
+            .apply(
+                &key("c"),
+                Some(&article_value("c", Some(signature.clone()), Some("a"))),
+            )
+            .unwrap();
+        assert_eq!(in_band(&mirror), ["a", "b"]);
+        // Replaced by a version with another text: out of the old bands.
+        mirror
+            .apply(
+                &key("a"),
+                Some(&article_value("a", Some(vec![99; 32]), None)),
+            )
+            .unwrap();
+        assert_eq!(in_band(&mirror), ["b"]);
+        mirror.apply(&key("b"), None).unwrap();
+        assert!(in_band(&mirror).is_empty());
+        assert!(!mirror.bands.contains_key(&band), "empty bands are dropped");
     }
 
     #[test]
