@@ -952,7 +952,29 @@ fn speaker_in(
     mentions
         .iter()
         .find(|f| !is_object(field, f, region.start) && !f.modifier)
-        .map(|found| entity_speaker(field, found))
+        .map(|found| described_or_named_speaker(context, field, found))
+}
+
+/// The speaker a mention names; but a body the text only describes, a demonym and common
+/// nouns ("the Iraqi military said", "Iranian state television"), is an unnamed speaker like
+/// "a No 10 spokesman": it speaks for the state it is of, and the article names no entity.
+fn described_or_named_speaker(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    found: &Found,
+) -> SpeakerRef {
+    let named = entity_speaker(field, found);
+    let slice = field.text().get(found.start..found.end).unwrap_or("");
+    if found.anchor != Anchor::Name || !context.index.is_state_description(slice) {
+        return named;
+    }
+    let mut governments = Vec::new();
+    collect_governments(context, &named, &mut governments);
+    SpeakerRef::Description {
+        text: tidy_description(slice),
+        governments,
+        head: slice.rsplit(' ').next().unwrap_or("").to_ascii_lowercase(),
+    }
 }
 
 /// The head noun of a description: the last of the first run of head nouns not inside a name

@@ -1823,7 +1823,7 @@ impl EntityIndex {
 
 impl EntityIndex {
     /// "Iraqi military", "Iranian state television": a demonym, then lower-case words only.
-    fn is_state_description(&self, slice: &str) -> bool {
+    pub(crate) fn is_state_description(&self, slice: &str) -> bool {
         let mut words = slice.split(' ');
         let first = words.next().unwrap_or("");
         let mut rest = words.peekable();

@@ -53,6 +53,13 @@ kind = "intergovernmental"
 government_code = "NATO"
 
 [[organization]]
+id = "iraqi-security-forces"
+name = "Iraqi Security Forces"
+kind = "organization"
+speaks_for = "IRQ"
+aliases = ["Iraqi military"]
+
+[[organization]]
 id = "quds-force"
 name = "Quds Force"
 kind = "organization"
@@ -657,4 +664,24 @@ fn the_country_sanctions_are_against_is_not_what_they_condemn() {
         "{:?}",
         statement.targets
     );
+}
+
+#[test]
+fn a_body_the_text_only_describes_speaks_unnamed_for_its_state() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The Iraqi military said it sustained no casualties in the strikes on the bases.",
+    );
+    assert_eq!(a.statements.len(), 1);
+    let speaker = &a.statements[0].speaker;
+    assert_eq!(speaker.entity_id, None);
+    assert_eq!(speaker.name, "Iraqi military");
+    let codes: Vec<&str> = a.statements[0]
+        .governments
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
+    assert_eq!(codes, ["IRQ"]);
+    assert!(!a.entities.iter().any(|e| e.id == "iraqi-security-forces"));
 }
