@@ -454,15 +454,18 @@ fn collect_mentions(text: &str, mentions: &mut DateMentions) {
         // A month-first date starts one word before the number.
         let mention = at
             .checked_sub(1)
-            .and_then(|before| mention_at(window, &tokens, before))
-            .filter(|mention| mention.next > at)
-            .or_else(|| mention_at(window, &tokens, at));
-        if let Some(mention) = mention {
+            .and_then(|before| mention_at(window, &tokens, before).map(|mention| (before, mention)))
+            .filter(|(_, mention)| mention.next > at)
+            .or_else(|| mention_at(window, &tokens, at).map(|mention| (at, mention)));
+        if let Some((first, mention)) = mention {
             let full = mention
                 .year
                 .filter(|year| PLAUSIBLE_YEARS.contains(year))
                 .and_then(|year| Date::new(year, mention.month, mention.day));
+            let begin = tokens.get(first).map_or(start, |token| low + token.start);
             match (full, mention.year) {
+                // A deadline or a calendar's bounds is not the day of the news.
+                (Some(_), _) if is_bound_or_calendar_gloss(text.get(..begin).unwrap_or("")) => {}
                 (Some(date), _) => mentions.full.push(date),
                 // An implausible or impossible year: not a date.
                 (None, Some(_)) => {}
@@ -476,6 +479,56 @@ fn collect_mentions(text: &str, mentions: &mut DateMentions) {
             mentions.years.push(year);
         }
     }
+}
+
+/// Words that make the date after them a bound or a schedule rather than the day something
+/// happened: "by March 20, 2021", "until", "(starts on March 21, 2025)", "due on".
+const BOUND_WORDS: &[&str] = &[
+    "by",
+    "until",
+    "till",
+    "through",
+    "before",
+    "starts",
+    "starting",
+    "start",
+    "ends",
+    "ending",
+    "end",
+    "begins",
+    "beginning",
+    "expires",
+    "expiring",
+    "due",
+    "deadline",
+    "scheduled",
+    "slated",
+];
+
+/// Whether the text before a date makes it a bound, a schedule or a calendar's year boundary
+/// given as a gloss ("the current Iranian calendar year (March 20, 2021)"), not a day the
+/// article reports.
+fn is_bound_or_calendar_gloss(before: &str) -> bool {
+    let before = before.trim_end();
+    let (before, in_parenthesis) = match before.strip_suffix('(') {
+        Some(rest) => (rest.trim_end(), true),
+        None => (before, false),
+    };
+    let mut words = before
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_ascii_lowercase);
+    let Some(last) = words.next() else {
+        return false;
+    };
+    if in_parenthesis && matches!(last.as_str(), "year" | "calendar") {
+        return true;
+    }
+    let is_bound = |word: &str| BOUND_WORDS.contains(&word);
+    if is_bound(&last) {
+        return true;
+    }
+    matches!(last.as_str(), "on" | "of" | "for") && words.next().is_some_and(|word| is_bound(&word))
 }
 
 /// Letters, digits and the bytes of non-ASCII characters (mostly letters) make words.
@@ -675,6 +728,19 @@ mod tests {
 
     fn date(text: &str) -> Date {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn deadlines_and_calendar_glosses_do_not_date_the_article() {
+        let body = "Officials met on January 5, 2021. Nine plants will open by the end of the \
+                    current Iranian calendar year (March 20, 2021), and more in the year of 1404 \
+                    (starts on March 21, 2025). The plan runs until June 1, 2022.";
+        assert_eq!(infer_date("", body), Some(date("2021-01-05")));
+        // A date after such words but not a bound still counts.
+        assert_eq!(
+            infer_date("", "It was signed in Vienna on July 14, 2015."),
+            Some(date("2015-07-14"))
+        );
     }
 
     #[test]
