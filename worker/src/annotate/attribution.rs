@@ -1764,11 +1764,27 @@ pub(crate) fn read_titles(
             if !is_person {
                 continue;
             }
-            // Before: up to six words, not past punctuation or another person.
-            let previous_end = position
-                .checked_sub(1)
-                .and_then(|p| field.found.get(p))
-                .map_or(0, |f| f.end);
+            // Before: up to six words, not past punctuation or another person; a body or a
+            // state may be part of the title ("Iranian Foreign Ministry spokesman"). Six words
+            // lie within a few hundred bytes.
+            let reach = found.start.saturating_sub(400);
+            let previous_end = field
+                .found
+                .get(..position)
+                .unwrap_or(&[])
+                .iter()
+                .rev()
+                .take_while(|f| f.end >= reach)
+                .find(|f| match f.entity {
+                    EntityRef::Kb(i) => index
+                        .entity(i)
+                        .is_some_and(|e| e.entity.kind == EntityKind::Person),
+                    EntityRef::Local(i) => article
+                        .locals
+                        .get(i)
+                        .is_some_and(|l| l.kind == EntityKind::Person),
+                })
+                .map_or(reach, |f| f.end);
             let words = words_in(field, &(previous_end..found.start));
             let from = words.len().saturating_sub(6);
             let mut start = words.get(from).map_or(found.start, |w| w.start);

@@ -1397,6 +1397,13 @@ fn classify(
     if contains_word(EVENT_HEADS, last_token) {
         return None;
     }
+    // "Spend Spend Spend": a word said over and over is a slogan or a title, not a name.
+    if name_tokens
+        .iter()
+        .any(|t| name_tokens.iter().filter(|u| *u == t).count() >= 3)
+    {
+        return None;
+    }
     let kind = if (contains_word(ORGANIZATION_HEADS, last_token)
         || contains_word(CORPORATE_HEADS, last_token))
         && name_tokens.len() >= 2
@@ -1430,6 +1437,25 @@ fn classify(
             });
         if !shaped || common || followed_by_role || name_tokens.len() > 5 {
             return None;
+        }
+        // "of the Hollywood Reporter": no one's full name takes the article; an untitled name
+        // after "the" is a body or a work ("the Blair government" still links the surname).
+        let after_the = !titled
+            && view
+                .words
+                .partition_point(|w| w.end <= range.start)
+                .checked_sub(1)
+                .and_then(|i| view.words.get(i))
+                .and_then(|w| text.get(w.start..w.end))
+                .is_some_and(|w| w.eq_ignore_ascii_case("the"));
+        if after_the && name_tokens.len() >= 2 {
+            return Some(Candidate {
+                range,
+                tokens: name_tokens.iter().map(|t| (*t).to_owned()).collect(),
+                kind: EntityKind::Organization,
+                role_window,
+                headline,
+            });
         }
         if name_tokens.len() == 1 {
             match honorific {

@@ -169,6 +169,7 @@ impl Annotator {
         for (field, field_entities) in fields.iter_mut().zip(raw) {
             field.found = field_entities.found;
         }
+        show_names_as_written(&mut article_entities, &fields);
 
         let titles = attribution::read_titles(&self.index, &fields, &article_entities);
         let period = attribution::estimate_period(&titles);
@@ -323,6 +324,31 @@ impl Annotator {
             .filter_map(|entity| entity_definition(context, entity))
             .collect();
         annotation
+    }
+}
+
+/// Names the knowledge base does not know are read in the folded text ("Jean Marc Daniel",
+/// "Amelie"); they are shown as the article writes them ("Jean-Marc Daniel", "Amélie").
+fn show_names_as_written(article: &mut ArticleEntities, fields: &[Field<'_>]) {
+    for (index, local) in article.locals.iter_mut().enumerate() {
+        let written = fields.iter().find_map(|field| {
+            field
+                .found
+                .iter()
+                .filter(|found| found.entity == EntityRef::Local(index))
+                .find_map(|found| {
+                    if field.text().get(found.start..found.end)? != local.name {
+                        return None;
+                    }
+                    let range = field.folded.source_range(found.start..found.end)?;
+                    let source = field.folded.source.get(range)?;
+                    let written = source.split_whitespace().collect::<Vec<_>>().join(" ");
+                    (FoldedText::new(&written).text == local.name).then_some(written)
+                })
+        });
+        if let Some(written) = written {
+            local.name = written;
+        }
     }
 }
 

@@ -60,6 +60,12 @@ speaks_for = "IRQ"
 aliases = ["Iraqi military"]
 
 [[organization]]
+id = "iranian-foreign-ministry"
+name = "Iranian Foreign Ministry"
+kind = "organization"
+speaks_for = "IRN"
+
+[[organization]]
 id = "quds-force"
 name = "Quds Force"
 kind = "organization"
@@ -89,6 +95,11 @@ roles = [{ government = "FRA", role = "President", start = "2017-05-14" }]
 id = "jens-stoltenberg"
 name = "Jens Stoltenberg"
 roles = [{ government = "NATO", role = "Secretary General", start = "2014-10-01", end = "2024-09-30" }]
+
+[[person]]
+id = "abbas-mousavi"
+name = "Abbas Mousavi"
+roles = [{ government = "IRN", role = "Foreign Ministry Spokesman", start = "2019-08-01", end = "2020-06-01" }]
 
 [[person]]
 id = "jeremy-hunt"
@@ -638,9 +649,11 @@ fn a_capital_or_country_opening_another_name_is_not_mentioned() {
         .iter()
         .map(|m| (m.text.as_str(), m.entity_id.as_str()))
         .collect();
+    // "The Paris Club" is a body of its own (a name after "the" is no person's).
     assert_eq!(
         ids,
         [
+            ("Paris Club", "paris-club"),
             ("US Airways", "us-airways"),
             ("London", "london"),
             ("Paris", "paris")
@@ -684,4 +697,50 @@ fn a_body_the_text_only_describes_speaks_unnamed_for_its_state() {
         .collect();
     assert_eq!(codes, ["IRQ"]);
     assert!(!a.entities.iter().any(|e| e.id == "iraqi-security-forces"));
+}
+
+#[test]
+fn untitled_names_after_the_and_repeated_words_are_not_people() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Anne Thompson of the Hollywood Reporter said the film was moving. Steve Brown wrote the musical Spend Spend Spend years ago.",
+    );
+    let reporter = a.entities.iter().find(|e| e.name == "Hollywood Reporter");
+    assert_eq!(
+        reporter.map(|e| e.kind),
+        Some(communique_domain::EntityKind::Organization)
+    );
+    assert!(!a.entities.iter().any(|e| e.name.contains("Spend")));
+}
+
+#[test]
+fn unknown_names_are_shown_as_written() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "French economist Jean-Marc Daniel said the euro was weak. Daniel said it would fall.",
+    );
+    let names: Vec<&str> = a.entities.iter().map(|e| e.name.as_str()).collect();
+    assert!(names.contains(&"Jean-Marc Daniel"), "{names:?}");
+}
+
+#[test]
+fn a_body_before_a_title_is_part_of_it_for_an_undated_article() {
+    let annotator = annotator();
+    let body = "Iranian Foreign Ministry spokesman Abbas Mousavi said the sanctions were illegal.";
+    let a = annotator.annotate(&ArticleText {
+        title: "",
+        body,
+        published: None,
+    });
+    check_invariants("", body, &a);
+    assert_eq!(a.statements.len(), 1);
+    let codes: Vec<&str> = a.statements[0]
+        .governments
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
+    // The ministry is part of the title, not a name that cuts it off.
+    assert_eq!(codes, ["IRN"]);
 }
