@@ -1294,7 +1294,13 @@ fn governments_from_earlier_sentence(
 ) -> Vec<String> {
     let text = field.text();
     let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
-    if !is_official_description(&lower, head) {
+    // "The statement said": the one who issued the statement spoken of just before.
+    let document = lower.starts_with("the ")
+        && matches!(
+            head,
+            "statement" | "communique" | "communiqué" | "declaration"
+        );
+    if !is_official_description(&lower, head) && !document {
         return Vec::new();
     }
     let current = field.sentences.partition_point(|s| s.end <= region.start);
@@ -1308,6 +1314,30 @@ fn governments_from_earlier_sentence(
         let sentence_text = text.get(sentence.clone()).unwrap_or("").to_lowercase();
         if !contains_phrase(&sentence_text, head) {
             continue;
+        }
+        // "by the Iranian foreign ministry", "Iran's foreign ministry": the state named with
+        // the head word, before any other the sentence names.
+        let words = words_in(field, sentence);
+        if let Some(at) = words
+            .iter()
+            .position(|w| word_text(field, w).eq_ignore_ascii_case(head))
+            && let Some(head_word) = words.get(at)
+        {
+            let near = words
+                .get(at.saturating_sub(4))
+                .map_or(head_word.start, |w| w.start);
+            for found in field
+                .found
+                .iter()
+                .rev()
+                .filter(|f| f.start >= near && f.start < head_word.start)
+            {
+                if let Some(codes) = mention_governments(context, field, found)
+                    && !codes.is_empty()
+                {
+                    return codes;
+                }
+            }
         }
         for found in field
             .found

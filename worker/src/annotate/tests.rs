@@ -744,3 +744,22 @@ fn a_body_before_a_title_is_part_of_it_for_an_undated_article() {
     // The ministry is part of the title, not a name that cuts it off.
     assert_eq!(codes, ["IRN"]);
 }
+
+#[test]
+fn the_ministry_and_the_statement_speak_for_the_state_named_with_them_before() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The US sanctions were condemned on Monday by the Iranian foreign ministry. The ministry said the measures were illegal. Prime Minister Boris Johnson released a statement after the attack. The statement said the talks would go on.",
+    );
+    let codes = |i: usize| -> Vec<&str> {
+        a.statements[i]
+            .governments
+            .iter()
+            .map(|g| g.code.as_str())
+            .collect()
+    };
+    assert_eq!(a.statements.len(), 2);
+    assert_eq!(codes(0), ["IRN"]);
+    assert_eq!(codes(1), ["GBR"]);
+}
