@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind};
+use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind, TextField};
 
 use super::cues::CueMatch;
 use super::entities::{Anchor, EntityRef, Found, contains_phrase, preceded_by_not_in_office};
@@ -597,6 +597,27 @@ fn subject_of(
     }) && text
         .get(verb.start..verb.end)
         .is_some_and(|v| v.ends_with("ed") || v == "told");
+    // Headlines drop the auxiliary and put the active in the present ("Zarif warns US"):
+    // "Zarif warned over remarks", "Blair told to double aid" are passives.
+    let headline_passive = field.id == TextField::Title
+        && text
+            .get(verb.start..verb.end)
+            .is_some_and(|v| v.ends_with("ed") || v == "told")
+        && text.get(verb.end..).is_some_and(|rest| {
+            [
+                " over ",
+                " to ",
+                " for ",
+                " on ",
+                " about ",
+                " by ",
+                " after ",
+                " against ",
+            ]
+            .iter()
+            .any(|preposition| rest.starts_with(preposition))
+        });
+    let passive = passive || headline_passive;
     if passive {
         let rest = text.get(verb.end..sentence.end.max(verb.end)).unwrap_or("");
         if let Some(after_by) = rest.strip_prefix(" by ") {

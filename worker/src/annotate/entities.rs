@@ -1115,6 +1115,28 @@ fn collect_candidates(
                 && previous != "of"
                 && j > i + 1;
             let head_ends = contains_word(ORGANIZATION_HEADS, previous) && is_name_shaped(nw);
+            // ... unless the run goes on to a body's head: "National Security and Foreign
+            // Policy Committee" is one name.
+            let title_starts = title_starts && {
+                let mut k = j;
+                let mut last = j;
+                while let Some(word) = words.get(k) {
+                    let word_str = word_text(word);
+                    let gap = text.get(words[k - 1].end..word.start).unwrap_or("");
+                    if !matches!(gap, " " | "\n") || covered(word) {
+                        break;
+                    }
+                    if is_capitalised(word_str) {
+                        last = k;
+                    } else if !matches!(word_str, "of" | "and") {
+                        break;
+                    }
+                    k += 1;
+                }
+                !words
+                    .get(last)
+                    .is_some_and(|w| contains_word(ORGANIZATION_HEADS, word_text(w)))
+            };
             if is_capitalised(nw) && (title_starts || head_ends) {
                 break;
             }
@@ -1292,9 +1314,12 @@ fn classify(
     }
     // Drop leading titles, function words and a sentence-opening common word.
     let mut link_only = false;
+    // A body or a place keeps the title it is named after ("Imam Khomeini Airport").
     let organisation_headed = tokens.len() >= 2
         && tokens.last().is_some_and(|t| {
-            contains_word(ORGANIZATION_HEADS, t) || contains_word(CORPORATE_HEADS, t)
+            contains_word(ORGANIZATION_HEADS, t)
+                || contains_word(CORPORATE_HEADS, t)
+                || contains_word(LOCATION_WORDS, t)
         });
     let mut skip = 0;
     let mut titled = false;
@@ -1353,11 +1378,13 @@ fn classify(
             headline,
         });
     }
-    // "Trade and Industry Secretary Patricia Hewitt": the name follows the last title.
-    if let Some(last_title) = tokens[skip..]
-        .iter()
-        .rposition(|t| contains_word(TITLE_WORDS, t))
-        .map(|i| i + skip)
+    // "Trade and Industry Secretary Patricia Hewitt": the name follows the last title; but
+    // "Foreign Affairs Committee" is one name.
+    if !organisation_headed
+        && let Some(last_title) = tokens[skip..]
+            .iter()
+            .rposition(|t| contains_word(TITLE_WORDS, t))
+            .map(|i| i + skip)
         && last_title + 1 < tokens.len()
         && tokens[last_title + 1..]
             .iter()

@@ -763,3 +763,46 @@ fn the_ministry_and_the_statement_speak_for_the_state_named_with_them_before() {
     assert_eq!(codes(0), ["IRN"]);
     assert_eq!(codes(1), ["GBR"]);
 }
+
+#[test]
+fn a_headline_past_participle_is_a_passive_not_speech() {
+    let annotator = annotator();
+    for title in [
+        "Boris Johnson warned over remarks on Iran",
+        "Boris Johnson told to double overseas aid",
+    ] {
+        let body = "The talks went on.";
+        let a = annotator.annotate(&ArticleText {
+            title,
+            body,
+            published: "2020-01-06".parse().ok(),
+        });
+        check_invariants(title, body, &a);
+        assert!(a.statements.is_empty(), "{title}: {:?}", a.statements);
+    }
+    // A headline in the present is active.
+    let title = "Boris Johnson warns Iran over attacks";
+    let a = annotator.annotate(&ArticleText {
+        title,
+        body: "The talks went on.",
+        published: "2020-01-06".parse().ok(),
+    });
+    assert_eq!(a.statements.len(), 1);
+}
+
+#[test]
+fn a_body_or_place_keeps_the_title_words_it_is_named_after() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Members of the Foreign Affairs Committee met on Monday. The National Security and Foreign Policy Committee has warned the minister over the deal. Pilgrims left Imam Khomeini Airport City on Monday.",
+    );
+    let names: Vec<&str> = a.entities.iter().map(|e| e.name.as_str()).collect();
+    for name in [
+        "Foreign Affairs Committee",
+        "National Security and Foreign Policy Committee",
+        "Imam Khomeini Airport City",
+    ] {
+        assert!(names.contains(&name), "{name} not in {names:?}");
+    }
+}
