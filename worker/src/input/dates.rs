@@ -464,8 +464,10 @@ fn collect_mentions(text: &str, mentions: &mut DateMentions) {
                 .and_then(|year| Date::new(year, mention.month, mention.day));
             let begin = tokens.get(first).map_or(start, |token| low + token.start);
             match (full, mention.year) {
-                // A deadline or a calendar's bounds is not the day of the news.
-                (Some(_), _) if is_bound_or_calendar_gloss(text.get(..begin).unwrap_or("")) => {}
+                // A deadline or a calendar's bounds is not the day of the news ("expires on
+                // 18 October" neither).
+                (Some(_), _) | (None, None)
+                    if is_bound_or_calendar_gloss(text.get(..begin).unwrap_or("")) => {}
                 (Some(date), _) => mentions.full.push(date),
                 // An implausible or impossible year: not a date.
                 (None, Some(_)) => {}
@@ -736,6 +738,14 @@ mod tests {
                     current Iranian calendar year (March 20, 2021), and more in the year of 1404 \
                     (starts on March 21, 2025). The plan runs until June 1, 2022.";
         assert_eq!(infer_date("", body), Some(date("2021-01-05")));
+        // A day without a year, likewise.
+        assert_eq!(
+            infer_date(
+                "",
+                "The embargo expires on 18 October, he said in 2020 on 8 May."
+            ),
+            Some(date("2020-05-08"))
+        );
         // A date after such words but not a bound still counts.
         assert_eq!(
             infer_date("", "It was signed in Vienna on July 14, 2015."),
