@@ -1406,7 +1406,7 @@ fn classify(
     }
     while name_tokens
         .first()
-        .is_some_and(|t| contains_word(NAME_PARTICLES, t) || *t == "of")
+        .is_some_and(|t| contains_word(NAME_PARTICLES, t) || matches!(*t, "of" | "and"))
     {
         name_tokens.remove(0);
         start_word += 1;

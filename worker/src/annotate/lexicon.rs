@@ -448,6 +448,8 @@ pub(crate) const TITLE_WORDS: &[&str] = &[
     "Admiral",
     "Adviser",
     "Advisor",
+    // "Deputy Foreign Minister for Political Affairs X", "Minister of Foreign Affairs X".
+    "Affairs",
     "Ambassador",
     "Archbishop",
     "Ayatollah",

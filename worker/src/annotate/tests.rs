@@ -806,3 +806,24 @@ fn a_body_or_place_keeps_the_title_words_it_is_named_after() {
         assert!(names.contains(&name), "{name} not in {names:?}");
     }
 }
+
+#[test]
+fn affairs_ends_a_title_and_and_opens_no_name() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Minister for Political Affairs Boris Johnson said the talks would go on. The firm has worked with Dillon, Read and Co since December.",
+    );
+    assert!(
+        entity_ids(&a).contains(&"boris-johnson"),
+        "{:?}",
+        a.entities
+    );
+    assert!(
+        !a.entities
+            .iter()
+            .any(|e| e.name.contains("Affairs") || e.name.starts_with("and ")),
+        "{:?}",
+        a.entities
+    );
+}
