@@ -1116,11 +1116,13 @@ fn collect_candidates(
                 && j > i + 1;
             let head_ends = contains_word(ORGANIZATION_HEADS, previous) && is_name_shaped(nw);
             // ... unless the run goes on to a body's head: "National Security and Foreign
-            // Policy Committee" is one name.
+            // Policy Committee" is one name. A name is a few words: look ahead a dozen.
             let title_starts = title_starts && {
                 let mut k = j;
                 let mut last = j;
-                while let Some(word) = words.get(k) {
+                while k < j + 12
+                    && let Some(word) = words.get(k)
+                {
                     let word_str = word_text(word);
                     let gap = text.get(words[k - 1].end..word.start).unwrap_or("");
                     if !matches!(gap, " " | "\n") || covered(word) {
@@ -1426,8 +1428,8 @@ fn classify(
     }
     // "Spend Spend Spend": a word said over and over is a slogan or a title, not a name.
     if name_tokens
-        .iter()
-        .any(|t| name_tokens.iter().filter(|u| *u == t).count() >= 3)
+        .windows(3)
+        .any(|three| three[0] == three[1] && three[1] == three[2])
     {
         return None;
     }

@@ -330,24 +330,32 @@ impl Annotator {
 /// Names the knowledge base does not know are read in the folded text ("Jean Marc Daniel",
 /// "Amelie"); they are shown as the article writes them ("Jean-Marc Daniel", "Amélie").
 fn show_names_as_written(article: &mut ArticleEntities, fields: &[Field<'_>]) {
-    for (index, local) in article.locals.iter_mut().enumerate() {
-        let written = fields.iter().find_map(|field| {
-            field
-                .found
-                .iter()
-                .filter(|found| found.entity == EntityRef::Local(index))
-                .find_map(|found| {
-                    if field.text().get(found.start..found.end)? != local.name {
-                        return None;
-                    }
-                    let range = field.folded.source_range(found.start..found.end)?;
-                    let source = field.folded.source.get(range)?;
-                    let written = source.split_whitespace().collect::<Vec<_>>().join(" ");
-                    (FoldedText::new(&written).text == local.name).then_some(written)
-                })
-        });
-        if let Some(written) = written {
-            local.name = written;
+    // One pass over the mentions: the first one of each name as the article writes it.
+    let mut settled = vec![false; article.locals.len()];
+    for field in fields {
+        for found in &field.found {
+            let EntityRef::Local(index) = found.entity else {
+                continue;
+            };
+            let (Some(done), Some(local)) = (settled.get_mut(index), article.locals.get_mut(index))
+            else {
+                continue;
+            };
+            if *done || field.text().get(found.start..found.end) != Some(local.name.as_str()) {
+                continue;
+            }
+            *done = true;
+            let Some(source) = field
+                .folded
+                .source_range(found.start..found.end)
+                .and_then(|range| field.folded.source.get(range))
+            else {
+                continue;
+            };
+            let written = source.split_whitespace().collect::<Vec<_>>().join(" ");
+            if FoldedText::new(&written).text == local.name {
+                local.name = written;
+            }
         }
     }
 }
