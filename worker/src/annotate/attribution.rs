@@ -21,7 +21,7 @@ use super::lexicon::{
     UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
-use super::text::Word;
+use super::text::{Word, at_word_boundaries};
 use super::{Context, Field, entity_identity};
 
 /// Who spoke, before it is turned into a [`Speaker`].
@@ -1908,7 +1908,7 @@ pub(crate) fn read_titles(
                             .affiliations
                             .iter()
                             .rev()
-                            .find(|a| contains_phrase(&lower, &a.role.to_lowercase()))
+                            .find(|a| title_names_role(&lower, &a.role))
                             .map(|a| a.government_code.clone())
                     }),
                     EntityRef::Local(_) => None,
@@ -1917,7 +1917,7 @@ pub(crate) fn read_titles(
                     && let Some(kb) = index.entity(i)
                 {
                     for affiliation in &kb.entity.affiliations {
-                        if contains_phrase(&lower, &affiliation.role.to_lowercase()) {
+                        if title_names_role(&lower, &affiliation.role) {
                             let term = (
                                 affiliation.start.map_or(OPEN_START, Date::days_since_epoch),
                                 affiliation.end.map_or(OPEN_END, Date::days_since_epoch),
@@ -1937,6 +1937,40 @@ pub(crate) fn read_titles(
         }
     }
     titles
+}
+
+/// Whether a title (lower case) names a role of the knowledge base: in its words ("foreign
+/// minister") or as "minister of/for (the) X" ("minister of foreign affairs"), and not as a
+/// deputy's or another lesser office ("deputy foreign minister", "vice president").
+fn title_names_role(lower: &str, role: &str) -> bool {
+    let role = role.to_lowercase();
+    let mut forms = vec![role.clone()];
+    if let Some(office) = role.strip_suffix(" minister") {
+        let office = if office == "foreign" {
+            "foreign affairs"
+        } else {
+            office
+        };
+        for preposition in ["of", "of the", "for"] {
+            forms.push(format!("minister {preposition} {office}"));
+        }
+        forms.push(format!("{office} minister"));
+    }
+    forms.iter().any(|form| {
+        lower.match_indices(form.as_str()).any(|(start, _)| {
+            at_word_boundaries(lower, &(start..start + form.len()))
+                && !lower.get(..start).is_some_and(|before| {
+                    let previous = before
+                        .split(|c: char| !c.is_alphanumeric())
+                        .rfind(|w| !w.is_empty())
+                        .unwrap_or("");
+                    matches!(
+                        previous,
+                        "deputy" | "vice" | "assistant" | "junior" | "under" | "shadow"
+                    )
+                })
+        })
+    })
 }
 
 const OPEN_START: i32 = i32::MIN / 4;

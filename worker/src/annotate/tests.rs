@@ -102,6 +102,11 @@ name = "Abbas Mousavi"
 roles = [{ government = "IRN", role = "Foreign Ministry Spokesman", start = "2019-08-01", end = "2020-06-01" }]
 
 [[person]]
+id = "mohammad-javad-zarif"
+name = "Mohammad Javad Zarif"
+roles = [{ government = "IRN", role = "Foreign Minister", start = "2013-08-15", end = "2021-08-25" }]
+
+[[person]]
 id = "jeremy-hunt"
 name = "Jeremy Hunt"
 roles = [{ government = "GBR", role = "Foreign Secretary", start = "2018-07-09", end = "2019-07-24" }]
@@ -826,4 +831,29 @@ fn affairs_ends_a_title_and_and_opens_no_name() {
         "{:?}",
         a.entities
     );
+}
+
+#[test]
+fn a_role_is_read_in_its_other_wording_and_not_in_a_deputys_title() {
+    let annotator = annotator();
+    let undated = |body: &str| {
+        let a = annotator.annotate(&ArticleText {
+            title: "",
+            body,
+            published: None,
+        });
+        check_invariants("", body, &a);
+        a
+    };
+    let a = undated("Minister of Foreign Affairs Mohammad Javad Zarif said the talks would go on.");
+    let codes: Vec<&str> = a.statements[0]
+        .governments
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
+    assert_eq!(codes, ["IRN"]);
+    assert!(a.estimated_date.is_some());
+    // A deputy's title is not the minister's office: it dates nothing.
+    let a = undated("Deputy Foreign Minister Mohammad Javad Zarif said the talks would go on.");
+    assert_eq!(a.estimated_date, None);
 }
