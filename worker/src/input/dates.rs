@@ -477,6 +477,8 @@ fn collect_mentions(text: &str, mentions: &mut DateMentions) {
             resume = tokens.get(last).map_or(index, |token| low + token.end);
         } else if let Some(year) = is_standalone_year(window, &tokens, at)
             && PLAUSIBLE_YEARS.contains(&year)
+            // "by 2020" is a target, not the year of the news.
+            && !is_bound_or_calendar_gloss(text.get(..start).unwrap_or(""))
         {
             mentions.years.push(year);
         }
@@ -486,6 +488,7 @@ fn collect_mentions(text: &str, mentions: &mut DateMentions) {
 /// Words that make the date after them a bound or a schedule rather than the day something
 /// happened: "by March 20, 2021", "until", "(starts on March 21, 2025)", "due on".
 const BOUND_WORDS: &[&str] = &[
+    "ahead",
     "by",
     "until",
     "till",
@@ -745,6 +748,21 @@ mod tests {
                 "The embargo expires on 18 October, he said in 2020 on 8 May."
             ),
             Some(date("2020-05-08"))
+        );
+        // A year after such words does not place a day either.
+        assert_eq!(
+            infer_date(
+                "",
+                "Ahead of 17 December, when leaders meet, the cost will be 9bn by 2020 and was 5bn in 2004."
+            ),
+            None
+        );
+        assert_eq!(
+            infer_date(
+                "",
+                "The decision on 17 December will cost 9bn by 2020; it was 5bn in 2004."
+            ),
+            Some(date("2004-12-17"))
         );
         // A date after such words but not a bound still counts.
         assert_eq!(
