@@ -1046,9 +1046,15 @@ fn is_capitalised(word: &str) -> bool {
     chars.next().is_some_and(char::is_uppercase)
 }
 
-/// Whether a word has the shape of a name part: capital then lower case ("McDonald" too).
+/// Whether a word has the shape of a name part: capital then lower case ("McDonald" too);
+/// not a plural acronym ("MPs", "NGOs").
 fn is_name_shaped(word: &str) -> bool {
+    let plural_acronym = word.len() >= 3
+        && word
+            .strip_suffix('s')
+            .is_some_and(|stem| stem.chars().all(|c| c.is_ascii_uppercase()));
     is_capitalised(word)
+        && !plural_acronym
         && word.chars().skip(1).any(char::is_lowercase)
         && word
             .chars()

@@ -480,6 +480,8 @@ pub(crate) const TITLE_WORDS: &[&str] = &[
     "Dr",
     "Emir",
     "Envoy",
+    // "Chancellor of the Exchequer Nigel Lawson".
+    "Exchequer",
     "Field",
     "Finance",
     "Foreign",

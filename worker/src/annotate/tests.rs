@@ -857,3 +857,20 @@ fn a_role_is_read_in_its_other_wording_and_not_in_a_deputys_title() {
     let a = undated("Deputy Foreign Minister Mohammad Javad Zarif said the talks would go on.");
     assert_eq!(a.estimated_date, None);
 }
+
+#[test]
+fn the_exchequer_is_a_title_and_a_plural_acronym_no_name() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Chancellor of the Exchequer Nigel Lawson said rates would fall. Labour MPs said the plan was wrong.",
+    );
+    let names: Vec<&str> = a.entities.iter().map(|e| e.name.as_str()).collect();
+    assert!(names.contains(&"Nigel Lawson"), "{names:?}");
+    assert!(
+        !names
+            .iter()
+            .any(|n| n.contains("Exchequer") || n.contains("MPs")),
+        "{names:?}"
+    );
+}
