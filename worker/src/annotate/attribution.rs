@@ -915,6 +915,17 @@ fn speaker_in(
     if has_the && let Some(person) = role_anaphor(context, field, &region, memory) {
         return Some(person);
     }
+    // "Abolfazl Amouei, spokesperson for the committee, said ... The official added": with no
+    // unnamed official described before, the official just named.
+    if has_the
+        && lower_words.len() == 2
+        && head.as_deref() == Some("official")
+        && memory.sentence <= memory.person_sentence + 3
+        && let Some(person @ SpeakerRef::Entity { entity, .. }) = &memory.person
+        && context.titles.get(entity).is_some_and(|t| !t.out_of_office)
+    {
+        return Some(person.clone());
+    }
     // "The Ministry of Defence adviser said": the person just spoken of.
     if has_the
         && let Some(head) = &head
@@ -1190,8 +1201,14 @@ fn entity_order(entity: EntityRef) -> (u8, usize) {
 
 /// Drops a leading determiner-less conjunction and trailing punctuation from a description.
 fn tidy_description(text: &str) -> String {
-    text.trim()
-        .trim_matches(|c: char| c == ',' || c == '.' || c.is_whitespace())
+    let mut text = text.trim();
+    // A dateline before the description: "TEHRAN - A Chinese envoy".
+    for dash in [" - ", " \u{2013} ", " \u{2014} "] {
+        if let Some(rest) = text.rfind(dash).and_then(|i| text.get(i + dash.len()..)) {
+            text = rest;
+        }
+    }
+    text.trim_matches(|c: char| c == ',' || c == '.' || c.is_whitespace())
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")

@@ -874,3 +874,40 @@ fn the_exchequer_is_a_title_and_a_plural_acronym_no_name() {
         "{names:?}"
     );
 }
+
+#[test]
+fn the_official_is_the_titled_official_just_named() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Prime Minister Boris Johnson said the talks went well. The official added that more talks would follow.",
+    );
+    let speakers: Vec<Option<&str>> = a
+        .statements
+        .iter()
+        .map(|s| s.speaker.entity_id.as_deref())
+        .collect();
+    assert_eq!(speakers, [Some("boris-johnson"), Some("boris-johnson")]);
+    // An unnamed official described before is the one meant.
+    let a = annotate(
+        &annotator,
+        "Prime Minister Boris Johnson said the talks went well. A NATO official said more talks would follow. The official added that the alliance was ready.",
+    );
+    assert_eq!(a.statements.len(), 3);
+    assert_eq!(a.statements[2].speaker.entity_id, None);
+}
+
+#[test]
+fn an_unnamed_speaker_is_named_without_the_dateline_before_it() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "TEHRAN - A Chinese envoy said the talks would go on.\n\nThe firm was unavailable for comment, but a spokeswoman for the bank said rates would rise.",
+    );
+    let speakers: Vec<&str> = a
+        .statements
+        .iter()
+        .map(|s| s.speaker.name.as_str())
+        .collect();
+    assert_eq!(speakers, ["A Chinese envoy", "a spokeswoman"]);
+}
