@@ -502,6 +502,7 @@ const BOUND_WORDS: &[&str] = &[
     "end",
     "begins",
     "beginning",
+    "expire",
     "expires",
     "expiring",
     "due",
@@ -515,6 +516,14 @@ const BOUND_WORDS: &[&str] = &[
 /// article reports.
 fn is_bound_or_calendar_gloss(before: &str) -> bool {
     let before = before.trim_end();
+    // The end of a range: "(September 22, 2019-March 19, 2020)".
+    if let Some(start) = before
+        .strip_suffix('-')
+        .or_else(|| before.strip_suffix('\u{2013}'))
+        && start.trim_end().ends_with(|c: char| c.is_ascii_digit())
+    {
+        return true;
+    }
     let (before, in_parenthesis) = match before.strip_suffix('(') {
         Some(rest) => (rest.trim_end(), true),
         None => (before, false),
@@ -529,11 +538,14 @@ fn is_bound_or_calendar_gloss(before: &str) -> bool {
     if in_parenthesis && matches!(last.as_str(), "year" | "calendar") {
         return true;
     }
-    let is_bound = |word: &str| BOUND_WORDS.contains(&word);
-    if is_bound(&last) {
-        return true;
-    }
-    matches!(last.as_str(), "on" | "of" | "for") && words.next().is_some_and(|word| is_bound(&word))
+    is_bound_before(&last, &words.next().unwrap_or_default())
+}
+
+/// Whether the words just before a date (`previous` nearest, lower case) make it a bound or a
+/// schedule: "until", "expires on", "ahead of".
+pub(crate) fn is_bound_before(previous: &str, before_previous: &str) -> bool {
+    BOUND_WORDS.contains(&previous)
+        || (matches!(previous, "on" | "of" | "for") && BOUND_WORDS.contains(&before_previous))
 }
 
 /// Letters, digits and the bytes of non-ASCII characters (mostly letters) make words.
@@ -763,6 +775,14 @@ mod tests {
                 "The decision on 17 December will cost 9bn by 2020; it was 5bn in 2004."
             ),
             Some(date("2004-12-17"))
+        );
+        // The end of a range.
+        assert_eq!(
+            infer_date(
+                "",
+                "It met on 5 March, 2020. In the year (September 22, 2019-March 19, 2020) it grew."
+            ),
+            Some(date("2020-03-05"))
         );
         // A date after such words but not a bound still counts.
         assert_eq!(
