@@ -1333,7 +1333,7 @@ fn governments_from_earlier_sentence(
     let text = field.text();
     let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
     // "The statement said": the one who issued the statement spoken of just before.
-    let document = lower.starts_with("the ")
+    let document = lower.trim_start().starts_with("the ")
         && matches!(
             head,
             "statement" | "communique" | "communiqué" | "declaration"

@@ -767,6 +767,17 @@ fn the_ministry_and_the_statement_speak_for_the_state_named_with_them_before() {
     assert_eq!(a.statements.len(), 2);
     assert_eq!(codes(0), ["IRN"]);
     assert_eq!(codes(1), ["GBR"]);
+    // The same after a quote: "..., added the statement".
+    let a = annotate(
+        &annotator,
+        "Prime Minister Boris Johnson released a statement after the attack. \u{201c}The talks will go on,\u{201d} added the statement.",
+    );
+    let governments: Vec<Vec<&str>> = a
+        .statements
+        .iter()
+        .map(|s| s.governments.iter().map(|g| g.code.as_str()).collect())
+        .collect();
+    assert_eq!(governments, [["GBR"]]);
 }
 
 #[test]
