@@ -1899,15 +1899,15 @@ pub(crate) fn read_titles(
                         .filter(|f| f.start >= window.start && f.end <= window.end && !f.modifier)
                 };
                 // "the secretary general of the Lebanese Hezbollah movement": an office in a
-                // body that is no government.
+                // body that is no government. A ministry or embassy the knowledge base does not
+                // list ("Foreign Ministry spokesman X") is some state's.
                 let of_non_government = in_window().any(|f| match f.entity {
                     EntityRef::Kb(i) => index.entity(i).is_some_and(|e| {
                         e.entity.kind == EntityKind::Organization && e.government.is_none()
                     }),
-                    EntityRef::Local(l) => article
-                        .locals
-                        .get(l)
-                        .is_some_and(|l| l.kind == EntityKind::Organization),
+                    EntityRef::Local(l) => article.locals.get(l).is_some_and(|l| {
+                        l.kind == EntityKind::Organization && !is_state_body(&l.name)
+                    }),
                 });
                 if of_non_government {
                     continue;
@@ -1987,6 +1987,17 @@ fn title_names_role(lower: &str, role: &str) -> bool {
                     )
                 })
         })
+    })
+}
+
+/// Whether a body's name ends in the head of a state's body: "Foreign Ministry", "Iraqi
+/// Embassy".
+fn is_state_body(name: &str) -> bool {
+    name.rsplit(' ').next().is_some_and(|head| {
+        matches!(
+            head,
+            "Ministry" | "Government" | "Embassy" | "Consulate" | "Cabinet" | "Presidency"
+        )
     })
 }
 

@@ -922,3 +922,23 @@ fn an_unnamed_speaker_is_named_without_the_dateline_before_it() {
         .collect();
     assert_eq!(speakers, ["A Chinese envoy", "a spokeswoman"]);
 }
+
+#[test]
+fn a_ministry_the_knowledge_base_does_not_list_does_not_cut_off_a_title() {
+    let annotator = annotator();
+    let body =
+        "On Monday, Foreign Ministry spokesman Abbas Mousavi said the sanctions were illegal.";
+    let a = annotator.annotate(&ArticleText {
+        title: "",
+        body,
+        published: None,
+    });
+    check_invariants("", body, &a);
+    assert!(a.entities.iter().any(|e| e.name == "Foreign Ministry"));
+    let codes: Vec<&str> = a.statements[0]
+        .governments
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
+    assert_eq!(codes, ["IRN"]);
+}
