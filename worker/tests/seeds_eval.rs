@@ -48,6 +48,23 @@ fn meets_the_targets(report: &EvalReport) {
     // At most 5% of the entities emitted outside the gold list (optional ones count for
     // neither side).
     at_least("entity precision", &report.entity_precision, 0.95);
+    // ... in every article, not only in aggregate.
+    assert_eq!(report.entity_precision_by_doc.len(), 5);
+    for (doc, score) in &report.entity_precision_by_doc {
+        let outside: Vec<&String> = report
+            .entity_precision
+            .misses
+            .iter()
+            .filter(|miss| miss.starts_with(doc.as_str()))
+            .collect();
+        assert!(
+            score.ratio() >= 0.95,
+            "entity precision of {doc}: {}/{} = {:.3} is below 0.95; outside the gold: {outside:#?}",
+            score.hits,
+            score.total,
+            score.ratio()
+        );
+    }
 }
 
 #[test]

@@ -11,7 +11,7 @@
 use std::collections::HashSet;
 use std::ops::Range;
 
-use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind};
+use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind, TextField};
 
 use super::cues::CueMatch;
 use super::entities::{Anchor, EntityRef, Found, contains_phrase, preceded_by_not_in_office};
@@ -21,7 +21,7 @@ use super::lexicon::{
     UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
-use super::text::Word;
+use super::text::{Word, at_word_boundaries};
 use super::{Context, Field, entity_identity};
 
 /// Who spoke, before it is turned into a [`Speaker`].
@@ -597,6 +597,27 @@ fn subject_of(
     }) && text
         .get(verb.start..verb.end)
         .is_some_and(|v| v.ends_with("ed") || v == "told");
+    // Headlines drop the auxiliary and put the active in the present ("Zarif warns US"):
+    // "Zarif warned over remarks", "Blair told to double aid" are passives.
+    let headline_passive = field.id == TextField::Title
+        && text
+            .get(verb.start..verb.end)
+            .is_some_and(|v| v.ends_with("ed") || v == "told")
+        && text.get(verb.end..).is_some_and(|rest| {
+            [
+                " over ",
+                " to ",
+                " for ",
+                " on ",
+                " about ",
+                " by ",
+                " after ",
+                " against ",
+            ]
+            .iter()
+            .any(|preposition| rest.starts_with(preposition))
+        });
+    let passive = passive || headline_passive;
     if passive {
         let rest = text.get(verb.end..sentence.end.max(verb.end)).unwrap_or("");
         if let Some(after_by) = rest.strip_prefix(" by ") {
@@ -894,6 +915,17 @@ fn speaker_in(
     if has_the && let Some(person) = role_anaphor(context, field, &region, memory) {
         return Some(person);
     }
+    // "Abolfazl Amouei, spokesperson for the committee, said ... The official added": with no
+    // unnamed official described before, the official just named.
+    if has_the
+        && lower_words.len() == 2
+        && head.as_deref() == Some("official")
+        && memory.sentence <= memory.person_sentence + 3
+        && let Some(person @ SpeakerRef::Entity { entity, .. }) = &memory.person
+        && context.titles.get(entity).is_some_and(|t| !t.out_of_office)
+    {
+        return Some(person.clone());
+    }
     // "The Ministry of Defence adviser said": the person just spoken of.
     if has_the
         && let Some(head) = &head
@@ -952,7 +984,29 @@ fn speaker_in(
     mentions
         .iter()
         .find(|f| !is_object(field, f, region.start) && !f.modifier)
-        .map(|found| entity_speaker(field, found))
+        .map(|found| described_or_named_speaker(context, field, found))
+}
+
+/// The speaker a mention names; but a body the text only describes, a demonym and common
+/// nouns ("the Iraqi military said", "Iranian state television"), is an unnamed speaker like
+/// "a No 10 spokesman": it speaks for the state it is of, and the article names no entity.
+fn described_or_named_speaker(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    found: &Found,
+) -> SpeakerRef {
+    let named = entity_speaker(field, found);
+    let slice = field.text().get(found.start..found.end).unwrap_or("");
+    if found.anchor != Anchor::Name || !context.index.is_state_description(slice) {
+        return named;
+    }
+    let mut governments = Vec::new();
+    collect_governments(context, &named, &mut governments);
+    SpeakerRef::Description {
+        text: tidy_description(slice),
+        governments,
+        head: slice.rsplit(' ').next().unwrap_or("").to_ascii_lowercase(),
+    }
 }
 
 /// The head noun of a description: the last of the first run of head nouns not inside a name
@@ -1147,8 +1201,14 @@ fn entity_order(entity: EntityRef) -> (u8, usize) {
 
 /// Drops a leading determiner-less conjunction and trailing punctuation from a description.
 fn tidy_description(text: &str) -> String {
-    text.trim()
-        .trim_matches(|c: char| c == ',' || c == '.' || c.is_whitespace())
+    let mut text = text.trim();
+    // A dateline before the description: "TEHRAN - A Chinese envoy".
+    for dash in [" - ", " \u{2013} ", " \u{2014} "] {
+        if let Some(rest) = text.rfind(dash).and_then(|i| text.get(i + dash.len()..)) {
+            text = rest;
+        }
+    }
+    text.trim_matches(|c: char| c == ',' || c == '.' || c.is_whitespace())
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -1272,7 +1332,13 @@ fn governments_from_earlier_sentence(
 ) -> Vec<String> {
     let text = field.text();
     let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
-    if !is_official_description(&lower, head) {
+    // "The statement said": the one who issued the statement spoken of just before.
+    let document = lower.trim_start().starts_with("the ")
+        && matches!(
+            head,
+            "statement" | "communique" | "communiqué" | "declaration"
+        );
+    if !is_official_description(&lower, head) && !document {
         return Vec::new();
     }
     let current = field.sentences.partition_point(|s| s.end <= region.start);
@@ -1286,6 +1352,30 @@ fn governments_from_earlier_sentence(
         let sentence_text = text.get(sentence.clone()).unwrap_or("").to_lowercase();
         if !contains_phrase(&sentence_text, head) {
             continue;
+        }
+        // "by the Iranian foreign ministry", "Iran's foreign ministry": the state named with
+        // the head word, before any other the sentence names.
+        let words = words_in(field, sentence);
+        if let Some(at) = words
+            .iter()
+            .position(|w| word_text(field, w).eq_ignore_ascii_case(head))
+            && let Some(head_word) = words.get(at)
+        {
+            let near = words
+                .get(at.saturating_sub(4))
+                .map_or(head_word.start, |w| w.start);
+            for found in field
+                .found
+                .iter()
+                .rev()
+                .filter(|f| f.start >= near && f.start < head_word.start)
+            {
+                if let Some(codes) = mention_governments(context, field, found)
+                    && !codes.is_empty()
+                {
+                    return codes;
+                }
+            }
         }
         for found in field
             .found
@@ -1742,11 +1832,27 @@ pub(crate) fn read_titles(
             if !is_person {
                 continue;
             }
-            // Before: up to six words, not past punctuation or another person.
-            let previous_end = position
-                .checked_sub(1)
-                .and_then(|p| field.found.get(p))
-                .map_or(0, |f| f.end);
+            // Before: up to six words, not past punctuation or another person; a body or a
+            // state may be part of the title ("Iranian Foreign Ministry spokesman"). Six words
+            // lie within a few hundred bytes.
+            let reach = found.start.saturating_sub(400);
+            let previous_end = field
+                .found
+                .get(..position)
+                .unwrap_or(&[])
+                .iter()
+                .rev()
+                .take_while(|f| f.end >= reach)
+                .find(|f| match f.entity {
+                    EntityRef::Kb(i) => index
+                        .entity(i)
+                        .is_some_and(|e| e.entity.kind == EntityKind::Person),
+                    EntityRef::Local(i) => article
+                        .locals
+                        .get(i)
+                        .is_some_and(|l| l.kind == EntityKind::Person),
+                })
+                .map_or(reach, |f| f.end);
             let words = words_in(field, &(previous_end..found.start));
             let from = words.len().saturating_sub(6);
             let mut start = words.get(from).map_or(found.start, |w| w.start);
@@ -1793,15 +1899,15 @@ pub(crate) fn read_titles(
                         .filter(|f| f.start >= window.start && f.end <= window.end && !f.modifier)
                 };
                 // "the secretary general of the Lebanese Hezbollah movement": an office in a
-                // body that is no government.
+                // body that is no government. A ministry or embassy the knowledge base does not
+                // list ("Foreign Ministry spokesman X") is some state's.
                 let of_non_government = in_window().any(|f| match f.entity {
                     EntityRef::Kb(i) => index.entity(i).is_some_and(|e| {
                         e.entity.kind == EntityKind::Organization && e.government.is_none()
                     }),
-                    EntityRef::Local(l) => article
-                        .locals
-                        .get(l)
-                        .is_some_and(|l| l.kind == EntityKind::Organization),
+                    EntityRef::Local(l) => article.locals.get(l).is_some_and(|l| {
+                        l.kind == EntityKind::Organization && !is_state_body(&l.name)
+                    }),
                 });
                 if of_non_government {
                     continue;
@@ -1819,7 +1925,7 @@ pub(crate) fn read_titles(
                             .affiliations
                             .iter()
                             .rev()
-                            .find(|a| contains_phrase(&lower, &a.role.to_lowercase()))
+                            .find(|a| title_names_role(&lower, &a.role))
                             .map(|a| a.government_code.clone())
                     }),
                     EntityRef::Local(_) => None,
@@ -1828,7 +1934,7 @@ pub(crate) fn read_titles(
                     && let Some(kb) = index.entity(i)
                 {
                     for affiliation in &kb.entity.affiliations {
-                        if contains_phrase(&lower, &affiliation.role.to_lowercase()) {
+                        if title_names_role(&lower, &affiliation.role) {
                             let term = (
                                 affiliation.start.map_or(OPEN_START, Date::days_since_epoch),
                                 affiliation.end.map_or(OPEN_END, Date::days_since_epoch),
@@ -1848,6 +1954,51 @@ pub(crate) fn read_titles(
         }
     }
     titles
+}
+
+/// Whether a title (lower case) names a role of the knowledge base: in its words ("foreign
+/// minister") or as "minister of/for (the) X" ("minister of foreign affairs"), and not as a
+/// deputy's or another lesser office ("deputy foreign minister", "vice president").
+fn title_names_role(lower: &str, role: &str) -> bool {
+    let role = role.to_lowercase();
+    let mut forms = vec![role.clone()];
+    if let Some(office) = role.strip_suffix(" minister") {
+        let office = if office == "foreign" {
+            "foreign affairs"
+        } else {
+            office
+        };
+        for preposition in ["of", "of the", "for"] {
+            forms.push(format!("minister {preposition} {office}"));
+        }
+        forms.push(format!("{office} minister"));
+    }
+    forms.iter().any(|form| {
+        lower.match_indices(form.as_str()).any(|(start, _)| {
+            at_word_boundaries(lower, &(start..start + form.len()))
+                && !lower.get(..start).is_some_and(|before| {
+                    let previous = before
+                        .split(|c: char| !c.is_alphanumeric())
+                        .rfind(|w| !w.is_empty())
+                        .unwrap_or("");
+                    matches!(
+                        previous,
+                        "deputy" | "vice" | "assistant" | "junior" | "under" | "shadow"
+                    )
+                })
+        })
+    })
+}
+
+/// Whether a body's name ends in the head of a state's body: "Foreign Ministry", "Iraqi
+/// Embassy".
+fn is_state_body(name: &str) -> bool {
+    name.rsplit(' ').next().is_some_and(|head| {
+        matches!(
+            head,
+            "Ministry" | "Government" | "Embassy" | "Consulate" | "Cabinet" | "Presidency"
+        )
+    })
 }
 
 const OPEN_START: i32 = i32::MIN / 4;

@@ -140,6 +140,16 @@ fn day_mentions(text: &str, out: &mut Vec<DayMention>) {
         } else {
             continue;
         };
+        // "expires on 18 October", "until May 5": a bound, not a day of the news.
+        let lower_at = |back: usize| {
+            first
+                .checked_sub(back)
+                .and_then(|i| words.get(i))
+                .map_or(String::new(), |w| w.to_ascii_lowercase())
+        };
+        if crate::input::is_bound_before(&lower_at(1), &lower_at(2)) {
+            continue;
+        }
         // "May 5" is a date; "may" alone never reaches here: months are capitalised.
         let after = words.get(last + 1).copied().unwrap_or("");
         if is_year(after) || (after == "of" && words.get(last + 2).is_some_and(|w| is_year(w))) {
@@ -187,6 +197,17 @@ mod tests {
             Date::from_days_since_epoch(period.start + (period.end - 1 - period.start) / 2)
                 .map(DateEstimate::PeriodMiddle)
         );
+    }
+
+    #[test]
+    fn a_deadline_is_not_the_day_of_the_news() {
+        let mut out = Vec::new();
+        day_mentions(
+            "It expires on 18 October, runs until May 5 and began on 3 March",
+            &mut out,
+        );
+        let days: Vec<(u32, u32)> = out.iter().map(|m| (m.month, m.day)).collect();
+        assert_eq!(days, [(3, 3)]);
     }
 
     #[test]

@@ -1046,9 +1046,15 @@ fn is_capitalised(word: &str) -> bool {
     chars.next().is_some_and(char::is_uppercase)
 }
 
-/// Whether a word has the shape of a name part: capital then lower case ("McDonald" too).
+/// Whether a word has the shape of a name part: capital then lower case ("McDonald" too);
+/// not a plural acronym ("MPs", "NGOs").
 fn is_name_shaped(word: &str) -> bool {
+    let plural_acronym = word.len() >= 3
+        && word
+            .strip_suffix('s')
+            .is_some_and(|stem| stem.chars().all(|c| c.is_ascii_uppercase()));
     is_capitalised(word)
+        && !plural_acronym
         && word.chars().skip(1).any(char::is_lowercase)
         && word
             .chars()
@@ -1115,6 +1121,30 @@ fn collect_candidates(
                 && previous != "of"
                 && j > i + 1;
             let head_ends = contains_word(ORGANIZATION_HEADS, previous) && is_name_shaped(nw);
+            // ... unless the run goes on to a body's head: "National Security and Foreign
+            // Policy Committee" is one name. A name is a few words: look ahead a dozen.
+            let title_starts = title_starts && {
+                let mut k = j;
+                let mut last = j;
+                while k < j + 12
+                    && let Some(word) = words.get(k)
+                {
+                    let word_str = word_text(word);
+                    let gap = text.get(words[k - 1].end..word.start).unwrap_or("");
+                    if !matches!(gap, " " | "\n") || covered(word) {
+                        break;
+                    }
+                    if is_capitalised(word_str) {
+                        last = k;
+                    } else if !matches!(word_str, "of" | "and") {
+                        break;
+                    }
+                    k += 1;
+                }
+                !words
+                    .get(last)
+                    .is_some_and(|w| contains_word(ORGANIZATION_HEADS, word_text(w)))
+            };
             if is_capitalised(nw) && (title_starts || head_ends) {
                 break;
             }
@@ -1292,9 +1322,12 @@ fn classify(
     }
     // Drop leading titles, function words and a sentence-opening common word.
     let mut link_only = false;
+    // A body or a place keeps the title it is named after ("Imam Khomeini Airport").
     let organisation_headed = tokens.len() >= 2
         && tokens.last().is_some_and(|t| {
-            contains_word(ORGANIZATION_HEADS, t) || contains_word(CORPORATE_HEADS, t)
+            contains_word(ORGANIZATION_HEADS, t)
+                || contains_word(CORPORATE_HEADS, t)
+                || contains_word(LOCATION_WORDS, t)
         });
     let mut skip = 0;
     let mut titled = false;
@@ -1353,11 +1386,13 @@ fn classify(
             headline,
         });
     }
-    // "Trade and Industry Secretary Patricia Hewitt": the name follows the last title.
-    if let Some(last_title) = tokens[skip..]
-        .iter()
-        .rposition(|t| contains_word(TITLE_WORDS, t))
-        .map(|i| i + skip)
+    // "Trade and Industry Secretary Patricia Hewitt": the name follows the last title; but
+    // "Foreign Affairs Committee" is one name.
+    if !organisation_headed
+        && let Some(last_title) = tokens[skip..]
+            .iter()
+            .rposition(|t| contains_word(TITLE_WORDS, t))
+            .map(|i| i + skip)
         && last_title + 1 < tokens.len()
         && tokens[last_title + 1..]
             .iter()
@@ -1379,7 +1414,7 @@ fn classify(
     }
     while name_tokens
         .first()
-        .is_some_and(|t| contains_word(NAME_PARTICLES, t) || *t == "of")
+        .is_some_and(|t| contains_word(NAME_PARTICLES, t) || matches!(*t, "of" | "and"))
     {
         name_tokens.remove(0);
         start_word += 1;
@@ -1395,6 +1430,13 @@ fn classify(
     let role_window = role_window_start..range.start;
 
     if contains_word(EVENT_HEADS, last_token) {
+        return None;
+    }
+    // "Spend Spend Spend": a word said over and over is a slogan or a title, not a name.
+    if name_tokens
+        .windows(3)
+        .any(|three| three[0] == three[1] && three[1] == three[2])
+    {
         return None;
     }
     let kind = if (contains_word(ORGANIZATION_HEADS, last_token)
@@ -1430,6 +1472,25 @@ fn classify(
             });
         if !shaped || common || followed_by_role || name_tokens.len() > 5 {
             return None;
+        }
+        // "of the Hollywood Reporter": no one's full name takes the article; an untitled name
+        // after "the" is a body or a work ("the Blair government" still links the surname).
+        let after_the = !titled
+            && view
+                .words
+                .partition_point(|w| w.end <= range.start)
+                .checked_sub(1)
+                .and_then(|i| view.words.get(i))
+                .and_then(|w| text.get(w.start..w.end))
+                .is_some_and(|w| w.eq_ignore_ascii_case("the"));
+        if after_the && name_tokens.len() >= 2 {
+            return Some(Candidate {
+                range,
+                tokens: name_tokens.iter().map(|t| (*t).to_owned()).collect(),
+                kind: EntityKind::Organization,
+                role_window,
+                headline,
+            });
         }
         if name_tokens.len() == 1 {
             match honorific {
@@ -1823,7 +1884,7 @@ impl EntityIndex {
 
 impl EntityIndex {
     /// "Iraqi military", "Iranian state television": a demonym, then lower-case words only.
-    fn is_state_description(&self, slice: &str) -> bool {
+    pub(crate) fn is_state_description(&self, slice: &str) -> bool {
         let mut words = slice.split(' ');
         let first = words.next().unwrap_or("");
         let mut rest = words.peekable();

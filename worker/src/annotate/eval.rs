@@ -106,6 +106,8 @@ pub struct EvalReport {
     pub entity_recall: Score,
     /// Emitted entities that the gold lists for their document (misses: the ones outside it).
     pub entity_precision: Score,
+    /// The same per document: the target holds for every article, not only in aggregate.
+    pub entity_precision_by_doc: BTreeMap<String, Score>,
     /// Alias groups that resolve to one entity id.
     pub same_groups: Score,
     /// Junk strings never emitted as entities.
@@ -278,7 +280,16 @@ pub fn evaluate(
             if !required && optional {
                 continue;
             }
-            report.entity_precision.record(!listed.is_empty(), || {
+            let inside = !listed.is_empty();
+            let doc_score = report
+                .entity_precision_by_doc
+                .entry(doc.clone())
+                .or_default();
+            doc_score.total += 1;
+            if inside {
+                doc_score.hits += 1;
+            }
+            report.entity_precision.record(inside, || {
                 let mut forms: Vec<&str> = annotation
                     .mentions
                     .iter()
@@ -556,6 +567,10 @@ impl fmt::Display for EvalReport {
         ];
         for (label, score) in rows {
             writeln!(f, "{label:<34} {}", percent(score))?;
+        }
+        writeln!(f, "\nentity precision per document")?;
+        for (doc, score) in &self.entity_precision_by_doc {
+            writeln!(f, "  {doc:<32} {}", percent(score))?;
         }
         for (label, score) in rows {
             if score.misses.is_empty() {

@@ -448,6 +448,8 @@ pub(crate) const TITLE_WORDS: &[&str] = &[
     "Admiral",
     "Adviser",
     "Advisor",
+    // "Deputy Foreign Minister for Political Affairs X", "Minister of Foreign Affairs X".
+    "Affairs",
     "Ambassador",
     "Archbishop",
     "Ayatollah",
@@ -478,6 +480,8 @@ pub(crate) const TITLE_WORDS: &[&str] = &[
     "Dr",
     "Emir",
     "Envoy",
+    // "Chancellor of the Exchequer Nigel Lawson".
+    "Exchequer",
     "Field",
     "Finance",
     "Foreign",

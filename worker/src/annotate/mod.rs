@@ -169,6 +169,7 @@ impl Annotator {
         for (field, field_entities) in fields.iter_mut().zip(raw) {
             field.found = field_entities.found;
         }
+        show_names_as_written(&mut article_entities, &fields);
 
         let titles = attribution::read_titles(&self.index, &fields, &article_entities);
         let period = attribution::estimate_period(&titles);
@@ -323,6 +324,39 @@ impl Annotator {
             .filter_map(|entity| entity_definition(context, entity))
             .collect();
         annotation
+    }
+}
+
+/// Names the knowledge base does not know are read in the folded text ("Jean Marc Daniel",
+/// "Amelie"); they are shown as the article writes them ("Jean-Marc Daniel", "Amélie").
+fn show_names_as_written(article: &mut ArticleEntities, fields: &[Field<'_>]) {
+    // One pass over the mentions: the first one of each name as the article writes it.
+    let mut settled = vec![false; article.locals.len()];
+    for field in fields {
+        for found in &field.found {
+            let EntityRef::Local(index) = found.entity else {
+                continue;
+            };
+            let (Some(done), Some(local)) = (settled.get_mut(index), article.locals.get_mut(index))
+            else {
+                continue;
+            };
+            if *done || field.text().get(found.start..found.end) != Some(local.name.as_str()) {
+                continue;
+            }
+            *done = true;
+            let Some(source) = field
+                .folded
+                .source_range(found.start..found.end)
+                .and_then(|range| field.folded.source.get(range))
+            else {
+                continue;
+            };
+            let written = source.split_whitespace().collect::<Vec<_>>().join(" ");
+            if FoldedText::new(&written).text == local.name {
+                local.name = written;
+            }
+        }
     }
 }
 

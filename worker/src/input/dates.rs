@@ -454,15 +454,20 @@ fn collect_mentions(text: &str, mentions: &mut DateMentions) {
         // A month-first date starts one word before the number.
         let mention = at
             .checked_sub(1)
-            .and_then(|before| mention_at(window, &tokens, before))
-            .filter(|mention| mention.next > at)
-            .or_else(|| mention_at(window, &tokens, at));
-        if let Some(mention) = mention {
+            .and_then(|before| mention_at(window, &tokens, before).map(|mention| (before, mention)))
+            .filter(|(_, mention)| mention.next > at)
+            .or_else(|| mention_at(window, &tokens, at).map(|mention| (at, mention)));
+        if let Some((first, mention)) = mention {
             let full = mention
                 .year
                 .filter(|year| PLAUSIBLE_YEARS.contains(year))
                 .and_then(|year| Date::new(year, mention.month, mention.day));
+            let begin = tokens.get(first).map_or(start, |token| low + token.start);
             match (full, mention.year) {
+                // A deadline or a calendar's bounds is not the day of the news ("expires on
+                // 18 October" neither).
+                (Some(_), _) | (None, None)
+                    if is_bound_or_calendar_gloss(text.get(..begin).unwrap_or("")) => {}
                 (Some(date), _) => mentions.full.push(date),
                 // An implausible or impossible year: not a date.
                 (None, Some(_)) => {}
@@ -472,10 +477,75 @@ fn collect_mentions(text: &str, mentions: &mut DateMentions) {
             resume = tokens.get(last).map_or(index, |token| low + token.end);
         } else if let Some(year) = is_standalone_year(window, &tokens, at)
             && PLAUSIBLE_YEARS.contains(&year)
+            // "by 2020" is a target, not the year of the news.
+            && !is_bound_or_calendar_gloss(text.get(..start).unwrap_or(""))
         {
             mentions.years.push(year);
         }
     }
+}
+
+/// Words that make the date after them a bound or a schedule rather than the day something
+/// happened: "by March 20, 2021", "until", "(starts on March 21, 2025)", "due on".
+const BOUND_WORDS: &[&str] = &[
+    "ahead",
+    "by",
+    "until",
+    "till",
+    "through",
+    "before",
+    "starts",
+    "starting",
+    "start",
+    "ends",
+    "ending",
+    "end",
+    "begins",
+    "beginning",
+    "expire",
+    "expires",
+    "expiring",
+    "due",
+    "deadline",
+    "scheduled",
+    "slated",
+];
+
+/// Whether the text before a date makes it a bound, a schedule or a calendar's year boundary
+/// given as a gloss ("the current Iranian calendar year (March 20, 2021)"), not a day the
+/// article reports.
+fn is_bound_or_calendar_gloss(before: &str) -> bool {
+    let before = before.trim_end();
+    // The end of a range: "(September 22, 2019-March 19, 2020)".
+    if let Some(start) = before
+        .strip_suffix('-')
+        .or_else(|| before.strip_suffix('\u{2013}'))
+        && start.trim_end().ends_with(|c: char| c.is_ascii_digit())
+    {
+        return true;
+    }
+    let (before, in_parenthesis) = match before.strip_suffix('(') {
+        Some(rest) => (rest.trim_end(), true),
+        None => (before, false),
+    };
+    let mut words = before
+        .rsplit(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(str::to_ascii_lowercase);
+    let Some(last) = words.next() else {
+        return false;
+    };
+    if in_parenthesis && matches!(last.as_str(), "year" | "calendar") {
+        return true;
+    }
+    is_bound_before(&last, &words.next().unwrap_or_default())
+}
+
+/// Whether the words just before a date (`previous` nearest, lower case) make it a bound or a
+/// schedule: "until", "expires on", "ahead of".
+pub(crate) fn is_bound_before(previous: &str, before_previous: &str) -> bool {
+    BOUND_WORDS.contains(&previous)
+        || (matches!(previous, "on" | "of" | "for") && BOUND_WORDS.contains(&before_previous))
 }
 
 /// Letters, digits and the bytes of non-ASCII characters (mostly letters) make words.
@@ -675,6 +745,50 @@ mod tests {
 
     fn date(text: &str) -> Date {
         text.parse().unwrap()
+    }
+
+    #[test]
+    fn deadlines_and_calendar_glosses_do_not_date_the_article() {
+        let body = "Officials met on January 5, 2021. Nine plants will open by the end of the \
+                    current Iranian calendar year (March 20, 2021), and more in the year of 1404 \
+                    (starts on March 21, 2025). The plan runs until June 1, 2022.";
+        assert_eq!(infer_date("", body), Some(date("2021-01-05")));
+        // A day without a year, likewise.
+        assert_eq!(
+            infer_date(
+                "",
+                "The embargo expires on 18 October, he said in 2020 on 8 May."
+            ),
+            Some(date("2020-05-08"))
+        );
+        // A year after such words does not place a day either.
+        assert_eq!(
+            infer_date(
+                "",
+                "Ahead of 17 December, when leaders meet, the cost will be 9bn by 2020 and was 5bn in 2004."
+            ),
+            None
+        );
+        assert_eq!(
+            infer_date(
+                "",
+                "The decision on 17 December will cost 9bn by 2020; it was 5bn in 2004."
+            ),
+            Some(date("2004-12-17"))
+        );
+        // The end of a range.
+        assert_eq!(
+            infer_date(
+                "",
+                "It met on 5 March, 2020. In the year (September 22, 2019-March 19, 2020) it grew."
+            ),
+            Some(date("2020-03-05"))
+        );
+        // A date after such words but not a bound still counts.
+        assert_eq!(
+            infer_date("", "It was signed in Vienna on July 14, 2015."),
+            Some(date("2015-07-14"))
+        );
     }
 
     #[test]

@@ -21,6 +21,7 @@ use communique_domain::PublishedDate;
 
 pub use clean::{clean_body, clean_title};
 pub use dates::infer_date;
+pub(crate) use dates::is_bound_before;
 pub use jsonl::parse_jsonl_record;
 pub use text::parse_text_article;
 
