@@ -669,9 +669,17 @@ impl pb::ingest_service_server::IngestService for Api {
                     Ok(annotated) => annotated,
                     Err(error) => {
                         self.metrics.record_ingest(IngestOutcome::Rejected);
+                        let field = match &error {
+                            ServiceError::InvalidArgument(violations) => violations
+                                .first()
+                                .map(|v| v.field.clone())
+                                .unwrap_or_default(),
+                            _ => String::new(),
+                        };
                         response.rejected.push(pb::RejectedArticle {
                             article_id,
                             reason: error.to_string(),
+                            field,
                         });
                         continue;
                     }
@@ -690,9 +698,14 @@ impl pb::ingest_service_server::IngestService for Api {
                     }
                     Err(error @ StoreError::InvalidArticle { .. }) => {
                         self.metrics.record_ingest(IngestOutcome::Rejected);
+                        let field = match &error {
+                            StoreError::InvalidArticle { source, .. } => source.field.clone(),
+                            _ => String::new(),
+                        };
                         response.rejected.push(pb::RejectedArticle {
                             article_id,
                             reason: error.to_string(),
+                            field,
                         });
                     }
                     Err(other) => return Err(other.into()),

@@ -452,6 +452,7 @@ async fn ingest_service_stores_streamed_articles_and_reports_bad_ones() {
     assert_eq!(response.rejected.len(), 1, "{response:?}");
     assert_eq!(response.rejected[0].article_id, "broken");
     assert!(response.rejected[0].reason.contains("span"), "{response:?}");
+    assert_eq!(response.rejected[0].field, "article.mentions[0].span");
     let stored = articles
         .get_article(pb::GetArticleRequest {
             id: "copy-of-000".into(),
