@@ -646,6 +646,7 @@ impl SledStore {
         if run.is_empty() {
             return Ok(());
         }
+        self.load_bands_for_writing()?;
         let mut changes = Changes::default();
         let mut inserted = 0u64;
         let mut written = false;
@@ -1142,6 +1143,26 @@ impl SledStore {
                 detail: reason.clone(),
             }),
         }
+    }
+}
+
+impl SledStore {
+    /// Loads the mirror's near-duplicate bands before the first write (the writer lock is
+    /// held by the caller).
+    fn load_bands_for_writing(&self) -> Result<(), StoreError> {
+        drop(self.mirror()?); // Waits for the load, and reports a failed one.
+        if let Some(Ok(mirror)) = self.mirror.get() {
+            let mut mirror = mirror.write().unwrap_or_else(|p| p.into_inner());
+            if !mirror.bands_loaded() {
+                let started = std::time::Instant::now();
+                mirror.load_bands(&self.tree)?;
+                tracing::debug!(
+                    elapsed_ms = started.elapsed().as_millis() as u64,
+                    "near-duplicate bands loaded"
+                );
+            }
+        }
+        Ok(())
     }
 }
 

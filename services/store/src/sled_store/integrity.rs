@@ -127,7 +127,12 @@ impl SledStore {
                 articles.len()
             ));
         }
-        if *self.mirror()? != Mirror::load(&self.tree)? {
+        let mirror = self.mirror()?;
+        let mut fresh = Mirror::load(&self.tree)?;
+        if mirror.bands_loaded() {
+            fresh.load_bands(&self.tree)?;
+        }
+        if *mirror != fresh {
             problems.push("the in-memory index mirror differs from the stored indexes".into());
         }
         Ok(problems)

@@ -34,22 +34,39 @@ pub(super) struct Mirror {
     bands: HashMap<Band, BTreeSet<String>>,
     /// Original article id → its bands, to take them out when it is replaced or deleted.
     article_bands: HashMap<String, Vec<Band>>,
+    /// Whether the bands are loaded: only writers need them, so a server that only reads never
+    /// scans the article records for them (see [`Mirror::load_bands`]).
+    bands_loaded: bool,
 }
 
 impl Mirror {
     /// Copies the mirrored kinds and the entity heads out of `tree`.
+    /// Copies the mirrored kinds and the entity heads out of `tree`; the bands wait for
+    /// [`Mirror::load_bands`].
     pub(super) fn load(tree: &sled::Tree) -> Result<Mirror, StoreError> {
         let mut mirror = Mirror::default();
-        for kind in MIRRORED_KINDS
-            .into_iter()
-            .chain([KIND_ENTITY, KIND_ARTICLE])
-        {
+        for kind in MIRRORED_KINDS.into_iter().chain([KIND_ENTITY]) {
             for entry in tree.scan_prefix([kind]) {
                 let (key, value) = entry.map_err(io)?;
                 mirror.apply(&key, Some(&value))?;
             }
         }
         Ok(mirror)
+    }
+
+    pub(super) fn bands_loaded(&self) -> bool {
+        self.bands_loaded
+    }
+
+    /// Derives the near-duplicate bands from the stored article records. Called under the
+    /// writer lock, before the first batch is staged, so that no write is missed.
+    pub(super) fn load_bands(&mut self, tree: &sled::Tree) -> Result<(), StoreError> {
+        self.bands_loaded = true;
+        for entry in tree.scan_prefix([KIND_ARTICLE]) {
+            let (key, value) = entry.map_err(io)?;
+            self.apply(&key, Some(&value))?;
+        }
+        Ok(())
     }
 
     /// Whether writes to `key` must be applied to the mirror.
@@ -75,7 +92,7 @@ impl Mirror {
                     self.heads.remove(id);
                 }
             }
-        } else if kind == KIND_ARTICLE {
+        } else if kind == KIND_ARTICLE && self.bands_loaded {
             let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("article"))?;
             self.remove_bands(id);
             if let Some(bytes) = value {
@@ -268,6 +285,13 @@ mod tests {
     #[test]
     fn bands_hold_stored_originals_only_and_follow_replacements() {
         let mut mirror = Mirror::default();
+        mirror
+            .apply(
+                &KeyBuilder::new(KIND_ARTICLE).last_text("x").build(),
+                Some(b"\x01"),
+            )
+            .unwrap(); // Ignored (not even decoded) until the bands are loaded.
+        mirror.bands_loaded = true;
         let signature: Vec<u64> = (0..32).collect();
         let band = signature_bands(&signature)[0];
         let key = |id: &str| KeyBuilder::new(KIND_ARTICLE).last_text(id).build();
