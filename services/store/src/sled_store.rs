@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 mod integrity;
 mod mirror;
 
-use self::mirror::Mirror;
+use self::mirror::{Mirror, length_bucket};
 use crate::codec::{decode, encode};
 use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
@@ -1337,27 +1337,51 @@ impl ArticleStore for SledStore {
         // Candidates borrow their id and alias from the mirror: only the page is copied out.
         let mirror = self.mirror()?;
         let mut best: HashMap<&str, (MatchType, f32, &str)> = HashMap::new();
+        // Distinct entities the page needs ranked, one more to know whether another page follows.
+        let needed = ranked_offset(page)?
+            .saturating_add(page.size)
+            .saturating_add(1);
+        let wanted = |id: &str| {
+            mirror
+                .head(id)
+                .is_some_and(|head| search.kinds.is_empty() || search.kinds.contains(&head.kind))
+        };
+        let mut page_filled = false;
         if !folded.is_empty() {
-            let alias_prefix = KeyBuilder::new(KIND_ALIAS).last_text(&folded).build();
-            for (key, value) in mirror
-                .scan_prefix(&alias_prefix)
-                .take(MAX_PREFIX_CANDIDATES)
-            {
-                let parts = split_parts(key, 1);
-                let (Some(alias), Some(Ok(id)), Ok(written)) = (
-                    parts.first(),
-                    parts.get(1).map(|id| std::str::from_utf8(id)),
-                    std::str::from_utf8(value),
-                ) else {
-                    continue;
-                };
-                if *alias == folded.as_bytes() {
-                    consider(&mut best, id, MatchType::Exact, 1.0, written);
-                } else {
-                    let score = folded.len() as f32 / alias.len().max(1) as f32;
-                    consider(&mut best, id, MatchType::Prefix, score.min(0.99), written);
+            if folded.chars().count() >= 2 {
+                // Shortest aliases first, which is rank order (exact, then prefix by length);
+                // stop after the length at which the page is full.
+                let bucket = length_bucket(&folded);
+                let mut full_at: Option<u16> = None;
+                let mut counted = 0usize;
+                for (length, key, value) in mirror.aliases_by_length(bucket, folded.len()) {
+                    if full_at.is_some_and(|full| length > full) {
+                        break;
+                    }
+                    let before = best.len();
+                    if let Some(id) = prefix_candidate(&mut best, &folded, key, value)
+                        && best.len() > before
+                        && wanted(id)
+                    {
+                        counted += 1;
+                        if counted >= needed && full_at.is_none() {
+                            full_at = Some(length);
+                        }
+                    }
+                }
+                page_filled = full_at.is_some();
+            } else {
+                let alias_prefix = KeyBuilder::new(KIND_ALIAS).last_text(&folded).build();
+                for (key, value) in mirror
+                    .scan_prefix(&alias_prefix)
+                    .take(MAX_PREFIX_CANDIDATES)
+                {
+                    prefix_candidate(&mut best, &folded, key, value);
                 }
             }
+        }
+        // Every prefix match ranks above every fuzzy one: a full page needs no fuzzy search.
+        if !folded.is_empty() && !page_filled {
             let query_chars = folded.chars().count();
             let skeleton = phonetic_key(&folded);
             let mut skeletons = vec![skeleton.clone()];
@@ -1751,6 +1775,34 @@ fn summary(record: EntityRecord) -> EntitySummary {
     }
 }
 
+/// Considers one alias entry as an exact or prefix match of `folded`; the entity id when the
+/// alias starts with the query.
+fn prefix_candidate<'m>(
+    best: &mut HashMap<&'m str, (MatchType, f32, &'m str)>,
+    folded: &str,
+    key: &'m [u8],
+    value: &'m [u8],
+) -> Option<&'m str> {
+    let parts = split_parts(key, 1);
+    let (Some(alias), Some(Ok(id)), Ok(written)) = (
+        parts.first(),
+        parts.get(1).map(|id| std::str::from_utf8(id)),
+        std::str::from_utf8(value),
+    ) else {
+        return None;
+    };
+    if !alias.starts_with(folded.as_bytes()) {
+        return None;
+    }
+    if *alias == folded.as_bytes() {
+        consider(best, id, MatchType::Exact, 1.0, written);
+    } else {
+        let score = folded.len() as f32 / alias.len().max(1) as f32;
+        consider(best, id, MatchType::Prefix, score.min(0.99), written);
+    }
+    Some(id)
+}
+
 /// Keeps the better of two matches of the same entity: the stronger match type, then the
 /// higher score.
 fn consider<'a>(
@@ -1778,21 +1830,26 @@ fn could_be_similar(query_chars: usize, candidate: &str) -> bool {
 
 /// Pages over an in-memory ranking; the position is the offset of the next item.
 fn paginate_ranked<T>(items: Vec<T>, page: &PageRequest) -> Result<Page<T>, StoreError> {
-    let offset = match &page.resume_after {
-        None => 0,
-        Some(bytes) => {
-            let bytes: [u8; 4] = bytes
-                .as_slice()
-                .try_into()
-                .map_err(|_| StoreError::BadPagePosition)?;
-            u32::from_be_bytes(bytes) as usize
-        }
-    };
+    let offset = ranked_offset(page)?;
     let total = items.len();
     let end = offset.saturating_add(page.size).min(total);
     let next = (end < total).then(|| (end as u32).to_be_bytes().to_vec());
     let items = items.into_iter().skip(offset).take(page.size).collect();
     Ok(Page { items, next })
+}
+
+/// Where a page of an in-memory ranking starts.
+fn ranked_offset(page: &PageRequest) -> Result<usize, StoreError> {
+    match &page.resume_after {
+        None => Ok(0),
+        Some(bytes) => {
+            let bytes: [u8; 4] = bytes
+                .as_slice()
+                .try_into()
+                .map_err(|_| StoreError::BadPagePosition)?;
+            Ok(u32::from_be_bytes(bytes) as usize)
+        }
+    }
 }
 
 /// Stance rows in answer order: most distinct statements first, ties by government code.

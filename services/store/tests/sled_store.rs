@@ -407,6 +407,76 @@ fn search_ranks_exact_then_prefix_then_fuzzy() {
 }
 
 #[test]
+fn search_pages_follow_one_ranking_when_it_stops_at_a_full_page() {
+    let (_dir, store) = open();
+    // Names that start with the query, of several lengths, and one that only shares its first
+    // letters: the early stop must not change the order of what it returns.
+    let names = [
+        "Iranov Ba",
+        "Iranson Ab",
+        "Iranski Abcde",
+        "Irving Fisher",
+        "Iranow Abc",
+        "Iranski Abcdefg",
+        "Iranik A",
+        "Iranova Abcd",
+        // The third 10-byte name: first in key order, last in rank order (ties go by id).
+        "Iranoa Xyz",
+    ];
+    for (n, name) in names.iter().enumerate() {
+        store
+            .put_article(article(
+                &format!("a{n}"),
+                "2020-01-05",
+                (&format!("person-{n}"), name),
+                "GBR",
+                &format!("words {n}"),
+                -0.5,
+            ))
+            .unwrap();
+    }
+    let search = |page: PageRequest| {
+        store
+            .search_entities(
+                &EntitySearch {
+                    query: "iran".into(),
+                    kinds: vec![],
+                },
+                &page,
+            )
+            .unwrap()
+    };
+    let whole: Vec<(String, MatchType)> = search(page(100))
+        .items
+        .into_iter()
+        .filter(|m| m.match_type != MatchType::Fuzzy)
+        .map(|m| (m.summary.entity.id, m.match_type))
+        .collect();
+    // Iran itself, then the eight "Iran..." people, shortest name first.
+    assert_eq!(whole.len(), 9, "{whole:?}");
+    assert_eq!(whole[0], ("irn".to_owned(), MatchType::Exact));
+    let mut paged = Vec::new();
+    let mut next = None;
+    loop {
+        let found = search(PageRequest {
+            size: 2,
+            resume_after: next,
+        });
+        paged.extend(
+            found
+                .items
+                .into_iter()
+                .map(|m| (m.summary.entity.id, m.match_type)),
+        );
+        next = found.next;
+        if next.is_none() || paged.len() >= whole.len() {
+            break;
+        }
+    }
+    assert_eq!(paged[..whole.len()], whole[..]);
+}
+
+#[test]
 fn invalid_articles_are_refused_before_writing() {
     let (_dir, store) = open();
     let mut bad = article(

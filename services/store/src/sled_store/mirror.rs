@@ -30,6 +30,10 @@ pub(super) struct Mirror {
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
     /// Entity id → the fields search ranks by.
     heads: HashMap<String, EntityHead>,
+    /// Alias keys by (the folded alias's first two characters, its length in bytes): prefix
+    /// candidates in the order search ranks them, shortest alias first, so that a search can
+    /// stop once its page is full instead of reading every alias the query starts.
+    aliases_by_length: BTreeSet<(String, u16, Vec<u8>)>,
     /// Band → the original articles whose signatures have it, in id order.
     bands: HashMap<Band, BTreeSet<String>>,
     /// Original article id → its bands, to take them out when it is replaced or deleted.
@@ -110,6 +114,7 @@ impl Mirror {
         } else if MIRRORED_KINDS.contains(&kind) {
             if kind == KIND_ALIAS {
                 self.apply_phonetic(key, value)?;
+                self.apply_alias_length(key, value.is_some())?;
             }
             match value {
                 Some(bytes) => {
@@ -144,6 +149,46 @@ impl Mirror {
             }
         }
         Ok(())
+    }
+
+    fn apply_alias_length(&mut self, alias_key: &[u8], present: bool) -> Result<(), StoreError> {
+        let folded = split_parts(alias_key, 1)
+            .first()
+            .and_then(|folded| std::str::from_utf8(folded).ok())
+            .ok_or_else(|| corrupt_key("alias"))?;
+        let entry = (
+            length_bucket(folded),
+            u16::try_from(folded.len()).unwrap_or(u16::MAX),
+            alias_key.to_vec(),
+        );
+        if present {
+            self.aliases_by_length.insert(entry);
+        } else {
+            self.aliases_by_length.remove(&entry);
+        }
+        Ok(())
+    }
+
+    /// The alias entries (length in bytes, key, value) of `bucket` ([`length_bucket`] of the
+    /// query) at least `min_len` bytes long, shortest first.
+    pub(super) fn aliases_by_length(
+        &self,
+        bucket: String,
+        min_len: usize,
+    ) -> impl Iterator<Item = (u16, &[u8], &[u8])> {
+        let start = (
+            bucket.clone(),
+            u16::try_from(min_len).unwrap_or(u16::MAX),
+            Vec::new(),
+        );
+        self.aliases_by_length
+            .range(start..)
+            .take_while(move |(b, _, _)| *b == bucket)
+            .filter_map(|(_, len, key)| {
+                self.entries
+                    .get_key_value(key)
+                    .map(|(key, value)| (*len, key.as_slice(), value.as_slice()))
+            })
     }
 
     fn remove_bands(&mut self, article_id: &str) {
@@ -186,6 +231,12 @@ impl Mirror {
     pub(super) fn len(&self) -> usize {
         self.entries.len() + self.heads.len()
     }
+}
+
+/// The bucket of [`Mirror::aliases_by_length`] a folded alias or query falls in: its first two
+/// characters.
+pub(super) fn length_bucket(folded: &str) -> String {
+    folded.chars().take(2).collect()
 }
 
 #[cfg(test)]
