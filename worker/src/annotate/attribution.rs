@@ -8,7 +8,7 @@
 //! description of an unnamed one ("a No 10 spokesman"), which speaks for the government its
 //! words name when it is an official one.
 
-use std::collections::HashSet;
+use super::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
 
 use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind};
@@ -1724,9 +1724,8 @@ pub(crate) fn read_titles(
     index: &super::entities::EntityIndex,
     fields: &[Field<'_>],
     article: &super::entities::ArticleEntities,
-) -> std::collections::HashMap<EntityRef, TitleEvidence> {
-    let mut titles: std::collections::HashMap<EntityRef, TitleEvidence> =
-        std::collections::HashMap::new();
+) -> HashMap<EntityRef, TitleEvidence> {
+    let mut titles: HashMap<EntityRef, TitleEvidence> = HashMap::new();
     for field in fields {
         let text = field.text();
         for (position, found) in field.found.iter().enumerate() {
@@ -1857,9 +1856,7 @@ const OPEN_END: i32 = i32::MAX / 4;
 /// the period, in days since the epoch, when the most of them held the roles the article
 /// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
 /// names a known role, or when the evidence points to two separate periods.
-pub(crate) fn estimate_period(
-    titles: &std::collections::HashMap<EntityRef, TitleEvidence>,
-) -> Option<Range<i32>> {
+pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Option<Range<i32>> {
     let people: Vec<&[(i32, i32)]> = titles
         .values()
         .filter(|t| !t.out_of_office && !t.terms.is_empty())

@@ -2,7 +2,7 @@
 //! demonym, capital, seat of government and person surname; then capitalised names the knowledge
 //! base does not know, and surnames linked back to the full names an article used.
 
-use std::collections::{HashMap, HashSet};
+use super::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
 
 use aho_corasick::{

@@ -3,7 +3,7 @@
 //! Cues from the lexicon lean toward the entities within their reach in the same clause,
 //! weaker with distance; a negator shortly before a cue flips it ("will not lament his death").
 
-use std::collections::HashMap;
+use super::{HashMap, HashMapExt};
 use std::ops::Range;
 
 use communique_domain::{Act, EntityKind, StatementKind};
