@@ -354,6 +354,11 @@ fn word_text<'t>(field: &'t Field<'_>, word: &Word) -> &'t str {
     field.text().get(word.start..word.end).unwrap_or("")
 }
 
+/// `word_text(field, word).to_ascii_lowercase()` without allocating.
+fn lower_word_text<'t>(field: &'t Field<'_>, word: &Word) -> &'t str {
+    field.lower.get(word.start..word.end).unwrap_or("")
+}
+
 fn sentence_of<'s>(field: &'s Field<'_>, offset: usize) -> Option<&'s Range<usize>> {
     let index = field.sentences.partition_point(|s| s.end <= offset);
     field.sentences.get(index)
@@ -543,8 +548,8 @@ fn strip_auxiliaries(field: &Field<'_>, region: Range<usize>) -> Range<usize> {
     let words = words_in(field, &region);
     let mut end = region.end;
     for word in words.iter().rev() {
-        let w = word_text(field, word).to_ascii_lowercase();
-        if contains_word(AUXILIARY_WORDS, &w) || (w.ends_with("ly") && w.len() > 4) {
+        let w = lower_word_text(field, word);
+        if contains_word(AUXILIARY_WORDS, w) || (w.ends_with("ly") && w.len() > 4) {
             end = word.start;
         } else {
             break;
@@ -584,9 +589,7 @@ fn subject_of(
     }
     let region = strip_auxiliaries(field, sentence.start..verb.start);
     let words = words_in(field, &region);
-    let last_word = words
-        .last()
-        .map(|w| word_text(field, w).to_ascii_lowercase());
+    let last_word = words.last().map(|w| lower_word_text(field, w));
     // Passive: "was once described by X as".
     let before_verb = words_in(field, &(sentence.start..verb.start));
     let passive = before_verb.iter().rev().take(3).any(|w| {
@@ -620,7 +623,7 @@ fn subject_of(
         return Some((speaker, intro, true));
     }
     // "Mr Trump, who told ...": the antecedent of the relative pronoun.
-    if matches!(last_word.as_deref(), Some("who")) {
+    if matches!(last_word, Some("who")) {
         let who = words.last()?;
         let antecedent = field
             .found
@@ -659,8 +662,8 @@ fn clause_start(
     }
     let words = words_in(field, &(start..region.end));
     if let Some(first) = words.first() {
-        let first_word = word_text(field, first).to_ascii_lowercase();
-        if contains_word(INTRO_WORDS, &first_word)
+        let first_word = lower_word_text(field, first);
+        if contains_word(INTRO_WORDS, first_word)
             && let Some(comma) = text.get(first.end..region.end).and_then(|s| s.find(','))
         {
             start = first.end + comma + 1;
@@ -709,8 +712,8 @@ fn is_object_of(
     let words = words_in(field, &(region_start..found.start));
     for (index, word) in words.iter().enumerate().rev() {
         let w = word_text(field, word);
-        let lower = w.to_ascii_lowercase();
-        if matches!(lower.as_str(), "the" | "a" | "an") || contains_word(TITLE_WORDS, w) {
+        let lower = lower_word_text(field, word);
+        if matches!(lower, "the" | "a" | "an") || contains_word(TITLE_WORDS, w) {
             continue;
         }
         // "Secretary of State Mike Pompeo": "of" inside a title.
@@ -733,7 +736,7 @@ fn is_object_of(
         {
             continue;
         }
-        return contains_word(prepositions, &lower);
+        return contains_word(prepositions, lower);
     }
     false
 }
@@ -774,8 +777,8 @@ fn speaker_in(
     let mut start = region.start;
     // Skip leading conjunctions and prepositions ("But ...", "On Iranian state television").
     for word in words_in(field, region) {
-        let w = word_text(field, word).to_ascii_lowercase();
-        if contains_word(LEADING_CONJUNCTIONS, &w) || contains_word(OBJECT_PREPOSITIONS, &w) {
+        let w = lower_word_text(field, word);
+        if contains_word(LEADING_CONJUNCTIONS, w) || contains_word(OBJECT_PREPOSITIONS, w) {
             start = word.end;
         } else {
             break;
@@ -811,14 +814,14 @@ fn speaker_in(
         .iter()
         .filter(|f| f.start >= region.start && f.end <= region.end && !in_relative(f))
         .collect();
-    let lower_words: Vec<String> = words
+    let lower_words: Vec<&str> = words
         .iter()
         .filter(|w| {
             !relative
                 .iter()
                 .any(|r| r.start <= w.start && w.end <= r.end)
         })
-        .map(|w| word_text(field, w).to_ascii_lowercase())
+        .map(|w| lower_word_text(field, w))
         .collect();
     let head_word = description_head(field, words, &mentions, &relative);
     let head = head_word.map(|w| word_text(field, &w).to_ascii_lowercase());
@@ -868,7 +871,7 @@ fn speaker_in(
             _ => None,
         };
     }
-    let has_the = lower_words.first().is_some_and(|w| w == "the");
+    let has_the = lower_words.first().is_some_and(|w| *w == "the");
     // "the three leaders": the group that spoke last.
     if has_the
         && head.as_deref() == Some("leaders")
@@ -897,10 +900,10 @@ fn speaker_in(
     // "The Ministry of Defence adviser said": the person just spoken of.
     if has_the
         && let Some(head) = &head
-        && lower_words.last() == Some(head)
+        && lower_words.last().copied() == Some(head.as_str())
         && !lower_words
             .iter()
-            .any(|w| matches!(w.as_str(), "a" | "an" | "unnamed"))
+            .any(|w| matches!(*w, "a" | "an" | "unnamed"))
         && contains_word(PERSON_HEADS, head)
         && !contains_word(UNNAMED_ROLE_HEADS, head)
         && memory.person.is_some()
@@ -977,11 +980,11 @@ fn description_head(
             }
             continue;
         }
-        let lower = word_text(field, word).to_ascii_lowercase();
+        let lower = lower_word_text(field, word);
         // A capitalised person noun is a title before a name ("Chancellor Angela Merkel").
-        let person_noun = contains_word(PERSON_HEADS, &lower)
+        let person_noun = contains_word(PERSON_HEADS, lower)
             && !word_text(field, word).starts_with(char::is_uppercase);
-        if contains_word(DESCRIPTION_HEADS, &lower) || person_noun {
+        if contains_word(DESCRIPTION_HEADS, lower) || person_noun {
             head = Some(*word);
         } else if head.is_some() {
             break;

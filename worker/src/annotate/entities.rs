@@ -1546,9 +1546,10 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     }
     let bytes = haystack.as_bytes();
     let first = phrase.as_bytes()[0];
-    (0..=haystack.len() - phrase.len()).any(|start| {
-        bytes[start] == first
-            && haystack.is_char_boundary(start)
+    let last_start = haystack.len() - phrase.len();
+    // memchr to the candidate starts: most of the haystack is not the phrase's first byte.
+    memchr::memchr_iter(first, &bytes[..=last_start]).any(|start| {
+        haystack.is_char_boundary(start)
             && haystack[start..].starts_with(phrase)
             && at_word_boundaries(haystack, &(start..start + phrase.len()))
     })

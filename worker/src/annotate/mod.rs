@@ -75,6 +75,9 @@ const MAX_FIELD_BYTES: usize = 1 << 20;
 pub(crate) struct Field<'a> {
     pub(crate) id: TextField,
     pub(crate) folded: FoldedText<'a>,
+    /// The folded text in ASCII lower case: same offsets, so a word's lower-case form is a
+    /// slice of it instead of a new string per rule that asks.
+    pub(crate) lower: String,
     pub(crate) words: Vec<Word>,
     pub(crate) paragraphs: Vec<Range<usize>>,
     pub(crate) sentences: Vec<Range<usize>>,
@@ -145,7 +148,9 @@ impl Annotator {
             self.index
                 .governments_named(field_entities, &mut governments_named);
         }
-        let mut lowercase = HashSet::new();
+        // Sized for every word up front: growing it rehashed it several times per article.
+        let mut lowercase =
+            HashSet::with_capacity(fields.iter().map(|field| field.words.len()).sum());
         for field in &fields {
             entities::lowercase_words(field.text(), &field.words, &mut lowercase);
         }
@@ -212,9 +217,11 @@ impl Annotator {
         }
         let cues = self.cues.scan(&folded.text, &words);
         let quotes = quotes::scan(&folded.text, &paragraphs);
+        let lower = folded.text.to_ascii_lowercase();
         Field {
             id,
             folded,
+            lower,
             words,
             paragraphs,
             sentences,
