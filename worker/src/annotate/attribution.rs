@@ -16,9 +16,9 @@ use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKin
 use super::cues::CueMatch;
 use super::entities::{Anchor, EntityRef, Found, contains_phrase, preceded_by_not_in_office};
 use super::lexicon::{
-    AUXILIARY_WORDS, DESCRIPTION_HEADS, INTRO_WORDS, LEADING_CONJUNCTIONS, NOT_IN_OFFICE,
-    OBJECT_PREPOSITIONS, OFFICIAL_ROLE_NOUNS, PERSON_HEADS, PRONOUNS, TITLE_WORDS,
-    UNNAMED_ROLE_HEADS, VerbForm, contains_word,
+    AUXILIARY_WORDS_SET, DESCRIPTION_HEADS_SET, INTRO_WORDS_SET, LEADING_CONJUNCTIONS,
+    NOT_IN_OFFICE, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
+    PERSON_HEADS_SET, PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::Word;
@@ -100,7 +100,7 @@ impl Memory {
             SpeakerRef::Group(_) => self.group = Some(speaker.clone()),
             SpeakerRef::Description { head, .. } => {
                 self.descriptions.push(speaker.clone());
-                if contains_word(PERSON_HEADS, head) {
+                if PERSON_HEADS_SET.contains(head) {
                     self.singular = Some(speaker.clone());
                 } else {
                     self.thing = Some(speaker.clone());
@@ -549,7 +549,7 @@ fn strip_auxiliaries(field: &Field<'_>, region: Range<usize>) -> Range<usize> {
     let mut end = region.end;
     for word in words.iter().rev() {
         let w = lower_word_text(field, word);
-        if contains_word(AUXILIARY_WORDS, w) || (w.ends_with("ly") && w.len() > 4) {
+        if AUXILIARY_WORDS_SET.contains(w) || (w.ends_with("ly") && w.len() > 4) {
             end = word.start;
         } else {
             break;
@@ -663,7 +663,7 @@ fn clause_start(
     let words = words_in(field, &(start..region.end));
     if let Some(first) = words.first() {
         let first_word = lower_word_text(field, first);
-        if contains_word(INTRO_WORDS, first_word)
+        if INTRO_WORDS_SET.contains(first_word)
             && let Some(comma) = text.get(first.end..region.end).and_then(|s| s.find(','))
         {
             start = first.end + comma + 1;
@@ -713,7 +713,7 @@ fn is_object_of(
     for (index, word) in words.iter().enumerate().rev() {
         let w = word_text(field, word);
         let lower = lower_word_text(field, word);
-        if matches!(lower, "the" | "a" | "an") || contains_word(TITLE_WORDS, w) {
+        if matches!(lower, "the" | "a" | "an") || TITLE_WORDS_SET.contains(w) {
             continue;
         }
         // "Secretary of State Mike Pompeo": "of" inside a title.
@@ -723,8 +723,8 @@ fn is_object_of(
                 .and_then(|i| words.get(i))
                 .is_some_and(|before| {
                     let before = word_text(field, before);
-                    contains_word(TITLE_WORDS, before)
-                        || contains_word(PERSON_HEADS, &before.to_ascii_lowercase())
+                    TITLE_WORDS_SET.contains(before)
+                        || PERSON_HEADS_SET.contains(&before.to_ascii_lowercase())
                 });
         if in_title {
             continue;
@@ -778,7 +778,7 @@ fn speaker_in(
     // Skip leading conjunctions and prepositions ("But ...", "On Iranian state television").
     for word in words_in(field, region) {
         let w = lower_word_text(field, word);
-        if contains_word(LEADING_CONJUNCTIONS, w) || contains_word(OBJECT_PREPOSITIONS, w) {
+        if contains_word(LEADING_CONJUNCTIONS, w) || OBJECT_PREPOSITIONS_SET.contains(w) {
             start = word.end;
         } else {
             break;
@@ -904,7 +904,7 @@ fn speaker_in(
         && !lower_words
             .iter()
             .any(|w| matches!(*w, "a" | "an" | "unnamed"))
-        && contains_word(PERSON_HEADS, head)
+        && PERSON_HEADS_SET.contains(head)
         && !contains_word(UNNAMED_ROLE_HEADS, head)
         && memory.person.is_some()
         && memory.sentence <= memory.person_sentence + 3
@@ -982,9 +982,9 @@ fn description_head(
         }
         let lower = lower_word_text(field, word);
         // A capitalised person noun is a title before a name ("Chancellor Angela Merkel").
-        let person_noun = contains_word(PERSON_HEADS, lower)
+        let person_noun = PERSON_HEADS_SET.contains(lower)
             && !word_text(field, word).starts_with(char::is_uppercase);
-        if contains_word(DESCRIPTION_HEADS, lower) || person_noun {
+        if DESCRIPTION_HEADS_SET.contains(lower) || person_noun {
             head = Some(*word);
         } else if head.is_some() {
             break;
@@ -1045,7 +1045,7 @@ fn joins_list(field: &Field<'_>, between: Range<usize>) -> bool {
     let joined = words.iter().all(|word| {
         let w = word_text(field, word);
         w.eq_ignore_ascii_case("and")
-            || contains_word(TITLE_WORDS, w)
+            || TITLE_WORDS_SET.contains(w)
             || field
                 .found
                 .iter()
@@ -1160,7 +1160,7 @@ fn tidy_description(text: &str) -> String {
 /// Whether a description is of an official of some government: its head is an official
 /// role ("spokesman", "embassy") or it is state media.
 fn is_official_description(lower: &str, head: &str) -> bool {
-    let official = contains_word(OFFICIAL_ROLE_NOUNS, head)
+    let official = OFFICIAL_ROLE_NOUNS_SET.contains(head)
         || [
             "state television",
             "state tv",

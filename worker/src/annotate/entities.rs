@@ -13,10 +13,11 @@ use communique_domain::{
 };
 
 use super::lexicon::{
-    CORPORATE_HEADS, DESCRIPTION_HEADS, EVENT_HEADS, FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS,
-    NAME_PARTICLES, NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS,
-    ORGANIZATION_MODIFIERS, ORGANIZATION_OPENERS, PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS,
-    SPEECH_VERBS, TITLE_WORDS, contains_word,
+    CORPORATE_HEADS_SET, DESCRIPTION_HEADS_SET, EVENT_HEADS_SET, FUNCTION_WORDS_SET,
+    HONORIFICS_SET, LOCATION_WORDS_SET, NAME_PARTICLES_SET, NOT_IN_OFFICE, NOT_NAME_WORDS_SET,
+    OFFICIAL_ROLES, ORGANIZATION_HEADS_SET, ORGANIZATION_MODIFIERS_SET, ORGANIZATION_OPENERS_SET,
+    PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS, TITLE_WORDS_SET,
+    contains_word,
 };
 use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
 
@@ -176,7 +177,7 @@ impl EntityIndex {
                     entity.kind,
                     EntityKind::Organization | EntityKind::IntergovernmentalOrganization
                 ) && let Some((head, last)) = name.rsplit_once(' ')
-                    && contains_word(ORGANIZATION_HEADS, last)
+                    && ORGANIZATION_HEADS_SET.contains(last)
                 {
                     add_full(
                         &format!("{head} {}", last.to_lowercase()),
@@ -197,7 +198,7 @@ impl EntityIndex {
                     && let Some(singular) = last.strip_suffix('s')
                     && singular.len() >= 4
                     && !singular.ends_with('s')
-                    && !contains_word(ORGANIZATION_HEADS, last)
+                    && !ORGANIZATION_HEADS_SET.contains(last)
                 {
                     add_full(&format!("{head} {singular}"), index, Anchor::Name);
                 }
@@ -326,7 +327,7 @@ fn strip_titles(name: &str) -> Option<&str> {
     let mut stripped = false;
     while let Some((first, tail)) = rest.split_once(' ') {
         let word = first.trim_end_matches('.');
-        if !(contains_word(TITLE_WORDS, word) || word == "Sir") {
+        if !(TITLE_WORDS_SET.contains(word) || word == "Sir") {
             break;
         }
         if contains_word(PEERAGE_TITLES, word) && !tail.contains(' ') {
@@ -538,11 +539,11 @@ impl EntityIndex {
                 }
                 PatternTarget::Partial(candidates) => {
                     let previous = previous_word(text, view.words, range.start);
-                    let after_title = previous.is_some_and(|w| contains_word(HONORIFICS, w));
+                    let after_title = previous.is_some_and(|w| HONORIFICS_SET.contains(w));
                     let inside_longer_name = previous.is_some_and(|w| {
                         w.starts_with(char::is_uppercase)
-                            && !contains_word(TITLE_WORDS, w)
-                            && !contains_word(NOT_NAME_WORDS, w)
+                            && !TITLE_WORDS_SET.contains(w)
+                            && !NOT_NAME_WORDS_SET.contains(w)
                             && adjacent_before(text, view.words, range.start)
                     });
                     // "the Hutton Inquiry": a surname fused to a following capitalised word.
@@ -552,8 +553,8 @@ impl EntityIndex {
                         .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
                         .is_some_and(|next| {
                             is_name_shaped(next)
-                                && !contains_word(FUNCTION_WORDS, next)
-                                && !contains_word(NOT_NAME_WORDS, next)
+                                && !FUNCTION_WORDS_SET.contains(next)
+                                && !NOT_NAME_WORDS_SET.contains(next)
                         });
                     if inside_longer_name || before_longer_name {
                         continue;
@@ -578,7 +579,7 @@ impl EntityIndex {
                                         .iter()
                                         .any(|g| mentioned_governments.contains(g))
                                 });
-                                let distinctive = !contains_word(NOT_NAME_WORDS, slice)
+                                let distinctive = !NOT_NAME_WORDS_SET.contains(slice)
                                     && !lowercase_words.contains(slice.to_lowercase().as_str())
                                     && text.matches(slice).nth(1).is_some();
                                 (after_title || served_mentioned && distinctive).then_some(*only)
@@ -636,21 +637,21 @@ fn inside_longer_name(
     };
     text.get(word.end..range.start) == Some(" ")
         && is_capitalised(previous)
-        && !contains_word(TITLE_WORDS, previous)
-        && !contains_word(HONORIFICS, previous)
-        && !contains_word(NAME_PARTICLES, &previous.to_lowercase())
-        && !contains_word(FUNCTION_WORDS, previous)
-        && !contains_word(ORGANIZATION_HEADS, previous)
-        && !contains_word(LOCATION_WORDS, previous)
+        && !TITLE_WORDS_SET.contains(previous)
+        && !HONORIFICS_SET.contains(previous)
+        && !NAME_PARTICLES_SET.contains(&previous.to_lowercase())
+        && !FUNCTION_WORDS_SET.contains(previous)
+        && !ORGANIZATION_HEADS_SET.contains(previous)
+        && !LOCATION_WORDS_SET.contains(previous)
         && !text
             .get(range.clone())
             .and_then(|m| m.split(' ').next())
-            .is_some_and(|first| contains_word(TITLE_WORDS, first))
+            .is_some_and(|first| TITLE_WORDS_SET.contains(first))
         && !raw
             .iter()
             .any(|r| r.range.start <= word.start && word.end <= r.range.end)
         && (!starts_sentence(view, word.start)
-            || (!contains_word(NOT_NAME_WORDS, previous)
+            || (!NOT_NAME_WORDS_SET.contains(previous)
                 && !lowercase_words.contains(previous.to_lowercase().as_str())))
 }
 
@@ -670,10 +671,10 @@ fn names_another_with_surname(view: &FieldView<'_>, surname: &str) -> bool {
         let given = text.get(previous.start..previous.end).unwrap_or("");
         text.get(previous.end..start) == Some(" ")
             && is_name_shaped(given)
-            && !contains_word(TITLE_WORDS, given)
-            && !contains_word(HONORIFICS, given)
-            && !contains_word(FUNCTION_WORDS, given)
-            && !contains_word(NOT_NAME_WORDS, given)
+            && !TITLE_WORDS_SET.contains(given)
+            && !HONORIFICS_SET.contains(given)
+            && !FUNCTION_WORDS_SET.contains(given)
+            && !NOT_NAME_WORDS_SET.contains(given)
     })
 }
 
@@ -1110,32 +1111,30 @@ fn collect_candidates(
             }
             // A title or an organisation's head word inside a run starts a new name:
             // "International Affairs Committee | Leonid Slutsky", "Revolution | Ayatollah ...".
-            let title_starts = contains_word(TITLE_WORDS, nw)
-                && !contains_word(TITLE_WORDS, previous)
+            let title_starts = TITLE_WORDS_SET.contains(nw)
+                && !TITLE_WORDS_SET.contains(previous)
                 && previous != "of"
                 && j > i + 1;
-            let head_ends = contains_word(ORGANIZATION_HEADS, previous) && is_name_shaped(nw);
+            let head_ends = ORGANIZATION_HEADS_SET.contains(previous) && is_name_shaped(nw);
             if is_capitalised(nw) && (title_starts || head_ends) {
                 break;
             }
             if is_capitalised(nw) {
                 last_capital = j;
-            } else if !contains_word(NAME_PARTICLES, nw) && !matches!(nw, "of" | "and") {
+            } else if !NAME_PARTICLES_SET.contains(nw) && !matches!(nw, "of" | "and") {
                 break;
             }
             j += 1;
         }
         // "Securities and Exchange Commission" is one name; "Merkel and Macron" are two.
         if let Some(and) = (i..last_capital).find(|&k| word_text(&words[k]) == "and")
-            && !contains_word(ORGANIZATION_HEADS, word_text(&words[last_capital]))
+            && !ORGANIZATION_HEADS_SET.contains(word_text(&words[last_capital]))
         {
             last_capital = and.saturating_sub(1).max(i);
         }
         let sequence = &words[i..=last_capital];
         let next_i = last_capital + 1;
-        if last_capital == i
-            && (contains_word(NOT_NAME_WORDS, w) || contains_word(FUNCTION_WORDS, w))
-        {
+        if last_capital == i && (NOT_NAME_WORDS_SET.contains(w) || FUNCTION_WORDS_SET.contains(w)) {
             // The commonest case: "The", "But", "Monday" alone.
             i = next_i;
             continue;
@@ -1188,7 +1187,7 @@ fn has_person_evidence(
 ) -> bool {
     let text = view.text;
     if titled
-        || name_tokens.iter().any(|t| contains_word(NAME_PARTICLES, t))
+        || name_tokens.iter().any(|t| NAME_PARTICLES_SET.contains(t))
         || name_tokens
             .first()
             .is_some_and(|t| view.given_names.contains(*t))
@@ -1202,7 +1201,7 @@ fn has_person_evidence(
         .and_then(|i| view.words.get(i))
         .and_then(|w| text.get(w.start..w.end))
         .unwrap_or("");
-    if contains_word(PERSON_HEADS, previous) || contains_word(PERSON_NOUNS, previous) {
+    if PERSON_HEADS_SET.contains(previous) || PERSON_NOUNS_SET.contains(previous) {
         return true;
     }
     // "Germany's Angela Merkel": a state's possessive before a name.
@@ -1247,7 +1246,7 @@ fn has_person_evidence(
         OFFICIAL_ROLES
             .iter()
             .any(|role| contains_phrase(&lower, role))
-            || lower.split(' ').any(|w| contains_word(PERSON_HEADS, w))
+            || lower.split(' ').any(|w| PERSON_HEADS_SET.contains(w))
     })
 }
 
@@ -1267,8 +1266,8 @@ fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) 
             .unwrap_or("");
         let after_name = previous.is_some_and(|p| text.get(p.end..start) == Some(" "))
             && is_name_shaped(previous_text)
-            && !contains_word(TITLE_WORDS, previous_text)
-            && !contains_word(HONORIFICS, previous_text);
+            && !TITLE_WORDS_SET.contains(previous_text)
+            && !HONORIFICS_SET.contains(previous_text);
         !after_name && !previous_text.eq_ignore_ascii_case("the")
     })
 }
@@ -1293,9 +1292,9 @@ fn classify(
     // Drop leading titles, function words and a sentence-opening common word.
     let mut link_only = false;
     let organisation_headed = tokens.len() >= 2
-        && tokens.last().is_some_and(|t| {
-            contains_word(ORGANIZATION_HEADS, t) || contains_word(CORPORATE_HEADS, t)
-        });
+        && tokens
+            .last()
+            .is_some_and(|t| ORGANIZATION_HEADS_SET.contains(t) || CORPORATE_HEADS_SET.contains(t));
     let mut skip = 0;
     let mut titled = false;
     let mut honorific: Option<&str> = None;
@@ -1303,20 +1302,20 @@ fn classify(
         let token = tokens[skip];
         // "General Staff", "Prime Minister's Office": a body keeps the title it is named after.
         let is_title = !organisation_headed
-            && (contains_word(TITLE_WORDS, token)
+            && (TITLE_WORDS_SET.contains(token)
                 || token == "Sir"
                 || (token == "of"
                     && skip > 0
                     && tokens
                         .get(skip + 1)
-                        .is_some_and(|t| contains_word(TITLE_WORDS, t))));
+                        .is_some_and(|t| TITLE_WORDS_SET.contains(t))));
         let is_common = if organisation_headed {
             // "Central Intelligence Agency" keeps its "Central".
-            contains_word(FUNCTION_WORDS, token)
-                || (contains_word(NOT_NAME_WORDS, token)
-                    && !contains_word(ORGANIZATION_MODIFIERS, token))
+            FUNCTION_WORDS_SET.contains(token)
+                || (NOT_NAME_WORDS_SET.contains(token)
+                    && !ORGANIZATION_MODIFIERS_SET.contains(token))
         } else {
-            contains_word(NOT_NAME_WORDS, token)
+            NOT_NAME_WORDS_SET.contains(token)
                 || (skip == 0
                     && sentence_start
                     && lowercase_words.contains(token.to_lowercase().as_str()))
@@ -1327,7 +1326,7 @@ fn classify(
         if is_title {
             titled = true;
         }
-        if is_title && (contains_word(HONORIFICS, token) || token == "Sir") {
+        if is_title && (HONORIFICS_SET.contains(token) || token == "Sir") {
             honorific = Some(token);
         } else if !is_title {
             honorific = None;
@@ -1356,14 +1355,14 @@ fn classify(
     // "Trade and Industry Secretary Patricia Hewitt": the name follows the last title.
     if let Some(last_title) = tokens[skip..]
         .iter()
-        .rposition(|t| contains_word(TITLE_WORDS, t))
+        .rposition(|t| TITLE_WORDS_SET.contains(t))
         .map(|i| i + skip)
         && last_title + 1 < tokens.len()
         && tokens[last_title + 1..]
             .iter()
-            .all(|t| is_name_shaped(t) || contains_word(NAME_PARTICLES, t))
+            .all(|t| is_name_shaped(t) || NAME_PARTICLES_SET.contains(t))
     {
-        if contains_word(HONORIFICS, tokens[last_title]) {
+        if HONORIFICS_SET.contains(tokens[last_title]) {
             honorific = Some(tokens[last_title]);
         }
         titled = true;
@@ -1373,13 +1372,13 @@ fn classify(
     let mut start_word = skip;
     while name_tokens
         .last()
-        .is_some_and(|t| contains_word(NOT_NAME_WORDS, t) || contains_word(NAME_PARTICLES, t))
+        .is_some_and(|t| NOT_NAME_WORDS_SET.contains(t) || NAME_PARTICLES_SET.contains(t))
     {
         name_tokens.pop();
     }
     while name_tokens
         .first()
-        .is_some_and(|t| contains_word(NAME_PARTICLES, t) || *t == "of")
+        .is_some_and(|t| NAME_PARTICLES_SET.contains(t) || *t == "of")
     {
         name_tokens.remove(0);
         start_word += 1;
@@ -1394,39 +1393,38 @@ fn classify(
     let role_window_start = role_window_start(view, first_word_index);
     let role_window = role_window_start..range.start;
 
-    if contains_word(EVENT_HEADS, last_token) {
+    if EVENT_HEADS_SET.contains(last_token) {
         return None;
     }
-    let kind = if (contains_word(ORGANIZATION_HEADS, last_token)
-        || contains_word(CORPORATE_HEADS, last_token))
+    let kind = if (ORGANIZATION_HEADS_SET.contains(last_token)
+        || CORPORATE_HEADS_SET.contains(last_token))
         && name_tokens.len() >= 2
-        || contains_word(ORGANIZATION_OPENERS, first_token) && name_tokens.len() >= 2
+        || ORGANIZATION_OPENERS_SET.contains(first_token) && name_tokens.len() >= 2
     {
         EntityKind::Organization
-    } else if (contains_word(LOCATION_WORDS, last_token)
-        || contains_word(LOCATION_WORDS, first_token))
+    } else if (LOCATION_WORDS_SET.contains(last_token) || LOCATION_WORDS_SET.contains(first_token))
         && name_tokens.len() >= 2
     {
         EntityKind::Location
     } else {
         let shaped = name_tokens
             .iter()
-            .all(|t| is_name_shaped(t) || contains_word(NAME_PARTICLES, t));
+            .all(|t| is_name_shaped(t) || NAME_PARTICLES_SET.contains(t));
         let common = name_tokens[..name_tokens.len() - 1]
             .iter()
-            .filter(|t| !contains_word(NAME_PARTICLES, t))
+            .filter(|t| !NAME_PARTICLES_SET.contains(t))
             .any(|t| {
                 lowercase_words.contains(t.to_lowercase().as_str())
-                    || contains_word(NOT_NAME_WORDS, t)
+                    || NOT_NAME_WORDS_SET.contains(t)
             })
-            || contains_word(NOT_NAME_WORDS, last_token)
-            || contains_word(TITLE_WORDS, last_token);
+            || NOT_NAME_WORDS_SET.contains(last_token)
+            || TITLE_WORDS_SET.contains(last_token);
         let followed_by_role = text
             .get(range.end..)
             .and_then(|rest| rest.strip_prefix(' '))
             .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
             .is_some_and(|next| {
-                contains_word(PERSON_HEADS, next) || contains_word(DESCRIPTION_HEADS, next)
+                PERSON_HEADS_SET.contains(next) || DESCRIPTION_HEADS_SET.contains(next)
             });
         if !shaped || common || followed_by_role || name_tokens.len() > 5 {
             return None;
@@ -1804,15 +1802,15 @@ impl EntityIndex {
         else {
             return false;
         };
-        let head = contains_word(ORGANIZATION_HEADS, next) || contains_word(CORPORATE_HEADS, next);
+        let head = ORGANIZATION_HEADS_SET.contains(next) || CORPORATE_HEADS_SET.contains(next);
         if self.capitals.contains(&entity) {
             is_name_shaped(next)
-                && !contains_word(FUNCTION_WORDS, next)
-                && !contains_word(NOT_NAME_WORDS, next)
-                && !contains_word(TITLE_WORDS, next)
+                && !FUNCTION_WORDS_SET.contains(next)
+                && !NOT_NAME_WORDS_SET.contains(next)
+                && !TITLE_WORDS_SET.contains(next)
                 && !view.country_words.contains(next)
                 // "Baghdad Airport" lies in Baghdad: the city is named too.
-                && !contains_word(LOCATION_WORDS, next)
+                && !LOCATION_WORDS_SET.contains(next)
         } else {
             head && self
                 .entities

@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::lexicon::{ABBREVIATIONS, contains_word};
+use super::lexicon::ABBREVIATIONS_SET;
 
 /// A field of an article with accents folded to ASCII, hyphens inside words made spaces and
 /// exotic spaces made plain, so that "Abdul-Mahdi" matches "Abdul Mahdi" and "Amélie" matches
@@ -430,7 +430,7 @@ fn is_abbreviation_before(slice: &str, dot: usize) -> bool {
         .map_or(0, |(i, c)| i + c.len_utf8());
     let word = head.get(word_start..).unwrap_or("");
     // Single letters are initials ("J. Smith", "U.S.").
-    word.chars().count() == 1 || contains_word(ABBREVIATIONS, word)
+    word.chars().count() == 1 || ABBREVIATIONS_SET.contains(word)
 }
 
 #[cfg(test)]
