@@ -10,6 +10,9 @@
 
 use super::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::memmem;
 
 use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind};
 
@@ -747,19 +750,28 @@ fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
 
 /// Ranges of relative clauses (", who will raise ...,") inside a region: the people they
 /// name are not the subject.
+/// Searchers for the relative-clause markers, built once: a `str::find` builds its searcher on
+/// every call, and this runs for every speaker region.
+static RELATIVE_MARKERS: LazyLock<[memmem::Finder<'static>; 4]> =
+    LazyLock::new(|| [", who ", ", which ", ", whose ", " who "].map(memmem::Finder::new));
+
 fn relative_clauses(text: &str, region: &Range<usize>) -> Vec<Range<usize>> {
     let slice = text.get(region.clone()).unwrap_or("");
     let mut clauses = Vec::new();
-    for marker in [", who ", ", which ", ", whose ", " who "] {
+    for marker in RELATIVE_MARKERS.iter() {
+        let marker_len = marker.needle().len();
         let mut from = 0;
-        while let Some(found) = slice.get(from..).and_then(|rest| rest.find(marker)) {
+        while let Some(found) = slice
+            .get(from..)
+            .and_then(|rest| marker.find(rest.as_bytes()))
+        {
             let start = from + found;
             let end = slice
-                .get(start + marker.len()..)
-                .and_then(|rest| rest.find(',').map(|c| start + marker.len() + c))
+                .get(start + marker_len..)
+                .and_then(|rest| rest.find(',').map(|c| start + marker_len + c))
                 .unwrap_or(slice.len());
             clauses.push(region.start + start..region.start + end);
-            from = start + marker.len();
+            from = start + marker_len;
         }
     }
     clauses

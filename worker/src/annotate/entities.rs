@@ -413,6 +413,17 @@ pub(crate) struct LocalEntity {
     key: String,
 }
 
+/// `phonetic_key(&normalize_name(text))`, remembered: an article names the same people and
+/// words again and again, and the key costs a thousand instructions or so to work out.
+fn cached_key(cache: &mut HashMap<String, String>, text: &str) -> String {
+    if let Some(key) = cache.get(text) {
+        return key.clone();
+    }
+    let key = phonetic_key(&normalize_name(text));
+    cache.insert(text.to_owned(), key.clone());
+    key
+}
+
 fn token_keys(tokens: &[String]) -> Vec<String> {
     tokens
         .iter()
@@ -798,15 +809,28 @@ impl ArticleEntities {
             }
         }
         let mut new_found: Vec<(usize, Found)> = Vec::new();
+        let mut keys: HashMap<String, String> = HashMap::new();
         for candidate_index in order {
             let (field_index, candidate) = &candidates[candidate_index];
             let Some((view, field_entities)) = fields.get(*field_index) else {
                 continue;
             };
             let name = candidate.tokens.join(" ");
-            let key = phonetic_key(&normalize_name(&name));
+            let key = cached_key(&mut keys, &name);
+            let candidate_keys: Vec<String> = candidate
+                .tokens
+                .iter()
+                .map(|token| cached_key(&mut keys, token))
+                .collect();
             let linked = self
-                .link_existing(index, candidate, &key, &article_people)
+                .link_existing(
+                    index,
+                    candidate,
+                    &name,
+                    &key,
+                    &candidate_keys,
+                    &article_people,
+                )
                 .or_else(|| {
                     (!candidate.headline)
                         .then(|| {
@@ -817,6 +841,7 @@ impl ArticleEntities {
                                 candidate,
                                 name.clone(),
                                 key,
+                                &candidate_keys,
                                 lowercase_words,
                             )
                         })
@@ -861,7 +886,9 @@ impl ArticleEntities {
         &self,
         index: &EntityIndex,
         candidate: &Candidate,
+        name: &str,
         key: &str,
+        candidate_keys: &[String],
         article_people: &[(usize, Vec<String>)],
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.kind != EntityKind::Person {
@@ -872,11 +899,10 @@ impl ArticleEntities {
                 .map(|i| (EntityRef::Local(i), Anchor::Name));
         }
         // "Waste Recovery" after "Waste Recovery Inc": the company without its legal suffix.
-        let name = candidate.tokens.join(" ");
         if let Some(i) = self.locals.iter().position(|l| {
             l.kind == EntityKind::Organization
                 && l.name
-                    .strip_prefix(name.as_str())
+                    .strip_prefix(name)
                     .and_then(|rest| rest.strip_prefix(' '))
                     .is_some_and(|suffix| contains_word(LEGAL_SUFFIXES, suffix))
         }) {
@@ -893,15 +919,14 @@ impl ArticleEntities {
             return Some((EntityRef::Local(i), Anchor::Name));
         }
         // A suffix of a longer name: "Kramp Karrenbauer", "Baeidinejad".
-        let candidate_keys = token_keys(&candidate.tokens);
         if let Some(i) = self.locals.iter().position(|l| {
-            l.kind == EntityKind::Person && is_suffix_of(&l.token_keys, &candidate_keys)
+            l.kind == EntityKind::Person && is_suffix_of(&l.token_keys, candidate_keys)
         }) {
             return Some((EntityRef::Local(i), Anchor::Surname));
         }
         article_people
             .iter()
-            .find(|(_, keys)| is_suffix_of(keys, &candidate_keys))
+            .find(|(_, keys)| is_suffix_of(keys, candidate_keys))
             .map(|(person, _)| (EntityRef::Kb(*person), Anchor::Surname))
     }
 
@@ -914,6 +939,7 @@ impl ArticleEntities {
         candidate: &Candidate,
         name: String,
         key: String,
+        candidate_keys: &[String],
         lowercase_words: &HashSet<&str>,
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.tokens.len() == 1
@@ -944,7 +970,7 @@ impl ArticleEntities {
             kind: candidate.kind,
             aliases: Vec::new(),
             affiliation,
-            token_keys: token_keys(&candidate.tokens),
+            token_keys: candidate_keys.to_vec(),
             key,
         });
         Some((EntityRef::Local(self.locals.len() - 1), Anchor::Name))

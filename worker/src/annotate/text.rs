@@ -229,7 +229,28 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
     let mut start: Option<usize> = None;
     let mut offset = 0;
     while let Some(&byte) = bytes.get(offset) {
-        // Bytes, decoding only non-ASCII characters: most text is ASCII.
+        // Runs of ASCII letters and digits, and spaces, the bulk of the text, without decoding.
+        if byte.is_ascii_alphanumeric() {
+            if start.is_none() {
+                start = Some(offset);
+            }
+            offset += 1;
+            while bytes.get(offset).is_some_and(u8::is_ascii_alphanumeric) {
+                offset += 1;
+            }
+            continue;
+        }
+        if byte == b' ' {
+            if let Some(begin) = start.take() {
+                words.push(Word {
+                    start: begin,
+                    end: offset,
+                });
+            }
+            offset += 1;
+            continue;
+        }
+        // Other bytes: decoding only non-ASCII characters.
         let c = if byte.is_ascii() {
             char::from(byte)
         } else {
