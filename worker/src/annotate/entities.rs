@@ -592,7 +592,7 @@ impl EntityIndex {
                                 });
                                 let distinctive = !NOT_NAME_WORDS_SET.contains(slice)
                                     && !lowercase_words.contains(slice.to_lowercase().as_str())
-                                    && text.matches(slice).nth(1).is_some();
+                                    && occurrences(text, slice).nth(1).is_some();
                                 (after_title || served_mentioned && distinctive).then_some(*only)
                             }
                             _ => None,
@@ -670,7 +670,7 @@ fn inside_longer_name(
 /// (a capitalised word that is no title or function word) right before the surname.
 fn names_another_with_surname(view: &FieldView<'_>, surname: &str) -> bool {
     let text = view.text;
-    text.match_indices(surname).any(|(start, _)| {
+    occurrences(text, surname).any(|start| {
         let end = start + surname.len();
         if !at_word_boundaries(text, &(start..end)) {
             return false;
@@ -1276,11 +1276,24 @@ fn has_person_evidence(
     })
 }
 
+/// The starts of the non-overlapping occurrences of `needle` in `haystack`, as
+/// `str::match_indices` gives them, by memmem: std's searcher for a whole field cost more.
+fn occurrences<'h>(haystack: &'h str, needle: &'h str) -> Box<dyn Iterator<Item = usize> + 'h> {
+    if needle.is_empty() {
+        // memmem would match between the bytes of a character too.
+        return Box::new(haystack.match_indices(needle).map(|(start, _)| start));
+    }
+    Box::new(memchr::memmem::find_iter(
+        haystack.as_bytes(),
+        needle.as_bytes(),
+    ))
+}
+
 /// Whether a surname stands alone somewhere else in the text, not after "the" and not as
 /// part of a longer capitalised name.
 fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) -> bool {
     let text = view.text;
-    text.match_indices(surname).any(|(start, _)| {
+    occurrences(text, surname).any(|start| {
         let end = start + surname.len();
         if (start >= full.start && end <= full.end) || !at_word_boundaries(text, &(start..end)) {
             return false;
