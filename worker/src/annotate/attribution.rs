@@ -17,7 +17,9 @@ use memchr::memmem;
 use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind};
 
 use super::cues::CueMatch;
-use super::entities::{Anchor, EntityRef, Found, contains_phrase, preceded_by_not_in_office};
+use super::entities::{
+    Anchor, EntityRef, Found, contains_official_role, contains_phrase, preceded_by_not_in_office,
+};
 use super::lexicon::{
     AUXILIARY_WORDS_SET, DESCRIPTION_HEADS_SET, INTRO_WORDS_SET, LEADING_CONJUNCTIONS,
     NOT_IN_OFFICE, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
@@ -1789,10 +1791,7 @@ pub(crate) fn read_titles(
                     continue;
                 };
                 let lower = words.to_lowercase();
-                if !super::lexicon::OFFICIAL_ROLES
-                    .iter()
-                    .any(|role| contains_phrase(&lower, role))
-                {
+                if !contains_official_role(&lower) {
                     continue;
                 }
                 let evidence = titles.entry(found.entity).or_default();

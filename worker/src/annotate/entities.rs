@@ -4,6 +4,7 @@
 
 use super::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use aho_corasick::{
     AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
@@ -1269,10 +1270,7 @@ fn has_person_evidence(
             .find(|&i| appositive.is_char_boundary(i))
             .unwrap_or(0);
         let lower = appositive[..end].to_lowercase();
-        OFFICIAL_ROLES
-            .iter()
-            .any(|role| contains_phrase(&lower, role))
-            || lower.split(' ').any(|w| PERSON_HEADS_SET.contains(w))
+        contains_official_role(&lower) || lower.split(' ').any(|w| PERSON_HEADS_SET.contains(w))
     })
 }
 
@@ -1555,10 +1553,7 @@ fn read_affiliation(
     for window in windows.into_iter().flatten() {
         let words = text.get(window.clone()).unwrap_or("");
         let lower = words.to_lowercase();
-        if !OFFICIAL_ROLES
-            .iter()
-            .any(|role| contains_phrase(&lower, role))
-        {
+        if !contains_official_role(&lower) {
             continue;
         }
         if NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w)) {
@@ -1573,6 +1568,30 @@ fn read_affiliation(
         });
     }
     None
+}
+
+/// Whether `haystack` holds one of `OFFICIAL_ROLES` as whole words, as
+/// `OFFICIAL_ROLES.iter().any(|role| contains_phrase(haystack, role))` would say, in one pass
+/// of an automaton over every match of every role instead of a search per role.
+pub(crate) fn contains_official_role(haystack: &str) -> bool {
+    static ROLES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(OFFICIAL_ROLES)
+            .ok()
+    });
+    let matches = ROLES
+        .as_ref()
+        .and_then(|roles| roles.try_find_overlapping_iter(haystack).ok());
+    match matches {
+        Some(mut matches) => matches.any(|found| {
+            haystack.is_char_boundary(found.start())
+                && at_word_boundaries(haystack, &(found.start()..found.end()))
+        }),
+        None => OFFICIAL_ROLES
+            .iter()
+            .any(|role| contains_phrase(haystack, role)),
+    }
 }
 
 /// Whether `haystack` holds `phrase` as whole words. Walks word starts instead of building
