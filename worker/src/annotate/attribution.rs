@@ -27,7 +27,7 @@ use super::lexicon::{
 };
 use super::quotes::Quote;
 use super::text::Word;
-use super::{Context, Field, entity_identity};
+use super::{Context, Field, entity_identity, entity_kind};
 
 /// Who spoke, before it is turned into a [`Speaker`].
 #[derive(Clone, Debug, PartialEq)]
@@ -50,7 +50,7 @@ impl SpeakerRef {
     fn is_person(&self, context: &Context<'_>) -> bool {
         match self {
             SpeakerRef::Entity { entity, .. } => {
-                entity_identity(context, *entity).is_some_and(|(_, _, k)| k == EntityKind::Person)
+                entity_kind(context, *entity).is_some_and(|k| k == EntityKind::Person)
             }
             _ => false,
         }
@@ -747,7 +747,7 @@ fn is_object_of(
 }
 
 fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
-    entity_identity(context, found.entity).is_some_and(|(_, _, kind)| kind == EntityKind::Person)
+    entity_kind(context, found.entity).is_some_and(|kind| kind == EntityKind::Person)
 }
 
 /// Ranges of relative clauses (", who will raise ...,") inside a region: the people they

@@ -246,8 +246,7 @@ impl Annotator {
             }
         };
         let is_person = |found: &Found| {
-            entity_identity(context, found.entity)
-                .is_some_and(|(_, _, kind)| kind == EntityKind::Person)
+            entity_kind(context, found.entity).is_some_and(|kind| kind == EntityKind::Person)
         };
         for field in fields {
             let view = field.view(&self.index);
@@ -353,6 +352,14 @@ fn truncate(text: &str) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+/// The kind of an entity: what most rules ask, without copying its id and name.
+pub(crate) fn entity_kind(context: &Context<'_>, entity: EntityRef) -> Option<EntityKind> {
+    match entity {
+        EntityRef::Kb(index) => context.index.entity(index).map(|e| e.entity.kind),
+        EntityRef::Local(index) => context.article.locals.get(index).map(|l| l.kind),
+    }
 }
 
 /// Id, display name and kind of an entity.
