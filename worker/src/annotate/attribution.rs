@@ -644,6 +644,29 @@ fn subject_of(
 
 /// Where the clause holding a subject starts: after the last clause boundary before it and
 /// after an introductory phrase ("In a joint statement, ...").
+/// `head.rfind([';', ':', '\u{2013}', '\u{2014}', '\u{201d}', '"'])`, by bytes: the three
+/// ASCII marks with memrchr3, the three led by 0xE2 (E2 80 93/94/9D) by their lead byte.
+fn last_clause_mark(head: &str) -> Option<usize> {
+    let bytes = head.as_bytes();
+    let ascii = memchr::memrchr3(b';', b':', b'"', bytes);
+    let mut end = bytes.len();
+    let mut wide = None;
+    while let Some(lead) = bytes.get(..end).and_then(|b| memchr::memrchr(0xE2, b)) {
+        if ascii.is_some_and(|a| a > lead) {
+            break;
+        }
+        if matches!(
+            bytes.get(lead + 1..lead + 3),
+            Some([0x80, 0x93 | 0x94 | 0x9d])
+        ) {
+            wide = Some(lead);
+            break;
+        }
+        end = lead;
+    }
+    ascii.max(wide)
+}
+
 fn clause_start(
     field: &Field<'_>,
     sentence: &Range<usize>,
@@ -653,7 +676,7 @@ fn clause_start(
     let text = field.text();
     let head = text.get(region.clone()).unwrap_or("");
     let mut start = region.start;
-    if let Some(boundary) = head.rfind([';', ':', '\u{2013}', '\u{2014}', '\u{201d}', '"']) {
+    if let Some(boundary) = last_clause_mark(head) {
         let boundary_char_len = head[boundary..].chars().next().map_or(1, char::len_utf8);
         if form != Some(VerbForm::Participle) {
             start = region.start + boundary + boundary_char_len;
@@ -1910,4 +1933,27 @@ pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Opt
     // One bound only (terms still open): the year after it.
     let last = if last > first { last } else { first + 360 };
     Some(first..last + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_clause_mark_is_rfind() {
+        let marks = [';', ':', '\u{2013}', '\u{2014}', '\u{201d}', '"'];
+        for head in [
+            "",
+            "plain words",
+            "a; b: c",
+            "he said \u{2014} and then",
+            "\u{201c}quoted\u{201d} then – more",
+            "\u{2019}\u{2018}\u{2026} no marks \u{20ac}",
+            "x\u{201d}y; z\u{2013}w",
+            "\u{2014}",
+            "ends with \"",
+        ] {
+            assert_eq!(last_clause_mark(head), head.rfind(marks), "{head:?}");
+        }
+    }
 }
