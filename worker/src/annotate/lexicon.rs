@@ -1470,7 +1470,15 @@ pub(crate) const ABBREVIATIONS: &[&str] = &[
 /// binary search's string comparisons.
 pub(crate) struct WordSet {
     list: &'static [&'static str],
-    set: OnceLock<HashSet<&'static str>>,
+    set: OnceLock<WordSetIndex>,
+}
+
+struct WordSetIndex {
+    /// For each first byte, bit `min(len, 31)` set when a word of the list starts with that
+    /// byte and has that length: most words asked about are in no list, and this turns most of
+    /// them away before hashing.
+    shapes: [u32; 256],
+    words: HashSet<&'static str>,
 }
 
 impl WordSet {
@@ -1482,9 +1490,23 @@ impl WordSet {
     }
 
     pub(crate) fn contains(&self, word: &str) -> bool {
-        self.set
-            .get_or_init(|| self.list.iter().copied().collect())
-            .contains(word)
+        let index = self.set.get_or_init(|| {
+            let mut shapes = [0u32; 256];
+            for word in self.list {
+                if let Some(&first) = word.as_bytes().first() {
+                    shapes[usize::from(first)] |= 1 << word.len().min(31);
+                }
+            }
+            WordSetIndex {
+                shapes,
+                words: self.list.iter().copied().collect(),
+            }
+        });
+        let Some(&first) = word.as_bytes().first() else {
+            return index.words.contains(word);
+        };
+        index.shapes[usize::from(first)] & (1 << word.len().min(31)) != 0
+            && index.words.contains(word)
     }
 }
 
