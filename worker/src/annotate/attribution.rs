@@ -8,21 +8,26 @@
 //! description of an unnamed one ("a No 10 spokesman"), which speaks for the government its
 //! words name when it is an official one.
 
-use std::collections::HashSet;
+use super::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
+use std::sync::LazyLock;
+
+use memchr::memmem;
 
 use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind, TextField};
 
 use super::cues::CueMatch;
-use super::entities::{Anchor, EntityRef, Found, contains_phrase, preceded_by_not_in_office};
+use super::entities::{
+    Anchor, EntityRef, Found, contains_official_role, contains_phrase, preceded_by_not_in_office,
+};
 use super::lexicon::{
-    AUXILIARY_WORDS, DESCRIPTION_HEADS, INTRO_WORDS, LEADING_CONJUNCTIONS, NOT_IN_OFFICE,
-    OBJECT_PREPOSITIONS, OFFICIAL_ROLE_NOUNS, PERSON_HEADS, PRONOUNS, TITLE_WORDS,
-    UNNAMED_ROLE_HEADS, VerbForm, contains_word,
+    AUXILIARY_WORDS_SET, DESCRIPTION_HEADS_SET, INTRO_WORDS_SET, LEADING_CONJUNCTIONS,
+    NOT_IN_OFFICE, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
+    PERSON_HEADS_SET, PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
-use super::{Context, Field, entity_identity};
+use super::{Context, Field, entity_identity, entity_kind};
 
 /// Who spoke, before it is turned into a [`Speaker`].
 #[derive(Clone, Debug, PartialEq)]
@@ -45,7 +50,7 @@ impl SpeakerRef {
     fn is_person(&self, context: &Context<'_>) -> bool {
         match self {
             SpeakerRef::Entity { entity, .. } => {
-                entity_identity(context, *entity).is_some_and(|(_, _, k)| k == EntityKind::Person)
+                entity_kind(context, *entity).is_some_and(|k| k == EntityKind::Person)
             }
             _ => false,
         }
@@ -100,7 +105,7 @@ impl Memory {
             SpeakerRef::Group(_) => self.group = Some(speaker.clone()),
             SpeakerRef::Description { head, .. } => {
                 self.descriptions.push(speaker.clone());
-                if contains_word(PERSON_HEADS, head) {
+                if PERSON_HEADS_SET.contains(head) {
                     self.singular = Some(speaker.clone());
                 } else {
                     self.thing = Some(speaker.clone());
@@ -354,6 +359,11 @@ fn word_text<'t>(field: &'t Field<'_>, word: &Word) -> &'t str {
     field.text().get(word.start..word.end).unwrap_or("")
 }
 
+/// `word_text(field, word).to_ascii_lowercase()` without allocating.
+fn lower_word_text<'t>(field: &'t Field<'_>, word: &Word) -> &'t str {
+    field.lower.get(word.start..word.end).unwrap_or("")
+}
+
 fn sentence_of<'s>(field: &'s Field<'_>, offset: usize) -> Option<&'s Range<usize>> {
     let index = field.sentences.partition_point(|s| s.end <= offset);
     field.sentences.get(index)
@@ -543,8 +553,8 @@ fn strip_auxiliaries(field: &Field<'_>, region: Range<usize>) -> Range<usize> {
     let words = words_in(field, &region);
     let mut end = region.end;
     for word in words.iter().rev() {
-        let w = word_text(field, word).to_ascii_lowercase();
-        if contains_word(AUXILIARY_WORDS, &w) || (w.ends_with("ly") && w.len() > 4) {
+        let w = lower_word_text(field, word);
+        if AUXILIARY_WORDS_SET.contains(w) || (w.ends_with("ly") && w.len() > 4) {
             end = word.start;
         } else {
             break;
@@ -584,9 +594,7 @@ fn subject_of(
     }
     let region = strip_auxiliaries(field, sentence.start..verb.start);
     let words = words_in(field, &region);
-    let last_word = words
-        .last()
-        .map(|w| word_text(field, w).to_ascii_lowercase());
+    let last_word = words.last().map(|w| lower_word_text(field, w));
     // Passive: "was once described by X as".
     let before_verb = words_in(field, &(sentence.start..verb.start));
     let passive = before_verb.iter().rev().take(3).any(|w| {
@@ -641,7 +649,7 @@ fn subject_of(
         return Some((speaker, intro, true));
     }
     // "Mr Trump, who told ...": the antecedent of the relative pronoun.
-    if matches!(last_word.as_deref(), Some("who")) {
+    if matches!(last_word, Some("who")) {
         let who = words.last()?;
         let antecedent = field
             .found
@@ -657,6 +665,29 @@ fn subject_of(
 
 /// Where the clause holding a subject starts: after the last clause boundary before it and
 /// after an introductory phrase ("In a joint statement, ...").
+/// `head.rfind([';', ':', '\u{2013}', '\u{2014}', '\u{201d}', '"'])`, by bytes: the three
+/// ASCII marks with memrchr3, the three led by 0xE2 (E2 80 93/94/9D) by their lead byte.
+fn last_clause_mark(head: &str) -> Option<usize> {
+    let bytes = head.as_bytes();
+    let ascii = memchr::memrchr3(b';', b':', b'"', bytes);
+    let mut end = bytes.len();
+    let mut wide = None;
+    while let Some(lead) = bytes.get(..end).and_then(|b| memchr::memrchr(0xE2, b)) {
+        if ascii.is_some_and(|a| a > lead) {
+            break;
+        }
+        if matches!(
+            bytes.get(lead + 1..lead + 3),
+            Some([0x80, 0x93 | 0x94 | 0x9d])
+        ) {
+            wide = Some(lead);
+            break;
+        }
+        end = lead;
+    }
+    ascii.max(wide)
+}
+
 fn clause_start(
     field: &Field<'_>,
     sentence: &Range<usize>,
@@ -666,7 +697,7 @@ fn clause_start(
     let text = field.text();
     let head = text.get(region.clone()).unwrap_or("");
     let mut start = region.start;
-    if let Some(boundary) = head.rfind([';', ':', '\u{2013}', '\u{2014}', '\u{201d}', '"']) {
+    if let Some(boundary) = last_clause_mark(head) {
         let boundary_char_len = head[boundary..].chars().next().map_or(1, char::len_utf8);
         if form != Some(VerbForm::Participle) {
             start = region.start + boundary + boundary_char_len;
@@ -680,8 +711,8 @@ fn clause_start(
     }
     let words = words_in(field, &(start..region.end));
     if let Some(first) = words.first() {
-        let first_word = word_text(field, first).to_ascii_lowercase();
-        if contains_word(INTRO_WORDS, &first_word)
+        let first_word = lower_word_text(field, first);
+        if INTRO_WORDS_SET.contains(first_word)
             && let Some(comma) = text.get(first.end..region.end).and_then(|s| s.find(','))
         {
             start = first.end + comma + 1;
@@ -730,8 +761,8 @@ fn is_object_of(
     let words = words_in(field, &(region_start..found.start));
     for (index, word) in words.iter().enumerate().rev() {
         let w = word_text(field, word);
-        let lower = w.to_ascii_lowercase();
-        if matches!(lower.as_str(), "the" | "a" | "an") || contains_word(TITLE_WORDS, w) {
+        let lower = lower_word_text(field, word);
+        if matches!(lower, "the" | "a" | "an") || TITLE_WORDS_SET.contains(w) {
             continue;
         }
         // "Secretary of State Mike Pompeo": "of" inside a title.
@@ -741,8 +772,8 @@ fn is_object_of(
                 .and_then(|i| words.get(i))
                 .is_some_and(|before| {
                     let before = word_text(field, before);
-                    contains_word(TITLE_WORDS, before)
-                        || contains_word(PERSON_HEADS, &before.to_ascii_lowercase())
+                    TITLE_WORDS_SET.contains(before)
+                        || PERSON_HEADS_SET.contains(&before.to_ascii_lowercase())
                 });
         if in_title {
             continue;
@@ -754,30 +785,39 @@ fn is_object_of(
         {
             continue;
         }
-        return contains_word(prepositions, &lower);
+        return contains_word(prepositions, lower);
     }
     false
 }
 
 fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
-    entity_identity(context, found.entity).is_some_and(|(_, _, kind)| kind == EntityKind::Person)
+    entity_kind(context, found.entity).is_some_and(|kind| kind == EntityKind::Person)
 }
 
 /// Ranges of relative clauses (", who will raise ...,") inside a region: the people they
 /// name are not the subject.
+/// Searchers for the relative-clause markers, built once: a `str::find` builds its searcher on
+/// every call, and this runs for every speaker region.
+static RELATIVE_MARKERS: LazyLock<[memmem::Finder<'static>; 4]> =
+    LazyLock::new(|| [", who ", ", which ", ", whose ", " who "].map(memmem::Finder::new));
+
 fn relative_clauses(text: &str, region: &Range<usize>) -> Vec<Range<usize>> {
     let slice = text.get(region.clone()).unwrap_or("");
     let mut clauses = Vec::new();
-    for marker in [", who ", ", which ", ", whose ", " who "] {
+    for marker in RELATIVE_MARKERS.iter() {
+        let marker_len = marker.needle().len();
         let mut from = 0;
-        while let Some(found) = slice.get(from..).and_then(|rest| rest.find(marker)) {
+        while let Some(found) = slice
+            .get(from..)
+            .and_then(|rest| marker.find(rest.as_bytes()))
+        {
             let start = from + found;
             let end = slice
-                .get(start + marker.len()..)
-                .and_then(|rest| rest.find(',').map(|c| start + marker.len() + c))
+                .get(start + marker_len..)
+                .and_then(|rest| rest.find(',').map(|c| start + marker_len + c))
                 .unwrap_or(slice.len());
             clauses.push(region.start + start..region.start + end);
-            from = start + marker.len();
+            from = start + marker_len;
         }
     }
     clauses
@@ -795,8 +835,8 @@ fn speaker_in(
     let mut start = region.start;
     // Skip leading conjunctions and prepositions ("But ...", "On Iranian state television").
     for word in words_in(field, region) {
-        let w = word_text(field, word).to_ascii_lowercase();
-        if contains_word(LEADING_CONJUNCTIONS, &w) || contains_word(OBJECT_PREPOSITIONS, &w) {
+        let w = lower_word_text(field, word);
+        if contains_word(LEADING_CONJUNCTIONS, w) || OBJECT_PREPOSITIONS_SET.contains(w) {
             start = word.end;
         } else {
             break;
@@ -832,14 +872,14 @@ fn speaker_in(
         .iter()
         .filter(|f| f.start >= region.start && f.end <= region.end && !in_relative(f))
         .collect();
-    let lower_words: Vec<String> = words
+    let lower_words: Vec<&str> = words
         .iter()
         .filter(|w| {
             !relative
                 .iter()
                 .any(|r| r.start <= w.start && w.end <= r.end)
         })
-        .map(|w| word_text(field, w).to_ascii_lowercase())
+        .map(|w| lower_word_text(field, w))
         .collect();
     let head_word = description_head(field, words, &mentions, &relative);
     let head = head_word.map(|w| word_text(field, &w).to_ascii_lowercase());
@@ -889,7 +929,7 @@ fn speaker_in(
             _ => None,
         };
     }
-    let has_the = lower_words.first().is_some_and(|w| w == "the");
+    let has_the = lower_words.first().is_some_and(|w| *w == "the");
     // "the three leaders": the group that spoke last.
     if has_the
         && head.as_deref() == Some("leaders")
@@ -929,11 +969,11 @@ fn speaker_in(
     // "The Ministry of Defence adviser said": the person just spoken of.
     if has_the
         && let Some(head) = &head
-        && lower_words.last() == Some(head)
+        && lower_words.last().copied() == Some(head.as_str())
         && !lower_words
             .iter()
-            .any(|w| matches!(w.as_str(), "a" | "an" | "unnamed"))
-        && contains_word(PERSON_HEADS, head)
+            .any(|w| matches!(*w, "a" | "an" | "unnamed"))
+        && PERSON_HEADS_SET.contains(head)
         && !contains_word(UNNAMED_ROLE_HEADS, head)
         && memory.person.is_some()
         && memory.sentence <= memory.person_sentence + 3
@@ -1031,11 +1071,11 @@ fn description_head(
             }
             continue;
         }
-        let lower = word_text(field, word).to_ascii_lowercase();
+        let lower = lower_word_text(field, word);
         // A capitalised person noun is a title before a name ("Chancellor Angela Merkel").
-        let person_noun = contains_word(PERSON_HEADS, &lower)
+        let person_noun = PERSON_HEADS_SET.contains(lower)
             && !word_text(field, word).starts_with(char::is_uppercase);
-        if contains_word(DESCRIPTION_HEADS, &lower) || person_noun {
+        if DESCRIPTION_HEADS_SET.contains(lower) || person_noun {
             head = Some(*word);
         } else if head.is_some() {
             break;
@@ -1096,7 +1136,7 @@ fn joins_list(field: &Field<'_>, between: Range<usize>) -> bool {
     let joined = words.iter().all(|word| {
         let w = word_text(field, word);
         w.eq_ignore_ascii_case("and")
-            || contains_word(TITLE_WORDS, w)
+            || TITLE_WORDS_SET.contains(w)
             || field
                 .found
                 .iter()
@@ -1217,7 +1257,7 @@ fn tidy_description(text: &str) -> String {
 /// Whether a description is of an official of some government: its head is an official
 /// role ("spokesman", "embassy") or it is state media.
 fn is_official_description(lower: &str, head: &str) -> bool {
-    let official = contains_word(OFFICIAL_ROLE_NOUNS, head)
+    let official = OFFICIAL_ROLE_NOUNS_SET.contains(head)
         || [
             "state television",
             "state tv",
@@ -1814,9 +1854,8 @@ pub(crate) fn read_titles(
     index: &super::entities::EntityIndex,
     fields: &[Field<'_>],
     article: &super::entities::ArticleEntities,
-) -> std::collections::HashMap<EntityRef, TitleEvidence> {
-    let mut titles: std::collections::HashMap<EntityRef, TitleEvidence> =
-        std::collections::HashMap::new();
+) -> HashMap<EntityRef, TitleEvidence> {
+    let mut titles: HashMap<EntityRef, TitleEvidence> = HashMap::new();
     for field in fields {
         let text = field.text();
         for (position, found) in field.found.iter().enumerate() {
@@ -1881,10 +1920,7 @@ pub(crate) fn read_titles(
                     continue;
                 };
                 let lower = words.to_lowercase();
-                if !super::lexicon::OFFICIAL_ROLES
-                    .iter()
-                    .any(|role| contains_phrase(&lower, role))
-                {
+                if !contains_official_role(&lower) {
                     continue;
                 }
                 let evidence = titles.entry(found.entity).or_default();
@@ -2008,9 +2044,7 @@ const OPEN_END: i32 = i32::MAX / 4;
 /// the period, in days since the epoch, when the most of them held the roles the article
 /// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
 /// names a known role, or when the evidence points to two separate periods.
-pub(crate) fn estimate_period(
-    titles: &std::collections::HashMap<EntityRef, TitleEvidence>,
-) -> Option<Range<i32>> {
+pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Option<Range<i32>> {
     let people: Vec<&[(i32, i32)]> = titles
         .values()
         .filter(|t| !t.out_of_office && !t.terms.is_empty())
@@ -2050,4 +2084,27 @@ pub(crate) fn estimate_period(
     // One bound only (terms still open): the year after it.
     let last = if last > first { last } else { first + 360 };
     Some(first..last + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn last_clause_mark_is_rfind() {
+        let marks = [';', ':', '\u{2013}', '\u{2014}', '\u{201d}', '"'];
+        for head in [
+            "",
+            "plain words",
+            "a; b: c",
+            "he said \u{2014} and then",
+            "\u{201c}quoted\u{201d} then – more",
+            "\u{2019}\u{2018}\u{2026} no marks \u{20ac}",
+            "x\u{201d}y; z\u{2013}w",
+            "\u{2014}",
+            "ends with \"",
+        ] {
+            assert_eq!(last_clause_mark(head), head.rfind(marks), "{head:?}");
+        }
+    }
 }

@@ -1,7 +1,7 @@
 //! One case-insensitive automaton over the whole vocabulary of the lexicon: speech verbs,
 //! stance cues, negators, victim markers, pronouns and clause breaks, matched in one pass.
 
-use std::collections::HashMap;
+use super::{HashMap, HashMapExt};
 
 use aho_corasick::{
     AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,

@@ -2,8 +2,9 @@
 //! demonym, capital, seat of government and person surname; then capitalised names the knowledge
 //! base does not know, and surnames linked back to the full names an article used.
 
-use std::collections::{HashMap, HashSet};
+use super::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
+use std::sync::LazyLock;
 
 use aho_corasick::{
     AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
@@ -13,10 +14,11 @@ use communique_domain::{
 };
 
 use super::lexicon::{
-    CORPORATE_HEADS, DESCRIPTION_HEADS, EVENT_HEADS, FUNCTION_WORDS, HONORIFICS, LOCATION_WORDS,
-    NAME_PARTICLES, NOT_IN_OFFICE, NOT_NAME_WORDS, OFFICIAL_ROLES, ORGANIZATION_HEADS,
-    ORGANIZATION_MODIFIERS, ORGANIZATION_OPENERS, PEERAGE_TITLES, PERSON_HEADS, PERSON_NOUNS,
-    SPEECH_VERBS, TITLE_WORDS, contains_word,
+    CORPORATE_HEADS_SET, DESCRIPTION_HEADS_SET, EVENT_HEADS_SET, FUNCTION_WORDS_SET,
+    HONORIFICS_SET, LOCATION_WORDS_SET, NAME_PARTICLES_SET, NOT_IN_OFFICE, NOT_NAME_WORDS_SET,
+    OFFICIAL_ROLES, ORGANIZATION_HEADS_SET, ORGANIZATION_MODIFIERS_SET, ORGANIZATION_OPENERS_SET,
+    PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS, TITLE_WORDS_SET,
+    contains_word,
 };
 use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
 
@@ -176,7 +178,7 @@ impl EntityIndex {
                     entity.kind,
                     EntityKind::Organization | EntityKind::IntergovernmentalOrganization
                 ) && let Some((head, last)) = name.rsplit_once(' ')
-                    && contains_word(ORGANIZATION_HEADS, last)
+                    && ORGANIZATION_HEADS_SET.contains(last)
                 {
                     add_full(
                         &format!("{head} {}", last.to_lowercase()),
@@ -197,7 +199,7 @@ impl EntityIndex {
                     && let Some(singular) = last.strip_suffix('s')
                     && singular.len() >= 4
                     && !singular.ends_with('s')
-                    && !contains_word(ORGANIZATION_HEADS, last)
+                    && !ORGANIZATION_HEADS_SET.contains(last)
                 {
                     add_full(&format!("{head} {singular}"), index, Anchor::Name);
                 }
@@ -326,7 +328,7 @@ fn strip_titles(name: &str) -> Option<&str> {
     let mut stripped = false;
     while let Some((first, tail)) = rest.split_once(' ') {
         let word = first.trim_end_matches('.');
-        if !(contains_word(TITLE_WORDS, word) || word == "Sir") {
+        if !(TITLE_WORDS_SET.contains(word) || word == "Sir") {
             break;
         }
         if contains_word(PEERAGE_TITLES, word) && !tail.contains(' ') {
@@ -410,6 +412,17 @@ pub(crate) struct LocalEntity {
     /// Spelling skeletons of the name's words, for surname matching.
     token_keys: Vec<String>,
     key: String,
+}
+
+/// `phonetic_key(&normalize_name(text))`, remembered: an article names the same people and
+/// words again and again, and the key costs a thousand instructions or so to work out.
+fn cached_key(cache: &mut HashMap<String, String>, text: &str) -> String {
+    if let Some(key) = cache.get(text) {
+        return key.clone();
+    }
+    let key = phonetic_key(&normalize_name(text));
+    cache.insert(text.to_owned(), key.clone());
+    key
 }
 
 fn token_keys(tokens: &[String]) -> Vec<String> {
@@ -538,11 +551,11 @@ impl EntityIndex {
                 }
                 PatternTarget::Partial(candidates) => {
                     let previous = previous_word(text, view.words, range.start);
-                    let after_title = previous.is_some_and(|w| contains_word(HONORIFICS, w));
+                    let after_title = previous.is_some_and(|w| HONORIFICS_SET.contains(w));
                     let inside_longer_name = previous.is_some_and(|w| {
                         w.starts_with(char::is_uppercase)
-                            && !contains_word(TITLE_WORDS, w)
-                            && !contains_word(NOT_NAME_WORDS, w)
+                            && !TITLE_WORDS_SET.contains(w)
+                            && !NOT_NAME_WORDS_SET.contains(w)
                             && adjacent_before(text, view.words, range.start)
                     });
                     // "the Hutton Inquiry": a surname fused to a following capitalised word.
@@ -552,8 +565,8 @@ impl EntityIndex {
                         .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
                         .is_some_and(|next| {
                             is_name_shaped(next)
-                                && !contains_word(FUNCTION_WORDS, next)
-                                && !contains_word(NOT_NAME_WORDS, next)
+                                && !FUNCTION_WORDS_SET.contains(next)
+                                && !NOT_NAME_WORDS_SET.contains(next)
                         });
                     if inside_longer_name || before_longer_name {
                         continue;
@@ -578,9 +591,9 @@ impl EntityIndex {
                                         .iter()
                                         .any(|g| mentioned_governments.contains(g))
                                 });
-                                let distinctive = !contains_word(NOT_NAME_WORDS, slice)
+                                let distinctive = !NOT_NAME_WORDS_SET.contains(slice)
                                     && !lowercase_words.contains(slice.to_lowercase().as_str())
-                                    && text.matches(slice).nth(1).is_some();
+                                    && occurrences(text, slice).nth(1).is_some();
                                 (after_title || served_mentioned && distinctive).then_some(*only)
                             }
                             _ => None,
@@ -636,21 +649,21 @@ fn inside_longer_name(
     };
     text.get(word.end..range.start) == Some(" ")
         && is_capitalised(previous)
-        && !contains_word(TITLE_WORDS, previous)
-        && !contains_word(HONORIFICS, previous)
-        && !contains_word(NAME_PARTICLES, &previous.to_lowercase())
-        && !contains_word(FUNCTION_WORDS, previous)
-        && !contains_word(ORGANIZATION_HEADS, previous)
-        && !contains_word(LOCATION_WORDS, previous)
+        && !TITLE_WORDS_SET.contains(previous)
+        && !HONORIFICS_SET.contains(previous)
+        && !NAME_PARTICLES_SET.contains(&previous.to_lowercase())
+        && !FUNCTION_WORDS_SET.contains(previous)
+        && !ORGANIZATION_HEADS_SET.contains(previous)
+        && !LOCATION_WORDS_SET.contains(previous)
         && !text
             .get(range.clone())
             .and_then(|m| m.split(' ').next())
-            .is_some_and(|first| contains_word(TITLE_WORDS, first))
+            .is_some_and(|first| TITLE_WORDS_SET.contains(first))
         && !raw
             .iter()
             .any(|r| r.range.start <= word.start && word.end <= r.range.end)
         && (!starts_sentence(view, word.start)
-            || (!contains_word(NOT_NAME_WORDS, previous)
+            || (!NOT_NAME_WORDS_SET.contains(previous)
                 && !lowercase_words.contains(previous.to_lowercase().as_str())))
 }
 
@@ -658,7 +671,7 @@ fn inside_longer_name(
 /// (a capitalised word that is no title or function word) right before the surname.
 fn names_another_with_surname(view: &FieldView<'_>, surname: &str) -> bool {
     let text = view.text;
-    text.match_indices(surname).any(|(start, _)| {
+    occurrences(text, surname).any(|start| {
         let end = start + surname.len();
         if !at_word_boundaries(text, &(start..end)) {
             return false;
@@ -670,10 +683,10 @@ fn names_another_with_surname(view: &FieldView<'_>, surname: &str) -> bool {
         let given = text.get(previous.start..previous.end).unwrap_or("");
         text.get(previous.end..start) == Some(" ")
             && is_name_shaped(given)
-            && !contains_word(TITLE_WORDS, given)
-            && !contains_word(HONORIFICS, given)
-            && !contains_word(FUNCTION_WORDS, given)
-            && !contains_word(NOT_NAME_WORDS, given)
+            && !TITLE_WORDS_SET.contains(given)
+            && !HONORIFICS_SET.contains(given)
+            && !FUNCTION_WORDS_SET.contains(given)
+            && !NOT_NAME_WORDS_SET.contains(given)
     })
 }
 
@@ -797,15 +810,28 @@ impl ArticleEntities {
             }
         }
         let mut new_found: Vec<(usize, Found)> = Vec::new();
+        let mut keys: HashMap<String, String> = HashMap::new();
         for candidate_index in order {
             let (field_index, candidate) = &candidates[candidate_index];
             let Some((view, field_entities)) = fields.get(*field_index) else {
                 continue;
             };
             let name = candidate.tokens.join(" ");
-            let key = phonetic_key(&normalize_name(&name));
+            let key = cached_key(&mut keys, &name);
+            let candidate_keys: Vec<String> = candidate
+                .tokens
+                .iter()
+                .map(|token| cached_key(&mut keys, token))
+                .collect();
             let linked = self
-                .link_existing(index, candidate, &key, &article_people)
+                .link_existing(
+                    index,
+                    candidate,
+                    &name,
+                    &key,
+                    &candidate_keys,
+                    &article_people,
+                )
                 .or_else(|| {
                     (!candidate.headline)
                         .then(|| {
@@ -816,6 +842,7 @@ impl ArticleEntities {
                                 candidate,
                                 name.clone(),
                                 key,
+                                &candidate_keys,
                                 lowercase_words,
                             )
                         })
@@ -860,7 +887,9 @@ impl ArticleEntities {
         &self,
         index: &EntityIndex,
         candidate: &Candidate,
+        name: &str,
         key: &str,
+        candidate_keys: &[String],
         article_people: &[(usize, Vec<String>)],
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.kind != EntityKind::Person {
@@ -871,11 +900,10 @@ impl ArticleEntities {
                 .map(|i| (EntityRef::Local(i), Anchor::Name));
         }
         // "Waste Recovery" after "Waste Recovery Inc": the company without its legal suffix.
-        let name = candidate.tokens.join(" ");
         if let Some(i) = self.locals.iter().position(|l| {
             l.kind == EntityKind::Organization
                 && l.name
-                    .strip_prefix(name.as_str())
+                    .strip_prefix(name)
                     .and_then(|rest| rest.strip_prefix(' '))
                     .is_some_and(|suffix| contains_word(LEGAL_SUFFIXES, suffix))
         }) {
@@ -892,15 +920,14 @@ impl ArticleEntities {
             return Some((EntityRef::Local(i), Anchor::Name));
         }
         // A suffix of a longer name: "Kramp Karrenbauer", "Baeidinejad".
-        let candidate_keys = token_keys(&candidate.tokens);
         if let Some(i) = self.locals.iter().position(|l| {
-            l.kind == EntityKind::Person && is_suffix_of(&l.token_keys, &candidate_keys)
+            l.kind == EntityKind::Person && is_suffix_of(&l.token_keys, candidate_keys)
         }) {
             return Some((EntityRef::Local(i), Anchor::Surname));
         }
         article_people
             .iter()
-            .find(|(_, keys)| is_suffix_of(keys, &candidate_keys))
+            .find(|(_, keys)| is_suffix_of(keys, candidate_keys))
             .map(|(person, _)| (EntityRef::Kb(*person), Anchor::Surname))
     }
 
@@ -913,6 +940,7 @@ impl ArticleEntities {
         candidate: &Candidate,
         name: String,
         key: String,
+        candidate_keys: &[String],
         lowercase_words: &HashSet<&str>,
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.tokens.len() == 1
@@ -943,7 +971,7 @@ impl ArticleEntities {
             kind: candidate.kind,
             aliases: Vec::new(),
             affiliation,
-            token_keys: token_keys(&candidate.tokens),
+            token_keys: candidate_keys.to_vec(),
             key,
         });
         Some((EntityRef::Local(self.locals.len() - 1), Anchor::Name))
@@ -1116,11 +1144,11 @@ fn collect_candidates(
             }
             // A title or an organisation's head word inside a run starts a new name:
             // "International Affairs Committee | Leonid Slutsky", "Revolution | Ayatollah ...".
-            let title_starts = contains_word(TITLE_WORDS, nw)
-                && !contains_word(TITLE_WORDS, previous)
+            let title_starts = TITLE_WORDS_SET.contains(nw)
+                && !TITLE_WORDS_SET.contains(previous)
                 && previous != "of"
                 && j > i + 1;
-            let head_ends = contains_word(ORGANIZATION_HEADS, previous) && is_name_shaped(nw);
+            let head_ends = ORGANIZATION_HEADS_SET.contains(previous) && is_name_shaped(nw);
             // ... unless the run goes on to a body's head: "National Security and Foreign
             // Policy Committee" is one name. A name is a few words: look ahead a dozen.
             let title_starts = title_starts && {
@@ -1143,29 +1171,27 @@ fn collect_candidates(
                 }
                 !words
                     .get(last)
-                    .is_some_and(|w| contains_word(ORGANIZATION_HEADS, word_text(w)))
+                    .is_some_and(|w| ORGANIZATION_HEADS_SET.contains(word_text(w)))
             };
             if is_capitalised(nw) && (title_starts || head_ends) {
                 break;
             }
             if is_capitalised(nw) {
                 last_capital = j;
-            } else if !contains_word(NAME_PARTICLES, nw) && !matches!(nw, "of" | "and") {
+            } else if !NAME_PARTICLES_SET.contains(nw) && !matches!(nw, "of" | "and") {
                 break;
             }
             j += 1;
         }
         // "Securities and Exchange Commission" is one name; "Merkel and Macron" are two.
         if let Some(and) = (i..last_capital).find(|&k| word_text(&words[k]) == "and")
-            && !contains_word(ORGANIZATION_HEADS, word_text(&words[last_capital]))
+            && !ORGANIZATION_HEADS_SET.contains(word_text(&words[last_capital]))
         {
             last_capital = and.saturating_sub(1).max(i);
         }
         let sequence = &words[i..=last_capital];
         let next_i = last_capital + 1;
-        if last_capital == i
-            && (contains_word(NOT_NAME_WORDS, w) || contains_word(FUNCTION_WORDS, w))
-        {
+        if last_capital == i && (NOT_NAME_WORDS_SET.contains(w) || FUNCTION_WORDS_SET.contains(w)) {
             // The commonest case: "The", "But", "Monday" alone.
             i = next_i;
             continue;
@@ -1218,7 +1244,7 @@ fn has_person_evidence(
 ) -> bool {
     let text = view.text;
     if titled
-        || name_tokens.iter().any(|t| contains_word(NAME_PARTICLES, t))
+        || name_tokens.iter().any(|t| NAME_PARTICLES_SET.contains(t))
         || name_tokens
             .first()
             .is_some_and(|t| view.given_names.contains(*t))
@@ -1232,7 +1258,7 @@ fn has_person_evidence(
         .and_then(|i| view.words.get(i))
         .and_then(|w| text.get(w.start..w.end))
         .unwrap_or("");
-    if contains_word(PERSON_HEADS, previous) || contains_word(PERSON_NOUNS, previous) {
+    if PERSON_HEADS_SET.contains(previous) || PERSON_NOUNS_SET.contains(previous) {
         return true;
     }
     // "Germany's Angela Merkel": a state's possessive before a name.
@@ -1274,18 +1300,28 @@ fn has_person_evidence(
             .find(|&i| appositive.is_char_boundary(i))
             .unwrap_or(0);
         let lower = appositive[..end].to_lowercase();
-        OFFICIAL_ROLES
-            .iter()
-            .any(|role| contains_phrase(&lower, role))
-            || lower.split(' ').any(|w| contains_word(PERSON_HEADS, w))
+        contains_official_role(&lower) || lower.split(' ').any(|w| PERSON_HEADS_SET.contains(w))
     })
+}
+
+/// The starts of the non-overlapping occurrences of `needle` in `haystack`, as
+/// `str::match_indices` gives them, by memmem: std's searcher for a whole field cost more.
+fn occurrences<'h>(haystack: &'h str, needle: &'h str) -> Box<dyn Iterator<Item = usize> + 'h> {
+    if needle.is_empty() {
+        // memmem would match between the bytes of a character too.
+        return Box::new(haystack.match_indices(needle).map(|(start, _)| start));
+    }
+    Box::new(memchr::memmem::find_iter(
+        haystack.as_bytes(),
+        needle.as_bytes(),
+    ))
 }
 
 /// Whether a surname stands alone somewhere else in the text, not after "the" and not as
 /// part of a longer capitalised name.
 fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) -> bool {
     let text = view.text;
-    text.match_indices(surname).any(|(start, _)| {
+    occurrences(text, surname).any(|start| {
         let end = start + surname.len();
         if (start >= full.start && end <= full.end) || !at_word_boundaries(text, &(start..end)) {
             return false;
@@ -1297,8 +1333,8 @@ fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) 
             .unwrap_or("");
         let after_name = previous.is_some_and(|p| text.get(p.end..start) == Some(" "))
             && is_name_shaped(previous_text)
-            && !contains_word(TITLE_WORDS, previous_text)
-            && !contains_word(HONORIFICS, previous_text);
+            && !TITLE_WORDS_SET.contains(previous_text)
+            && !HONORIFICS_SET.contains(previous_text);
         !after_name && !previous_text.eq_ignore_ascii_case("the")
     })
 }
@@ -1325,9 +1361,9 @@ fn classify(
     // A body or a place keeps the title it is named after ("Imam Khomeini Airport").
     let organisation_headed = tokens.len() >= 2
         && tokens.last().is_some_and(|t| {
-            contains_word(ORGANIZATION_HEADS, t)
-                || contains_word(CORPORATE_HEADS, t)
-                || contains_word(LOCATION_WORDS, t)
+            ORGANIZATION_HEADS_SET.contains(t)
+                || CORPORATE_HEADS_SET.contains(t)
+                || LOCATION_WORDS_SET.contains(t)
         });
     let mut skip = 0;
     let mut titled = false;
@@ -1336,20 +1372,20 @@ fn classify(
         let token = tokens[skip];
         // "General Staff", "Prime Minister's Office": a body keeps the title it is named after.
         let is_title = !organisation_headed
-            && (contains_word(TITLE_WORDS, token)
+            && (TITLE_WORDS_SET.contains(token)
                 || token == "Sir"
                 || (token == "of"
                     && skip > 0
                     && tokens
                         .get(skip + 1)
-                        .is_some_and(|t| contains_word(TITLE_WORDS, t))));
+                        .is_some_and(|t| TITLE_WORDS_SET.contains(t))));
         let is_common = if organisation_headed {
             // "Central Intelligence Agency" keeps its "Central".
-            contains_word(FUNCTION_WORDS, token)
-                || (contains_word(NOT_NAME_WORDS, token)
-                    && !contains_word(ORGANIZATION_MODIFIERS, token))
+            FUNCTION_WORDS_SET.contains(token)
+                || (NOT_NAME_WORDS_SET.contains(token)
+                    && !ORGANIZATION_MODIFIERS_SET.contains(token))
         } else {
-            contains_word(NOT_NAME_WORDS, token)
+            NOT_NAME_WORDS_SET.contains(token)
                 || (skip == 0
                     && sentence_start
                     && lowercase_words.contains(token.to_lowercase().as_str()))
@@ -1360,7 +1396,7 @@ fn classify(
         if is_title {
             titled = true;
         }
-        if is_title && (contains_word(HONORIFICS, token) || token == "Sir") {
+        if is_title && (HONORIFICS_SET.contains(token) || token == "Sir") {
             honorific = Some(token);
         } else if !is_title {
             honorific = None;
@@ -1391,14 +1427,14 @@ fn classify(
     if !organisation_headed
         && let Some(last_title) = tokens[skip..]
             .iter()
-            .rposition(|t| contains_word(TITLE_WORDS, t))
+            .rposition(|t| TITLE_WORDS_SET.contains(t))
             .map(|i| i + skip)
         && last_title + 1 < tokens.len()
         && tokens[last_title + 1..]
             .iter()
-            .all(|t| is_name_shaped(t) || contains_word(NAME_PARTICLES, t))
+            .all(|t| is_name_shaped(t) || NAME_PARTICLES_SET.contains(t))
     {
-        if contains_word(HONORIFICS, tokens[last_title]) {
+        if HONORIFICS_SET.contains(tokens[last_title]) {
             honorific = Some(tokens[last_title]);
         }
         titled = true;
@@ -1408,13 +1444,13 @@ fn classify(
     let mut start_word = skip;
     while name_tokens
         .last()
-        .is_some_and(|t| contains_word(NOT_NAME_WORDS, t) || contains_word(NAME_PARTICLES, t))
+        .is_some_and(|t| NOT_NAME_WORDS_SET.contains(t) || NAME_PARTICLES_SET.contains(t))
     {
         name_tokens.pop();
     }
     while name_tokens
         .first()
-        .is_some_and(|t| contains_word(NAME_PARTICLES, t) || matches!(*t, "of" | "and"))
+        .is_some_and(|t| NAME_PARTICLES_SET.contains(t) || matches!(*t, "of" | "and"))
     {
         name_tokens.remove(0);
         start_word += 1;
@@ -1429,7 +1465,7 @@ fn classify(
     let role_window_start = role_window_start(view, first_word_index);
     let role_window = role_window_start..range.start;
 
-    if contains_word(EVENT_HEADS, last_token) {
+    if EVENT_HEADS_SET.contains(last_token) {
         return None;
     }
     // "Spend Spend Spend": a word said over and over is a slogan or a title, not a name.
@@ -1439,36 +1475,35 @@ fn classify(
     {
         return None;
     }
-    let kind = if (contains_word(ORGANIZATION_HEADS, last_token)
-        || contains_word(CORPORATE_HEADS, last_token))
+    let kind = if (ORGANIZATION_HEADS_SET.contains(last_token)
+        || CORPORATE_HEADS_SET.contains(last_token))
         && name_tokens.len() >= 2
-        || contains_word(ORGANIZATION_OPENERS, first_token) && name_tokens.len() >= 2
+        || ORGANIZATION_OPENERS_SET.contains(first_token) && name_tokens.len() >= 2
     {
         EntityKind::Organization
-    } else if (contains_word(LOCATION_WORDS, last_token)
-        || contains_word(LOCATION_WORDS, first_token))
+    } else if (LOCATION_WORDS_SET.contains(last_token) || LOCATION_WORDS_SET.contains(first_token))
         && name_tokens.len() >= 2
     {
         EntityKind::Location
     } else {
         let shaped = name_tokens
             .iter()
-            .all(|t| is_name_shaped(t) || contains_word(NAME_PARTICLES, t));
+            .all(|t| is_name_shaped(t) || NAME_PARTICLES_SET.contains(t));
         let common = name_tokens[..name_tokens.len() - 1]
             .iter()
-            .filter(|t| !contains_word(NAME_PARTICLES, t))
+            .filter(|t| !NAME_PARTICLES_SET.contains(t))
             .any(|t| {
                 lowercase_words.contains(t.to_lowercase().as_str())
-                    || contains_word(NOT_NAME_WORDS, t)
+                    || NOT_NAME_WORDS_SET.contains(t)
             })
-            || contains_word(NOT_NAME_WORDS, last_token)
-            || contains_word(TITLE_WORDS, last_token);
+            || NOT_NAME_WORDS_SET.contains(last_token)
+            || TITLE_WORDS_SET.contains(last_token);
         let followed_by_role = text
             .get(range.end..)
             .and_then(|rest| rest.strip_prefix(' '))
             .and_then(|rest| rest.split(|c: char| !c.is_alphanumeric()).next())
             .is_some_and(|next| {
-                contains_word(PERSON_HEADS, next) || contains_word(DESCRIPTION_HEADS, next)
+                PERSON_HEADS_SET.contains(next) || DESCRIPTION_HEADS_SET.contains(next)
             });
         if !shaped || common || followed_by_role || name_tokens.len() > 5 {
             return None;
@@ -1579,10 +1614,7 @@ fn read_affiliation(
     for window in windows.into_iter().flatten() {
         let words = text.get(window.clone()).unwrap_or("");
         let lower = words.to_lowercase();
-        if !OFFICIAL_ROLES
-            .iter()
-            .any(|role| contains_phrase(&lower, role))
-        {
+        if !contains_official_role(&lower) {
             continue;
         }
         if NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w)) {
@@ -1599,6 +1631,30 @@ fn read_affiliation(
     None
 }
 
+/// Whether `haystack` holds one of `OFFICIAL_ROLES` as whole words, as
+/// `OFFICIAL_ROLES.iter().any(|role| contains_phrase(haystack, role))` would say, in one pass
+/// of an automaton over every match of every role instead of a search per role.
+pub(crate) fn contains_official_role(haystack: &str) -> bool {
+    static ROLES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
+        AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .build(OFFICIAL_ROLES)
+            .ok()
+    });
+    let matches = ROLES
+        .as_ref()
+        .and_then(|roles| roles.try_find_overlapping_iter(haystack).ok());
+    match matches {
+        Some(mut matches) => matches.any(|found| {
+            haystack.is_char_boundary(found.start())
+                && at_word_boundaries(haystack, &(found.start()..found.end()))
+        }),
+        None => OFFICIAL_ROLES
+            .iter()
+            .any(|role| contains_phrase(haystack, role)),
+    }
+}
+
 /// Whether `haystack` holds `phrase` as whole words. Walks word starts instead of building
 /// a substring searcher: the haystacks are a few words long.
 pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
@@ -1607,9 +1663,10 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     }
     let bytes = haystack.as_bytes();
     let first = phrase.as_bytes()[0];
-    (0..=haystack.len() - phrase.len()).any(|start| {
-        bytes[start] == first
-            && haystack.is_char_boundary(start)
+    let last_start = haystack.len() - phrase.len();
+    // memchr to the candidate starts: most of the haystack is not the phrase's first byte.
+    memchr::memchr_iter(first, &bytes[..=last_start]).any(|start| {
+        haystack.is_char_boundary(start)
             && haystack[start..].starts_with(phrase)
             && at_word_boundaries(haystack, &(start..start + phrase.len()))
     })
@@ -1864,15 +1921,15 @@ impl EntityIndex {
         else {
             return false;
         };
-        let head = contains_word(ORGANIZATION_HEADS, next) || contains_word(CORPORATE_HEADS, next);
+        let head = ORGANIZATION_HEADS_SET.contains(next) || CORPORATE_HEADS_SET.contains(next);
         if self.capitals.contains(&entity) {
             is_name_shaped(next)
-                && !contains_word(FUNCTION_WORDS, next)
-                && !contains_word(NOT_NAME_WORDS, next)
-                && !contains_word(TITLE_WORDS, next)
+                && !FUNCTION_WORDS_SET.contains(next)
+                && !NOT_NAME_WORDS_SET.contains(next)
+                && !TITLE_WORDS_SET.contains(next)
                 && !view.country_words.contains(next)
                 // "Baghdad Airport" lies in Baghdad: the city is named too.
-                && !contains_word(LOCATION_WORDS, next)
+                && !LOCATION_WORDS_SET.contains(next)
         } else {
             head && self
                 .entities

@@ -22,8 +22,11 @@ mod stance;
 mod tests;
 mod text;
 
-use std::collections::HashSet;
 use std::ops::Range;
+
+// foldhash instead of SipHash: the maps here hold one article's words and entities, where
+// DoS resistance buys nothing and SipHash was a tenth of the annotation time.
+pub(crate) use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use communique_domain::{
     Date, Entity, EntityKind, KnowledgeBase, Mention, Span, Statement, TextField,
@@ -72,6 +75,9 @@ const MAX_FIELD_BYTES: usize = 1 << 20;
 pub(crate) struct Field<'a> {
     pub(crate) id: TextField,
     pub(crate) folded: FoldedText<'a>,
+    /// The folded text in ASCII lower case: same offsets, so a word's lower-case form is a
+    /// slice of it instead of a new string per rule that asks.
+    pub(crate) lower: String,
     pub(crate) words: Vec<Word>,
     pub(crate) paragraphs: Vec<Range<usize>>,
     pub(crate) sentences: Vec<Range<usize>>,
@@ -104,7 +110,7 @@ pub(crate) struct Context<'k> {
     pub(crate) date: Option<Date>,
     pub(crate) article: ArticleEntities,
     /// Official titles the article gives each person.
-    pub(crate) titles: std::collections::HashMap<EntityRef, attribution::TitleEvidence>,
+    pub(crate) titles: HashMap<EntityRef, attribution::TitleEvidence>,
 }
 
 impl Annotator {
@@ -142,7 +148,9 @@ impl Annotator {
             self.index
                 .governments_named(field_entities, &mut governments_named);
         }
-        let mut lowercase = HashSet::new();
+        // Sized for every word up front: growing it rehashed it several times per article.
+        let mut lowercase =
+            HashSet::with_capacity(fields.iter().map(|field| field.words.len()).sum());
         for field in &fields {
             entities::lowercase_words(field.text(), &field.words, &mut lowercase);
         }
@@ -210,9 +218,11 @@ impl Annotator {
         }
         let cues = self.cues.scan(&folded.text, &words);
         let quotes = quotes::scan(&folded.text, &paragraphs);
+        let lower = folded.text.to_ascii_lowercase();
         Field {
             id,
             folded,
+            lower,
             words,
             paragraphs,
             sentences,
@@ -237,8 +247,7 @@ impl Annotator {
             }
         };
         let is_person = |found: &Found| {
-            entity_identity(context, found.entity)
-                .is_some_and(|(_, _, kind)| kind == EntityKind::Person)
+            entity_kind(context, found.entity).is_some_and(|kind| kind == EntityKind::Person)
         };
         for field in fields {
             let view = field.view(&self.index);
@@ -377,6 +386,14 @@ fn truncate(text: &str) -> &str {
         end -= 1;
     }
     &text[..end]
+}
+
+/// The kind of an entity: what most rules ask, without copying its id and name.
+pub(crate) fn entity_kind(context: &Context<'_>, entity: EntityRef) -> Option<EntityKind> {
+    match entity {
+        EntityRef::Kb(index) => context.index.entity(index).map(|e| e.entity.kind),
+        EntityRef::Local(index) => context.article.locals.get(index).map(|l| l.kind),
+    }
 }
 
 /// Id, display name and kind of an entity.

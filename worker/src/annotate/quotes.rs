@@ -63,10 +63,37 @@ pub(crate) fn scan(text: &str, paragraphs: &[Range<usize>]) -> Vec<Quote> {
         let base = paragraph.start;
         let mut open: Option<(Family, usize, usize)> = None;
         let mut previous: Option<char> = None;
-        let mut chars = slice.char_indices().peekable();
+        let bytes = slice.as_bytes();
         let mut first_mark = true;
-        while let Some((offset, c)) = chars.next() {
-            let next = chars.peek().map(|&(_, n)| n);
+        let mut cursor = 0;
+        while cursor < bytes.len() {
+            // Only '"', '\'' and characters led by 0xC2 or 0xE2 can be marks: skip the rest
+            // at once, keeping what the scan needs of it (its last character, and whether any
+            // of it was not white space).
+            let candidate = bytes
+                .get(cursor..)
+                .and_then(|rest| {
+                    rest.iter()
+                        .position(|&b| matches!(b, b'"' | b'\'' | 0xC2 | 0xE2))
+                })
+                .map_or(bytes.len(), |p| cursor + p);
+            if candidate > cursor {
+                let skipped = slice.get(cursor..candidate).unwrap_or("");
+                if first_mark && !skipped.chars().all(char::is_whitespace) {
+                    first_mark = false;
+                }
+                if let Some(last) = skipped.chars().next_back() {
+                    previous = Some(last);
+                }
+                cursor = candidate;
+                continue;
+            }
+            let Some(c) = slice.get(cursor..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
+            let offset = cursor;
+            cursor += c.len_utf8();
+            let next = slice.get(cursor..).and_then(|rest| rest.chars().next());
             let Some(mark_family) = family(c) else {
                 previous = Some(c);
                 if !c.is_whitespace() {

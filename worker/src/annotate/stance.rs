@@ -3,7 +3,7 @@
 //! Cues from the lexicon lean toward the entities within their reach in the same clause,
 //! weaker with distance; a negator shortly before a cue flips it ("will not lament his death").
 
-use std::collections::HashMap;
+use super::{HashMap, HashMapExt};
 use std::ops::Range;
 
 use communique_domain::{Act, EntityKind, StatementKind};
@@ -12,7 +12,7 @@ use super::attribution::{Draft, SpeakerRef};
 use super::cues::CueMatch;
 use super::entities::{Anchor, EntityRef};
 use super::lexicon::{PRONOUNS, Reach, STANCE_CUES};
-use super::{Context, Field, entity_identity, salience};
+use super::{Context, Field, entity_kind, salience};
 
 /// How many words a cue reaches.
 const REACH_WORDS: usize = 9;
@@ -211,7 +211,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
     draft.targets = order
         .into_iter()
         .filter(|entity| {
-            entity_identity(context, *entity).is_some_and(|(_, _, kind)| kind != EntityKind::Other)
+            entity_kind(context, *entity).is_some_and(|kind| kind != EntityKind::Other)
         })
         .map(|entity| {
             let score = scores.get(&entity).copied().unwrap_or(0.0);
@@ -310,7 +310,7 @@ fn pronoun_referent(
 ) -> Option<EntityRef> {
     let is_other_person = |entity: EntityRef| {
         !speakers.contains(&entity)
-            && entity_identity(context, entity).is_some_and(|(_, _, k)| k == EntityKind::Person)
+            && entity_kind(context, entity).is_some_and(|k| k == EntityKind::Person)
     };
     let paragraph_start = field
         .paragraphs

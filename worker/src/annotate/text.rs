@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
-use super::lexicon::{ABBREVIATIONS, contains_word};
+use super::lexicon::ABBREVIATIONS_SET;
 
 /// A field of an article with accents folded to ASCII, hyphens inside words made spaces and
 /// exotic spaces made plain, so that "Abdul-Mahdi" matches "Abdul Mahdi" and "Amélie" matches
@@ -36,18 +36,33 @@ impl<'a> FoldedText<'a> {
             };
         }
         let mut text = String::with_capacity(source.len());
-        let mut origin = Vec::with_capacity(source.len() + 1);
+        let mut origin: Vec<u32> = Vec::with_capacity(source.len() + 1);
         let mut previous: Option<char> = None;
-        let mut chars = source.char_indices().peekable();
-        while let Some((offset, c)) = chars.next() {
-            let next = chars.peek().map(|&(_, n)| n);
+        let mut offset = 0;
+        while offset < bytes.len() {
+            // ASCII other than '-', '\n', '\t' and '\r' folds to itself: copy such runs whole.
+            let run_end = bytes
+                .get(offset..)
+                .and_then(|rest| rest.iter().position(|&b| may_fold(b)))
+                .map_or(bytes.len(), |p| offset + p);
+            if run_end > offset {
+                text.push_str(source.get(offset..run_end).unwrap_or(""));
+                origin.extend(offset as u32..run_end as u32);
+                previous = bytes.get(run_end - 1).map(|&b| char::from(b));
+                offset = run_end;
+                continue;
+            }
+            let Some(c) = source.get(offset..).and_then(|rest| rest.chars().next()) else {
+                break;
+            };
+            let after = offset + c.len_utf8();
+            let next = char_at(source, after);
             let folded = fold_char(c, previous, next);
             let start = text.len();
             text.push(folded);
-            for _ in start..text.len() {
-                origin.push(offset as u32);
-            }
+            origin.extend(std::iter::repeat_n(offset as u32, text.len() - start));
             previous = Some(c);
+            offset = after;
         }
         origin.push(source.len() as u32);
         FoldedText {
@@ -74,6 +89,11 @@ impl<'a> FoldedText<'a> {
         (start <= end && self.source.is_char_boundary(start) && self.source.is_char_boundary(end))
             .then_some(start..end)
     }
+}
+
+/// Whether `fold_char` may change the character starting with this byte.
+fn may_fold(b: u8) -> bool {
+    matches!(b, b'-' | b'\n' | b'\t' | b'\r') || !b.is_ascii()
 }
 
 fn fold_char(c: char, previous: Option<char>, next: Option<char>) -> char {
@@ -204,28 +224,59 @@ pub(crate) struct Word {
 
 /// The words of `text`, in order.
 pub(crate) fn words(text: &str) -> Vec<Word> {
+    let bytes = text.as_bytes();
     let mut words = Vec::with_capacity(text.len() / 5);
     let mut start: Option<usize> = None;
-    let mut chars = text.char_indices().peekable();
-    while let Some((offset, c)) = chars.next() {
+    let mut offset = 0;
+    while let Some(&byte) = bytes.get(offset) {
+        // Runs of ASCII letters and digits, and spaces, the bulk of the text, without decoding.
+        if byte.is_ascii_alphanumeric() {
+            if start.is_none() {
+                start = Some(offset);
+            }
+            offset += 1;
+            while bytes.get(offset).is_some_and(u8::is_ascii_alphanumeric) {
+                offset += 1;
+            }
+            continue;
+        }
+        if byte == b' ' {
+            if let Some(begin) = start.take() {
+                words.push(Word {
+                    start: begin,
+                    end: offset,
+                });
+            }
+            offset += 1;
+            continue;
+        }
+        // Other bytes: decoding only non-ASCII characters.
+        let c = if byte.is_ascii() {
+            char::from(byte)
+        } else {
+            match char_at(text, offset) {
+                Some(c) => c,
+                None => break,
+            }
+        };
+        let after = offset + c.len_utf8();
         if is_word_char(c) {
             if start.is_none() {
                 start = Some(offset);
             }
+            offset = after;
             continue;
         }
         let inner_apostrophe = matches!(c, '\'' | '\u{2019}')
             && start.is_some()
-            && chars.peek().is_some_and(|&(_, n)| n.is_alphabetic());
-        if inner_apostrophe {
-            continue;
-        }
-        if let Some(begin) = start.take() {
+            && char_at(text, after).is_some_and(char::is_alphabetic);
+        if !inner_apostrophe && let Some(begin) = start.take() {
             words.push(Word {
                 start: begin,
                 end: offset,
             });
         }
+        offset = after;
     }
     if let Some(begin) = start {
         words.push(Word {
@@ -244,8 +295,27 @@ pub(crate) fn paragraphs(text: &str) -> Vec<Range<usize>> {
     let mut paragraphs = Vec::new();
     let mut start = 0;
     let mut index = 0;
-    while index < bytes.len() {
-        let byte = bytes[index];
+    // Only a line break or the start of three spaces can end a paragraph: jump from one to the
+    // next. Each is searched for again only once the scan has passed it.
+    let mut next_newline = memchr::memchr(b'\n', bytes).unwrap_or(usize::MAX);
+    let mut next_spaces = memchr::memmem::find(bytes, b"   ").unwrap_or(usize::MAX);
+    loop {
+        if next_newline < index {
+            next_newline = bytes
+                .get(index..)
+                .and_then(|rest| memchr::memchr(b'\n', rest))
+                .map_or(usize::MAX, |p| index + p);
+        }
+        if next_spaces < index {
+            next_spaces = bytes
+                .get(index..)
+                .and_then(|rest| memchr::memmem::find(rest, b"   "))
+                .map_or(usize::MAX, |p| index + p);
+        }
+        index = next_newline.min(next_spaces);
+        let Some(&byte) = bytes.get(index) else {
+            break;
+        };
         let is_break = match byte {
             b'\n' => {
                 let next = bytes.get(index + 1).copied();
@@ -318,21 +388,26 @@ pub(crate) fn sentences(text: &str, paragraph: Range<usize>, out: &mut Vec<Range
         return;
     };
     let base = paragraph.start;
+    let bytes = slice.as_bytes();
     let mut start = 0;
-    let mut chars = slice.char_indices().peekable();
-    while let Some((offset, c)) = chars.next() {
-        if !matches!(c, '.' | '!' | '?') {
-            continue;
-        }
-        let mut end = offset + c.len_utf8();
-        while let Some(&(next_offset, next)) = chars.peek() {
+    let mut from = 0;
+    while let Some(found) = bytes
+        .get(from..)
+        .and_then(|rest| memchr::memchr3(b'.', b'!', b'?', rest))
+    {
+        let offset = from + found;
+        let Some(c) = bytes.get(offset).map(|&b| char::from(b)) else {
+            break;
+        };
+        let mut end = offset + 1;
+        while let Some(next) = char_at(slice, end) {
             if closes_quote(next) || matches!(next, '.' | '!' | '?') {
-                end = next_offset + next.len_utf8();
-                chars.next();
+                end += next.len_utf8();
             } else {
                 break;
             }
         }
+        from = end;
         let rest = slice.get(end..).unwrap_or("");
         let after_space = rest.trim_start();
         if after_space.len() == rest.len() {
@@ -376,7 +451,7 @@ fn is_abbreviation_before(slice: &str, dot: usize) -> bool {
         .map_or(0, |(i, c)| i + c.len_utf8());
     let word = head.get(word_start..).unwrap_or("");
     // Single letters are initials ("J. Smith", "U.S.").
-    word.chars().count() == 1 || contains_word(ABBREVIATIONS, word)
+    word.chars().count() == 1 || ABBREVIATIONS_SET.contains(word)
 }
 
 #[cfg(test)]
