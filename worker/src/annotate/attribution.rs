@@ -1856,19 +1856,19 @@ pub(crate) fn read_titles(
     article: &super::entities::ArticleEntities,
 ) -> HashMap<EntityRef, TitleEvidence> {
     let mut titles: HashMap<EntityRef, TitleEvidence> = HashMap::new();
+    let is_person = |entity: EntityRef| match entity {
+        EntityRef::Kb(i) => index
+            .entity(i)
+            .is_some_and(|e| e.entity.kind == EntityKind::Person),
+        EntityRef::Local(i) => article
+            .locals
+            .get(i)
+            .is_some_and(|l| l.kind == EntityKind::Person),
+    };
     for field in fields {
         let text = field.text();
         for (position, found) in field.found.iter().enumerate() {
-            let is_person = match found.entity {
-                EntityRef::Kb(i) => index
-                    .entity(i)
-                    .is_some_and(|e| e.entity.kind == EntityKind::Person),
-                EntityRef::Local(i) => article
-                    .locals
-                    .get(i)
-                    .is_some_and(|l| l.kind == EntityKind::Person),
-            };
-            if !is_person {
+            if !is_person(found.entity) {
                 continue;
             }
             // Before: up to six words, not past punctuation or another person; a body or a
@@ -1882,15 +1882,7 @@ pub(crate) fn read_titles(
                 .iter()
                 .rev()
                 .take_while(|f| f.end >= reach)
-                .find(|f| match f.entity {
-                    EntityRef::Kb(i) => index
-                        .entity(i)
-                        .is_some_and(|e| e.entity.kind == EntityKind::Person),
-                    EntityRef::Local(i) => article
-                        .locals
-                        .get(i)
-                        .is_some_and(|l| l.kind == EntityKind::Person),
-                })
+                .find(|f| is_person(f.entity))
                 .map_or(reach, |f| f.end);
             let words = words_in(field, &(previous_end..found.start));
             let from = words.len().saturating_sub(6);
