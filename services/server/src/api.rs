@@ -128,7 +128,8 @@ impl Api {
     }
 
     /// The part every list RPC shares: checks the page fields along with the violations the
-    /// other fields already gave, reads one page off the runtime, and issues the next page token.
+    /// other fields already gave, reads one page (off the runtime unless `in_place`: for reads
+    /// short enough that the blocking-pool hop would cost more), and issues the next page token.
     /// `fingerprint` names the query (every field but the page ones), binding tokens to it.
     async fn list_page<T: Send + 'static>(
         &self,
@@ -136,6 +137,7 @@ impl Api {
         page_size: i32,
         page_token: &str,
         fingerprint: String,
+        in_place: bool,
         read: impl FnOnce(&dyn ArticleStore, &PageRequest) -> Result<Page<T>, ServiceError>
         + Send
         + 'static,
@@ -147,7 +149,11 @@ impl Api {
         );
         checks.finish()?;
         let page = page.unwrap_or_default();
-        let result = self.blocking(move |store| read(store, &page)).await?;
+        let result = if in_place {
+            read(self.store.as_ref(), &page)?
+        } else {
+            self.blocking(move |store| read(store, &page)).await?
+        };
         Ok((result.items, self.paging.token(result.next, &fingerprint)))
     }
 }
@@ -334,6 +340,7 @@ impl pb::article_service_server::ArticleService for Api {
                     page_size,
                     &page_token,
                     fingerprint,
+                    false,
                     move |store, page| Ok(store.list_articles(&filter, parts, page)?),
                 )
                 .await?;
@@ -380,12 +387,17 @@ impl pb::entity_service_server::EntityService for Api {
                     kinds: domain_kinds,
                 };
                 let fingerprint = format!("SearchEntities {search:?}");
+                // Once the store searches from memory (tens of µs), a hop to the blocking pool
+                // and back costs more than the search: run it in place. Until then (the index
+                // mirror loads after start) it may wait, so it goes to the pool.
+                let in_place = self.store.search_in_memory();
                 let (found, next_page_token) = self
                     .list_page(
                         checks,
                         page_size,
                         &page_token,
                         fingerprint,
+                        in_place,
                         move |store, page| Ok(store.search_entities(&search, page)?),
                     )
                     .await?;
@@ -444,6 +456,7 @@ impl pb::entity_service_server::EntityService for Api {
                     page_size,
                     &page_token,
                     fingerprint,
+                    false,
                     move |store, page| {
                         // A list under an unknown parent is NOT_FOUND, not an empty page.
                         if store.get_entity(&entity_id)?.is_none() {
@@ -627,6 +640,7 @@ impl pb::stance_service_server::StanceService for Api {
                         page_size,
                         &page_token,
                         fingerprint,
+                        false,
                         move |store, page| Ok(store.list_statements(&filter, page)?),
                     )
                     .await?;

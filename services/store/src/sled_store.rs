@@ -1731,6 +1731,10 @@ impl ArticleStore for SledStore {
             .unwrap_or(0))
     }
 
+    fn search_in_memory(&self) -> bool {
+        self.mirror.get().is_some_and(Result::is_ok)
+    }
+
     fn size_on_disk(&self) -> Result<u64, StoreError> {
         self.db.size_on_disk().map_err(io)
     }
