@@ -927,8 +927,7 @@ impl Changes {
 
     /// Turns cached aggregates into writes and builds the atomic batch, with the writes the
     /// in-memory [`Mirror`] follows.
-    #[allow(clippy::type_complexity)]
-    fn into_batch(mut self) -> Result<(sled::Batch, Vec<(Vec<u8>, Option<Vec<u8>>)>), StoreError> {
+    fn into_batch(mut self) -> Result<(sled::Batch, Vec<KeyWrite>), StoreError> {
         for (id, record) in std::mem::take(&mut self.entities) {
             let key = KeyBuilder::new(KIND_ENTITY).last_text(&id).build();
             let after = record.filter(|r| r.article_count > 0);
@@ -988,6 +987,9 @@ impl Changes {
         Ok((batch, mirrored))
     }
 }
+
+/// One write of a batch: a key and its new value, `None` for a removal.
+type KeyWrite = (Vec<u8>, Option<Vec<u8>>);
 
 /// The alias index entries of an entity: its name, its aliases and the surface forms seen in
 /// articles. (The phonetic entries are derived from them in memory: [`phonetic_keys`].)
@@ -1341,10 +1343,11 @@ impl ArticleStore for SledStore {
         let needed = ranked_offset(page)?
             .saturating_add(page.size)
             .saturating_add(1);
-        let wanted = |id: &str| {
+        // The ranking fields of a candidate of a wanted kind.
+        let wanted_head = |id: &str| {
             mirror
                 .head(id)
-                .is_some_and(|head| search.kinds.is_empty() || search.kinds.contains(&head.kind))
+                .filter(|head| search.kinds.is_empty() || search.kinds.contains(&head.kind))
         };
         let mut page_filled = false;
         if !folded.is_empty() {
@@ -1361,7 +1364,7 @@ impl ArticleStore for SledStore {
                     let before = best.len();
                     if let Some(id) = prefix_candidate(&mut best, &folded, key, value)
                         && best.len() > before
-                        && wanted(id)
+                        && wanted_head(id).is_some()
                     {
                         counted += 1;
                         if counted >= needed && full_at.is_none() {
@@ -1435,12 +1438,9 @@ impl ArticleStore for SledStore {
         // only for the page returned.
         let mut ranked = Vec::with_capacity(best.len());
         for (id, (match_type, score, alias)) in best {
-            let Some(head) = mirror.head(id) else {
+            let Some(head) = wanted_head(id) else {
                 continue;
             };
-            if !search.kinds.is_empty() && !search.kinds.contains(&head.kind) {
-                continue;
-            }
             ranked.push((match_type, score, head.mention_count, id, alias));
         }
         ranked.sort_by(|a, b| {

@@ -44,7 +44,6 @@ pub(super) struct Mirror {
 }
 
 impl Mirror {
-    /// Copies the mirrored kinds and the entity heads out of `tree`.
     /// Copies the mirrored kinds and the entity heads out of `tree`; the bands wait for
     /// [`Mirror::load_bands`].
     pub(super) fn load(tree: &sled::Tree) -> Result<Mirror, StoreError> {
@@ -113,8 +112,9 @@ impl Mirror {
             }
         } else if MIRRORED_KINDS.contains(&kind) {
             if kind == KIND_ALIAS {
-                self.apply_phonetic(key, value)?;
-                self.apply_alias_length(key, value.is_some())?;
+                let (folded, id) = alias_parts(key)?;
+                self.apply_phonetic(folded, id, value);
+                self.apply_alias_length(folded, key, value.is_some());
             }
             match value {
                 Some(bytes) => {
@@ -130,14 +130,7 @@ impl Mirror {
 
     /// The phonetic entries derived from one alias entry (`kind, folded alias, NUL, entity id`
     /// → the alias as written) follow it in and out.
-    fn apply_phonetic(&mut self, alias_key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
-        let parts = split_parts(alias_key, 1);
-        let (Some(folded), Some(id)) = (parts.first(), parts.get(1)) else {
-            return Err(corrupt_key("alias"));
-        };
-        let (Ok(folded), Ok(id)) = (std::str::from_utf8(folded), std::str::from_utf8(id)) else {
-            return Err(corrupt_key("alias"));
-        };
+    fn apply_phonetic(&mut self, folded: &str, id: &str, value: Option<&[u8]>) {
         for key in phonetic_keys(folded, id) {
             match value {
                 Some(written) => {
@@ -148,14 +141,9 @@ impl Mirror {
                 }
             }
         }
-        Ok(())
     }
 
-    fn apply_alias_length(&mut self, alias_key: &[u8], present: bool) -> Result<(), StoreError> {
-        let folded = split_parts(alias_key, 1)
-            .first()
-            .and_then(|folded| std::str::from_utf8(folded).ok())
-            .ok_or_else(|| corrupt_key("alias"))?;
+    fn apply_alias_length(&mut self, folded: &str, alias_key: &[u8], present: bool) {
         let entry = (
             length_bucket(folded),
             u16::try_from(folded.len()).unwrap_or(u16::MAX),
@@ -166,7 +154,6 @@ impl Mirror {
         } else {
             self.aliases_by_length.remove(&entry);
         }
-        Ok(())
     }
 
     /// The alias entries (length in bytes, key, value) of `bucket` ([`length_bucket`] of the
@@ -230,6 +217,18 @@ impl Mirror {
     /// Entries held, for tests and logs.
     pub(super) fn len(&self) -> usize {
         self.entries.len() + self.heads.len()
+    }
+}
+
+/// The folded alias and the entity id of an alias key (`kind, folded alias, NUL, entity id`).
+fn alias_parts(key: &[u8]) -> Result<(&str, &str), StoreError> {
+    let parts = split_parts(key, 1);
+    match (parts.first(), parts.get(1)) {
+        (Some(folded), Some(id)) => Ok((
+            std::str::from_utf8(folded).map_err(|_| corrupt_key("alias"))?,
+            std::str::from_utf8(id).map_err(|_| corrupt_key("alias"))?,
+        )),
+        _ => Err(corrupt_key("alias")),
     }
 }
 
