@@ -71,6 +71,17 @@ impl ServiceError {
     pub fn invalid(field: impl Into<String>, description: impl Into<String>) -> ServiceError {
         ServiceError::InvalidArgument(vec![Violation::new(field, description)])
     }
+
+    /// The request field at fault (the first, when several are), for invalid input.
+    pub fn invalid_field(&self) -> Option<&str> {
+        match self {
+            ServiceError::InvalidArgument(violations) => {
+                violations.first().map(|v| v.field.as_str())
+            }
+            ServiceError::Store(error) => error.invalid_field(),
+            _ => None,
+        }
+    }
 }
 
 fn info(reason: &str, metadata: impl IntoIterator<Item = (String, String)>) -> ErrorDetails {

@@ -683,17 +683,10 @@ impl pb::ingest_service_server::IngestService for Api {
                     Ok(annotated) => annotated,
                     Err(error) => {
                         self.metrics.record_ingest(IngestOutcome::Rejected);
-                        let field = match &error {
-                            ServiceError::InvalidArgument(violations) => violations
-                                .first()
-                                .map(|v| v.field.clone())
-                                .unwrap_or_default(),
-                            _ => String::new(),
-                        };
                         response.rejected.push(pb::RejectedArticle {
                             article_id,
                             reason: error.to_string(),
-                            field,
+                            field: error.invalid_field().unwrap_or_default().to_owned(),
                         });
                         continue;
                     }
@@ -712,14 +705,10 @@ impl pb::ingest_service_server::IngestService for Api {
                     }
                     Err(error @ StoreError::InvalidArticle { .. }) => {
                         self.metrics.record_ingest(IngestOutcome::Rejected);
-                        let field = match &error {
-                            StoreError::InvalidArticle { source, .. } => source.field.clone(),
-                            _ => String::new(),
-                        };
                         response.rejected.push(pb::RejectedArticle {
                             article_id,
                             reason: error.to_string(),
-                            field,
+                            field: error.invalid_field().unwrap_or_default().to_owned(),
                         });
                     }
                     Err(other) => return Err(other.into()),

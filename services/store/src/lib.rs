@@ -47,6 +47,16 @@ pub enum StoreError {
     },
 }
 
+impl StoreError {
+    /// The article field at fault, for an invalid article.
+    pub fn invalid_field(&self) -> Option<&str> {
+        match self {
+            StoreError::InvalidArticle { source, .. } => Some(&source.field),
+            _ => None,
+        }
+    }
+}
+
 /// What storing an article did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PutOutcome {
