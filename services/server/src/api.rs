@@ -127,6 +127,20 @@ impl Api {
             .map_err(|error| ServiceError::Internal(format!("store task failed: {error}")))?
     }
 
+    /// Runs store work in place (`in_place`: for reads short enough that the blocking-pool hop
+    /// would cost more than the read) or on the blocking pool.
+    async fn store_work<T: Send + 'static>(
+        &self,
+        in_place: bool,
+        work: impl FnOnce(&dyn ArticleStore) -> Result<T, ServiceError> + Send + 'static,
+    ) -> Result<T, ServiceError> {
+        if in_place {
+            work(self.store.as_ref())
+        } else {
+            self.blocking(work).await
+        }
+    }
+
     /// The part every list RPC shares: checks the page fields along with the violations the
     /// other fields already gave, reads one page (off the runtime unless `in_place`: for reads
     /// short enough that the blocking-pool hop would cost more), and issues the next page token.
@@ -149,11 +163,9 @@ impl Api {
         );
         checks.finish()?;
         let page = page.unwrap_or_default();
-        let result = if in_place {
-            read(self.store.as_ref(), &page)?
-        } else {
-            self.blocking(move |store| read(store, &page)).await?
-        };
+        let result = self
+            .store_work(in_place, move |store| read(store, &page))
+            .await?;
         Ok((result.items, self.paging.token(result.next, &fingerprint)))
     }
 }
@@ -287,10 +299,11 @@ impl pb::article_service_server::ArticleService for Api {
             } else {
                 ArticleParts::Metadata
             };
-            let lookup = id.clone();
+            // One or two point reads, served from sled's cache or the page cache: cheaper in
+            // place than a hop to the blocking pool and back.
             let article = self
-                .blocking(move |store| Ok(store.get_article(&lookup, parts)?))
-                .await?
+                .store
+                .get_article(&id, parts)?
                 .ok_or(ServiceError::NotFound {
                     kind: "article",
                     id,
@@ -390,7 +403,7 @@ impl pb::entity_service_server::EntityService for Api {
                 // Once the store searches from memory (tens of µs), a hop to the blocking pool
                 // and back costs more than the search: run it in place. Until then (the index
                 // mirror loads after start) it may wait, so it goes to the pool.
-                let in_place = self.store.search_in_memory();
+                let in_place = self.store.indexes_in_memory();
                 let (found, next_page_token) = self
                     .list_page(
                         checks,
@@ -575,18 +588,24 @@ impl pb::stance_service_server::StanceService for Api {
                     .map(str::to_lowercase)
                     .collect();
                 let page = page.unwrap_or_default();
-                // One hop to the blocking pool resolves the target and reads the rows.
+                let mut query = StanceQuery {
+                    target_entity_id: String::new(),
+                    government_codes: codes,
+                    published_after: after,
+                    published_before: before,
+                    topic_words,
+                    max_evidence,
+                };
+                // Unnarrowed, the rows come from the in-memory tallies and rankings plus a
+                // bounded number of point reads (page size x max_evidence): cheaper in place than
+                // the hop to the blocking pool and back, which also made every evidence string
+                // be freed on another thread than the one that allocated it. A narrowed query
+                // scans the target's statements, so it goes to the pool.
+                let in_place = !query.is_narrowed() && self.store.indexes_in_memory();
                 let (entity, rows) = self
-                    .blocking(move |store| {
+                    .store_work(in_place, move |store| {
                         let entity = resolve_target(store, target)?;
-                        let query = StanceQuery {
-                            target_entity_id: entity.entity.id.clone(),
-                            government_codes: codes,
-                            published_after: after,
-                            published_before: before,
-                            topic_words,
-                            max_evidence,
-                        };
+                        query.target_entity_id.clone_from(&entity.entity.id);
                         let rows = store.compare_stances(&query, &page)?;
                         Ok((entity, rows))
                     })

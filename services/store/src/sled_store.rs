@@ -1731,7 +1731,7 @@ impl ArticleStore for SledStore {
             .unwrap_or(0))
     }
 
-    fn search_in_memory(&self) -> bool {
+    fn indexes_in_memory(&self) -> bool {
         self.mirror.get().is_some_and(Result::is_ok)
     }
 
