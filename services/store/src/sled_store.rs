@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 mod integrity;
 mod mirror;
 
-use self::mirror::{Mirror, length_bucket};
+use self::mirror::Mirror;
 use crate::codec::{decode, encode};
 use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
@@ -142,6 +142,19 @@ struct ClaimSource {
     article_id: String,
     ordinal: u32,
     published: Option<Date>,
+}
+
+/// An [`EntityRecord`] as a read decodes it for a summary: the observed aliases as the list of
+/// pairs postcard stores a map as, without building the map (its ordered inserts were most of
+/// a search page's cost for popular entities).
+#[derive(Debug, Deserialize)]
+struct EntitySummaryRecord {
+    mention_count: u32,
+    /// Also in `entity`; decoded only to reach the fields after it.
+    _kind: EntityKind,
+    article_count: u32,
+    entity: Entity,
+    observed_aliases: Vec<(String, u32)>,
 }
 
 /// The leading fields of an [`EntityRecord`]: postcard reads fields in order and ignores what
@@ -1289,7 +1302,7 @@ impl ArticleStore for SledStore {
     }
 
     fn get_entity(&self, entity_id: &str) -> Result<Option<EntitySummary>, StoreError> {
-        let record: Option<EntityRecord> = self.read(
+        let record: Option<EntitySummaryRecord> = self.read(
             "entity",
             &KeyBuilder::new(KIND_ENTITY).last_text(entity_id).build(),
         )?;
@@ -1338,7 +1351,7 @@ impl ArticleStore for SledStore {
         let folded = normalize_name(&search.query);
         // Candidates borrow their id and alias from the mirror: only the page is copied out.
         let mirror = self.mirror()?;
-        let mut best: HashMap<&str, (MatchType, f32, &str)> = HashMap::new();
+        let mut best = Candidates::default();
         // Distinct entities the page needs ranked, one more to know whether another page follows.
         let needed = ranked_offset(page)?
             .saturating_add(page.size)
@@ -1354,10 +1367,9 @@ impl ArticleStore for SledStore {
             if folded.chars().count() >= 2 {
                 // Shortest aliases first, which is rank order (exact, then prefix by length);
                 // stop after the length at which the page is full.
-                let bucket = length_bucket(&folded);
                 let mut full_at: Option<u16> = None;
                 let mut counted = 0usize;
-                for (length, key, value) in mirror.aliases_by_length(bucket, folded.len()) {
+                for (length, key, value) in mirror.aliases_by_length(&folded) {
                     if full_at.is_some_and(|full| length > full) {
                         break;
                     }
@@ -1765,13 +1777,22 @@ impl SledStore {
     }
 }
 
-fn summary(record: EntityRecord) -> EntitySummary {
+fn summary(record: EntitySummaryRecord) -> EntitySummary {
     let mut entity = record.entity;
-    for alias in record.observed_aliases.into_keys() {
-        if alias != entity.name && !entity.aliases.contains(&alias) {
-            entity.aliases.push(alias);
-        }
-    }
+    // A popular entity has dozens of observed forms (distinct: they were a map's keys), checked
+    // against a set of the names it already has rather than each against the whole list.
+    let observed: Vec<String> = {
+        let known: foldhash::HashSet<&str> = std::iter::once(entity.name.as_str())
+            .chain(entity.aliases.iter().map(String::as_str))
+            .collect();
+        record
+            .observed_aliases
+            .into_iter()
+            .map(|(alias, _)| alias)
+            .filter(|alias| !known.contains(alias.as_str()))
+            .collect()
+    };
+    entity.aliases.extend(observed);
     EntitySummary {
         entity,
         article_count: record.article_count,
@@ -1779,10 +1800,14 @@ fn summary(record: EntityRecord) -> EntitySummary {
     }
 }
 
+/// A search's best match so far per entity id: match type, score and the alias that matched.
+/// Hashed with foldhash: SipHash's DoS resistance buys nothing for ids read from the store.
+type Candidates<'m> = foldhash::HashMap<&'m str, (MatchType, f32, &'m str)>;
+
 /// Considers one alias entry as an exact or prefix match of `folded`; the entity id when the
 /// alias starts with the query.
 fn prefix_candidate<'m>(
-    best: &mut HashMap<&'m str, (MatchType, f32, &'m str)>,
+    best: &mut Candidates<'m>,
     folded: &str,
     key: &'m [u8],
     value: &'m [u8],
@@ -1810,7 +1835,7 @@ fn prefix_candidate<'m>(
 /// Keeps the better of two matches of the same entity: the stronger match type, then the
 /// higher score.
 fn consider<'a>(
-    best: &mut HashMap<&'a str, (MatchType, f32, &'a str)>,
+    best: &mut Candidates<'a>,
     id: &'a str,
     match_type: MatchType,
     score: f32,
@@ -1916,5 +1941,44 @@ impl RowPosition {
     fn precedes(&self, statement_count: u32, code: &str) -> bool {
         statement_count < self.statement_count
             || (statement_count == self.statement_count && code > self.code.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_decodes_a_stored_entity_record_with_its_observed_forms_as_aliases() {
+        let record = EntityRecord {
+            mention_count: 11,
+            kind: EntityKind::Country,
+            article_count: 4,
+            entity: Entity {
+                id: "irn".into(),
+                name: "Iran".into(),
+                kind: EntityKind::Country,
+                aliases: vec!["Islamic Republic of Iran".into()],
+                affiliations: Vec::new(),
+                government_code: None,
+            },
+            observed_aliases: BTreeMap::from([
+                ("Iran".to_owned(), 6),
+                ("Islamic Republic of Iran".to_owned(), 1),
+                ("Persia".to_owned(), 1),
+                ("Tehran".to_owned(), 3),
+            ]),
+        };
+        let bytes = encode("entity", &record).unwrap();
+        let view: EntitySummaryRecord = decode("entity", &bytes).unwrap();
+        let summary = summary(view);
+        assert_eq!(summary.mention_count, 11);
+        assert_eq!(summary.article_count, 4);
+        assert_eq!(summary.entity.name, "Iran");
+        assert_eq!(summary.entity.kind, EntityKind::Country);
+        assert_eq!(
+            summary.entity.aliases,
+            ["Islamic Republic of Iran", "Persia", "Tehran"]
+        );
     }
 }

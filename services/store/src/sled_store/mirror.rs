@@ -156,21 +156,27 @@ impl Mirror {
         }
     }
 
-    /// The alias entries (length in bytes, key, value) of `bucket` ([`length_bucket`] of the
-    /// query) at least `min_len` bytes long, shortest first.
-    pub(super) fn aliases_by_length(
-        &self,
-        bucket: String,
-        min_len: usize,
-    ) -> impl Iterator<Item = (u16, &[u8], &[u8])> {
+    /// The alias entries (length in bytes, key, value) that start with `folded` (a folded query
+    /// of at least two characters), shortest first. Only entries whose key starts with the query
+    /// are looked up: its bucket also holds every other alias with the same first two
+    /// characters ("iraq" beside "iran").
+    pub(super) fn aliases_by_length<'m>(
+        &'m self,
+        folded: &'m str,
+    ) -> impl Iterator<Item = (u16, &'m [u8], &'m [u8])> + 'm {
+        let bucket = length_bucket(folded);
         let start = (
             bucket.clone(),
-            u16::try_from(min_len).unwrap_or(u16::MAX),
+            u16::try_from(folded.len()).unwrap_or(u16::MAX),
             Vec::new(),
         );
         self.aliases_by_length
             .range(start..)
             .take_while(move |(b, _, _)| *b == bucket)
+            .filter(|(_, _, key)| {
+                key.get(1..)
+                    .is_some_and(|alias| alias.starts_with(folded.as_bytes()))
+            })
             .filter_map(|(_, len, key)| {
                 self.entries
                     .get_key_value(key)
@@ -234,7 +240,7 @@ fn alias_parts(key: &[u8]) -> Result<(&str, &str), StoreError> {
 
 /// The bucket of [`Mirror::aliases_by_length`] a folded alias or query falls in: its first two
 /// characters.
-pub(super) fn length_bucket(folded: &str) -> String {
+fn length_bucket(folded: &str) -> String {
     folded.chars().take(2).collect()
 }
 
