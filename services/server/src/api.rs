@@ -596,11 +596,11 @@ impl pb::stance_service_server::StanceService for Api {
                     topic_words,
                     max_evidence,
                 };
-                // Unnarrowed, the rows come from the in-memory tallies and rankings plus a
-                // bounded number of point reads (page size x max_evidence): cheaper in place than
-                // the hop to the blocking pool and back, which also made every evidence string
-                // be freed on another thread than the one that allocated it. A narrowed query
-                // scans the target's statements, so it goes to the pool.
+                // Unnarrowed, the rows are the in-memory tallies plus at most page size x
+                // max_evidence claims, also in memory: cheaper in place than the hop to the
+                // blocking pool and back, which also made every evidence string be freed on
+                // another thread than the one that allocated it. A narrowed query scans all the
+                // target's claims, so it goes to the pool.
                 let in_place = !query.is_narrowed() && self.store.indexes_in_memory();
                 let (entity, rows) = self
                     .store_work(in_place, move |store| {

@@ -1645,36 +1645,26 @@ impl ArticleStore for SledStore {
                 RowPosition::of(government, tally)
             });
             tallies.truncate(page.size);
-            // The claim keys of each row's strongest statements, in rank order.
-            let mut claim_keys = Vec::with_capacity(tallies.len());
-            for (government, _) in &tallies {
+            // Each row's strongest statements, in rank order, as claims from the mirror.
+            let mut rows = Vec::with_capacity(tallies.len());
+            for (government, tally) in tallies {
                 let rank_prefix = KeyBuilder::new(KIND_EVIDENCE_RANK)
                     .text(target)
                     .text(&government.code)
                     .build();
-                let mut keys = Vec::with_capacity(query.max_evidence);
+                let mut evidence = Vec::with_capacity(query.max_evidence);
                 for (key, _) in mirror.scan_prefix(&rank_prefix).take(query.max_evidence) {
                     let hash = key
                         .get(rank_prefix.len() + 2..)
                         .map(String::from_utf8_lossy)
                         .ok_or_else(|| corrupt_key("evidence rank"))?;
-                    keys.push(
-                        KeyBuilder::new(KIND_CLAIM)
-                            .text(target)
-                            .text(&government.code)
-                            .last_text(&hash)
-                            .build(),
-                    );
-                }
-                claim_keys.push(keys);
-            }
-            drop(mirror);
-            let mut rows = Vec::with_capacity(tallies.len());
-            for ((government, tally), keys) in tallies.into_iter().zip(claim_keys) {
-                let mut evidence = Vec::with_capacity(keys.len());
-                for claim_key in keys {
-                    if let Some(claim) = self.read::<ClaimRecord>("claim", &claim_key)? {
-                        evidence.extend(Self::evidence_of(claim));
+                    let claim_key = KeyBuilder::new(KIND_CLAIM)
+                        .text(target)
+                        .text(&government.code)
+                        .last_text(&hash)
+                        .build();
+                    if let Some(bytes) = mirror.get(&claim_key) {
+                        evidence.extend(Self::evidence_of(decode("claim", bytes)?));
                     }
                 }
                 rows.push(StanceRow {
@@ -1690,9 +1680,9 @@ impl ArticleStore for SledStore {
         let prefix = KeyBuilder::new(KIND_CLAIM).text(target).build();
         let mut by_government: BTreeMap<String, (Government, StanceTally, Vec<ClaimRecord>)> =
             BTreeMap::new();
-        for entry in self.tree.scan_prefix(&prefix) {
-            let (_, value) = entry.map_err(io)?;
-            let mut claim: ClaimRecord = decode("claim", &value)?;
+        let mirror = self.mirror()?;
+        for (_, value) in mirror.scan_prefix(&prefix) {
+            let mut claim: ClaimRecord = decode("claim", value)?;
             if !wanted(&claim.government.code) || !query.admits_text(&claim.evidence.statement.text)
             {
                 continue;

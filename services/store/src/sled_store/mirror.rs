@@ -1,6 +1,6 @@
 //! An in-memory copy of the small index kinds that search and stance comparison scan on every
-//! request: the alias entries, the stance tallies and the evidence ranking, plus the ranking
-//! fields of every entity record. Walking sled for them cost most of those RPCs (page-cache
+//! request: the alias entries, the stance tallies, the evidence ranking and the claims (each
+//! with its evidence statement), plus the ranking fields of every entity record. Walking sled for them cost most of those RPCs (page-cache
 //! lookups, LRU bookkeeping, key copies per entry); a `BTreeMap` walk of the same keys in the
 //! same order is a fraction of it, and gives the same answers by construction.
 //!
@@ -12,8 +12,10 @@
 //! them, under the store's writer lock. A reader may see the mirror a batch behind or ahead of
 //! a sled read it makes next; every such read already tolerates a record that has gone.
 //!
-//! Memory: a few tens of MB for the 29,389-article corpus (about 200,000 entries); it grows with
-//! the number of distinct names, claims and original articles, not with article text.
+//! Memory: a few tens of MB for the 29,389-article corpus (about 230,000 entries, 12 MB of them
+//! the claims); it grows with the number of distinct names, claims and original articles, not
+//! with article text. The claims are here because a stance page reads up to page size x
+//! evidence of them, and each sled point read cost more than decoding the claim.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
@@ -21,7 +23,7 @@ use std::ops::Bound;
 use super::*;
 
 /// The key kinds copied whole: scanned by prefix on the read path.
-const MIRRORED_KINDS: [u8; 3] = [KIND_ALIAS, KIND_TALLY, KIND_EVIDENCE_RANK];
+const MIRRORED_KINDS: [u8; 4] = [KIND_ALIAS, KIND_TALLY, KIND_EVIDENCE_RANK, KIND_CLAIM];
 
 #[derive(Default, PartialEq)]
 pub(super) struct Mirror {
@@ -214,6 +216,11 @@ impl Mirror {
             .range::<[u8], _>((Bound::Included(prefix), Bound::Unbounded))
             .take_while(move |(key, _)| key.starts_with(prefix))
             .map(|(key, value)| (key.as_slice(), value.as_slice()))
+    }
+
+    /// The value of `key`, which must start with a mirrored kind.
+    pub(super) fn get(&self, key: &[u8]) -> Option<&[u8]> {
+        self.entries.get(key).map(Vec::as_slice)
     }
 
     pub(super) fn head(&self, entity_id: &str) -> Option<EntityHead> {
