@@ -497,14 +497,15 @@ impl pb::entity_service_server::EntityService for Api {
 impl Api {
     async fn entity(&self, id: String) -> Result<EntitySummary, ServiceError> {
         let lookup = id.clone();
-        self.blocking(move |store| Ok(store.get_entity(&lookup)?))
-            .await?
-            .ok_or(ServiceError::NotFound { kind: "entity", id })
+        self.store_work(self.store.indexes_in_memory(), move |store| {
+            Ok(store.get_entity(&lookup)?)
+        })
+        .await?
+        .ok_or(ServiceError::NotFound { kind: "entity", id })
     }
 }
 
-/// The entity a stance target names: an id or an exact alias by point reads, else the best
-/// search match. NOT_FOUND names the target as given.
+/// The entity a stance target names: an id or an exact alias, else the best search match. NOT_FOUND names the target as given.
 fn resolve_target(store: &dyn ArticleStore, target: String) -> Result<EntitySummary, ServiceError> {
     if let Some(entity) = store.resolve_entity(&target)? {
         return Ok(entity);

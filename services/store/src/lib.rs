@@ -167,9 +167,9 @@ pub trait ArticleStore: Send + Sync + 'static {
     /// Makes every acknowledged write durable.
     fn flush(&self) -> Result<(), StoreError>;
 
-    /// Whether the indexes behind entity search, target resolution and the ranking of stance
-    /// rows are now in memory (those reads are short and never wait for a load), so that an
-    /// async caller may run them in place rather than on a blocking pool.
+    /// Whether entity reads, entity search, target resolution and the unnarrowed stance
+    /// comparison now run from memory (short, never waiting for a load), so that an async caller
+    /// may run them in place rather than on a blocking pool.
     fn indexes_in_memory(&self) -> bool {
         false
     }

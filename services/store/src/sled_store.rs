@@ -1302,11 +1302,7 @@ impl ArticleStore for SledStore {
     }
 
     fn get_entity(&self, entity_id: &str) -> Result<Option<EntitySummary>, StoreError> {
-        let record: Option<EntitySummaryRecord> = self.read(
-            "entity",
-            &KeyBuilder::new(KIND_ENTITY).last_text(entity_id).build(),
-        )?;
-        Ok(record.map(summary))
+        entity_summary(&*self.mirror()?, entity_id)
     }
 
     fn resolve_entity(&self, id_or_name: &str) -> Result<Option<EntitySummary>, StoreError> {
@@ -1462,20 +1458,13 @@ impl ArticleStore for SledStore {
                 .then(a.3.cmp(b.3))
         });
         let Page { items, next } = paginate_ranked(ranked, page)?;
-        let chosen: Vec<(MatchType, f32, String, String)> = items
-            .into_iter()
-            .map(|(match_type, score, _, id, alias)| {
-                (match_type, score, id.to_owned(), alias.to_owned())
-            })
-            .collect();
-        drop(mirror);
-        let mut matches = Vec::with_capacity(chosen.len());
-        for (match_type, score, id, alias) in chosen {
-            if let Some(summary) = self.get_entity(&id)? {
+        let mut matches = Vec::with_capacity(items.len());
+        for (match_type, score, _, id, alias) in items {
+            if let Some(summary) = entity_summary(&mirror, id)? {
                 matches.push(EntityMatch {
                     summary,
                     match_type,
-                    matched_alias: alias,
+                    matched_alias: alias.to_owned(),
                     score,
                 });
             }
@@ -1765,6 +1754,16 @@ impl SledStore {
             source_article_ids,
         })
     }
+}
+
+/// The summary of an entity, from its record in the mirror.
+fn entity_summary(mirror: &Mirror, entity_id: &str) -> Result<Option<EntitySummary>, StoreError> {
+    let key = KeyBuilder::new(KIND_ENTITY).last_text(entity_id).build();
+    let record: Option<EntitySummaryRecord> = mirror
+        .get(&key)
+        .map(|bytes| decode("entity", bytes))
+        .transpose()?;
+    Ok(record.map(summary))
 }
 
 fn summary(record: EntitySummaryRecord) -> EntitySummary {

@@ -1,6 +1,6 @@
 //! An in-memory copy of the small index kinds that search and stance comparison scan on every
-//! request: the alias entries, the stance tallies, the evidence ranking and the claims (each
-//! with its evidence statement), plus the ranking fields of every entity record. Walking sled for them cost most of those RPCs (page-cache
+//! request: the alias entries, the stance tallies, the evidence ranking, the claims (each with
+//! its evidence statement) and the entity records, with each entity's ranking fields decoded. Walking sled for them cost most of those RPCs (page-cache
 //! lookups, LRU bookkeeping, key copies per entry); a `BTreeMap` walk of the same keys in the
 //! same order is a fraction of it, and gives the same answers by construction.
 //!
@@ -12,10 +12,11 @@
 //! them, under the store's writer lock. A reader may see the mirror a batch behind or ahead of
 //! a sled read it makes next; every such read already tolerates a record that has gone.
 //!
-//! Memory: a few tens of MB for the 29,389-article corpus (about 230,000 entries, 12 MB of them
-//! the claims); it grows with the number of distinct names, claims and original articles, not
-//! with article text. The claims are here because a stance page reads up to page size x
-//! evidence of them, and each sled point read cost more than decoding the claim.
+//! Memory: a few tens of MB for the 29,389-article corpus (about 260,000 entries, 12 MB of them
+//! the claims, 2.6 MB the entity records); it grows with the number of distinct names, claims
+//! and original articles, not with article text. Claims and entity records are here because a
+//! stance page reads up to page size x evidence claims and a search page its entities, and a
+//! sled point read cost more than decoding the record.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::ops::Bound;
@@ -23,7 +24,13 @@ use std::ops::Bound;
 use super::*;
 
 /// The key kinds copied whole: scanned by prefix on the read path.
-const MIRRORED_KINDS: [u8; 4] = [KIND_ALIAS, KIND_TALLY, KIND_EVIDENCE_RANK, KIND_CLAIM];
+const MIRRORED_KINDS: [u8; 5] = [
+    KIND_ALIAS,
+    KIND_TALLY,
+    KIND_EVIDENCE_RANK,
+    KIND_CLAIM,
+    KIND_ENTITY,
+];
 
 #[derive(Default, PartialEq)]
 pub(super) struct Mirror {
@@ -50,7 +57,7 @@ impl Mirror {
     /// [`Mirror::load_bands`].
     pub(super) fn load(tree: &sled::Tree) -> Result<Mirror, StoreError> {
         let mut mirror = Mirror::default();
-        for kind in MIRRORED_KINDS.into_iter().chain([KIND_ENTITY]) {
+        for kind in MIRRORED_KINDS {
             for entry in tree.scan_prefix([kind]) {
                 let (key, value) = entry.map_err(io)?;
                 mirror.apply(&key, Some(&value))?;
@@ -76,9 +83,8 @@ impl Mirror {
 
     /// Whether writes to `key` must be applied to the mirror.
     pub(super) fn follows(key: &[u8]) -> bool {
-        key.first().is_some_and(|kind| {
-            *kind == KIND_ENTITY || *kind == KIND_ARTICLE || MIRRORED_KINDS.contains(kind)
-        })
+        key.first()
+            .is_some_and(|kind| *kind == KIND_ARTICLE || MIRRORED_KINDS.contains(kind))
     }
 
     /// Applies one write of a batch sled has applied; keys of other kinds are ignored.
@@ -86,18 +92,7 @@ impl Mirror {
         let Some((&kind, rest)) = key.split_first() else {
             return Ok(());
         };
-        if kind == KIND_ENTITY {
-            let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("entity"))?;
-            match value {
-                Some(bytes) => {
-                    let head: EntityHead = decode("entity", bytes)?;
-                    self.heads.insert(id.to_owned(), head);
-                }
-                None => {
-                    self.heads.remove(id);
-                }
-            }
-        } else if kind == KIND_ARTICLE && self.bands_loaded {
+        if kind == KIND_ARTICLE && self.bands_loaded {
             let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("article"))?;
             self.remove_bands(id);
             if let Some(bytes) = value {
@@ -117,6 +112,17 @@ impl Mirror {
                 let (folded, id) = alias_parts(key)?;
                 self.apply_phonetic(folded, id, value);
                 self.apply_alias_length(folded, key, value.is_some());
+            } else if kind == KIND_ENTITY {
+                let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("entity"))?;
+                match value {
+                    Some(bytes) => {
+                        let head: EntityHead = decode("entity", bytes)?;
+                        self.heads.insert(id.to_owned(), head);
+                    }
+                    None => {
+                        self.heads.remove(id);
+                    }
+                }
             }
             match value {
                 Some(bytes) => {
