@@ -54,6 +54,16 @@ pub fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending_space = false;
     for c in name.chars() {
+        // ASCII letters and digits, most of any name, fold to their ASCII lower case: no
+        // folding table and no Unicode case mapping for them.
+        if c.is_ascii_alphanumeric() {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
         let folded = fold_char(c);
         match folded {
             Some(' ') => pending_space = !out.is_empty(),
@@ -99,14 +109,23 @@ fn fold_char(c: char) -> Option<char> {
 
 /// A lower-case, hyphenated id made from a name: "Qasem Soleimani" → "qasem-soleimani".
 pub fn slugify(name: &str) -> String {
-    normalize_name(name)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
+    // The runs of ASCII letters and digits of the normalised name, joined by single hyphens,
+    // in one pass.
+    let normalized = normalize_name(name);
+    let mut slug = String::with_capacity(normalized.len());
+    let mut separated = false;
+    for c in normalized.chars() {
+        if c.is_ascii_alphanumeric() {
+            if separated && !slug.is_empty() {
+                slug.push('-');
+            }
+            separated = false;
+            slug.push(c);
+        } else {
+            separated = true;
+        }
+    }
+    slug
 }
 
 /// Values in a [`near_duplicate_signature`].
