@@ -520,7 +520,7 @@ impl EntityIndex {
         field: &mut FieldEntities,
         full_people: &HashSet<usize>,
         mentioned_governments: &HashSet<String>,
-        lowercase_words: &HashSet<&str>,
+        lowercase_words: &LowercaseWords<'_>,
     ) {
         let text = view.text;
         for raw in &field.raw {
@@ -592,7 +592,7 @@ impl EntityIndex {
                                         .any(|g| mentioned_governments.contains(g))
                                 });
                                 let distinctive = !NOT_NAME_WORDS_SET.contains(slice)
-                                    && !lowercase_words.contains(slice.to_lowercase().as_str())
+                                    && !lowercase_words.contains_lowercased(slice)
                                     && occurrences(text, slice).nth(1).is_some();
                                 (after_title || served_mentioned && distinctive).then_some(*only)
                             }
@@ -637,7 +637,7 @@ fn inside_longer_name(
     view: &FieldView<'_>,
     raw: &[RawMatch],
     range: &Range<usize>,
-    lowercase_words: &HashSet<&str>,
+    lowercase_words: &LowercaseWords<'_>,
 ) -> bool {
     let text = view.text;
     let index = view.words.partition_point(|w| w.end <= range.start);
@@ -664,7 +664,7 @@ fn inside_longer_name(
             .any(|r| r.range.start <= word.start && word.end <= r.range.end)
         && (!starts_sentence(view, word.start)
             || (!NOT_NAME_WORDS_SET.contains(previous)
-                && !lowercase_words.contains(previous.to_lowercase().as_str())))
+                && !lowercase_words.contains_lowercased(previous)))
 }
 
 /// Whether the text holds a full name ending in `surname` ("Scott Sullivan"): a given name
@@ -777,7 +777,7 @@ impl ArticleEntities {
         &mut self,
         index: &EntityIndex,
         fields: &mut [(FieldView<'_>, &mut FieldEntities)],
-        lowercase_words: &HashSet<&str>,
+        lowercase_words: &LowercaseWords<'_>,
     ) {
         let mut candidates: Vec<(usize, Candidate)> = Vec::new();
         for (field_index, (view, entities)) in fields.iter().enumerate() {
@@ -941,11 +941,11 @@ impl ArticleEntities {
         name: String,
         key: String,
         candidate_keys: &[String],
-        lowercase_words: &HashSet<&str>,
+        lowercase_words: &LowercaseWords<'_>,
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.tokens.len() == 1
             && candidate.kind == EntityKind::Person
-            && lowercase_words.contains(candidate.tokens[0].to_lowercase().as_str())
+            && lowercase_words.contains_lowercased(&candidate.tokens[0])
         {
             return None;
         }
@@ -1105,7 +1105,7 @@ fn looks_like_common_noun(word: &str) -> bool {
 fn collect_candidates(
     view: &FieldView<'_>,
     known: &[Found],
-    lowercase_words: &HashSet<&str>,
+    lowercase_words: &LowercaseWords<'_>,
     emit: &mut dyn FnMut(Candidate),
 ) {
     let text = view.text;
@@ -1345,7 +1345,7 @@ fn classify(
     first_word_index: usize,
     sentence_start: bool,
     headline: bool,
-    lowercase_words: &HashSet<&str>,
+    lowercase_words: &LowercaseWords<'_>,
 ) -> Option<Candidate> {
     let text = view.text;
     let mut tokens: Vec<&str> = sequence
@@ -1386,9 +1386,7 @@ fn classify(
                     && !ORGANIZATION_MODIFIERS_SET.contains(token))
         } else {
             NOT_NAME_WORDS_SET.contains(token)
-                || (skip == 0
-                    && sentence_start
-                    && lowercase_words.contains(token.to_lowercase().as_str()))
+                || (skip == 0 && sentence_start && lowercase_words.contains_lowercased(token))
         };
         if !is_title && (!is_common || skip + 1 == tokens.len()) {
             break;
@@ -1492,10 +1490,7 @@ fn classify(
         let common = name_tokens[..name_tokens.len() - 1]
             .iter()
             .filter(|t| !NAME_PARTICLES_SET.contains(t))
-            .any(|t| {
-                lowercase_words.contains(t.to_lowercase().as_str())
-                    || NOT_NAME_WORDS_SET.contains(t)
-            })
+            .any(|t| lowercase_words.contains_lowercased(t) || NOT_NAME_WORDS_SET.contains(t))
             || NOT_NAME_WORDS_SET.contains(last_token)
             || TITLE_WORDS_SET.contains(last_token);
         let followed_by_role = text
@@ -1530,15 +1525,13 @@ fn classify(
         if name_tokens.len() == 1 {
             match honorific {
                 // "General Election" is no general's name.
-                Some(_) if lowercase_words.contains(last_token.to_lowercase().as_str()) => {
+                Some(_) if lowercase_words.contains_lowercased(last_token) => {
                     return None;
                 }
                 Some(_) => {}
                 None => {
                     // A lone capitalised word may still be a surname of someone named earlier.
-                    if sentence_start
-                        && lowercase_words.contains(last_token.to_lowercase().as_str())
-                    {
+                    if sentence_start && lowercase_words.contains_lowercased(last_token) {
                         return None;
                     }
                     return Some(Candidate {
@@ -1672,14 +1665,87 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     })
 }
 
-/// The lower-case words of a text, for telling common words from names.
-pub(crate) fn lowercase_words<'t>(text: &'t str, words: &[Word], out: &mut HashSet<&'t str>) {
-    for word in words {
-        if let Some(w) = text.get(word.start..word.end)
-            && w.starts_with(char::is_lowercase)
-        {
-            out.insert(w);
+/// The words an article writes in lower case, for telling common words from names ("the
+/// Green party" against "Green said"). Asked a dozen times per article: searching the text at
+/// each question costs less than hashing every word of the article up front.
+pub(crate) struct LowercaseWords<'t> {
+    fields: Vec<(&'t str, &'t [Word])>,
+    /// A bit per [`word_shape`] of every word not starting with an ASCII capital: a word
+    /// whose shape has no bit is in no field, and most names asked about are turned away here
+    /// without a search.
+    shapes: [u64; 64],
+}
+
+/// A 12-bit digest of a word's length, first two bytes and last byte.
+fn word_shape(bytes: &[u8]) -> usize {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return 0;
+    };
+    let second = bytes.get(1).copied().unwrap_or(0);
+    let mixed = (u32::from(first) << 24 | u32::from(second) << 16 | u32::from(last) << 8)
+        ^ (bytes.len() as u32);
+    (mixed.wrapping_mul(0x9E37_79B1) >> 20) as usize
+}
+
+impl<'t> LowercaseWords<'t> {
+    pub(crate) fn new(fields: Vec<(&'t str, &'t [Word])>) -> LowercaseWords<'t> {
+        let mut shapes = [0u64; 64];
+        for (text, words) in &fields {
+            let bytes = text.as_bytes();
+            for word in *words {
+                if let Some(word_bytes) = bytes.get(word.start..word.end)
+                    && !word_bytes.first().is_some_and(u8::is_ascii_uppercase)
+                {
+                    let shape = word_shape(word_bytes);
+                    shapes[shape >> 6] |= 1 << (shape & 63);
+                }
+            }
         }
+        LowercaseWords { fields, shapes }
+    }
+
+    /// Whether some field has a word, starting with a lower-case letter, equal to `word`.
+    pub(crate) fn contains(&self, word: &str) -> bool {
+        if !word.starts_with(char::is_lowercase) {
+            return false;
+        }
+        let shape = word_shape(word.as_bytes());
+        if self.shapes[shape >> 6] & (1 << (shape & 63)) == 0 {
+            return false;
+        }
+        let finder = memchr::memmem::Finder::new(word.as_bytes());
+        self.fields.iter().any(|(text, words)| {
+            let bytes = text.as_bytes();
+            let mut from = 0;
+            // Every occurrence, overlapping ones too: a word is one that starts and ends
+            // exactly at a word's bounds.
+            while let Some(found) = bytes.get(from..).and_then(|rest| finder.find(rest)) {
+                let start = from + found;
+                let index = words.partition_point(|w| w.start < start);
+                if words
+                    .get(index)
+                    .is_some_and(|w| w.start == start && w.end == start + word.len())
+                {
+                    return true;
+                }
+                from = start + 1;
+            }
+            false
+        })
+    }
+
+    /// Whether the article writes `word` in lower case somewhere (`word` in any case).
+    pub(crate) fn contains_lowercased(&self, word: &str) -> bool {
+        // Most words are short ASCII: lower-cased on the stack, as `to_lowercase` would.
+        let mut buffer = [0u8; 32];
+        if word.is_ascii()
+            && let Some(slot) = buffer.get_mut(..word.len())
+        {
+            slot.copy_from_slice(word.as_bytes());
+            slot.make_ascii_lowercase();
+            return std::str::from_utf8(slot).is_ok_and(|lower| self.contains(lower));
+        }
+        self.contains(&word.to_lowercase())
     }
 }
 

@@ -36,7 +36,9 @@ pub use dating::DateEstimate;
 
 use attribution::Draft;
 use cues::{CueMatch, CueMatcher};
-use entities::{ArticleEntities, EntityIndex, EntityRef, FieldEntities, FieldView, Found};
+use entities::{
+    ArticleEntities, EntityIndex, EntityRef, FieldEntities, FieldView, Found, LowercaseWords,
+};
 use text::{FoldedText, Word};
 
 /// The text of an article as the annotator reads it.
@@ -148,12 +150,12 @@ impl Annotator {
             self.index
                 .governments_named(field_entities, &mut governments_named);
         }
-        // Sized for every word up front: growing it rehashed it several times per article.
-        let mut lowercase =
-            HashSet::with_capacity(fields.iter().map(|field| field.words.len()).sum());
-        for field in &fields {
-            entities::lowercase_words(field.text(), &field.words, &mut lowercase);
-        }
+        let lowercase = LowercaseWords::new(
+            fields
+                .iter()
+                .map(|field| (field.text(), field.words.as_slice()))
+                .collect(),
+        );
         for (field, field_entities) in fields.iter().zip(raw.iter_mut()) {
             self.index.resolve(
                 &field.view(&self.index),
