@@ -6,9 +6,8 @@ use super::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
-};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{AhoCorasick, MatchKind};
 use communique_domain::{
     Affiliation, Entity, EntityKind, KnowledgeBase, normalize_name, phonetic_key, slugify,
 };
@@ -20,7 +19,7 @@ use super::lexicon::{
     PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS, TITLE_WORDS_SET,
     contains_word,
 };
-use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
+use super::text::{StartFilter, Word, anchored_dfa, at_word_boundaries, fold_name, longest_at};
 
 /// How a piece of text names its entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +91,7 @@ pub(crate) struct KbEntity {
 
 /// The prebuilt knowledge-base matcher.
 pub(crate) struct EntityIndex {
-    automaton: Option<AhoCorasick>,
+    automaton: Option<DFA>,
     /// The byte pairs patterns start with, to skip word starts no pattern begins with.
     starts: StartFilter,
     targets: Vec<PatternTarget>,
@@ -284,12 +283,7 @@ impl EntityIndex {
         let mut pattern_list: Vec<(String, PatternTarget)> = patterns.into_iter().collect();
         pattern_list.sort_by(|a, b| a.0.cmp(&b.0));
         let starts = StartFilter::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(pattern_list.iter().map(|(p, _)| p.as_str()))
-            .ok();
+        let automaton = anchored_dfa(pattern_list.iter().map(|(p, _)| p.as_str()), false);
         EntityIndex {
             automaton,
             starts,
@@ -467,20 +461,17 @@ impl EntityIndex {
                 if word.start < resume || !self.starts.may_start(bytes, word.start) {
                     continue;
                 }
-                let input = Input::new(text)
-                    .span(word.start..text.len())
-                    .anchored(Anchored::Yes);
-                let Ok(Some(found)) = automaton.try_find(input) else {
+                let Some((pattern, end)) = longest_at(automaton, bytes, word.start) else {
                     continue;
                 };
-                let range = found.start()..found.end();
+                let range = word.start..end;
                 if !at_word_boundaries(text, &range) {
                     continue;
                 }
                 resume = range.end;
                 raw.push(RawMatch {
                     range,
-                    target: found.pattern().as_usize(),
+                    target: pattern,
                 });
             }
         }
