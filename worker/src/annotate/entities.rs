@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, MatchKind};
 use communique_domain::{
-    Affiliation, Entity, EntityKind, KnowledgeBase, normalize_name, phonetic_key, slugify,
+    Affiliation, Entity, EntityKind, KnowledgeBase, name_phonetic_key, slugify,
 };
 
 use super::lexicon::{
@@ -246,7 +246,7 @@ impl EntityIndex {
                     continue;
                 };
                 let folded = fold_name(name);
-                let key = phonetic_key(&normalize_name(&folded));
+                let key = name_phonetic_key(&folded);
                 if !key.is_empty() {
                     let slot = person_keys.entry(key).or_insert(Some(index));
                     if *slot != Some(index) {
@@ -408,22 +408,8 @@ pub(crate) struct LocalEntity {
     key: String,
 }
 
-/// `phonetic_key(&normalize_name(text))`, remembered: an article names the same people and
-/// words again and again, and the key costs a thousand instructions or so to work out.
-fn cached_key(cache: &mut HashMap<String, String>, text: &str) -> String {
-    if let Some(key) = cache.get(text) {
-        return key.clone();
-    }
-    let key = phonetic_key(&normalize_name(text));
-    cache.insert(text.to_owned(), key.clone());
-    key
-}
-
 fn token_keys(tokens: &[String]) -> Vec<String> {
-    tokens
-        .iter()
-        .map(|t| phonetic_key(&normalize_name(t)))
-        .collect()
+    tokens.iter().map(|t| name_phonetic_key(t)).collect()
 }
 
 /// Whether `candidate` spells the last words of the longer name `tokens`.
@@ -801,19 +787,14 @@ impl ArticleEntities {
             }
         }
         let mut new_found: Vec<(usize, Found)> = Vec::new();
-        let mut keys: HashMap<String, String> = HashMap::new();
         for candidate_index in order {
             let (field_index, candidate) = &candidates[candidate_index];
             let Some((view, field_entities)) = fields.get(*field_index) else {
                 continue;
             };
             let name = candidate.tokens.join(" ");
-            let key = cached_key(&mut keys, &name);
-            let candidate_keys: Vec<String> = candidate
-                .tokens
-                .iter()
-                .map(|token| cached_key(&mut keys, token))
-                .collect();
+            let key = name_phonetic_key(&name);
+            let candidate_keys = token_keys(&candidate.tokens);
             let linked = self
                 .link_existing(
                     index,
