@@ -17,9 +17,49 @@ use super::lexicon::ABBREVIATIONS_SET;
 pub(crate) struct FoldedText<'a> {
     pub(crate) source: &'a str,
     pub(crate) text: Cow<'a, str>,
-    /// For each folded byte, the source offset of the character it came from; one extra entry
-    /// for the end. `None` when the folded text is the source unchanged.
-    origin: Option<Vec<u32>>,
+    /// Where folded offsets come from, piece by piece in folded order; `None` when the folded
+    /// text is the source unchanged. Most of a text is copied as it is: a piece per stretch
+    /// copied with one shift, instead of an entry per byte.
+    origin: Option<Vec<OriginPiece>>,
+}
+
+/// From `folded` on (up to the next piece), folded offsets come from `source` on: shifted
+/// alike, or all from `source` for the bytes of one character folded to several bytes.
+#[derive(Clone, Copy, Debug)]
+struct OriginPiece {
+    folded: u32,
+    source: u32,
+    one_character: bool,
+}
+
+/// Builds the pieces as the folded text grows.
+struct OriginBuilder {
+    pieces: Vec<OriginPiece>,
+}
+
+impl OriginBuilder {
+    /// Folded bytes from `folded` on come one for one from source bytes from `source` on.
+    fn shifted(&mut self, folded: usize, source: usize) {
+        let continues = self.pieces.last().is_some_and(|last| {
+            !last.one_character && last.source as usize + (folded - last.folded as usize) == source
+        });
+        if !continues {
+            self.pieces.push(OriginPiece {
+                folded: folded as u32,
+                source: source as u32,
+                one_character: false,
+            });
+        }
+    }
+
+    /// The folded bytes from `folded` on all come from the character at `source`.
+    fn one_character(&mut self, folded: usize, source: usize) {
+        self.pieces.push(OriginPiece {
+            folded: folded as u32,
+            source: source as u32,
+            one_character: true,
+        });
+    }
 }
 
 impl<'a> FoldedText<'a> {
@@ -40,7 +80,7 @@ impl<'a> FoldedText<'a> {
             };
         }
         let mut text = String::with_capacity(source.len());
-        let mut origin: Vec<u32> = Vec::with_capacity(source.len() + 1);
+        let mut origin = OriginBuilder { pieces: Vec::new() };
         let mut previous: Option<char> = None;
         let mut offset = 0;
         while offset < bytes.len() {
@@ -50,8 +90,8 @@ impl<'a> FoldedText<'a> {
                 .and_then(|rest| rest.iter().position(|&b| may_fold(b)))
                 .map_or(bytes.len(), |p| offset + p);
             if run_end > offset {
+                origin.shifted(text.len(), offset);
                 text.push_str(source.get(offset..run_end).unwrap_or(""));
-                origin.extend(offset as u32..run_end as u32);
                 previous = bytes.get(run_end - 1).map(|&b| char::from(b));
                 offset = run_end;
                 continue;
@@ -62,27 +102,36 @@ impl<'a> FoldedText<'a> {
             let after = offset + c.len_utf8();
             let next = char_at(source, after);
             let folded = fold_char(c, previous, next);
-            let start = text.len();
+            if folded.len_utf8() == 1 {
+                origin.shifted(text.len(), offset);
+            } else {
+                origin.one_character(text.len(), offset);
+            }
             text.push(folded);
-            origin.extend(std::iter::repeat_n(offset as u32, text.len() - start));
             previous = Some(c);
             offset = after;
         }
-        origin.push(source.len() as u32);
         FoldedText {
             source,
             text: Cow::Owned(text),
-            origin: Some(origin),
+            origin: Some(origin.pieces),
         }
     }
 
-    /// The source offset of a folded offset (a character boundary maps to one).
+    /// The source offset of a folded offset (a character boundary maps to one); the end of
+    /// the source from the end of the folded text on.
     pub(crate) fn source_offset(&self, folded: usize) -> usize {
-        match &self.origin {
-            None => folded.min(self.source.len()),
-            Some(origin) => origin
-                .get(folded)
-                .map_or(self.source.len(), |&o| o as usize),
+        let Some(pieces) = &self.origin else {
+            return folded.min(self.source.len());
+        };
+        if folded >= self.text.len() {
+            return self.source.len();
+        }
+        let index = pieces.partition_point(|piece| piece.folded as usize <= folded);
+        match index.checked_sub(1).and_then(|i| pieces.get(i)) {
+            Some(piece) if piece.one_character => piece.source as usize,
+            Some(piece) => piece.source as usize + (folded - piece.folded as usize),
+            None => self.source.len(),
         }
     }
 
