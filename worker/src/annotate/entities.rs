@@ -408,8 +408,11 @@ pub(crate) struct LocalEntity {
     key: String,
 }
 
-fn token_keys(tokens: &[String]) -> Vec<String> {
-    tokens.iter().map(|t| name_phonetic_key(t)).collect()
+fn token_keys(tokens: &[impl AsRef<str>]) -> Vec<String> {
+    tokens
+        .iter()
+        .map(|t| name_phonetic_key(t.as_ref()))
+        .collect()
 }
 
 /// Whether `candidate` spells the last words of the longer name `tokens`.
@@ -496,7 +499,7 @@ impl EntityIndex {
         view: &FieldView<'_>,
         field: &mut FieldEntities,
         full_people: &HashSet<usize>,
-        mentioned_governments: &HashSet<String>,
+        mentioned_governments: &HashSet<&str>,
         lowercase_words: &LowercaseWords<'_>,
     ) {
         let text = view.text;
@@ -566,7 +569,7 @@ impl EntityIndex {
                                 let served_mentioned = self.entities.get(*only).is_some_and(|e| {
                                     e.role_governments
                                         .iter()
-                                        .any(|g| mentioned_governments.contains(g))
+                                        .any(|g| mentioned_governments.contains(g.as_str()))
                                 });
                                 let distinctive = !NOT_NAME_WORDS_SET.contains(slice)
                                     && !lowercase_words.contains_lowercased(slice)
@@ -594,13 +597,17 @@ impl EntityIndex {
     }
 
     /// Governments the knowledge-base mentions of a field name (for surname linking).
-    pub(crate) fn governments_named(&self, field: &FieldEntities, out: &mut HashSet<String>) {
+    pub(crate) fn governments_named<'s>(
+        &'s self,
+        field: &FieldEntities,
+        out: &mut HashSet<&'s str>,
+    ) {
         for raw in &field.raw {
             if let Some(PatternTarget::Full { entity, .. }) = self.targets.get(raw.target)
                 && let Some(kb) = self.entities.get(*entity)
                 && let Some(code) = kb.government.as_ref().or(kb.country.as_ref())
             {
-                out.insert(code.clone());
+                out.insert(code.as_str());
             }
         }
     }
@@ -728,10 +735,10 @@ fn adjacent_before(text: &str, words: &[Word], offset: usize) -> bool {
         .is_some_and(|w| text.get(w.end..offset) == Some(" "))
 }
 
-/// A capitalised phrase the knowledge base did not claim.
-struct Candidate {
+/// A capitalised phrase the knowledge base did not claim; its words borrowed from the text.
+struct Candidate<'t> {
     range: Range<usize>,
-    tokens: Vec<String>,
+    tokens: Vec<&'t str>,
     kind: EntityKind,
     /// Words before the name inside the phrase (titles, roles) and any lower-case role words
     /// just before it: where an official's government is read from.
@@ -756,7 +763,7 @@ impl ArticleEntities {
         fields: &mut [(FieldView<'_>, &mut FieldEntities)],
         lowercase_words: &LowercaseWords<'_>,
     ) {
-        let mut candidates: Vec<(usize, Candidate)> = Vec::new();
+        let mut candidates: Vec<(usize, Candidate<'_>)> = Vec::new();
         for (field_index, (view, entities)) in fields.iter().enumerate() {
             collect_candidates(view, &entities.found, lowercase_words, &mut |c| {
                 candidates.push((field_index, c));
@@ -858,7 +865,7 @@ impl ArticleEntities {
     fn link_existing(
         &self,
         index: &EntityIndex,
-        candidate: &Candidate,
+        candidate: &Candidate<'_>,
         name: &str,
         key: &str,
         candidate_keys: &[String],
@@ -909,7 +916,7 @@ impl ArticleEntities {
         index: &EntityIndex,
         view: &FieldView<'_>,
         known: &[Found],
-        candidate: &Candidate,
+        candidate: &Candidate<'_>,
         name: String,
         key: String,
         candidate_keys: &[String],
@@ -917,7 +924,7 @@ impl ArticleEntities {
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.tokens.len() == 1
             && candidate.kind == EntityKind::Person
-            && lowercase_words.contains_lowercased(&candidate.tokens[0])
+            && lowercase_words.contains_lowercased(candidate.tokens[0])
         {
             return None;
         }
@@ -1074,11 +1081,11 @@ fn looks_like_common_noun(word: &str) -> bool {
                 .any(|end| word.ends_with(end)))
 }
 
-fn collect_candidates(
-    view: &FieldView<'_>,
+fn collect_candidates<'t>(
+    view: &FieldView<'t>,
     known: &[Found],
     lowercase_words: &LowercaseWords<'_>,
-    emit: &mut dyn FnMut(Candidate),
+    emit: &mut dyn FnMut(Candidate<'t>),
 ) {
     let text = view.text;
     let words = view.words;
@@ -1311,14 +1318,14 @@ fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) 
     })
 }
 
-fn classify(
-    view: &FieldView<'_>,
+fn classify<'t>(
+    view: &FieldView<'t>,
     sequence: &[Word],
     first_word_index: usize,
     sentence_start: bool,
     headline: bool,
     lowercase_words: &LowercaseWords<'_>,
-) -> Option<Candidate> {
+) -> Option<Candidate<'t>> {
     let text = view.text;
     let mut tokens: Vec<&str> = sequence
         .iter()
@@ -1386,7 +1393,7 @@ fn classify(
         let name_word = sequence.get(skip)?;
         return Some(Candidate {
             range: title_word.start..name_word.end - possessive,
-            tokens: vec![title.to_owned(), tokens[skip].to_owned()],
+            tokens: vec![title, tokens[skip]],
             kind: EntityKind::Person,
             role_window: role_window_start(view, first_word_index)..title_word.start,
             headline,
@@ -1488,7 +1495,7 @@ fn classify(
         if after_the && name_tokens.len() >= 2 {
             return Some(Candidate {
                 range,
-                tokens: name_tokens.iter().map(|t| (*t).to_owned()).collect(),
+                tokens: name_tokens,
                 kind: EntityKind::Organization,
                 role_window,
                 headline,
@@ -1508,7 +1515,7 @@ fn classify(
                     }
                     return Some(Candidate {
                         range,
-                        tokens: vec![last_token.to_owned()],
+                        tokens: vec![last_token],
                         kind: EntityKind::Person,
                         role_window,
                         headline: true,
@@ -1528,7 +1535,7 @@ fn classify(
     };
     Some(Candidate {
         range,
-        tokens: name_tokens.iter().map(|t| (*t).to_owned()).collect(),
+        tokens: name_tokens,
         kind,
         role_window,
         headline: headline || link_only,
@@ -1556,7 +1563,7 @@ fn role_window_start(view: &FieldView<'_>, first_word_index: usize) -> usize {
 /// former ones; the government is the state or body those words name.
 fn read_affiliation(
     view: &FieldView<'_>,
-    candidate: &Candidate,
+    candidate: &Candidate<'_>,
     known: &[Found],
     index: &EntityIndex,
 ) -> Option<Affiliation> {
