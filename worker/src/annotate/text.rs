@@ -65,13 +65,15 @@ impl OriginBuilder {
 impl<'a> FoldedText<'a> {
     pub(crate) fn new(source: &'a str) -> FoldedText<'a> {
         let bytes = source.as_bytes();
-        let needs_folding = bytes.iter().enumerate().any(|(i, &b)| {
-            b == b'-'
-                || !b.is_ascii()
-                || b == b'\t'
-                || b == b'\r'
-                || (b == b'\n' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric))
-        });
+        let mut needs_folding = false;
+        let mut from = 0;
+        while let Some(at) = position_from(bytes, from, may_fold, chunk_may_fold) {
+            if bytes[at] != b'\n' || bytes.get(at + 1).is_some_and(u8::is_ascii_alphanumeric) {
+                needs_folding = true;
+                break;
+            }
+            from = at + 1;
+        }
         if !needs_folding || source.len() >= u32::MAX as usize {
             return FoldedText {
                 source,
@@ -85,10 +87,8 @@ impl<'a> FoldedText<'a> {
         let mut offset = 0;
         while offset < bytes.len() {
             // ASCII other than '-', '\n', '\t' and '\r' folds to itself: copy such runs whole.
-            let run_end = bytes
-                .get(offset..)
-                .and_then(|rest| rest.iter().position(|&b| may_fold(b)))
-                .map_or(bytes.len(), |p| offset + p);
+            let run_end =
+                position_from(bytes, offset, may_fold, chunk_may_fold).unwrap_or(bytes.len());
             if run_end > offset {
                 origin.shifted(text.len(), offset);
                 text.push_str(source.get(offset..run_end).unwrap_or(""));
@@ -147,6 +147,59 @@ impl<'a> FoldedText<'a> {
 /// Whether `fold_char` may change the character starting with this byte.
 fn may_fold(b: u8) -> bool {
     matches!(b, b'-' | b'\n' | b'\t' | b'\r') || !b.is_ascii()
+}
+
+/// Whether eight bytes (little-endian) may hold one [`may_fold`] accepts: a non-ASCII byte,
+/// a '-', or a byte below 14 (tab, line feed, carriage return among them).
+fn chunk_may_fold(chunk: u64) -> bool {
+    chunk & HIGH_BITS != 0 || has_zero_byte(chunk ^ splat(b'-')) || has_byte_below(chunk, 14)
+}
+
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Eight copies of a byte.
+pub(crate) const fn splat(byte: u8) -> u64 {
+    LOW_BITS * byte as u64
+}
+
+/// Whether one of the eight bytes is zero (may say so wrongly only when one is).
+pub(crate) const fn has_zero_byte(chunk: u64) -> bool {
+    chunk.wrapping_sub(LOW_BITS) & !chunk & HIGH_BITS != 0
+}
+
+/// Whether one of the eight bytes, all ASCII, is below `limit` (at most 128).
+const fn has_byte_below(chunk: u64, limit: u8) -> bool {
+    chunk.wrapping_sub(splat(limit)) & !chunk & HIGH_BITS != 0
+}
+
+/// The first offset from `from` on whose byte `wanted` accepts. Eight bytes at a time are
+/// skipped when `chunk_may_hold` rules them out (it must say true for any eight bytes
+/// holding a wanted one): text scans for the rare bytes that matter go a word at a time.
+pub(crate) fn position_from(
+    bytes: &[u8],
+    from: usize,
+    wanted: impl Fn(u8) -> bool,
+    chunk_may_hold: impl Fn(u64) -> bool,
+) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut offset = from;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if chunk_may_hold(u64::from_le_bytes(word))
+            && let Some(p) = chunk.iter().position(|&b| wanted(b))
+        {
+            return Some(offset + p);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| wanted(b))
+        .map(|p| offset + p)
 }
 
 fn fold_char(c: char, previous: Option<char>, next: Option<char>) -> char {
