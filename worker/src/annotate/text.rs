@@ -373,6 +373,17 @@ pub(crate) struct Word {
     pub(crate) end: usize,
 }
 
+/// `u8::is_ascii_alphanumeric` as a table: one load per byte in the word scan's inner loop.
+static ASCII_ALPHANUMERIC: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    table
+};
+
 /// The words of `text`, in order.
 pub(crate) fn words(text: &str) -> Vec<Word> {
     let bytes = text.as_bytes();
@@ -381,12 +392,12 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
     let mut offset = 0;
     while let Some(&byte) = bytes.get(offset) {
         // Runs of ASCII letters and digits, and spaces, the bulk of the text, without decoding.
-        if byte.is_ascii_alphanumeric() {
+        if ASCII_ALPHANUMERIC[usize::from(byte)] {
             if start.is_none() {
                 start = Some(offset);
             }
             offset += 1;
-            while bytes.get(offset).is_some_and(u8::is_ascii_alphanumeric) {
+            while offset < bytes.len() && ASCII_ALPHANUMERIC[usize::from(bytes[offset])] {
                 offset += 1;
             }
             continue;
