@@ -725,7 +725,7 @@ fn entity_speaker(field: &Field<'_>, found: &Found) -> SpeakerRef {
     SpeakerRef::Entity {
         entity: found.entity,
         anchor: found.anchor,
-        out_of_office: preceded_by_not_in_office(field.text(), found.start),
+        out_of_office: preceded_by_not_in_office(field, found.start),
     }
 }
 
@@ -1157,8 +1157,7 @@ fn role_anaphor(
     region: &Range<usize>,
     memory: &Memory,
 ) -> Option<SpeakerRef> {
-    let text = field.text();
-    let lower = text.get(region.clone())?.to_lowercase();
+    let lower = field.lowercase(region.clone())?;
     if !lower.trim_start().starts_with("the ") {
         return None;
     }
@@ -1292,8 +1291,7 @@ fn description_governments(
     mentions: &[&Found],
     head: &str,
 ) -> Vec<String> {
-    let text = field.text();
-    let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
+    let lower = field.lowercase(region.clone()).unwrap_or_default();
     if !is_official_description(&lower, head) {
         return Vec::new();
     }
@@ -1370,8 +1368,7 @@ fn governments_from_earlier_sentence(
     region: &Range<usize>,
     head: &str,
 ) -> Vec<String> {
-    let text = field.text();
-    let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
+    let lower = field.lowercase(region.clone()).unwrap_or_default();
     // "The statement said": the one who issued the statement spoken of just before.
     let document = lower.trim_start().starts_with("the ")
         && matches!(
@@ -1389,7 +1386,7 @@ fn governments_from_earlier_sentence(
         else {
             break;
         };
-        let sentence_text = text.get(sentence.clone()).unwrap_or("").to_lowercase();
+        let sentence_text = field.lowercase(sentence.clone()).unwrap_or_default();
         if !contains_phrase(&sentence_text, head) {
             continue;
         }
@@ -1908,10 +1905,9 @@ pub(crate) fn read_titles(
                     found.end + 2..found.end + 2 + end
                 });
             for window in [Some(before), after].into_iter().flatten() {
-                let Some(words) = text.get(window.clone()) else {
+                let Some(lower) = field.lowercase(window.clone()) else {
                     continue;
                 };
-                let lower = words.to_lowercase();
                 if !contains_official_role(&lower) {
                     continue;
                 }

@@ -2,7 +2,7 @@
 //! demonym, capital, seat of government and person surname; then capitalised names the knowledge
 //! base does not know, and surnames linked back to the full names an article used.
 
-use super::{HashMap, HashMapExt, HashSet, HashSetExt};
+use super::{Field, HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -1729,10 +1729,12 @@ impl<'t> LowercaseWords<'t> {
 }
 
 /// Checks the word before a mention for "former", "ex-" and the like.
-pub(crate) fn preceded_by_not_in_office(text: &str, start: usize) -> bool {
-    let head = text.get(..start).unwrap_or("");
+pub(crate) fn preceded_by_not_in_office(field: &Field<'_>, start: usize) -> bool {
+    let Some(head) = field.text().get(..start) else {
+        return false;
+    };
     let window_start = head.char_indices().rev().nth(60).map_or(0, |(i, _)| i);
-    let window = head.get(window_start..).unwrap_or("").to_lowercase();
+    let window = field.lowercase(window_start..start).unwrap_or_default();
     // Only the clause right before the name: cut at the last punctuation.
     let clause = window
         .rsplit([',', '.', ';', ':', '"', '\u{201c}', '\u{201d}', '(', ')'])

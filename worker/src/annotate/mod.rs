@@ -22,6 +22,7 @@ mod stance;
 mod tests;
 mod text;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 // foldhash instead of SipHash: the maps here hold one article's words and entities, where
@@ -91,6 +92,18 @@ pub(crate) struct Field<'a> {
 impl Field<'_> {
     pub(crate) fn text(&self) -> &str {
         &self.folded.text
+    }
+
+    /// `self.text().get(range)` in lower case (`str::to_lowercase`): borrowed from `lower` when
+    /// the slice is ASCII, where the two agree; `None` off the text or its char boundaries.
+    pub(crate) fn lowercase(&self, range: Range<usize>) -> Option<Cow<'_, str>> {
+        let slice = self.text().get(range.clone())?;
+        if slice.is_ascii()
+            && let Some(lower) = self.lower.get(range)
+        {
+            return Some(Cow::Borrowed(lower));
+        }
+        Some(Cow::Owned(slice.to_lowercase()))
     }
 
     fn view<'v>(&'v self, index: &'v EntityIndex) -> FieldView<'v> {
