@@ -3,12 +3,10 @@
 
 use super::{HashMap, HashMapExt};
 
-use aho_corasick::dfa::DFA;
-
 use super::lexicon::{
     CLAUSE_BREAKS, NEGATORS, PRONOUNS, SPEECH_VERBS, STANCE_CUES, VICTIM_MARKERS, VerbForm,
 };
-use super::text::{StartFilter, Word, anchored_dfa, at_word_boundaries, fold_name, longest_at};
+use super::text::{AnchoredDfa, StartFilter, Word, at_word_boundaries, fold_name};
 
 /// What a phrase of the vocabulary is; one phrase may be several things ("condemned").
 #[derive(Clone, Copy, Debug, Default)]
@@ -32,7 +30,7 @@ pub(crate) struct CueMatch {
 }
 
 pub(crate) struct CueMatcher {
-    automaton: Option<DFA>,
+    automaton: Option<AnchoredDfa>,
     /// The byte pairs a phrase can start with, either case.
     starts: StartFilter,
     entries: Vec<CueEntry>,
@@ -68,7 +66,7 @@ impl CueMatcher {
         let mut list: Vec<(String, CueEntry)> = entries.into_iter().collect();
         list.sort_by(|a, b| a.0.cmp(&b.0));
         let starts = StartFilter::new(list.iter().map(|(p, _)| p.as_str()), true);
-        let automaton = anchored_dfa(list.iter().map(|(p, _)| p.as_str()), true);
+        let automaton = AnchoredDfa::new(list.iter().map(|(p, _)| p.as_str()), true);
         CueMatcher {
             automaton,
             starts,
@@ -88,7 +86,7 @@ impl CueMatcher {
             if word.start < resume || !self.starts.may_start(bytes, word.start) {
                 continue;
             }
-            let Some((pattern, end)) = longest_at(automaton, bytes, word.start) else {
+            let Some((pattern, end)) = automaton.longest_at(bytes, word.start) else {
                 continue;
             };
             let range = word.start..end;

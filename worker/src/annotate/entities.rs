@@ -6,7 +6,6 @@ use super::{Field, HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use aho_corasick::dfa::DFA;
 use aho_corasick::{AhoCorasick, MatchKind};
 use communique_domain::{
     Affiliation, Entity, EntityKind, KnowledgeBase, name_phonetic_key, slugify,
@@ -19,7 +18,7 @@ use super::lexicon::{
     PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS, TITLE_WORDS_SET,
     contains_word,
 };
-use super::text::{StartFilter, Word, anchored_dfa, at_word_boundaries, fold_name, longest_at};
+use super::text::{AnchoredDfa, StartFilter, Word, at_word_boundaries, fold_name};
 
 /// How a piece of text names its entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -91,7 +90,7 @@ pub(crate) struct KbEntity {
 
 /// The prebuilt knowledge-base matcher.
 pub(crate) struct EntityIndex {
-    automaton: Option<DFA>,
+    automaton: Option<AnchoredDfa>,
     /// The byte pairs patterns start with, to skip word starts no pattern begins with.
     starts: StartFilter,
     targets: Vec<PatternTarget>,
@@ -283,7 +282,7 @@ impl EntityIndex {
         let mut pattern_list: Vec<(String, PatternTarget)> = patterns.into_iter().collect();
         pattern_list.sort_by(|a, b| a.0.cmp(&b.0));
         let starts = StartFilter::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
-        let automaton = anchored_dfa(pattern_list.iter().map(|(p, _)| p.as_str()), false);
+        let automaton = AnchoredDfa::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
         EntityIndex {
             automaton,
             starts,
@@ -450,7 +449,7 @@ impl EntityIndex {
                 if word.start < resume || !self.starts.may_start(bytes, word.start) {
                     continue;
                 }
-                let Some((pattern, end)) = longest_at(automaton, bytes, word.start) else {
+                let Some((pattern, end)) = automaton.longest_at(bytes, word.start) else {
                     continue;
                 };
                 let range = word.start..end;
