@@ -402,7 +402,7 @@ pub(crate) struct LocalEntity {
     /// The government a named official speaks for, read from the title before the name or an
     /// appositive after it ("Iraqi Prime Minister X", "X, Russia's foreign minister").
     pub(crate) affiliation: Option<Affiliation>,
-    /// Spelling skeletons of the name's words, for surname matching.
+    /// Spelling skeletons of the name's words, for surname matching (a person's only).
     token_keys: Vec<String>,
     key: String,
 }
@@ -800,7 +800,13 @@ impl ArticleEntities {
             };
             let name = candidate.tokens.join(" ");
             let key = name_phonetic_key(&name);
-            let candidate_keys = token_keys(&candidate.tokens);
+            // Only people are matched word by word (a surname to a full name); a one-word
+            // name's only word key is the name's key.
+            let candidate_keys = match candidate.tokens.as_slice() {
+                _ if candidate.kind != EntityKind::Person => Vec::new(),
+                [_] => vec![key.clone()],
+                tokens => token_keys(tokens),
+            };
             let linked = self
                 .link_existing(
                     index,
