@@ -18,12 +18,13 @@ use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKin
 
 use super::cues::CueMatch;
 use super::entities::{
-    Anchor, EntityRef, Found, contains_official_role, contains_phrase, preceded_by_not_in_office,
+    Anchor, EntityRef, Found, contains_not_in_office, contains_official_role, contains_phrase,
+    preceded_by_not_in_office,
 };
 use super::lexicon::{
     AUXILIARY_WORDS_SET, DESCRIPTION_HEADS_SET, INTRO_WORDS_SET, LEADING_CONJUNCTIONS,
-    NOT_IN_OFFICE, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
-    PERSON_HEADS_SET, PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
+    OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET, PERSON_HEADS_SET,
+    PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
@@ -1179,7 +1180,7 @@ fn role_anaphor(
         .iter()
         .filter(|(word, _)| contains_phrase(&lower, word))
         .max_by_key(|(word, _)| word.len())?;
-    let former = NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w));
+    let former = contains_not_in_office(&lower);
     let country: Option<String> = field
         .found
         .iter()
@@ -1266,7 +1267,7 @@ fn is_official_description(lower: &str, head: &str) -> bool {
         ]
         .iter()
         .any(|phrase| contains_phrase(lower, phrase));
-    let excluded = NOT_IN_OFFICE.iter().any(|w| contains_phrase(lower, w))
+    let excluded = contains_not_in_office(lower)
         || [
             "militia",
             "rebel",
@@ -1912,7 +1913,7 @@ pub(crate) fn read_titles(
                     continue;
                 }
                 let evidence = titles.entry(found.entity).or_default();
-                if NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w)) {
+                if contains_not_in_office(&lower) {
                     evidence.out_of_office = true;
                     continue;
                 }

@@ -1594,7 +1594,7 @@ fn read_affiliation(
         if !contains_official_role(&lower) {
             continue;
         }
-        if NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w)) {
+        if contains_not_in_office(&lower) {
             return None;
         }
         let government = country_in_window(known, index, window.clone())?;
@@ -1608,27 +1608,42 @@ fn read_affiliation(
     None
 }
 
-/// Whether `haystack` holds one of `OFFICIAL_ROLES` as whole words, as
-/// `OFFICIAL_ROLES.iter().any(|role| contains_phrase(haystack, role))` would say, in one pass
-/// of an automaton over every match of every role instead of a search per role.
+/// Whether `haystack` holds one of `OFFICIAL_ROLES` as whole words.
 pub(crate) fn contains_official_role(haystack: &str) -> bool {
-    static ROLES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
-        AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(OFFICIAL_ROLES)
-            .ok()
-    });
-    let matches = ROLES
+    static ROLES: LazyLock<Option<AhoCorasick>> =
+        LazyLock::new(|| phrase_automaton(OFFICIAL_ROLES));
+    contains_any_phrase(&ROLES, OFFICIAL_ROLES, haystack)
+}
+
+/// Whether `haystack` holds one of `NOT_IN_OFFICE` ("former", "ex") as whole words.
+pub(crate) fn contains_not_in_office(haystack: &str) -> bool {
+    static WORDS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| phrase_automaton(NOT_IN_OFFICE));
+    contains_any_phrase(&WORDS, NOT_IN_OFFICE, haystack)
+}
+
+fn phrase_automaton(phrases: &[&str]) -> Option<AhoCorasick> {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(phrases)
+        .ok()
+}
+
+/// Whether `haystack` holds one of `phrases` as whole words, as
+/// `phrases.iter().any(|phrase| contains_phrase(haystack, phrase))` would say, in one pass
+/// of `automaton` (built over `phrases`) over every match of every phrase instead of a
+/// search per phrase.
+fn contains_any_phrase(automaton: &Option<AhoCorasick>, phrases: &[&str], haystack: &str) -> bool {
+    let matches = automaton
         .as_ref()
-        .and_then(|roles| roles.try_find_overlapping_iter(haystack).ok());
+        .and_then(|automaton| automaton.try_find_overlapping_iter(haystack).ok());
     match matches {
         Some(mut matches) => matches.any(|found| {
             haystack.is_char_boundary(found.start())
                 && at_word_boundaries(haystack, &(found.start()..found.end()))
         }),
-        None => OFFICIAL_ROLES
+        None => phrases
             .iter()
-            .any(|role| contains_phrase(haystack, role)),
+            .any(|phrase| contains_phrase(haystack, phrase)),
     }
 }
 
@@ -1745,7 +1760,7 @@ pub(crate) fn preceded_by_not_in_office(field: &Field<'_>, start: usize) -> bool
         .rsplit([',', '.', ';', ':', '"', '\u{201c}', '\u{201d}', '(', ')'])
         .next()
         .unwrap_or("");
-    NOT_IN_OFFICE.iter().any(|w| contains_phrase(clause, w))
+    contains_not_in_office(clause)
 }
 
 /// For the unknown-entity affiliation: which country the role words name.
