@@ -1422,7 +1422,9 @@ fn classify<'t>(
         titled = true;
         skip = last_title + 1;
     }
-    let mut name_tokens: Vec<&str> = tokens[skip..].to_vec();
+    // The name's words: the phrase's, without the titles and common words dropped above.
+    let mut name_tokens = tokens;
+    name_tokens.drain(..skip);
     let mut start_word = skip;
     while name_tokens
         .last()
