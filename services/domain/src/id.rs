@@ -54,6 +54,16 @@ pub fn normalize_name(name: &str) -> String {
     let mut out = String::with_capacity(name.len());
     let mut pending_space = false;
     for c in name.chars() {
+        // ASCII letters and digits, most of any name, fold to their ASCII lower case: no
+        // folding table and no Unicode case mapping for them.
+        if c.is_ascii_alphanumeric() {
+            if pending_space {
+                out.push(' ');
+                pending_space = false;
+            }
+            out.push(c.to_ascii_lowercase());
+            continue;
+        }
         let folded = fold_char(c);
         match folded {
             Some(' ') => pending_space = !out.is_empty(),
@@ -99,14 +109,23 @@ fn fold_char(c: char) -> Option<char> {
 
 /// A lower-case, hyphenated id made from a name: "Qasem Soleimani" → "qasem-soleimani".
 pub fn slugify(name: &str) -> String {
-    normalize_name(name)
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
-        .collect::<String>()
-        .split('-')
-        .filter(|part| !part.is_empty())
-        .collect::<Vec<_>>()
-        .join("-")
+    // The runs of ASCII letters and digits of the normalised name, joined by single hyphens,
+    // in one pass.
+    let normalized = normalize_name(name);
+    let mut slug = String::with_capacity(normalized.len());
+    let mut separated = false;
+    for c in normalized.chars() {
+        if c.is_ascii_alphanumeric() {
+            if separated && !slug.is_empty() {
+                slug.push('-');
+            }
+            separated = false;
+            slug.push(c);
+        } else {
+            separated = true;
+        }
+    }
+    slug
 }
 
 /// Values in a [`near_duplicate_signature`].
@@ -243,15 +262,46 @@ mod tests {
 /// letters dropped, letters that sound alike merged, spaces removed. "qasem soleimani",
 /// "qassim suleimani" and "kassem soleimany" share the skeleton "ksmslmn".
 pub fn phonetic_key(normalized: &str) -> String {
-    let mut key = String::with_capacity(normalized.len());
-    let mut previous: Option<char> = None;
-    for (index, c) in normalized
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .enumerate()
-    {
+    let mut key = PhoneticKey::with_capacity(normalized.len());
+    for c in normalized.chars().filter(|c| !c.is_whitespace()) {
+        key.push(c);
+    }
+    key.key
+}
+
+/// `phonetic_key(&normalize_name(name))`: the spelling skeleton of a name as written. An
+/// ASCII name goes in one pass over its letters and digits, without the normalised copy (the
+/// skeleton ignores the spaces and punctuation normalising would have tidied).
+pub fn name_phonetic_key(name: &str) -> String {
+    if !name.is_ascii() {
+        return phonetic_key(&normalize_name(name));
+    }
+    let mut key = PhoneticKey::with_capacity(name.len());
+    for byte in name.bytes().filter(u8::is_ascii_alphanumeric) {
+        key.push(char::from(byte.to_ascii_lowercase()));
+    }
+    key.key
+}
+
+/// A [`phonetic_key`] under construction, fed the non-space characters of a folded name.
+struct PhoneticKey {
+    key: String,
+    previous: Option<char>,
+    index: usize,
+}
+
+impl PhoneticKey {
+    fn with_capacity(capacity: usize) -> PhoneticKey {
+        PhoneticKey {
+            key: String::with_capacity(capacity),
+            previous: None,
+            index: 0,
+        }
+    }
+
+    fn push(&mut self, c: char) {
         let mapped = match c {
-            'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'h' | 'w' if index > 0 => None,
+            'a' | 'e' | 'i' | 'o' | 'u' | 'y' | 'h' | 'w' if self.index > 0 => None,
             'a' | 'e' | 'i' | 'o' | 'u' | 'y' => Some('a'),
             'q' | 'c' | 'k' | 'g' => Some('k'),
             'z' | 's' => Some('s'),
@@ -260,14 +310,14 @@ pub fn phonetic_key(normalized: &str) -> String {
             'j' => Some('j'),
             c => Some(c),
         };
+        self.index += 1;
         if let Some(mapped) = mapped {
-            if previous != Some(mapped) {
-                key.push(mapped);
+            if self.previous != Some(mapped) {
+                self.key.push(mapped);
             }
-            previous = Some(mapped);
+            self.previous = Some(mapped);
         }
     }
-    key
 }
 
 /// Similarity of two folded names in [0, 1] (normalised Levenshtein on characters).
@@ -300,6 +350,15 @@ mod name_tests {
         assert_eq!(key("Qasem Soleimani"), key("Qassim Suleimani"));
         assert_eq!(key("Soleimani"), key("Soleimany"));
         assert_ne!(key("Soleimani"), key("Johnson"));
+        for name in [
+            "Qasem Soleimani",
+            "Jean-Yves Le Drian",
+            "O'Neill",
+            "Amélie",
+            "  a.b  ",
+        ] {
+            assert_eq!(name_phonetic_key(name), key(name), "{name}");
+        }
         assert!(name_similarity("soleimany", "soleimani") > 0.85);
         assert!(name_similarity("abc", "xyz") < 0.1);
     }

@@ -10,8 +10,9 @@ mod validate;
 
 pub use date::{Date, DateError};
 pub use id::{
-    ArticleIdError, SIGNATURE_HASHES, content_hash, name_similarity, near_duplicate_signature,
-    normalize_name, phonetic_key, signature_similarity, slugify, validate_article_id,
+    ArticleIdError, SIGNATURE_HASHES, content_hash, name_phonetic_key, name_similarity,
+    near_duplicate_signature, normalize_name, phonetic_key, signature_similarity, slugify,
+    validate_article_id,
 };
 pub use kb::{KnowledgeBase, KnowledgeBaseError};
 pub use model::*;

@@ -18,12 +18,13 @@ use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKin
 
 use super::cues::CueMatch;
 use super::entities::{
-    Anchor, EntityRef, Found, contains_official_role, contains_phrase, preceded_by_not_in_office,
+    Anchor, EntityRef, Found, contains_not_in_office, contains_official_role, contains_phrase,
+    preceded_by_not_in_office,
 };
 use super::lexicon::{
     AUXILIARY_WORDS_SET, DESCRIPTION_HEADS_SET, INTRO_WORDS_SET, LEADING_CONJUNCTIONS,
-    NOT_IN_OFFICE, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
-    PERSON_HEADS_SET, PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
+    OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET, PERSON_HEADS_SET,
+    PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
@@ -725,7 +726,7 @@ fn entity_speaker(field: &Field<'_>, found: &Found) -> SpeakerRef {
     SpeakerRef::Entity {
         entity: found.entity,
         anchor: found.anchor,
-        out_of_office: preceded_by_not_in_office(field.text(), found.start),
+        out_of_office: preceded_by_not_in_office(field, found.start),
     }
 }
 
@@ -1157,8 +1158,7 @@ fn role_anaphor(
     region: &Range<usize>,
     memory: &Memory,
 ) -> Option<SpeakerRef> {
-    let text = field.text();
-    let lower = text.get(region.clone())?.to_lowercase();
+    let lower = field.lowercase(region.clone())?;
     if !lower.trim_start().starts_with("the ") {
         return None;
     }
@@ -1180,7 +1180,7 @@ fn role_anaphor(
         .iter()
         .filter(|(word, _)| contains_phrase(&lower, word))
         .max_by_key(|(word, _)| word.len())?;
-    let former = NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w));
+    let former = contains_not_in_office(&lower);
     let country: Option<String> = field
         .found
         .iter()
@@ -1267,7 +1267,7 @@ fn is_official_description(lower: &str, head: &str) -> bool {
         ]
         .iter()
         .any(|phrase| contains_phrase(lower, phrase));
-    let excluded = NOT_IN_OFFICE.iter().any(|w| contains_phrase(lower, w))
+    let excluded = contains_not_in_office(lower)
         || [
             "militia",
             "rebel",
@@ -1292,8 +1292,7 @@ fn description_governments(
     mentions: &[&Found],
     head: &str,
 ) -> Vec<String> {
-    let text = field.text();
-    let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
+    let lower = field.lowercase(region.clone()).unwrap_or_default();
     if !is_official_description(&lower, head) {
         return Vec::new();
     }
@@ -1370,8 +1369,7 @@ fn governments_from_earlier_sentence(
     region: &Range<usize>,
     head: &str,
 ) -> Vec<String> {
-    let text = field.text();
-    let lower = text.get(region.clone()).unwrap_or("").to_lowercase();
+    let lower = field.lowercase(region.clone()).unwrap_or_default();
     // "The statement said": the one who issued the statement spoken of just before.
     let document = lower.trim_start().starts_with("the ")
         && matches!(
@@ -1389,7 +1387,7 @@ fn governments_from_earlier_sentence(
         else {
             break;
         };
-        let sentence_text = text.get(sentence.clone()).unwrap_or("").to_lowercase();
+        let sentence_text = field.lowercase(sentence.clone()).unwrap_or_default();
         if !contains_phrase(&sentence_text, head) {
             continue;
         }
@@ -1908,15 +1906,14 @@ pub(crate) fn read_titles(
                     found.end + 2..found.end + 2 + end
                 });
             for window in [Some(before), after].into_iter().flatten() {
-                let Some(words) = text.get(window.clone()) else {
+                let Some(lower) = field.lowercase(window.clone()) else {
                     continue;
                 };
-                let lower = words.to_lowercase();
                 if !contains_official_role(&lower) {
                     continue;
                 }
                 let evidence = titles.entry(found.entity).or_default();
-                if NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w)) {
+                if contains_not_in_office(&lower) {
                     evidence.out_of_office = true;
                     continue;
                 }

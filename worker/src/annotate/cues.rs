@@ -3,14 +3,10 @@
 
 use super::{HashMap, HashMapExt};
 
-use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
-};
-
 use super::lexicon::{
     CLAUSE_BREAKS, NEGATORS, PRONOUNS, SPEECH_VERBS, STANCE_CUES, VICTIM_MARKERS, VerbForm,
 };
-use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
+use super::text::{AnchoredDfa, StartFilter, Word, at_word_boundaries, fold_name};
 
 /// What a phrase of the vocabulary is; one phrase may be several things ("condemned").
 #[derive(Clone, Copy, Debug, Default)]
@@ -34,7 +30,7 @@ pub(crate) struct CueMatch {
 }
 
 pub(crate) struct CueMatcher {
-    automaton: Option<AhoCorasick>,
+    automaton: Option<AnchoredDfa>,
     /// The byte pairs a phrase can start with, either case.
     starts: StartFilter,
     entries: Vec<CueEntry>,
@@ -70,13 +66,7 @@ impl CueMatcher {
         let mut list: Vec<(String, CueEntry)> = entries.into_iter().collect();
         list.sort_by(|a, b| a.0.cmp(&b.0));
         let starts = StartFilter::new(list.iter().map(|(p, _)| p.as_str()), true);
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored)
-            .ascii_case_insensitive(true)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(list.iter().map(|(p, _)| p.as_str()))
-            .ok();
+        let automaton = AnchoredDfa::new(list.iter().map(|(p, _)| p.as_str()), true);
         CueMatcher {
             automaton,
             starts,
@@ -96,13 +86,10 @@ impl CueMatcher {
             if word.start < resume || !self.starts.may_start(bytes, word.start) {
                 continue;
             }
-            let input = Input::new(text)
-                .span(word.start..text.len())
-                .anchored(Anchored::Yes);
-            let Ok(Some(found)) = automaton.try_find(input) else {
+            let Some((pattern, end)) = automaton.longest_at(bytes, word.start) else {
                 continue;
             };
-            let range = found.start()..found.end();
+            let range = word.start..end;
             // "continued:" carries its colon; its boundary is checked on the word.
             let word_end = if text.get(range.clone()).is_some_and(|s| s.ends_with(':')) {
                 range.end - 1
@@ -112,7 +99,7 @@ impl CueMatcher {
             if !at_word_boundaries(text, &(range.start..word_end)) {
                 continue;
             }
-            if let Some(entry) = self.entries.get(found.pattern().as_usize()) {
+            if let Some(entry) = self.entries.get(pattern) {
                 resume = range.end;
                 matches.push(CueMatch {
                     start: range.start,

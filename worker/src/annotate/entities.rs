@@ -2,15 +2,13 @@
 //! demonym, capital, seat of government and person surname; then capitalised names the knowledge
 //! base does not know, and surnames linked back to the full names an article used.
 
-use super::{HashMap, HashMapExt, HashSet, HashSetExt};
+use super::{Field, HashMap, HashMapExt, HashSet, HashSetExt};
 use std::ops::Range;
 use std::sync::LazyLock;
 
-use aho_corasick::{
-    AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, Anchored, Input, MatchKind, StartKind,
-};
+use aho_corasick::{AhoCorasick, MatchKind};
 use communique_domain::{
-    Affiliation, Entity, EntityKind, KnowledgeBase, normalize_name, phonetic_key, slugify,
+    Affiliation, Entity, EntityKind, KnowledgeBase, name_phonetic_key, slugify,
 };
 
 use super::lexicon::{
@@ -20,7 +18,7 @@ use super::lexicon::{
     PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS, TITLE_WORDS_SET,
     contains_word,
 };
-use super::text::{StartFilter, Word, at_word_boundaries, fold_name};
+use super::text::{AnchoredDfa, StartFilter, Word, at_word_boundaries, fold_name};
 
 /// How a piece of text names its entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -92,7 +90,7 @@ pub(crate) struct KbEntity {
 
 /// The prebuilt knowledge-base matcher.
 pub(crate) struct EntityIndex {
-    automaton: Option<AhoCorasick>,
+    automaton: Option<AnchoredDfa>,
     /// The byte pairs patterns start with, to skip word starts no pattern begins with.
     starts: StartFilter,
     targets: Vec<PatternTarget>,
@@ -247,7 +245,7 @@ impl EntityIndex {
                     continue;
                 };
                 let folded = fold_name(name);
-                let key = phonetic_key(&normalize_name(&folded));
+                let key = name_phonetic_key(&folded);
                 if !key.is_empty() {
                     let slot = person_keys.entry(key).or_insert(Some(index));
                     if *slot != Some(index) {
@@ -284,12 +282,7 @@ impl EntityIndex {
         let mut pattern_list: Vec<(String, PatternTarget)> = patterns.into_iter().collect();
         pattern_list.sort_by(|a, b| a.0.cmp(&b.0));
         let starts = StartFilter::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(pattern_list.iter().map(|(p, _)| p.as_str()))
-            .ok();
+        let automaton = AnchoredDfa::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
         EntityIndex {
             automaton,
             starts,
@@ -409,26 +402,15 @@ pub(crate) struct LocalEntity {
     /// The government a named official speaks for, read from the title before the name or an
     /// appositive after it ("Iraqi Prime Minister X", "X, Russia's foreign minister").
     pub(crate) affiliation: Option<Affiliation>,
-    /// Spelling skeletons of the name's words, for surname matching.
+    /// Spelling skeletons of the name's words, for surname matching (a person's only).
     token_keys: Vec<String>,
     key: String,
 }
 
-/// `phonetic_key(&normalize_name(text))`, remembered: an article names the same people and
-/// words again and again, and the key costs a thousand instructions or so to work out.
-fn cached_key(cache: &mut HashMap<String, String>, text: &str) -> String {
-    if let Some(key) = cache.get(text) {
-        return key.clone();
-    }
-    let key = phonetic_key(&normalize_name(text));
-    cache.insert(text.to_owned(), key.clone());
-    key
-}
-
-fn token_keys(tokens: &[String]) -> Vec<String> {
+fn token_keys(tokens: &[impl AsRef<str>]) -> Vec<String> {
     tokens
         .iter()
-        .map(|t| phonetic_key(&normalize_name(t)))
+        .map(|t| name_phonetic_key(t.as_ref()))
         .collect()
 }
 
@@ -467,20 +449,17 @@ impl EntityIndex {
                 if word.start < resume || !self.starts.may_start(bytes, word.start) {
                     continue;
                 }
-                let input = Input::new(text)
-                    .span(word.start..text.len())
-                    .anchored(Anchored::Yes);
-                let Ok(Some(found)) = automaton.try_find(input) else {
+                let Some((pattern, end)) = automaton.longest_at(bytes, word.start) else {
                     continue;
                 };
-                let range = found.start()..found.end();
+                let range = word.start..end;
                 if !at_word_boundaries(text, &range) {
                     continue;
                 }
                 resume = range.end;
                 raw.push(RawMatch {
                     range,
-                    target: found.pattern().as_usize(),
+                    target: pattern,
                 });
             }
         }
@@ -519,8 +498,8 @@ impl EntityIndex {
         view: &FieldView<'_>,
         field: &mut FieldEntities,
         full_people: &HashSet<usize>,
-        mentioned_governments: &HashSet<String>,
-        lowercase_words: &HashSet<&str>,
+        mentioned_governments: &HashSet<&str>,
+        lowercase_words: &LowercaseWords<'_>,
     ) {
         let text = view.text;
         for raw in &field.raw {
@@ -589,10 +568,10 @@ impl EntityIndex {
                                 let served_mentioned = self.entities.get(*only).is_some_and(|e| {
                                     e.role_governments
                                         .iter()
-                                        .any(|g| mentioned_governments.contains(g))
+                                        .any(|g| mentioned_governments.contains(g.as_str()))
                                 });
                                 let distinctive = !NOT_NAME_WORDS_SET.contains(slice)
-                                    && !lowercase_words.contains(slice.to_lowercase().as_str())
+                                    && !lowercase_words.contains_lowercased(slice)
                                     && occurrences(text, slice).nth(1).is_some();
                                 (after_title || served_mentioned && distinctive).then_some(*only)
                             }
@@ -617,13 +596,17 @@ impl EntityIndex {
     }
 
     /// Governments the knowledge-base mentions of a field name (for surname linking).
-    pub(crate) fn governments_named(&self, field: &FieldEntities, out: &mut HashSet<String>) {
+    pub(crate) fn governments_named<'s>(
+        &'s self,
+        field: &FieldEntities,
+        out: &mut HashSet<&'s str>,
+    ) {
         for raw in &field.raw {
             if let Some(PatternTarget::Full { entity, .. }) = self.targets.get(raw.target)
                 && let Some(kb) = self.entities.get(*entity)
                 && let Some(code) = kb.government.as_ref().or(kb.country.as_ref())
             {
-                out.insert(code.clone());
+                out.insert(code.as_str());
             }
         }
     }
@@ -637,7 +620,7 @@ fn inside_longer_name(
     view: &FieldView<'_>,
     raw: &[RawMatch],
     range: &Range<usize>,
-    lowercase_words: &HashSet<&str>,
+    lowercase_words: &LowercaseWords<'_>,
 ) -> bool {
     let text = view.text;
     let index = view.words.partition_point(|w| w.end <= range.start);
@@ -664,7 +647,7 @@ fn inside_longer_name(
             .any(|r| r.range.start <= word.start && word.end <= r.range.end)
         && (!starts_sentence(view, word.start)
             || (!NOT_NAME_WORDS_SET.contains(previous)
-                && !lowercase_words.contains(previous.to_lowercase().as_str())))
+                && !lowercase_words.contains_lowercased(previous)))
 }
 
 /// Whether the text holds a full name ending in `surname` ("Scott Sullivan"): a given name
@@ -751,10 +734,10 @@ fn adjacent_before(text: &str, words: &[Word], offset: usize) -> bool {
         .is_some_and(|w| text.get(w.end..offset) == Some(" "))
 }
 
-/// A capitalised phrase the knowledge base did not claim.
-struct Candidate {
+/// A capitalised phrase the knowledge base did not claim; its words borrowed from the text.
+struct Candidate<'t> {
     range: Range<usize>,
-    tokens: Vec<String>,
+    tokens: Vec<&'t str>,
     kind: EntityKind,
     /// Words before the name inside the phrase (titles, roles) and any lower-case role words
     /// just before it: where an official's government is read from.
@@ -777,9 +760,9 @@ impl ArticleEntities {
         &mut self,
         index: &EntityIndex,
         fields: &mut [(FieldView<'_>, &mut FieldEntities)],
-        lowercase_words: &HashSet<&str>,
+        lowercase_words: &LowercaseWords<'_>,
     ) {
-        let mut candidates: Vec<(usize, Candidate)> = Vec::new();
+        let mut candidates: Vec<(usize, Candidate<'_>)> = Vec::new();
         for (field_index, (view, entities)) in fields.iter().enumerate() {
             collect_candidates(view, &entities.found, lowercase_words, &mut |c| {
                 candidates.push((field_index, c));
@@ -810,19 +793,20 @@ impl ArticleEntities {
             }
         }
         let mut new_found: Vec<(usize, Found)> = Vec::new();
-        let mut keys: HashMap<String, String> = HashMap::new();
         for candidate_index in order {
             let (field_index, candidate) = &candidates[candidate_index];
             let Some((view, field_entities)) = fields.get(*field_index) else {
                 continue;
             };
             let name = candidate.tokens.join(" ");
-            let key = cached_key(&mut keys, &name);
-            let candidate_keys: Vec<String> = candidate
-                .tokens
-                .iter()
-                .map(|token| cached_key(&mut keys, token))
-                .collect();
+            let key = name_phonetic_key(&name);
+            // Only people are matched word by word (a surname to a full name); a one-word
+            // name's only word key is the name's key.
+            let candidate_keys = match candidate.tokens.as_slice() {
+                _ if candidate.kind != EntityKind::Person => Vec::new(),
+                [_] => vec![key.clone()],
+                tokens => token_keys(tokens),
+            };
             let linked = self
                 .link_existing(
                     index,
@@ -886,7 +870,7 @@ impl ArticleEntities {
     fn link_existing(
         &self,
         index: &EntityIndex,
-        candidate: &Candidate,
+        candidate: &Candidate<'_>,
         name: &str,
         key: &str,
         candidate_keys: &[String],
@@ -937,15 +921,15 @@ impl ArticleEntities {
         index: &EntityIndex,
         view: &FieldView<'_>,
         known: &[Found],
-        candidate: &Candidate,
+        candidate: &Candidate<'_>,
         name: String,
         key: String,
         candidate_keys: &[String],
-        lowercase_words: &HashSet<&str>,
+        lowercase_words: &LowercaseWords<'_>,
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.tokens.len() == 1
             && candidate.kind == EntityKind::Person
-            && lowercase_words.contains(candidate.tokens[0].to_lowercase().as_str())
+            && lowercase_words.contains_lowercased(candidate.tokens[0])
         {
             return None;
         }
@@ -1102,11 +1086,11 @@ fn looks_like_common_noun(word: &str) -> bool {
                 .any(|end| word.ends_with(end)))
 }
 
-fn collect_candidates(
-    view: &FieldView<'_>,
+fn collect_candidates<'t>(
+    view: &FieldView<'t>,
     known: &[Found],
-    lowercase_words: &HashSet<&str>,
-    emit: &mut dyn FnMut(Candidate),
+    lowercase_words: &LowercaseWords<'_>,
+    emit: &mut dyn FnMut(Candidate<'t>),
 ) {
     let text = view.text;
     let words = view.words;
@@ -1339,14 +1323,14 @@ fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) 
     })
 }
 
-fn classify(
-    view: &FieldView<'_>,
+fn classify<'t>(
+    view: &FieldView<'t>,
     sequence: &[Word],
     first_word_index: usize,
     sentence_start: bool,
     headline: bool,
-    lowercase_words: &HashSet<&str>,
-) -> Option<Candidate> {
+    lowercase_words: &LowercaseWords<'_>,
+) -> Option<Candidate<'t>> {
     let text = view.text;
     let mut tokens: Vec<&str> = sequence
         .iter()
@@ -1386,9 +1370,7 @@ fn classify(
                     && !ORGANIZATION_MODIFIERS_SET.contains(token))
         } else {
             NOT_NAME_WORDS_SET.contains(token)
-                || (skip == 0
-                    && sentence_start
-                    && lowercase_words.contains(token.to_lowercase().as_str()))
+                || (skip == 0 && sentence_start && lowercase_words.contains_lowercased(token))
         };
         if !is_title && (!is_common || skip + 1 == tokens.len()) {
             break;
@@ -1416,7 +1398,7 @@ fn classify(
         let name_word = sequence.get(skip)?;
         return Some(Candidate {
             range: title_word.start..name_word.end - possessive,
-            tokens: vec![title.to_owned(), tokens[skip].to_owned()],
+            tokens: vec![title, tokens[skip]],
             kind: EntityKind::Person,
             role_window: role_window_start(view, first_word_index)..title_word.start,
             headline,
@@ -1440,7 +1422,9 @@ fn classify(
         titled = true;
         skip = last_title + 1;
     }
-    let mut name_tokens: Vec<&str> = tokens[skip..].to_vec();
+    // The name's words: the phrase's, without the titles and common words dropped above.
+    let mut name_tokens = tokens;
+    name_tokens.drain(..skip);
     let mut start_word = skip;
     while name_tokens
         .last()
@@ -1492,10 +1476,7 @@ fn classify(
         let common = name_tokens[..name_tokens.len() - 1]
             .iter()
             .filter(|t| !NAME_PARTICLES_SET.contains(t))
-            .any(|t| {
-                lowercase_words.contains(t.to_lowercase().as_str())
-                    || NOT_NAME_WORDS_SET.contains(t)
-            })
+            .any(|t| lowercase_words.contains_lowercased(t) || NOT_NAME_WORDS_SET.contains(t))
             || NOT_NAME_WORDS_SET.contains(last_token)
             || TITLE_WORDS_SET.contains(last_token);
         let followed_by_role = text
@@ -1521,7 +1502,7 @@ fn classify(
         if after_the && name_tokens.len() >= 2 {
             return Some(Candidate {
                 range,
-                tokens: name_tokens.iter().map(|t| (*t).to_owned()).collect(),
+                tokens: name_tokens,
                 kind: EntityKind::Organization,
                 role_window,
                 headline,
@@ -1530,20 +1511,18 @@ fn classify(
         if name_tokens.len() == 1 {
             match honorific {
                 // "General Election" is no general's name.
-                Some(_) if lowercase_words.contains(last_token.to_lowercase().as_str()) => {
+                Some(_) if lowercase_words.contains_lowercased(last_token) => {
                     return None;
                 }
                 Some(_) => {}
                 None => {
                     // A lone capitalised word may still be a surname of someone named earlier.
-                    if sentence_start
-                        && lowercase_words.contains(last_token.to_lowercase().as_str())
-                    {
+                    if sentence_start && lowercase_words.contains_lowercased(last_token) {
                         return None;
                     }
                     return Some(Candidate {
                         range,
-                        tokens: vec![last_token.to_owned()],
+                        tokens: vec![last_token],
                         kind: EntityKind::Person,
                         role_window,
                         headline: true,
@@ -1563,7 +1542,7 @@ fn classify(
     };
     Some(Candidate {
         range,
-        tokens: name_tokens.iter().map(|t| (*t).to_owned()).collect(),
+        tokens: name_tokens,
         kind,
         role_window,
         headline: headline || link_only,
@@ -1591,7 +1570,7 @@ fn role_window_start(view: &FieldView<'_>, first_word_index: usize) -> usize {
 /// former ones; the government is the state or body those words name.
 fn read_affiliation(
     view: &FieldView<'_>,
-    candidate: &Candidate,
+    candidate: &Candidate<'_>,
     known: &[Found],
     index: &EntityIndex,
 ) -> Option<Affiliation> {
@@ -1617,7 +1596,7 @@ fn read_affiliation(
         if !contains_official_role(&lower) {
             continue;
         }
-        if NOT_IN_OFFICE.iter().any(|w| contains_phrase(&lower, w)) {
+        if contains_not_in_office(&lower) {
             return None;
         }
         let government = country_in_window(known, index, window.clone())?;
@@ -1631,27 +1610,42 @@ fn read_affiliation(
     None
 }
 
-/// Whether `haystack` holds one of `OFFICIAL_ROLES` as whole words, as
-/// `OFFICIAL_ROLES.iter().any(|role| contains_phrase(haystack, role))` would say, in one pass
-/// of an automaton over every match of every role instead of a search per role.
+/// Whether `haystack` holds one of `OFFICIAL_ROLES` as whole words.
 pub(crate) fn contains_official_role(haystack: &str) -> bool {
-    static ROLES: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| {
-        AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .build(OFFICIAL_ROLES)
-            .ok()
-    });
-    let matches = ROLES
+    static ROLES: LazyLock<Option<AhoCorasick>> =
+        LazyLock::new(|| phrase_automaton(OFFICIAL_ROLES));
+    contains_any_phrase(&ROLES, OFFICIAL_ROLES, haystack)
+}
+
+/// Whether `haystack` holds one of `NOT_IN_OFFICE` ("former", "ex") as whole words.
+pub(crate) fn contains_not_in_office(haystack: &str) -> bool {
+    static WORDS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| phrase_automaton(NOT_IN_OFFICE));
+    contains_any_phrase(&WORDS, NOT_IN_OFFICE, haystack)
+}
+
+fn phrase_automaton(phrases: &[&str]) -> Option<AhoCorasick> {
+    AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(phrases)
+        .ok()
+}
+
+/// Whether `haystack` holds one of `phrases` as whole words, as
+/// `phrases.iter().any(|phrase| contains_phrase(haystack, phrase))` would say, in one pass
+/// of `automaton` (built over `phrases`) over every match of every phrase instead of a
+/// search per phrase.
+fn contains_any_phrase(automaton: &Option<AhoCorasick>, phrases: &[&str], haystack: &str) -> bool {
+    let matches = automaton
         .as_ref()
-        .and_then(|roles| roles.try_find_overlapping_iter(haystack).ok());
+        .and_then(|automaton| automaton.try_find_overlapping_iter(haystack).ok());
     match matches {
         Some(mut matches) => matches.any(|found| {
             haystack.is_char_boundary(found.start())
                 && at_word_boundaries(haystack, &(found.start()..found.end()))
         }),
-        None => OFFICIAL_ROLES
+        None => phrases
             .iter()
-            .any(|role| contains_phrase(haystack, role)),
+            .any(|phrase| contains_phrase(haystack, phrase)),
     }
 }
 
@@ -1672,28 +1666,103 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
     })
 }
 
-/// The lower-case words of a text, for telling common words from names.
-pub(crate) fn lowercase_words<'t>(text: &'t str, words: &[Word], out: &mut HashSet<&'t str>) {
-    for word in words {
-        if let Some(w) = text.get(word.start..word.end)
-            && w.starts_with(char::is_lowercase)
-        {
-            out.insert(w);
+/// The words an article writes in lower case, for telling common words from names ("the
+/// Green party" against "Green said"). Asked a dozen times per article: searching the text at
+/// each question costs less than hashing every word of the article up front.
+pub(crate) struct LowercaseWords<'t> {
+    fields: Vec<(&'t str, &'t [Word])>,
+    /// A bit per [`word_shape`] of every word not starting with an ASCII capital: a word
+    /// whose shape has no bit is in no field, and most names asked about are turned away here
+    /// without a search.
+    shapes: [u64; 64],
+}
+
+/// A 12-bit digest of a word's length, first two bytes and last byte.
+fn word_shape(bytes: &[u8]) -> usize {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return 0;
+    };
+    let second = bytes.get(1).copied().unwrap_or(0);
+    let mixed = (u32::from(first) << 24 | u32::from(second) << 16 | u32::from(last) << 8)
+        ^ (bytes.len() as u32);
+    (mixed.wrapping_mul(0x9E37_79B1) >> 20) as usize
+}
+
+impl<'t> LowercaseWords<'t> {
+    pub(crate) fn new(fields: Vec<(&'t str, &'t [Word])>) -> LowercaseWords<'t> {
+        let mut shapes = [0u64; 64];
+        for (text, words) in &fields {
+            let bytes = text.as_bytes();
+            for word in *words {
+                if let Some(word_bytes) = bytes.get(word.start..word.end)
+                    && !word_bytes.first().is_some_and(u8::is_ascii_uppercase)
+                {
+                    let shape = word_shape(word_bytes);
+                    shapes[shape >> 6] |= 1 << (shape & 63);
+                }
+            }
         }
+        LowercaseWords { fields, shapes }
+    }
+
+    /// Whether some field has a word, starting with a lower-case letter, equal to `word`.
+    pub(crate) fn contains(&self, word: &str) -> bool {
+        if !word.starts_with(char::is_lowercase) {
+            return false;
+        }
+        let shape = word_shape(word.as_bytes());
+        if self.shapes[shape >> 6] & (1 << (shape & 63)) == 0 {
+            return false;
+        }
+        let finder = memchr::memmem::Finder::new(word.as_bytes());
+        self.fields.iter().any(|(text, words)| {
+            let bytes = text.as_bytes();
+            let mut from = 0;
+            // Every occurrence, overlapping ones too: a word is one that starts and ends
+            // exactly at a word's bounds.
+            while let Some(found) = bytes.get(from..).and_then(|rest| finder.find(rest)) {
+                let start = from + found;
+                let index = words.partition_point(|w| w.start < start);
+                if words
+                    .get(index)
+                    .is_some_and(|w| w.start == start && w.end == start + word.len())
+                {
+                    return true;
+                }
+                from = start + 1;
+            }
+            false
+        })
+    }
+
+    /// Whether the article writes `word` in lower case somewhere (`word` in any case).
+    pub(crate) fn contains_lowercased(&self, word: &str) -> bool {
+        // Most words are short ASCII: lower-cased on the stack, as `to_lowercase` would.
+        let mut buffer = [0u8; 32];
+        if word.is_ascii()
+            && let Some(slot) = buffer.get_mut(..word.len())
+        {
+            slot.copy_from_slice(word.as_bytes());
+            slot.make_ascii_lowercase();
+            return std::str::from_utf8(slot).is_ok_and(|lower| self.contains(lower));
+        }
+        self.contains(&word.to_lowercase())
     }
 }
 
 /// Checks the word before a mention for "former", "ex-" and the like.
-pub(crate) fn preceded_by_not_in_office(text: &str, start: usize) -> bool {
-    let head = text.get(..start).unwrap_or("");
+pub(crate) fn preceded_by_not_in_office(field: &Field<'_>, start: usize) -> bool {
+    let Some(head) = field.text().get(..start) else {
+        return false;
+    };
     let window_start = head.char_indices().rev().nth(60).map_or(0, |(i, _)| i);
-    let window = head.get(window_start..).unwrap_or("").to_lowercase();
+    let window = field.lowercase(window_start..start).unwrap_or_default();
     // Only the clause right before the name: cut at the last punctuation.
     let clause = window
         .rsplit([',', '.', ';', ':', '"', '\u{201c}', '\u{201d}', '(', ')'])
         .next()
         .unwrap_or("");
-    NOT_IN_OFFICE.iter().any(|w| contains_phrase(clause, w))
+    contains_not_in_office(clause)
 }
 
 /// For the unknown-entity affiliation: which country the role words name.

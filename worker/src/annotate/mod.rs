@@ -22,6 +22,7 @@ mod stance;
 mod tests;
 mod text;
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 // foldhash instead of SipHash: the maps here hold one article's words and entities, where
@@ -36,7 +37,9 @@ pub use dating::DateEstimate;
 
 use attribution::Draft;
 use cues::{CueMatch, CueMatcher};
-use entities::{ArticleEntities, EntityIndex, EntityRef, FieldEntities, FieldView, Found};
+use entities::{
+    ArticleEntities, EntityIndex, EntityRef, FieldEntities, FieldView, Found, LowercaseWords,
+};
 use text::{FoldedText, Word};
 
 /// The text of an article as the annotator reads it.
@@ -89,6 +92,18 @@ pub(crate) struct Field<'a> {
 impl Field<'_> {
     pub(crate) fn text(&self) -> &str {
         &self.folded.text
+    }
+
+    /// `self.text().get(range)` in lower case (`str::to_lowercase`): borrowed from `lower` when
+    /// the slice is ASCII, where the two agree; `None` off the text or its char boundaries.
+    pub(crate) fn lowercase(&self, range: Range<usize>) -> Option<Cow<'_, str>> {
+        let slice = self.text().get(range.clone())?;
+        if slice.is_ascii()
+            && let Some(lower) = self.lower.get(range)
+        {
+            return Some(Cow::Borrowed(lower));
+        }
+        Some(Cow::Owned(slice.to_lowercase()))
     }
 
     fn view<'v>(&'v self, index: &'v EntityIndex) -> FieldView<'v> {
@@ -148,12 +163,12 @@ impl Annotator {
             self.index
                 .governments_named(field_entities, &mut governments_named);
         }
-        // Sized for every word up front: growing it rehashed it several times per article.
-        let mut lowercase =
-            HashSet::with_capacity(fields.iter().map(|field| field.words.len()).sum());
-        for field in &fields {
-            entities::lowercase_words(field.text(), &field.words, &mut lowercase);
-        }
+        let lowercase = LowercaseWords::new(
+            fields
+                .iter()
+                .map(|field| (field.text(), field.words.as_slice()))
+                .collect(),
+        );
         for (field, field_entities) in fields.iter().zip(raw.iter_mut()) {
             self.index.resolve(
                 &field.view(&self.index),

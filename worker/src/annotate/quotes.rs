@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use super::text::{has_zero_byte, position_from, splat};
+
 /// One quoted passage within a paragraph, in folded offsets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Quote {
@@ -50,6 +52,19 @@ fn is_closing_context(previous: Option<char>, next: Option<char>) -> bool {
     previous.is_some_and(|p| !p.is_whitespace()) && next.is_none_or(|n| !n.is_alphanumeric())
 }
 
+/// Whether a byte may start a quote mark: '"', '\'', or the lead byte of '«', '»' (0xC2) or
+/// a curly quote (0xE2).
+fn may_start_mark(b: u8) -> bool {
+    matches!(b, b'"' | b'\'' | 0xC2 | 0xE2)
+}
+
+/// Whether eight bytes may hold a byte [`may_start_mark`] accepts.
+fn chunk_may_hold_mark(chunk: u64) -> bool {
+    chunk & splat(0x80) != 0
+        || has_zero_byte(chunk ^ splat(b'"'))
+        || has_zero_byte(chunk ^ splat(b'\''))
+}
+
 /// Finds the quotes of the given paragraphs of `text`.
 pub(crate) fn scan(text: &str, paragraphs: &[Range<usize>]) -> Vec<Quote> {
     let mut quotes = Vec::new();
@@ -70,13 +85,8 @@ pub(crate) fn scan(text: &str, paragraphs: &[Range<usize>]) -> Vec<Quote> {
             // Only '"', '\'' and characters led by 0xC2 or 0xE2 can be marks: skip the rest
             // at once, keeping what the scan needs of it (its last character, and whether any
             // of it was not white space).
-            let candidate = bytes
-                .get(cursor..)
-                .and_then(|rest| {
-                    rest.iter()
-                        .position(|&b| matches!(b, b'"' | b'\'' | 0xC2 | 0xE2))
-                })
-                .map_or(bytes.len(), |p| cursor + p);
+            let candidate = position_from(bytes, cursor, may_start_mark, chunk_may_hold_mark)
+                .unwrap_or(bytes.len());
             if candidate > cursor {
                 let skipped = slice.get(cursor..candidate).unwrap_or("");
                 if first_mark && !skipped.chars().all(char::is_whitespace) {

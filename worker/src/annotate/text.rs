@@ -5,6 +5,10 @@
 use std::borrow::Cow;
 use std::ops::Range;
 
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
+
 use super::lexicon::ABBREVIATIONS_SET;
 
 /// A field of an article with accents folded to ASCII, hyphens inside words made spaces and
@@ -13,21 +17,63 @@ use super::lexicon::ABBREVIATIONS_SET;
 pub(crate) struct FoldedText<'a> {
     pub(crate) source: &'a str,
     pub(crate) text: Cow<'a, str>,
-    /// For each folded byte, the source offset of the character it came from; one extra entry
-    /// for the end. `None` when the folded text is the source unchanged.
-    origin: Option<Vec<u32>>,
+    /// Where folded offsets come from, piece by piece in folded order; `None` when the folded
+    /// text is the source unchanged. Most of a text is copied as it is: a piece per stretch
+    /// copied with one shift, instead of an entry per byte.
+    origin: Option<Vec<OriginPiece>>,
+}
+
+/// From `folded` on (up to the next piece), folded offsets come from `source` on: shifted
+/// alike, or all from `source` for the bytes of one character folded to several bytes.
+#[derive(Clone, Copy, Debug)]
+struct OriginPiece {
+    folded: u32,
+    source: u32,
+    one_character: bool,
+}
+
+/// Builds the pieces as the folded text grows.
+struct OriginBuilder {
+    pieces: Vec<OriginPiece>,
+}
+
+impl OriginBuilder {
+    /// Folded bytes from `folded` on come one for one from source bytes from `source` on.
+    fn shifted(&mut self, folded: usize, source: usize) {
+        let continues = self.pieces.last().is_some_and(|last| {
+            !last.one_character && last.source as usize + (folded - last.folded as usize) == source
+        });
+        if !continues {
+            self.pieces.push(OriginPiece {
+                folded: folded as u32,
+                source: source as u32,
+                one_character: false,
+            });
+        }
+    }
+
+    /// The folded bytes from `folded` on all come from the character at `source`.
+    fn one_character(&mut self, folded: usize, source: usize) {
+        self.pieces.push(OriginPiece {
+            folded: folded as u32,
+            source: source as u32,
+            one_character: true,
+        });
+    }
 }
 
 impl<'a> FoldedText<'a> {
     pub(crate) fn new(source: &'a str) -> FoldedText<'a> {
         let bytes = source.as_bytes();
-        let needs_folding = bytes.iter().enumerate().any(|(i, &b)| {
-            b == b'-'
-                || !b.is_ascii()
-                || b == b'\t'
-                || b == b'\r'
-                || (b == b'\n' && bytes.get(i + 1).is_some_and(u8::is_ascii_alphanumeric))
-        });
+        let mut needs_folding = false;
+        let mut from = 0;
+        while let Some(at) = position_from(bytes, from, may_fold, chunk_may_fold) {
+            if bytes[at] != b'\n' || bytes.get(at + 1).is_some_and(u8::is_ascii_alphanumeric) {
+                needs_folding = true;
+                break;
+            }
+            from = at + 1;
+        }
         if !needs_folding || source.len() >= u32::MAX as usize {
             return FoldedText {
                 source,
@@ -36,18 +82,16 @@ impl<'a> FoldedText<'a> {
             };
         }
         let mut text = String::with_capacity(source.len());
-        let mut origin: Vec<u32> = Vec::with_capacity(source.len() + 1);
+        let mut origin = OriginBuilder { pieces: Vec::new() };
         let mut previous: Option<char> = None;
         let mut offset = 0;
         while offset < bytes.len() {
             // ASCII other than '-', '\n', '\t' and '\r' folds to itself: copy such runs whole.
-            let run_end = bytes
-                .get(offset..)
-                .and_then(|rest| rest.iter().position(|&b| may_fold(b)))
-                .map_or(bytes.len(), |p| offset + p);
+            let run_end =
+                position_from(bytes, offset, may_fold, chunk_may_fold).unwrap_or(bytes.len());
             if run_end > offset {
+                origin.shifted(text.len(), offset);
                 text.push_str(source.get(offset..run_end).unwrap_or(""));
-                origin.extend(offset as u32..run_end as u32);
                 previous = bytes.get(run_end - 1).map(|&b| char::from(b));
                 offset = run_end;
                 continue;
@@ -58,27 +102,36 @@ impl<'a> FoldedText<'a> {
             let after = offset + c.len_utf8();
             let next = char_at(source, after);
             let folded = fold_char(c, previous, next);
-            let start = text.len();
+            if folded.len_utf8() == 1 {
+                origin.shifted(text.len(), offset);
+            } else {
+                origin.one_character(text.len(), offset);
+            }
             text.push(folded);
-            origin.extend(std::iter::repeat_n(offset as u32, text.len() - start));
             previous = Some(c);
             offset = after;
         }
-        origin.push(source.len() as u32);
         FoldedText {
             source,
             text: Cow::Owned(text),
-            origin: Some(origin),
+            origin: Some(origin.pieces),
         }
     }
 
-    /// The source offset of a folded offset (a character boundary maps to one).
+    /// The source offset of a folded offset (a character boundary maps to one); the end of
+    /// the source from the end of the folded text on.
     pub(crate) fn source_offset(&self, folded: usize) -> usize {
-        match &self.origin {
-            None => folded.min(self.source.len()),
-            Some(origin) => origin
-                .get(folded)
-                .map_or(self.source.len(), |&o| o as usize),
+        let Some(pieces) = &self.origin else {
+            return folded.min(self.source.len());
+        };
+        if folded >= self.text.len() {
+            return self.source.len();
+        }
+        let index = pieces.partition_point(|piece| piece.folded as usize <= folded);
+        match index.checked_sub(1).and_then(|i| pieces.get(i)) {
+            Some(piece) if piece.one_character => piece.source as usize,
+            Some(piece) => piece.source as usize + (folded - piece.folded as usize),
+            None => self.source.len(),
         }
     }
 
@@ -94,6 +147,59 @@ impl<'a> FoldedText<'a> {
 /// Whether `fold_char` may change the character starting with this byte.
 fn may_fold(b: u8) -> bool {
     matches!(b, b'-' | b'\n' | b'\t' | b'\r') || !b.is_ascii()
+}
+
+/// Whether eight bytes (little-endian) may hold one [`may_fold`] accepts: a non-ASCII byte,
+/// a '-', or a byte below 14 (tab, line feed, carriage return among them).
+fn chunk_may_fold(chunk: u64) -> bool {
+    chunk & HIGH_BITS != 0 || has_zero_byte(chunk ^ splat(b'-')) || has_byte_below(chunk, 14)
+}
+
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// Eight copies of a byte.
+pub(crate) const fn splat(byte: u8) -> u64 {
+    LOW_BITS * byte as u64
+}
+
+/// Whether one of the eight bytes is zero (may say so wrongly only when one is).
+pub(crate) const fn has_zero_byte(chunk: u64) -> bool {
+    chunk.wrapping_sub(LOW_BITS) & !chunk & HIGH_BITS != 0
+}
+
+/// Whether one of the eight bytes, all ASCII, is below `limit` (at most 128).
+const fn has_byte_below(chunk: u64, limit: u8) -> bool {
+    chunk.wrapping_sub(splat(limit)) & !chunk & HIGH_BITS != 0
+}
+
+/// The first offset from `from` on whose byte `wanted` accepts. Eight bytes at a time are
+/// skipped when `chunk_may_hold` rules them out (it must say true for any eight bytes
+/// holding a wanted one): text scans for the rare bytes that matter go a word at a time.
+pub(crate) fn position_from(
+    bytes: &[u8],
+    from: usize,
+    wanted: impl Fn(u8) -> bool,
+    chunk_may_hold: impl Fn(u64) -> bool,
+) -> Option<usize> {
+    let rest = bytes.get(from..)?;
+    let mut chunks = rest.chunks_exact(8);
+    let mut offset = from;
+    for chunk in chunks.by_ref() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        if chunk_may_hold(u64::from_le_bytes(word))
+            && let Some(p) = chunk.iter().position(|&b| wanted(b))
+        {
+            return Some(offset + p);
+        }
+        offset += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| wanted(b))
+        .map(|p| offset + p)
 }
 
 fn fold_char(c: char, previous: Option<char>, next: Option<char>) -> char {
@@ -192,6 +298,65 @@ impl StartFilter {
     }
 }
 
+/// A leftmost-longest DFA searched only anchored at chosen offsets (word starts), stepped
+/// directly: through `AhoCorasick::try_find` the set-up of each search cost more than the few
+/// bytes a search at a word reads.
+pub(crate) struct AnchoredDfa {
+    dfa: DFA,
+    /// The anchored start state, the same for every search.
+    start: StateID,
+}
+
+impl AnchoredDfa {
+    pub(crate) fn new<'p>(
+        patterns: impl Iterator<Item = &'p str>,
+        ascii_case_insensitive: bool,
+    ) -> Option<AnchoredDfa> {
+        let dfa = DFA::builder()
+            .match_kind(MatchKind::LeftmostLongest)
+            .start_kind(StartKind::Anchored)
+            .ascii_case_insensitive(ascii_case_insensitive)
+            .build(patterns)
+            .ok()?;
+        let start = dfa.start_state(Anchored::Yes).ok()?;
+        Some(AnchoredDfa { dfa, start })
+    }
+
+    /// The longest pattern starting exactly at `start`: its index and end, as
+    /// `AhoCorasick::try_find` finds it for an anchored input. Inlined into the two word
+    /// loops: the call itself cost a fifth of a search.
+    #[inline(always)]
+    pub(crate) fn longest_at(&self, bytes: &[u8], start: usize) -> Option<(usize, usize)> {
+        let dfa = &self.dfa;
+        let mut state = self.start;
+        let mut found = None;
+        // A match state an anchored search reaches may also carry a match that began later
+        // (a failure-transition copy): only those starting at `start` count.
+        let record = |state, end: usize, found: &mut Option<(usize, usize)>| {
+            let pattern = dfa.match_pattern(state, 0);
+            let length = dfa.pattern_len(pattern);
+            if end.checked_sub(length) == Some(start) {
+                *found = Some((pattern.as_usize(), end));
+            }
+        };
+        if dfa.is_match(state) {
+            record(state, start, &mut found);
+        }
+        for (at, &byte) in bytes.iter().enumerate().skip(start) {
+            state = dfa.next_state(Anchored::Yes, state, byte);
+            if dfa.is_special(state) {
+                if dfa.is_dead(state) {
+                    break;
+                }
+                if dfa.is_match(state) {
+                    record(state, at + 1, &mut found);
+                }
+            }
+        }
+        found
+    }
+}
+
 /// Folds a knowledge-base name the same way as article text.
 pub(crate) fn fold_name(name: &str) -> String {
     FoldedText::new(name.trim()).text.into_owned()
@@ -222,6 +387,17 @@ pub(crate) struct Word {
     pub(crate) end: usize,
 }
 
+/// `u8::is_ascii_alphanumeric` as a table: one load per byte in the word scan's inner loop.
+static ASCII_ALPHANUMERIC: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        table[byte] = (byte as u8).is_ascii_alphanumeric();
+        byte += 1;
+    }
+    table
+};
+
 /// The words of `text`, in order.
 pub(crate) fn words(text: &str) -> Vec<Word> {
     let bytes = text.as_bytes();
@@ -230,12 +406,12 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
     let mut offset = 0;
     while let Some(&byte) = bytes.get(offset) {
         // Runs of ASCII letters and digits, and spaces, the bulk of the text, without decoding.
-        if byte.is_ascii_alphanumeric() {
+        if ASCII_ALPHANUMERIC[usize::from(byte)] {
             if start.is_none() {
                 start = Some(offset);
             }
             offset += 1;
-            while bytes.get(offset).is_some_and(u8::is_ascii_alphanumeric) {
+            while offset < bytes.len() && ASCII_ALPHANUMERIC[usize::from(bytes[offset])] {
                 offset += 1;
             }
             continue;
