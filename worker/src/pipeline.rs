@@ -147,8 +147,9 @@ pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) ->
     }
 }
 
-/// Most articles handed to the sink at once.
-const MAX_BATCH: usize = 1024;
+/// Most articles handed to the sink at once: several of the store's atomic batches, so that it
+/// applies each while staging the next.
+const MAX_BATCH: usize = 4096;
 /// How long the writer waits for a batch to fill once it holds an article: long enough that a
 /// batch amortises the store's shared writes, short enough that a trickle of input is stored
 /// promptly.

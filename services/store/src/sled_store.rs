@@ -44,9 +44,10 @@ const MAX_PREFIX_CANDIDATES: usize = 512;
 const MAX_FUZZY_CANDIDATES: usize = 512;
 const MIN_FUZZY_SIMILARITY: f32 = 0.6;
 /// Most articles staged into one atomic batch: a call with more is written as several batches,
-/// each applied while the next is staged. Smaller batches overlap more of the two, larger ones
-/// rewrite the aggregates they share (popular entities, tallies) fewer times.
-const ARTICLES_PER_BATCH: usize = 256;
+/// each applied while the next is staged. Smaller batches rewrite the aggregates they share
+/// (popular entities, tallies) more often: batches of 256 made a corpus store 14% larger on
+/// disk than batches of 1024 did.
+const ARTICLES_PER_BATCH: usize = 1024;
 
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
