@@ -673,7 +673,8 @@ impl SledStore {
             let mut staged = Ok(());
             let mut in_flight: Option<Arc<Writes>> = None;
             for run in runs {
-                match self.stage_run(run, in_flight.take(), results) {
+                // A run that changed nothing leaves the batch before it in flight.
+                match self.stage_run(run, in_flight.clone(), results) {
                     Ok(None) => {}
                     Ok(Some(writes)) => {
                         let writes = Arc::new(writes);

@@ -644,6 +644,11 @@ fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
         wire_article("wire-copy", "Iran ends nuclear caps", WIRE_STORY),
     );
 
+    // The same article three times: the second stands alone, a batch that changes nothing,
+    // between two that do.
+    let repeated = articles[600].clone();
+    articles.splice(601..601, [repeated.clone(), repeated]);
+
     let (_dir, one_by_one) = open();
     let outcomes: Vec<PutOutcome> = articles
         .iter()
