@@ -620,11 +620,11 @@ fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
         "No comment",
     ];
     let mut articles = Vec::new();
-    for i in 0..1200 {
+    for i in 0..2200 {
         let (id, name, code) = speakers[i % 3];
-        // Ids repeat from the 800th on: each replaces a version one or two batches earlier.
+        // Ids repeat from the 1500th on: each replaces a version one or two batches earlier.
         let mut a = article(
-            &format!("p{}", i % 800),
+            &format!("p{}", i % 1500),
             &format!("2020-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
             (id, name),
             code,
@@ -636,18 +636,18 @@ fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
     }
     // The last article of one batch and its copy, the first of the next.
     articles.insert(
-        511,
+        1023,
         wire_article("wire-original", "Iran drops deal limits", WIRE_STORY),
     );
     articles.insert(
-        512,
+        1024,
         wire_article("wire-copy", "Iran ends nuclear caps", WIRE_STORY),
     );
 
     // The same article three times: the second stands alone, a batch that changes nothing,
     // between two that do.
-    let repeated = articles[600].clone();
-    articles.splice(601..601, [repeated.clone(), repeated]);
+    let repeated = articles[1100].clone();
+    articles.splice(1101..1101, [repeated.clone(), repeated]);
 
     let (_dir, one_by_one) = open();
     let outcomes: Vec<PutOutcome> = articles
@@ -667,14 +667,14 @@ fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
             .iter()
             .filter(|o| **o == PutOutcome::Replaced)
             .count(),
-        400
+        700
     );
     assert!(batched.integrity_problems().unwrap().is_empty());
     assert_eq!(
         batched.aggregate_snapshot().unwrap(),
         one_by_one.aggregate_snapshot().unwrap()
     );
-    assert_eq!(batched.article_count().unwrap(), 802);
+    assert_eq!(batched.article_count().unwrap(), 1502);
     let query = StanceQuery {
         target_entity_id: "irn".into(),
         max_evidence: 5,
