@@ -147,8 +147,9 @@ pub fn annotate_article(annotator: &Annotator, raw: RawArticle, hash: String) ->
     }
 }
 
-/// Most articles handed to the sink at once.
-const MAX_BATCH: usize = 1024;
+/// Most articles handed to the sink at once: two of the store's atomic batches, so that it
+/// applies one while staging the next.
+const MAX_BATCH: usize = 2048;
 /// How long the writer waits for a batch to fill once it holds an article: long enough that a
 /// batch amortises the store's shared writes, short enough that a trickle of input is stored
 /// promptly.
@@ -201,7 +202,8 @@ pub fn ingest(
                 }
             }
         });
-        let (write_sender, write_receiver) = mpsc::sync_channel::<ToWrite>(MAX_BATCH * 2);
+        // One batch waits while one is written: annotated articles are the bulk of the memory.
+        let (write_sender, write_receiver) = mpsc::sync_channel::<ToWrite>(MAX_BATCH);
         let outcomes = outcome_sender.clone();
         scope.spawn(move || write_batches(&write_receiver, sink, &outcomes));
         for _ in 0..threads {

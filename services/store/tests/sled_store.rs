@@ -603,6 +603,93 @@ fn a_batch_stores_the_same_as_one_article_at_a_time() {
     );
 }
 
+/// More articles than one atomic batch holds, so that a call is written as several batches,
+/// each staged while the one before is applied: replacements, repeated claims and a syndicated
+/// copy each span two batches.
+#[test]
+fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
+    let speakers = [
+        ("boris-johnson", "Boris Johnson", "GBR"),
+        ("emmanuel-macron", "Emmanuel Macron", "FRA"),
+        ("olaf-scholz", "Olaf Scholz", "DEU"),
+    ];
+    let words = [
+        "Iran must stop",
+        "We call for restraint",
+        "We condemn it",
+        "No comment",
+    ];
+    let mut articles = Vec::new();
+    for i in 0..2200 {
+        let (id, name, code) = speakers[i % 3];
+        // Ids repeat from the 1500th on: each replaces a version one or two batches earlier.
+        let mut a = article(
+            &format!("p{}", i % 1500),
+            &format!("2020-{:02}-{:02}", 1 + i % 12, 1 + i % 28),
+            (id, name),
+            code,
+            words[i % 4],
+            -0.1 * (i % 7) as f32,
+        );
+        a.article.content_hash = content_hash(&format!("v{i}"), "");
+        articles.push(a);
+    }
+    // The last article of one batch and its copy, the first of the next.
+    articles.insert(
+        1023,
+        wire_article("wire-original", "Iran drops deal limits", WIRE_STORY),
+    );
+    articles.insert(
+        1024,
+        wire_article("wire-copy", "Iran ends nuclear caps", WIRE_STORY),
+    );
+
+    // The same article three times: the second stands alone, a batch that changes nothing,
+    // between two that do.
+    let repeated = articles[1100].clone();
+    articles.splice(1101..1101, [repeated.clone(), repeated]);
+
+    let (_dir, one_by_one) = open();
+    let outcomes: Vec<PutOutcome> = articles
+        .iter()
+        .map(|a| one_by_one.put_article(a.clone()).unwrap())
+        .collect();
+    let (_dir2, batched) = open();
+    let batch_outcomes: Vec<PutOutcome> = batched
+        .put_articles(articles)
+        .unwrap()
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(batch_outcomes, outcomes);
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == PutOutcome::Replaced)
+            .count(),
+        700
+    );
+    assert!(batched.integrity_problems().unwrap().is_empty());
+    assert_eq!(
+        batched.aggregate_snapshot().unwrap(),
+        one_by_one.aggregate_snapshot().unwrap()
+    );
+    assert_eq!(batched.article_count().unwrap(), 1502);
+    let query = StanceQuery {
+        target_entity_id: "irn".into(),
+        max_evidence: 5,
+        ..Default::default()
+    };
+    assert_eq!(
+        batched.stance_rows(&query).unwrap(),
+        one_by_one.stance_rows(&query).unwrap()
+    );
+    assert_eq!(
+        duplicate_of(&batched, "wire-copy").as_deref(),
+        Some("wire-original")
+    );
+}
+
 #[test]
 fn an_invalid_article_in_a_batch_is_refused_alone() {
     let (_dir, store) = open();
