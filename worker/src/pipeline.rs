@@ -75,6 +75,8 @@ pub struct IngestReport {
     pub elapsed: Duration,
     /// Bytes of article text read.
     pub bytes: u64,
+    /// The process's peak resident memory when the run ended, where the OS tells it (Linux).
+    pub peak_memory_bytes: Option<u64>,
 }
 
 impl IngestReport {
@@ -286,6 +288,7 @@ pub fn ingest(
     }
     report.rejected.sort_by(|a, b| a.origin.cmp(&b.origin));
     report.elapsed = started.elapsed();
+    report.peak_memory_bytes = peak_resident_bytes();
     report
 }
 
@@ -365,4 +368,19 @@ fn process(item: InputItem, annotator: &Annotator, sink: &dyn ArticleSink) -> Pr
         origin,
         bytes,
     }))
+}
+
+/// The peak resident set size of this process (`VmHWM` in `/proc/self/status`); `None` where
+/// the file is missing (not Linux) or unreadable.
+fn peak_resident_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line
+        .trim_start_matches("VmHWM:")
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    kib.checked_mul(1024)
 }

@@ -16,9 +16,7 @@ use communique_worker::pipeline::{IngestOptions, ingest};
 use communique_worker::sink::StoreSink;
 
 // glibc's malloc took about a quarter of the server's CPU under load (fastbin consolidation
-// around every large reply buffer, many small strings per answer); mimalloc does not. The
-// worker keeps glibc's: mimalloc keeps freed pages mapped, so its data size outgrew the
-// `ulimit -d` bound of the 100 MB-line test (worker/tests/bad_input.rs) although its RSS did not.
+// around every large reply buffer, many small strings per answer); mimalloc does not.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
