@@ -12,6 +12,11 @@
 
 mod common;
 
+// The worker's allocator, so that the figure is the worker's (`annotate_dump`, whose instruction
+// counts are compared across commits, keeps the default one).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::hint::black_box;
 use std::time::Duration;
 
