@@ -554,36 +554,30 @@ fn mixed_articles() -> Vec<AnnotatedArticle> {
     articles
 }
 
-#[test]
-fn a_batch_stores_the_same_as_one_article_at_a_time() {
-    let articles = mixed_articles();
+/// Stores `articles` one at a time into one fresh store and in one call into another, checks
+/// that both give the same outcomes, aggregates and stance rows and that the call's store passes
+/// the integrity check; returns the call's store and the outcomes.
+fn store_both_ways(
+    articles: &[AnnotatedArticle],
+) -> ((tempfile::TempDir, SledStore), Vec<PutOutcome>) {
     let (_dir, one_by_one) = open();
-    let mut outcomes = Vec::new();
-    for a in articles.clone() {
-        outcomes.push(one_by_one.put_article(a).unwrap());
-    }
-    let (_dir2, batched) = open();
+    let outcomes: Vec<PutOutcome> = articles
+        .iter()
+        .map(|a| one_by_one.put_article(a.clone()).unwrap())
+        .collect();
+    let (dir, batched) = open();
     let batch_outcomes: Vec<PutOutcome> = batched
-        .put_articles(articles.clone())
+        .put_articles(articles.to_vec())
         .unwrap()
         .into_iter()
         .map(Result::unwrap)
         .collect();
     assert_eq!(batch_outcomes, outcomes);
-    // Ids a0..a2 come twice: the second version replaces the first, also within the batch.
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| **o == PutOutcome::Replaced)
-            .count(),
-        3
-    );
     assert!(batched.integrity_problems().unwrap().is_empty());
     assert_eq!(
         batched.aggregate_snapshot().unwrap(),
         one_by_one.aggregate_snapshot().unwrap()
     );
-    assert_eq!(batched.article_count().unwrap(), 9);
     let query = StanceQuery {
         target_entity_id: "irn".into(),
         max_evidence: 5,
@@ -593,6 +587,23 @@ fn a_batch_stores_the_same_as_one_article_at_a_time() {
         batched.stance_rows(&query).unwrap(),
         one_by_one.stance_rows(&query).unwrap()
     );
+    ((dir, batched), outcomes)
+}
+
+fn replaced(outcomes: &[PutOutcome]) -> usize {
+    outcomes
+        .iter()
+        .filter(|o| **o == PutOutcome::Replaced)
+        .count()
+}
+
+#[test]
+fn a_batch_stores_the_same_as_one_article_at_a_time() {
+    let articles = mixed_articles();
+    let ((_dir, batched), outcomes) = store_both_ways(&articles);
+    // Ids a0..a2 come twice: the second version replaces the first, also within the batch.
+    assert_eq!(replaced(&outcomes), 3);
+    assert_eq!(batched.article_count().unwrap(), 9);
     // The same batch again changes nothing.
     assert!(
         batched
@@ -649,41 +660,9 @@ fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
     let repeated = articles[1100].clone();
     articles.splice(1101..1101, [repeated.clone(), repeated]);
 
-    let (_dir, one_by_one) = open();
-    let outcomes: Vec<PutOutcome> = articles
-        .iter()
-        .map(|a| one_by_one.put_article(a.clone()).unwrap())
-        .collect();
-    let (_dir2, batched) = open();
-    let batch_outcomes: Vec<PutOutcome> = batched
-        .put_articles(articles)
-        .unwrap()
-        .into_iter()
-        .map(Result::unwrap)
-        .collect();
-    assert_eq!(batch_outcomes, outcomes);
-    assert_eq!(
-        outcomes
-            .iter()
-            .filter(|o| **o == PutOutcome::Replaced)
-            .count(),
-        700
-    );
-    assert!(batched.integrity_problems().unwrap().is_empty());
-    assert_eq!(
-        batched.aggregate_snapshot().unwrap(),
-        one_by_one.aggregate_snapshot().unwrap()
-    );
+    let ((_dir, batched), outcomes) = store_both_ways(&articles);
+    assert_eq!(replaced(&outcomes), 700);
     assert_eq!(batched.article_count().unwrap(), 1502);
-    let query = StanceQuery {
-        target_entity_id: "irn".into(),
-        max_evidence: 5,
-        ..Default::default()
-    };
-    assert_eq!(
-        batched.stance_rows(&query).unwrap(),
-        one_by_one.stance_rows(&query).unwrap()
-    );
     assert_eq!(
         duplicate_of(&batched, "wire-copy").as_deref(),
         Some("wire-original")
