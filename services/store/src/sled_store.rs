@@ -988,13 +988,28 @@ impl Changes {
         }
     }
 
+    /// A record of a mirrored kind as stored before this batch, from the mirror, which follows
+    /// each batch when it is staged (so it holds the batch in flight too): no sled read, which
+    /// would wait for the batch being applied.
+    fn mirrored<T: for<'de> Deserialize<'de>>(
+        store: &SledStore,
+        record: &'static str,
+        key: &[u8],
+    ) -> Result<Option<T>, StoreError> {
+        store
+            .mirror()?
+            .get(key)
+            .map(|bytes| decode(record, bytes))
+            .transpose()
+    }
+
     fn entity(
         &mut self,
         store: &SledStore,
         id: &str,
     ) -> Result<&mut Option<EntityRecord>, StoreError> {
         if !self.entities.contains_key(id) {
-            let record: Option<EntityRecord> = self.stored(
+            let record: Option<EntityRecord> = Self::mirrored(
                 store,
                 "entity",
                 &KeyBuilder::new(KIND_ENTITY).last_text(id).build(),
@@ -1032,7 +1047,7 @@ impl Changes {
         key: &[u8],
     ) -> Result<&mut Option<ClaimRecord>, StoreError> {
         if !self.claims.contains_key(key) {
-            let record = self.stored(store, "claim", key)?;
+            let record = Self::mirrored(store, "claim", key)?;
             self.claims.insert(key.to_vec(), record);
         }
         Ok(self.claims.entry(key.to_vec()).or_default())
@@ -1046,7 +1061,7 @@ impl Changes {
     ) -> Result<&mut Option<TallyRecord>, StoreError> {
         let pair = (target.to_owned(), government.to_owned());
         if !self.tallies.contains_key(&pair) {
-            let record = self.stored(store, "tally", &tally_key(target, government))?;
+            let record = Self::mirrored(store, "tally", &tally_key(target, government))?;
             self.tallies.insert(pair.clone(), record);
         }
         Ok(self.tallies.entry(pair).or_default())
