@@ -783,11 +783,17 @@ impl SledStore {
         annotated: AnnotatedArticle,
     ) -> Result<PutOutcome, StoreError> {
         let AnnotatedArticle { article, entities } = annotated;
-        let old: Option<ArticleRecord> = changes.stored(
-            self,
-            "article",
-            &KeyBuilder::new(KIND_ARTICLE).last_text(&article.id).build(),
-        )?;
+        // A new article needs no sled read (which would wait for the batch being applied).
+        let may_be_stored = self.mirror()?.holds_article(&article.id).unwrap_or(true);
+        let old: Option<ArticleRecord> = if may_be_stored {
+            changes.stored(
+                self,
+                "article",
+                &KeyBuilder::new(KIND_ARTICLE).last_text(&article.id).build(),
+            )?
+        } else {
+            None
+        };
         if let Some(old) = &old
             && old.content_hash == article.content_hash
         {

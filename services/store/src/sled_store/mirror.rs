@@ -18,7 +18,7 @@
 //! stance page reads up to page size x evidence claims and a search page its entities, and a
 //! sled point read cost more than decoding the record.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
 
 use super::*;
@@ -47,6 +47,9 @@ pub(super) struct Mirror {
     bands: HashMap<Band, BTreeSet<String>>,
     /// Original article id → its bands, to take them out when it is replaced or deleted.
     article_bands: HashMap<String, Vec<Band>>,
+    /// The ids of the stored articles, loaded with the bands: a writer staging a new article
+    /// (the common case in a bulk ingest) then needs no sled read to learn it is new.
+    article_ids: HashSet<String>,
     /// Whether the bands are loaded: only writers need them, so a server that only reads never
     /// scans the article records for them (see [`Mirror::load_bands`]).
     bands_loaded: bool,
@@ -95,6 +98,11 @@ impl Mirror {
         if kind == KIND_ARTICLE && self.bands_loaded {
             let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("article"))?;
             self.remove_bands(id);
+            if value.is_some() {
+                self.article_ids.insert(id.to_owned());
+            } else {
+                self.article_ids.remove(id);
+            }
             if let Some(bytes) = value {
                 let record: ArticleRecord = decode("article", bytes)?;
                 if record.duplicate_of.is_none()
@@ -201,6 +209,13 @@ impl Mirror {
                 }
             }
         }
+    }
+
+    /// Whether an article with this id is stored (or staged); `None` until the bands are
+    /// loaded, when the mirror does not know.
+    pub(super) fn holds_article(&self, article_id: &str) -> Option<bool> {
+        self.bands_loaded
+            .then(|| self.article_ids.contains(article_id))
     }
 
     /// The stored original articles whose signatures have `band`, in id order.
