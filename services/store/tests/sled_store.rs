@@ -132,6 +132,36 @@ fn article(
     }
 }
 
+/// Opens a database a test has just closed. sled's I/O threads may hold its file, and so its
+/// lock, for a moment after the last handle is dropped (longer on a loaded machine), so a lock
+/// error is retried for a while; any other outcome is returned at once.
+fn reopen<T, E>(open: impl Fn() -> Result<T, E>, is_lock: impl Fn(&E) -> bool) -> Result<T, E> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match open() {
+            Err(error) if is_lock(&error) && std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            outcome => return outcome,
+        }
+    }
+}
+
+fn reopen_sled(path: &std::path::Path) -> sled::Db {
+    reopen(
+        || sled::open(path),
+        |error| error.to_string().contains("could not acquire lock"),
+    )
+    .unwrap()
+}
+
+fn reopen_store(path: &std::path::Path) -> Result<SledStore, StoreError> {
+    reopen(
+        || SledStore::open(path, &StoreOptions::default()),
+        |error| matches!(error, StoreError::Locked { .. }),
+    )
+}
+
 fn open() -> (tempfile::TempDir, SledStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
@@ -806,9 +836,7 @@ fn a_store_of_another_schema_is_refused_with_a_clear_error() {
         tree.insert(b"\x00schema_version", vec![1u8, 1]).unwrap();
         db.flush().unwrap();
     }
-    let error = SledStore::open(dir.path(), &StoreOptions::default())
-        .err()
-        .unwrap();
+    let error = reopen_store(dir.path()).err().unwrap();
     assert!(
         matches!(
             error,
@@ -843,7 +871,7 @@ fn a_schema_2_store_is_migrated_at_open_and_keeps_finding_names_and_copies() {
     }
     {
         // What schema 2 also stored: phonetic entries (0x09) and near-duplicate bands (0x13).
-        let db = sled::open(dir.path()).unwrap();
+        let db = reopen_sled(dir.path());
         let tree = db.open_tree("communique").unwrap();
         tree.insert(b"\x00schema_version", vec![1u8, 2]).unwrap();
         tree.insert(
@@ -855,11 +883,11 @@ fn a_schema_2_store_is_migrated_at_open_and_keeps_finding_names_and_copies() {
             .unwrap();
         db.flush().unwrap();
     }
-    let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+    let store = reopen_store(dir.path()).unwrap();
     assert!(store.integrity_problems().unwrap().is_empty());
     drop(store);
     {
-        let db = sled::open(dir.path()).unwrap();
+        let db = reopen_sled(dir.path());
         let tree = db.open_tree("communique").unwrap();
         assert_eq!(tree.scan_prefix([0x09u8]).count(), 0);
         assert_eq!(tree.scan_prefix([0x13u8]).count(), 0);
@@ -868,7 +896,7 @@ fn a_schema_2_store_is_migrated_at_open_and_keeps_finding_names_and_copies() {
             Some([1u8, 3].as_slice())
         );
     }
-    let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+    let store = reopen_store(dir.path()).unwrap();
     // Bands and phonetic entries come back from the stored records.
     store
         .put_article(wire_article("copy", "Iran ends nuclear caps", WIRE_STORY))
