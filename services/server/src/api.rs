@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use communique_domain::query::{
     ArticleFilter, EntitySearch, Page, PageRequest, StanceQuery, StatementFilter,
 };
-use communique_domain::{EntitySummary, validate_article_id};
+use communique_domain::{AnnotatedArticle, EntitySummary, validate_article_id};
 use communique_grpc::convert::{
     annotated_from_pb, article_to_pb, date_from_pb, entity_kind_from_pb, entity_to_pb,
     match_type_to_pb, mention_to_pb, stance_row_to_pb, statement_to_pb,
@@ -687,55 +687,142 @@ impl pb::ingest_service_server::IngestService for Api {
         let mut stream = request.into_inner();
         self.observe("IngestArticles", timeout, async move {
             let mut response = pb::IngestArticlesResponse::default();
-            // A stream error (the client went away, a message too large) ends the stream; every
-            // article acknowledged before it stays stored.
-            while let Some(message) = stream
-                .message()
-                .await
-                .map_err(|status| stream_error(status, self.max_message_bytes))?
-            {
-                let article_id = message
-                    .article
-                    .as_ref()
-                    .map(|a| a.id.clone())
-                    .unwrap_or_default();
-                let annotated = match annotated_from_pb(message) {
-                    Ok(annotated) => annotated,
-                    Err(error) => {
-                        self.metrics.record_ingest(IngestOutcome::Rejected);
-                        response.rejected.push(pb::RejectedArticle {
-                            article_id,
-                            reason: error.to_string(),
-                            field: error.invalid_field().unwrap_or_default().to_owned(),
-                        });
-                        continue;
+            let mut ended = false;
+            while !ended {
+                // Wait for one message, then take those already here too (up to a batch): the
+                // store writes a batch much faster than its articles one by one.
+                let mut batch = IngestBatch::default();
+                let mut next = stream.message().await;
+                loop {
+                    match next {
+                        Ok(Some(message)) => batch.accept(message, &self.metrics),
+                        Ok(None) => ended = true,
+                        Err(status) => {
+                            // A stream error (the client went away, a message too large) ends
+                            // the stream; every article received before it is stored.
+                            self.store_batch(batch, &mut response).await?;
+                            return Err(stream_error(status, self.max_message_bytes));
+                        }
                     }
-                };
-                let outcome = self
-                    .blocking(move |store| Ok(store.put_article(annotated)))
-                    .await?;
-                match outcome {
-                    Ok(PutOutcome::Inserted | PutOutcome::Replaced) => {
-                        self.metrics.record_ingest(IngestOutcome::Ingested);
-                        response.ingested_count += 1;
+                    if ended || batch.articles.len() >= MAX_INGEST_BATCH {
+                        break;
                     }
-                    Ok(PutOutcome::Unchanged) => {
-                        self.metrics.record_ingest(IngestOutcome::Unchanged);
-                        response.unchanged_count += 1;
+                    match ready_now(stream.message()) {
+                        Some(message) => next = message,
+                        None => break,
                     }
-                    Err(error @ StoreError::InvalidArticle { .. }) => {
-                        self.metrics.record_ingest(IngestOutcome::Rejected);
-                        response.rejected.push(pb::RejectedArticle {
-                            article_id,
-                            reason: error.to_string(),
-                            field: error.invalid_field().unwrap_or_default().to_owned(),
-                        });
-                    }
-                    Err(other) => return Err(other.into()),
                 }
+                self.store_batch(batch, &mut response).await?;
             }
             Ok(response)
         })
         .await
+    }
+}
+
+/// Most articles of an ingest stream written in one store call.
+const MAX_INGEST_BATCH: usize = 1024;
+
+/// Messages received on an ingest stream and not yet answered for: the articles to store, with
+/// their ids for the report, and, in stream order, each message's rejection when it did not
+/// convert (`None` for the next article), so the report lists rejections in stream order.
+#[derive(Default)]
+struct IngestBatch {
+    ids: Vec<String>,
+    articles: Vec<AnnotatedArticle>,
+    order: Vec<Option<pb::RejectedArticle>>,
+}
+
+impl IngestBatch {
+    /// Takes one message: an article to store, or a rejection when it does not convert.
+    fn accept(&mut self, message: pb::IngestArticlesRequest, metrics: &Metrics) {
+        let article_id = message
+            .article
+            .as_ref()
+            .map(|a| a.id.clone())
+            .unwrap_or_default();
+        match annotated_from_pb(message) {
+            Ok(annotated) => {
+                self.ids.push(article_id);
+                self.articles.push(annotated);
+                self.order.push(None);
+            }
+            Err(error) => {
+                metrics.record_ingest(IngestOutcome::Rejected);
+                self.order.push(Some(pb::RejectedArticle {
+                    article_id,
+                    reason: error.to_string(),
+                    field: error.invalid_field().unwrap_or_default().to_owned(),
+                }));
+            }
+        }
+    }
+}
+
+impl Api {
+    /// Stores a batch in one store call and reports each message in `response`, in stream
+    /// order; an invalid article is refused alone, a store failure ends the stream.
+    async fn store_batch(
+        &self,
+        batch: IngestBatch,
+        response: &mut pb::IngestArticlesResponse,
+    ) -> Result<(), ServiceError> {
+        let IngestBatch {
+            ids,
+            articles,
+            order,
+        } = batch;
+        let outcomes = if articles.is_empty() {
+            Vec::new()
+        } else {
+            self.blocking(move |store| Ok(store.put_articles(articles)?))
+                .await?
+        };
+        let mut stored = ids.into_iter().zip(outcomes);
+        for rejection in order {
+            if let Some(rejection) = rejection {
+                response.rejected.push(rejection);
+                continue;
+            }
+            let Some((article_id, outcome)) = stored.next() else {
+                return Err(ServiceError::Internal(
+                    "the store answered for fewer articles than it was given".into(),
+                ));
+            };
+            match outcome {
+                Ok(PutOutcome::Inserted | PutOutcome::Replaced) => {
+                    self.metrics.record_ingest(IngestOutcome::Ingested);
+                    response.ingested_count += 1;
+                }
+                Ok(PutOutcome::Unchanged) => {
+                    self.metrics.record_ingest(IngestOutcome::Unchanged);
+                    response.unchanged_count += 1;
+                }
+                Err(error @ StoreError::InvalidArticle { .. }) => {
+                    self.metrics.record_ingest(IngestOutcome::Rejected);
+                    response.rejected.push(pb::RejectedArticle {
+                        article_id,
+                        reason: error.to_string(),
+                        field: error.invalid_field().unwrap_or_default().to_owned(),
+                    });
+                }
+                Err(other) => return Err(other.into()),
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The output of `future` if it is ready at its first poll, without waiting. Polling a stream's
+/// next message this way is safe: the stream keeps what it has buffered, and the next real
+/// wait registers its own waker.
+fn ready_now<F: Future>(future: F) -> Option<F::Output> {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(output) => Some(output),
+        std::task::Poll::Pending => None,
     }
 }
