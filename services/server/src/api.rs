@@ -505,7 +505,8 @@ impl Api {
     }
 }
 
-/// The entity a stance target names: an id or an exact alias, else the best search match. NOT_FOUND names the target as given.
+/// The entity a stance target names: an id or an exact alias, else the best search match.
+/// NOT_FOUND names the target as given.
 fn resolve_target(store: &dyn ArticleStore, target: String) -> Result<EntitySummary, ServiceError> {
     if let Some(entity) = store.resolve_entity(&target)? {
         return Ok(entity);
