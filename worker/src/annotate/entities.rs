@@ -86,6 +86,9 @@ pub(crate) struct KbEntity {
     pub(crate) country: Option<String>,
     /// Government codes of every role a person ever held.
     pub(crate) role_governments: Vec<String>,
+    /// For a person: spelling skeletons of the folded name's words, for linking surnames
+    /// (built once here instead of in every article that names the person).
+    name_token_keys: Vec<String>,
 }
 
 /// The prebuilt knowledge-base matcher.
@@ -131,11 +134,17 @@ impl EntityIndex {
             role_governments.sort();
             role_governments.dedup();
             index_of.insert(entity.id.clone(), entities.len());
+            let name_token_keys = if entity.kind == EntityKind::Person {
+                token_keys(&fold_name(&entity.name).split(' ').collect::<Vec<_>>())
+            } else {
+                Vec::new()
+            };
             entities.push(KbEntity {
                 entity: entity.clone(),
                 government,
                 country: kb.location_country(&entity.id).map(str::to_owned),
                 role_governments,
+                name_token_keys,
             });
         }
 
@@ -778,18 +787,14 @@ impl ArticleEntities {
                 candidates[i].1.range.start,
             )
         });
-        let mut article_people: Vec<(usize, Vec<String>)> = Vec::new();
+        let mut article_people: Vec<(usize, &[String])> = Vec::new();
         for found in fields.iter().flat_map(|(_, e)| e.found.iter()) {
             if let EntityRef::Kb(i) = found.entity
                 && !article_people.iter().any(|(p, _)| *p == i)
                 && let Some(kb) = index.entity(i)
                 && kb.entity.kind == EntityKind::Person
             {
-                let tokens: Vec<String> = fold_name(&kb.entity.name)
-                    .split(' ')
-                    .map(str::to_owned)
-                    .collect();
-                article_people.push((i, token_keys(&tokens)));
+                article_people.push((i, &kb.name_token_keys));
             }
         }
         let mut new_found: Vec<(usize, Found)> = Vec::new();
@@ -874,7 +879,7 @@ impl ArticleEntities {
         name: &str,
         key: &str,
         candidate_keys: &[String],
-        article_people: &[(usize, Vec<String>)],
+        article_people: &[(usize, &[String])],
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.kind != EntityKind::Person {
             return self
@@ -934,10 +939,11 @@ impl ArticleEntities {
             return None;
         }
         // Ids are unique: a name whose id is taken names that entity.
-        if let Some(&known) = index.by_id.get(&slugify(&name)) {
+        let slug = slugify(&name);
+        if let Some(&known) = index.by_id.get(&slug) {
             return Some((EntityRef::Kb(known), Anchor::Name));
         }
-        let id = local_id(&name, candidate.kind);
+        let id = local_id(slug, candidate.kind);
         if id.is_empty() {
             return None;
         }
@@ -2049,9 +2055,9 @@ fn titles_following_person(
 /// The id of a name the knowledge base does not know: its slug, so that every article naming
 /// the same person or body links to one entity. Titles are already gone from the name; a
 /// person's Arabic article is left out, since news spells it "al-", "Al ", "el-" or not at all
-/// ("Qais al-Khazali", "Qais Khazali" → `qais-khazali`).
-fn local_id(name: &str, kind: EntityKind) -> String {
-    let slug = slugify(name);
+/// ("Qais al-Khazali", "Qais Khazali" → `qais-khazali`). Made from the name's slug, which
+/// the caller has at hand.
+fn local_id(slug: String, kind: EntityKind) -> String {
     if kind != EntityKind::Person {
         return slug;
     }
