@@ -869,9 +869,8 @@ fn speaker_in(
             .any(|r| r.start <= f.start && f.end <= r.end)
     };
     let mentions: Vec<&Found> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= region.start && f.end <= region.end && !in_relative(f))
+        .found_within(region.start, region.end)
+        .filter(|f| !in_relative(f))
         .collect();
     let lower_words: Vec<&str> = words
         .iter()
@@ -1181,14 +1180,13 @@ fn role_anaphor(
         .filter(|(word, _)| contains_phrase(&lower, word))
         .max_by_key(|(word, _)| word.len())?;
     let former = contains_not_in_office(&lower);
-    let country: Option<String> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= region.start && f.end <= region.end)
-        .find_map(|f| match f.entity {
-            EntityRef::Kb(i) => context.index.entity(i).and_then(|e| e.government.clone()),
-            EntityRef::Local(_) => None,
-        });
+    let country: Option<String> =
+        field
+            .found_within(region.start, region.end)
+            .find_map(|f| match f.entity {
+                EntityRef::Kb(i) => context.index.entity(i).and_then(|e| e.government.clone()),
+                EntityRef::Local(_) => None,
+            });
     let mut best: Option<(u32, EntityRef)> = None;
     for (&entity, &count) in &context.article.mention_counts {
         let EntityRef::Kb(index) = entity else {
@@ -1415,11 +1413,7 @@ fn governments_from_earlier_sentence(
                 }
             }
         }
-        for found in field
-            .found
-            .iter()
-            .filter(|f| f.start >= sentence.start && f.end <= sentence.end)
-        {
+        for found in field.found_within(sentence.start, sentence.end) {
             if found.modifier || is_object(field, found, sentence.start) {
                 continue;
             }
@@ -1604,9 +1598,7 @@ fn note_sentence_subject(
     let region = sentence.start..window_end;
     let start = clause_start(field, sentence, &region, Some(VerbForm::Finite));
     let candidates: Vec<&Found> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= start && f.end <= window_end)
+        .found_within(start, window_end)
         .filter(|f| !is_object(field, f, start) && !is_possessive(field.text(), f.end))
         .collect();
     if let Some(found) = candidates.iter().find(|f| is_person_mention(context, f)) {
@@ -1640,11 +1632,7 @@ fn opening_description(
 ) -> Option<SpeakerRef> {
     let words = words_in(field, &(start..end));
     let first_words = words.get(..3.min(words.len()))?;
-    let mentions: Vec<&Found> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= start && f.end <= end)
-        .collect();
+    let mentions: Vec<&Found> = field.found_within(start, end).collect();
     let head_word = description_head(field, first_words, &mentions, &[])?;
     if mentions.iter().any(|f| f.end <= head_word.start) {
         return None;
@@ -1919,9 +1907,8 @@ pub(crate) fn read_titles(
                 }
                 let in_window = || {
                     field
-                        .found
-                        .iter()
-                        .filter(|f| f.start >= window.start && f.end <= window.end && !f.modifier)
+                        .found_within(window.start, window.end)
+                        .filter(|f| !f.modifier)
                 };
                 // "the secretary general of the Lebanese Hezbollah movement": an office in a
                 // body that is no government. A ministry or embassy the knowledge base does not

@@ -108,7 +108,16 @@ fn day_mentions(text: &str, out: &mut Vec<DayMention>) {
         .split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .collect();
-    let month_of = |word: &str| MONTHS.iter().find(|(m, _)| *m == word).map(|&(_, n)| n);
+    let month_of = |word: &str| {
+        // Every month name starts with one of these capitals: most words need no list search.
+        if !matches!(
+            word.as_bytes().first(),
+            Some(b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D')
+        ) {
+            return None;
+        }
+        MONTHS.iter().find(|(m, _)| *m == word).map(|&(_, n)| n)
+    };
     let day_of = |word: &str| {
         let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let suffix = word.get(digits.len()..).unwrap_or("");

@@ -1110,8 +1110,18 @@ fn collect_candidates<'t>(
     let mut paragraph_index = 0;
     let mut headline_cache: Option<(usize, bool)> = None;
     let mut i = 0;
+    let bytes = text.as_bytes();
     while i < words.len() {
         let word = words[i];
+        // Most words start with an ASCII byte other than a capital: turned away on that byte
+        // before slicing and decoding them.
+        if bytes
+            .get(word.start)
+            .is_some_and(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            i += 1;
+            continue;
+        }
         let w = word_text(&word);
         if !is_capitalised(w) || covered(&word) {
             i += 1;

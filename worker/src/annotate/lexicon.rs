@@ -1474,22 +1474,30 @@ pub(crate) const ABBREVIATIONS: &[&str] = &[
 /// binary search's string comparisons.
 pub(crate) struct WordSet {
     list: &'static [&'static str],
-    set: OnceLock<WordSetIndex>,
-}
-
-struct WordSetIndex {
     /// For each first byte, bit `min(len, 31)` set when a word of the list starts with that
     /// byte and has that length: most words asked about are in no list, and this turns most of
-    /// them away before hashing.
+    /// them away before hashing. Built at compile time, so a word turned away here does not
+    /// even check that the set is built.
     shapes: [u32; 256],
-    words: HashSet<&'static str>,
+    words: OnceLock<HashSet<&'static str>>,
 }
 
 impl WordSet {
     const fn new(list: &'static [&'static str]) -> WordSet {
+        let mut shapes = [0u32; 256];
+        let mut index = 0;
+        while index < list.len() {
+            let word = list[index].as_bytes();
+            if !word.is_empty() {
+                let length = if word.len() < 31 { word.len() } else { 31 };
+                shapes[word[0] as usize] |= 1 << length;
+            }
+            index += 1;
+        }
         WordSet {
             list,
-            set: OnceLock::new(),
+            shapes,
+            words: OnceLock::new(),
         }
     }
 
@@ -1498,32 +1506,17 @@ impl WordSet {
     /// set-up alone cost more.
     #[inline(always)]
     pub(crate) fn contains(&self, word: &str) -> bool {
-        let index = self.set.get_or_init(|| WordSetIndex::new(self.list));
         let Some(&first) = word.as_bytes().first() else {
-            return index.holds(word);
+            return self.holds(word);
         };
-        index.shapes[usize::from(first)] & (1 << word.len().min(31)) != 0 && index.holds(word)
-    }
-}
-
-impl WordSetIndex {
-    #[cold]
-    fn new(list: &'static [&'static str]) -> WordSetIndex {
-        let mut shapes = [0u32; 256];
-        for word in list {
-            if let Some(&first) = word.as_bytes().first() {
-                shapes[usize::from(first)] |= 1 << word.len().min(31);
-            }
-        }
-        WordSetIndex {
-            shapes,
-            words: list.iter().copied().collect(),
-        }
+        self.shapes[usize::from(first)] & (1 << word.len().min(31)) != 0 && self.holds(word)
     }
 
     #[inline(never)]
     fn holds(&self, word: &str) -> bool {
-        self.words.contains(word)
+        self.words
+            .get_or_init(|| self.list.iter().copied().collect())
+            .contains(word)
     }
 }
 

@@ -106,6 +106,23 @@ impl Field<'_> {
         Some(Cow::Owned(slice.to_lowercase()))
     }
 
+    /// The mentions lying inside `start..end`, in order: `found.iter().filter(|f| f.start >=
+    /// start && f.end <= end)` without walking the whole list, since `found` is sorted by
+    /// start once the names are found (and a mention never ends before it starts).
+    pub(crate) fn found_within(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> impl DoubleEndedIterator<Item = &Found> {
+        let first = self.found.partition_point(|f| f.start < start);
+        let last = self.found.partition_point(|f| f.start <= end);
+        self.found
+            .get(first..last)
+            .unwrap_or(&[])
+            .iter()
+            .filter(move |f| f.end <= end)
+    }
+
     fn view<'v>(&'v self, index: &'v EntityIndex) -> FieldView<'v> {
         FieldView {
             text: &self.folded.text,
