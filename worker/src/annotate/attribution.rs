@@ -802,9 +802,17 @@ fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
 static RELATIVE_MARKERS: LazyLock<[memmem::Finder<'static>; 4]> =
     LazyLock::new(|| [", who ", ", which ", ", whose ", " who "].map(memmem::Finder::new));
 
+/// What every relative-clause marker holds: a region without it has no relative clause, and
+/// most regions are turned away by this one search instead of four.
+static RELATIVE_MARKER_CORE: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(" wh"));
+
 fn relative_clauses(text: &str, region: &Range<usize>) -> Vec<Range<usize>> {
     let slice = text.get(region.clone()).unwrap_or("");
     let mut clauses = Vec::new();
+    if RELATIVE_MARKER_CORE.find(slice.as_bytes()).is_none() {
+        return clauses;
+    }
     for marker in RELATIVE_MARKERS.iter() {
         let marker_len = marker.needle().len();
         let mut from = 0;

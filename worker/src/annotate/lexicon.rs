@@ -1479,12 +1479,29 @@ pub(crate) struct WordSet {
     /// them away before hashing. Built at compile time, so a word turned away here does not
     /// even check that the set is built.
     shapes: [u32; 256],
+    /// A bit per [`word_digest`] of every word of the list: of the words that pass `shapes`,
+    /// the ones not in the list mostly fail here, before hashing.
+    digests: [u64; 64],
     words: OnceLock<HashSet<&'static str>>,
+}
+
+/// A 12-bit digest of a word's length, first two bytes and last byte.
+#[inline(always)]
+const fn word_digest(word: &[u8]) -> usize {
+    if word.is_empty() {
+        return 0;
+    }
+    let first = word[0] as u32;
+    let second = if word.len() > 1 { word[1] as u32 } else { 0 };
+    let last = word[word.len() - 1] as u32;
+    let mixed = (first << 24 | second << 16 | last << 8) ^ (word.len() as u32);
+    (mixed.wrapping_mul(0x9E37_79B1) >> 20) as usize
 }
 
 impl WordSet {
     const fn new(list: &'static [&'static str]) -> WordSet {
         let mut shapes = [0u32; 256];
+        let mut digests = [0u64; 64];
         let mut index = 0;
         while index < list.len() {
             let word = list[index].as_bytes();
@@ -1492,11 +1509,14 @@ impl WordSet {
                 let length = if word.len() < 31 { word.len() } else { 31 };
                 shapes[word[0] as usize] |= 1 << length;
             }
+            let digest = word_digest(word);
+            digests[digest >> 6] |= 1 << (digest & 63);
             index += 1;
         }
         WordSet {
             list,
             shapes,
+            digests,
             words: OnceLock::new(),
         }
     }
@@ -1509,7 +1529,12 @@ impl WordSet {
         let Some(&first) = word.as_bytes().first() else {
             return self.holds(word);
         };
-        self.shapes[usize::from(first)] & (1 << word.len().min(31)) != 0 && self.holds(word)
+        self.shapes[usize::from(first)] & (1 << word.len().min(31)) != 0
+            && {
+                let digest = word_digest(word.as_bytes());
+                self.digests[digest >> 6] & (1 << (digest & 63)) != 0
+            }
+            && self.holds(word)
     }
 
     #[inline(never)]
