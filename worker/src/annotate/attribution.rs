@@ -28,7 +28,7 @@ use super::lexicon::{
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
-use super::{Context, Field, entity_identity, entity_kind};
+use super::{Context, Field, cues_within, entity_identity, entity_kind};
 
 /// Who spoke, before it is turned into a [`Speaker`].
 #[derive(Clone, Debug, PartialEq)]
@@ -394,20 +394,16 @@ fn attribute_quote(
         .find(|q| q.open >= quote.close)
         .map_or(usize::MAX, |q| q.open);
     let post = quote.close..close_sentence.end.max(quote.close).min(next_open);
-    let post_verb = verbs
-        .iter()
-        .find(|v| v.start >= post.start && v.end <= post.end)
+    let post_verb = cues_within(verbs, post.start, post.end)
+        .next()
         .filter(|v| words_in(field, &(post.start..v.start)).len() <= 12)
         .copied();
-    let pre_verb = verbs
-        .iter()
+    let pre_verb = cues_within(verbs, pre.start, pre.end)
         .rfind(|v| {
-            v.start >= pre.start
-                && v.end <= pre.end
-                && !field
-                    .quotes
-                    .iter()
-                    .any(|q| q.open <= v.start && v.end <= q.close)
+            !field
+                .quotes
+                .iter()
+                .any(|q| q.open <= v.start && v.end <= q.close)
         })
         .copied();
 
@@ -584,11 +580,9 @@ fn subject_of(
     }
     // "X said ..., adding ...": a participle shares the subject of the sentence's verb.
     if verb.entry.speech == Some(VerbForm::Participle)
-        && let Some(main) = field.cues.iter().find(|c| {
-            c.start >= sentence.start
-                && c.end <= verb.start
-                && matches!(c.entry.speech, Some(VerbForm::Finite))
-        })
+        && let Some(main) = field
+            .cues_within(sentence.start, verb.start)
+            .find(|c| matches!(c.entry.speech, Some(VerbForm::Finite)))
         && let Some(found) = subject_of(context, field, sentence, main, memory)
     {
         return Some(found);
@@ -1444,10 +1438,7 @@ fn reported_statement(
     verbs: &[CueMatch],
     memory: &Memory,
 ) -> Option<Draft> {
-    let in_sentence: Vec<&CueMatch> = verbs
-        .iter()
-        .filter(|v| v.start >= sentence.start && v.end <= sentence.end)
-        .collect();
+    let in_sentence: Vec<&CueMatch> = cues_within(verbs, sentence.start, sentence.end).collect();
     if let Some(draft) =
         final_attribution(context, field, field_index, sentence, &in_sentence, memory)
     {

@@ -690,6 +690,13 @@ fn is_modifier(text: &str, end: usize) -> bool {
         .strip_prefix(' ')
         .or_else(|| rest.strip_prefix('-'))
         .unwrap_or("");
+    // The suffixes' first letters: most words after a name start otherwise.
+    if !matches!(
+        rest.as_bytes().first(),
+        Some(b'l' | b'b' | b'a' | b'f' | b's')
+    ) {
+        return false;
+    }
     [
         "led",
         "backed",
@@ -2028,12 +2035,11 @@ impl EntityIndex {
 impl EntityIndex {
     /// "Iraqi military", "Iranian state television": a demonym, then lower-case words only.
     pub(crate) fn is_state_description(&self, slice: &str) -> bool {
-        let mut words = slice.split(' ');
-        let first = words.next().unwrap_or("");
-        let mut rest = words.peekable();
-        rest.peek().is_some()
-            && self.demonyms.contains(first)
-            && rest.all(|w| w.starts_with(char::is_lowercase))
+        // One word alone is no description: no hashing for it.
+        let Some((first, rest)) = slice.split_once(' ') else {
+            return false;
+        };
+        self.demonyms.contains(first) && rest.split(' ').all(|w| w.starts_with(char::is_lowercase))
     }
 }
 

@@ -123,6 +123,15 @@ impl Field<'_> {
             .filter(move |f| f.end <= end)
     }
 
+    /// The cues lying inside `start..end`, in order (see [`cues_within`]).
+    pub(crate) fn cues_within(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> impl DoubleEndedIterator<Item = &CueMatch> {
+        cues_within(&self.cues, start, end)
+    }
+
     fn view<'v>(&'v self, index: &'v EntityIndex) -> FieldView<'v> {
         FieldView {
             text: &self.folded.text,
@@ -404,6 +413,22 @@ fn show_names_as_written(article: &mut ArticleEntities, fields: &[Field<'_>]) {
             }
         }
     }
+}
+
+/// The cues of `cues` lying inside `start..end`, in order: `cues.iter().filter(|c| c.start >=
+/// start && c.end <= end)` without walking the whole list. Cues come from the scan in text
+/// order, none overlapping, so they are sorted by start (and none ends before it starts).
+pub(crate) fn cues_within(
+    cues: &[CueMatch],
+    start: usize,
+    end: usize,
+) -> impl DoubleEndedIterator<Item = &CueMatch> {
+    let first = cues.partition_point(|c| c.start < start);
+    let last = cues.partition_point(|c| c.start <= end);
+    cues.get(first..last)
+        .unwrap_or(&[])
+        .iter()
+        .filter(move |c| c.end <= end)
 }
 
 fn span(field: TextField, range: Range<usize>) -> Span {

@@ -77,11 +77,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
             pronoun: false,
         })
         .collect();
-    let cues: Vec<&CueMatch> = field
-        .cues
-        .iter()
-        .filter(|c| c.start >= range.start && c.end <= range.end)
-        .collect();
+    let cues: Vec<&CueMatch> = field.cues_within(range.start, range.end).collect();
     // "his death": the person a quote speaks of.
     if draft.kind == StatementKind::Direct
         && let Some(referent) = pronoun_referent(context, field, draft, &speakers)
