@@ -1779,7 +1779,11 @@ pub(crate) fn preceded_by_not_in_office(field: &Field<'_>, start: usize) -> bool
     let Some(head) = field.text().get(..start) else {
         return false;
     };
-    let window_start = head.char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+    // The last 61 characters: for ASCII, the last 61 bytes, without decoding them backwards.
+    let window_start = match head.len().checked_sub(61) {
+        Some(from) if head.as_bytes().get(from..).is_some_and(<[u8]>::is_ascii) => from,
+        _ => head.char_indices().rev().nth(60).map_or(0, |(i, _)| i),
+    };
     let window = field.lowercase(window_start..start).unwrap_or_default();
     // Only the clause right before the name: cut at the last punctuation.
     let clause = window
