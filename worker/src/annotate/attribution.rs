@@ -28,7 +28,7 @@ use super::lexicon::{
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
-use super::{Context, Field, entity_identity, entity_kind};
+use super::{Context, Field, cues_within, entity_identity, entity_kind};
 
 /// Who spoke, before it is turned into a [`Speaker`].
 #[derive(Clone, Debug, PartialEq)]
@@ -394,20 +394,16 @@ fn attribute_quote(
         .find(|q| q.open >= quote.close)
         .map_or(usize::MAX, |q| q.open);
     let post = quote.close..close_sentence.end.max(quote.close).min(next_open);
-    let post_verb = verbs
-        .iter()
-        .find(|v| v.start >= post.start && v.end <= post.end)
+    let post_verb = cues_within(verbs, post.start, post.end)
+        .next()
         .filter(|v| words_in(field, &(post.start..v.start)).len() <= 12)
         .copied();
-    let pre_verb = verbs
-        .iter()
+    let pre_verb = cues_within(verbs, pre.start, pre.end)
         .rfind(|v| {
-            v.start >= pre.start
-                && v.end <= pre.end
-                && !field
-                    .quotes
-                    .iter()
-                    .any(|q| q.open <= v.start && v.end <= q.close)
+            !field
+                .quotes
+                .iter()
+                .any(|q| q.open <= v.start && v.end <= q.close)
         })
         .copied();
 
@@ -584,11 +580,9 @@ fn subject_of(
     }
     // "X said ..., adding ...": a participle shares the subject of the sentence's verb.
     if verb.entry.speech == Some(VerbForm::Participle)
-        && let Some(main) = field.cues.iter().find(|c| {
-            c.start >= sentence.start
-                && c.end <= verb.start
-                && matches!(c.entry.speech, Some(VerbForm::Finite))
-        })
+        && let Some(main) = field
+            .cues_within(sentence.start, verb.start)
+            .find(|c| matches!(c.entry.speech, Some(VerbForm::Finite)))
         && let Some(found) = subject_of(context, field, sentence, main, memory)
     {
         return Some(found);
@@ -802,9 +796,17 @@ fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
 static RELATIVE_MARKERS: LazyLock<[memmem::Finder<'static>; 4]> =
     LazyLock::new(|| [", who ", ", which ", ", whose ", " who "].map(memmem::Finder::new));
 
+/// What every relative-clause marker holds: a region without it has no relative clause, and
+/// most regions are turned away by this one search instead of four.
+static RELATIVE_MARKER_CORE: LazyLock<memmem::Finder<'static>> =
+    LazyLock::new(|| memmem::Finder::new(" wh"));
+
 fn relative_clauses(text: &str, region: &Range<usize>) -> Vec<Range<usize>> {
     let slice = text.get(region.clone()).unwrap_or("");
     let mut clauses = Vec::new();
+    if RELATIVE_MARKER_CORE.find(slice.as_bytes()).is_none() {
+        return clauses;
+    }
     for marker in RELATIVE_MARKERS.iter() {
         let marker_len = marker.needle().len();
         let mut from = 0;
@@ -869,9 +871,8 @@ fn speaker_in(
             .any(|r| r.start <= f.start && f.end <= r.end)
     };
     let mentions: Vec<&Found> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= region.start && f.end <= region.end && !in_relative(f))
+        .found_within(region.start, region.end)
+        .filter(|f| !in_relative(f))
         .collect();
     let lower_words: Vec<&str> = words
         .iter()
@@ -1181,14 +1182,13 @@ fn role_anaphor(
         .filter(|(word, _)| contains_phrase(&lower, word))
         .max_by_key(|(word, _)| word.len())?;
     let former = contains_not_in_office(&lower);
-    let country: Option<String> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= region.start && f.end <= region.end)
-        .find_map(|f| match f.entity {
-            EntityRef::Kb(i) => context.index.entity(i).and_then(|e| e.government.clone()),
-            EntityRef::Local(_) => None,
-        });
+    let country: Option<String> =
+        field
+            .found_within(region.start, region.end)
+            .find_map(|f| match f.entity {
+                EntityRef::Kb(i) => context.index.entity(i).and_then(|e| e.government.clone()),
+                EntityRef::Local(_) => None,
+            });
     let mut best: Option<(u32, EntityRef)> = None;
     for (&entity, &count) in &context.article.mention_counts {
         let EntityRef::Kb(index) = entity else {
@@ -1415,11 +1415,7 @@ fn governments_from_earlier_sentence(
                 }
             }
         }
-        for found in field
-            .found
-            .iter()
-            .filter(|f| f.start >= sentence.start && f.end <= sentence.end)
-        {
+        for found in field.found_within(sentence.start, sentence.end) {
             if found.modifier || is_object(field, found, sentence.start) {
                 continue;
             }
@@ -1442,10 +1438,7 @@ fn reported_statement(
     verbs: &[CueMatch],
     memory: &Memory,
 ) -> Option<Draft> {
-    let in_sentence: Vec<&CueMatch> = verbs
-        .iter()
-        .filter(|v| v.start >= sentence.start && v.end <= sentence.end)
-        .collect();
+    let in_sentence: Vec<&CueMatch> = cues_within(verbs, sentence.start, sentence.end).collect();
     if let Some(draft) =
         final_attribution(context, field, field_index, sentence, &in_sentence, memory)
     {
@@ -1604,9 +1597,7 @@ fn note_sentence_subject(
     let region = sentence.start..window_end;
     let start = clause_start(field, sentence, &region, Some(VerbForm::Finite));
     let candidates: Vec<&Found> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= start && f.end <= window_end)
+        .found_within(start, window_end)
         .filter(|f| !is_object(field, f, start) && !is_possessive(field.text(), f.end))
         .collect();
     if let Some(found) = candidates.iter().find(|f| is_person_mention(context, f)) {
@@ -1640,11 +1631,7 @@ fn opening_description(
 ) -> Option<SpeakerRef> {
     let words = words_in(field, &(start..end));
     let first_words = words.get(..3.min(words.len()))?;
-    let mentions: Vec<&Found> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= start && f.end <= end)
-        .collect();
+    let mentions: Vec<&Found> = field.found_within(start, end).collect();
     let head_word = description_head(field, first_words, &mentions, &[])?;
     if mentions.iter().any(|f| f.end <= head_word.start) {
         return None;
@@ -1919,9 +1906,8 @@ pub(crate) fn read_titles(
                 }
                 let in_window = || {
                     field
-                        .found
-                        .iter()
-                        .filter(|f| f.start >= window.start && f.end <= window.end && !f.modifier)
+                        .found_within(window.start, window.end)
+                        .filter(|f| !f.modifier)
                 };
                 // "the secretary general of the Lebanese Hezbollah movement": an office in a
                 // body that is no government. A ministry or embassy the knowledge base does not

@@ -104,11 +104,17 @@ fn weekday(date: Date) -> u32 {
 /// "January 8th", "Jan. 8", "8 January", "8th of January", each with a weekday among the
 /// three words before ("Wednesday (January 8th)"), and with no year right after.
 fn day_mentions(text: &str, out: &mut Vec<DayMention>) {
-    let words: Vec<&str> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .collect();
-    let month_of = |word: &str| MONTHS.iter().find(|(m, _)| *m == word).map(|&(_, n)| n);
+    let words = alphanumeric_runs(text);
+    let month_of = |word: &str| {
+        // Every month name starts with one of these capitals: most words need no list search.
+        if !matches!(
+            word.as_bytes().first(),
+            Some(b'J' | b'F' | b'M' | b'A' | b'S' | b'O' | b'N' | b'D')
+        ) {
+            return None;
+        }
+        MONTHS.iter().find(|(m, _)| *m == word).map(|&(_, n)| n)
+    };
     let day_of = |word: &str| {
         let digits = word.trim_end_matches(|c: char| c.is_ascii_alphabetic());
         let suffix = word.get(digits.len()..).unwrap_or("");
@@ -169,6 +175,37 @@ fn day_mentions(text: &str, out: &mut Vec<DayMention>) {
     }
 }
 
+/// `text.split(|c: char| !c.is_alphanumeric())` without its empty pieces, reading ASCII
+/// bytes without decoding them: the split decoded every character of the article.
+fn alphanumeric_runs(text: &str) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut runs = Vec::with_capacity(text.len() / 6);
+    let mut start: Option<usize> = None;
+    let mut offset = 0;
+    while let Some(&byte) = bytes.get(offset) {
+        let (alphanumeric, length) = if byte.is_ascii() {
+            (byte.is_ascii_alphanumeric(), 1)
+        } else {
+            match text.get(offset..).and_then(|rest| rest.chars().next()) {
+                Some(c) => (c.is_alphanumeric(), c.len_utf8()),
+                None => break,
+            }
+        };
+        if alphanumeric {
+            start.get_or_insert(offset);
+        } else if let Some(begin) = start.take()
+            && let Some(run) = text.get(begin..offset)
+        {
+            runs.push(run);
+        }
+        offset += length;
+    }
+    if let Some(run) = start.and_then(|begin| text.get(begin..)) {
+        runs.push(run);
+    }
+    runs
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -185,6 +222,23 @@ mod tests {
             date_in_period(&[text], &period),
             "2020-01-08".parse().ok().map(DateEstimate::NamedDay)
         );
+    }
+
+    #[test]
+    fn alphanumeric_runs_split_as_str_split_does() {
+        for text in [
+            "",
+            "a",
+            " Jan. 8th, 2020 ",
+            "Amélie’s 3rd—day\n(x)",
+            "--a--b--",
+        ] {
+            let split: Vec<&str> = text
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .collect();
+            assert_eq!(alphanumeric_runs(text), split, "{text:?}");
+        }
     }
 
     #[test]

@@ -86,6 +86,9 @@ pub(crate) struct KbEntity {
     pub(crate) country: Option<String>,
     /// Government codes of every role a person ever held.
     pub(crate) role_governments: Vec<String>,
+    /// For a person: spelling skeletons of the folded name's words, for linking surnames
+    /// (built once here instead of in every article that names the person).
+    name_token_keys: Vec<String>,
 }
 
 /// The prebuilt knowledge-base matcher.
@@ -131,11 +134,17 @@ impl EntityIndex {
             role_governments.sort();
             role_governments.dedup();
             index_of.insert(entity.id.clone(), entities.len());
+            let name_token_keys = if entity.kind == EntityKind::Person {
+                token_keys(&fold_name(&entity.name).split(' ').collect::<Vec<_>>())
+            } else {
+                Vec::new()
+            };
             entities.push(KbEntity {
                 entity: entity.clone(),
                 government,
                 country: kb.location_country(&entity.id).map(str::to_owned),
                 role_governments,
+                name_token_keys,
             });
         }
 
@@ -439,7 +448,8 @@ pub(crate) struct FieldView<'t> {
 impl EntityIndex {
     /// First pass: knowledge-base matches of a field (surnames still unresolved).
     pub(crate) fn scan(&self, text: &str, words: &[Word]) -> FieldEntities {
-        let mut raw = Vec::new();
+        // News names something every dozen-odd words: presized so that it rarely grows.
+        let mut raw = Vec::with_capacity(words.len() / 16 + 1);
         if let Some(automaton) = &self.automaton {
             // Names start words: an anchored search at each plausible word start reads a few
             // bytes where a scan of the whole text would read them all.
@@ -680,6 +690,13 @@ fn is_modifier(text: &str, end: usize) -> bool {
         .strip_prefix(' ')
         .or_else(|| rest.strip_prefix('-'))
         .unwrap_or("");
+    // The suffixes' first letters: most words after a name start otherwise.
+    if !matches!(
+        rest.as_bytes().first(),
+        Some(b'l' | b'b' | b'a' | b'f' | b's')
+    ) {
+        return false;
+    }
     [
         "led",
         "backed",
@@ -778,18 +795,14 @@ impl ArticleEntities {
                 candidates[i].1.range.start,
             )
         });
-        let mut article_people: Vec<(usize, Vec<String>)> = Vec::new();
+        let mut article_people: Vec<(usize, &[String])> = Vec::new();
         for found in fields.iter().flat_map(|(_, e)| e.found.iter()) {
             if let EntityRef::Kb(i) = found.entity
                 && !article_people.iter().any(|(p, _)| *p == i)
                 && let Some(kb) = index.entity(i)
                 && kb.entity.kind == EntityKind::Person
             {
-                let tokens: Vec<String> = fold_name(&kb.entity.name)
-                    .split(' ')
-                    .map(str::to_owned)
-                    .collect();
-                article_people.push((i, token_keys(&tokens)));
+                article_people.push((i, &kb.name_token_keys));
             }
         }
         let mut new_found: Vec<(usize, Found)> = Vec::new();
@@ -874,7 +887,7 @@ impl ArticleEntities {
         name: &str,
         key: &str,
         candidate_keys: &[String],
-        article_people: &[(usize, Vec<String>)],
+        article_people: &[(usize, &[String])],
     ) -> Option<(EntityRef, Anchor)> {
         if candidate.kind != EntityKind::Person {
             return self
@@ -934,10 +947,11 @@ impl ArticleEntities {
             return None;
         }
         // Ids are unique: a name whose id is taken names that entity.
-        if let Some(&known) = index.by_id.get(&slugify(&name)) {
+        let slug = slugify(&name);
+        if let Some(&known) = index.by_id.get(&slug) {
             return Some((EntityRef::Kb(known), Anchor::Name));
         }
-        let id = local_id(&name, candidate.kind);
+        let id = local_id(slug, candidate.kind);
         if id.is_empty() {
             return None;
         }
@@ -1104,8 +1118,18 @@ fn collect_candidates<'t>(
     let mut paragraph_index = 0;
     let mut headline_cache: Option<(usize, bool)> = None;
     let mut i = 0;
+    let bytes = text.as_bytes();
     while i < words.len() {
         let word = words[i];
+        // Most words start with an ASCII byte other than a capital: turned away on that byte
+        // before slicing and decoding them.
+        if bytes
+            .get(word.start)
+            .is_some_and(|b| b.is_ascii() && !b.is_ascii_uppercase())
+        {
+            i += 1;
+            continue;
+        }
         let w = word_text(&word);
         if !is_capitalised(w) || covered(&word) {
             i += 1;
@@ -1755,7 +1779,11 @@ pub(crate) fn preceded_by_not_in_office(field: &Field<'_>, start: usize) -> bool
     let Some(head) = field.text().get(..start) else {
         return false;
     };
-    let window_start = head.char_indices().rev().nth(60).map_or(0, |(i, _)| i);
+    // The last 61 characters: for ASCII, the last 61 bytes, without decoding them backwards.
+    let window_start = match head.len().checked_sub(61) {
+        Some(from) if head.as_bytes().get(from..).is_some_and(<[u8]>::is_ascii) => from,
+        _ => head.char_indices().rev().nth(60).map_or(0, |(i, _)| i),
+    };
     let window = field.lowercase(window_start..start).unwrap_or_default();
     // Only the clause right before the name: cut at the last punctuation.
     let clause = window
@@ -2011,12 +2039,11 @@ impl EntityIndex {
 impl EntityIndex {
     /// "Iraqi military", "Iranian state television": a demonym, then lower-case words only.
     pub(crate) fn is_state_description(&self, slice: &str) -> bool {
-        let mut words = slice.split(' ');
-        let first = words.next().unwrap_or("");
-        let mut rest = words.peekable();
-        rest.peek().is_some()
-            && self.demonyms.contains(first)
-            && rest.all(|w| w.starts_with(char::is_lowercase))
+        // One word alone is no description: no hashing for it.
+        let Some((first, rest)) = slice.split_once(' ') else {
+            return false;
+        };
+        self.demonyms.contains(first) && rest.split(' ').all(|w| w.starts_with(char::is_lowercase))
     }
 }
 
@@ -2049,9 +2076,9 @@ fn titles_following_person(
 /// The id of a name the knowledge base does not know: its slug, so that every article naming
 /// the same person or body links to one entity. Titles are already gone from the name; a
 /// person's Arabic article is left out, since news spells it "al-", "Al ", "el-" or not at all
-/// ("Qais al-Khazali", "Qais Khazali" → `qais-khazali`).
-fn local_id(name: &str, kind: EntityKind) -> String {
-    let slug = slugify(name);
+/// ("Qais al-Khazali", "Qais Khazali" → `qais-khazali`). Made from the name's slug, which
+/// the caller has at hand.
+fn local_id(slug: String, kind: EntityKind) -> String {
     if kind != EntityKind::Person {
         return slug;
     }

@@ -1474,22 +1474,50 @@ pub(crate) const ABBREVIATIONS: &[&str] = &[
 /// binary search's string comparisons.
 pub(crate) struct WordSet {
     list: &'static [&'static str],
-    set: OnceLock<WordSetIndex>,
-}
-
-struct WordSetIndex {
     /// For each first byte, bit `min(len, 31)` set when a word of the list starts with that
     /// byte and has that length: most words asked about are in no list, and this turns most of
-    /// them away before hashing.
+    /// them away before hashing. Built at compile time, so a word turned away here does not
+    /// even check that the set is built.
     shapes: [u32; 256],
-    words: HashSet<&'static str>,
+    /// A bit per [`word_digest`] of every word of the list: of the words that pass `shapes`,
+    /// the ones not in the list mostly fail here, before hashing.
+    digests: [u64; 64],
+    words: OnceLock<HashSet<&'static str>>,
+}
+
+/// A 12-bit digest of a word's length, first two bytes and last byte.
+#[inline(always)]
+const fn word_digest(word: &[u8]) -> usize {
+    if word.is_empty() {
+        return 0;
+    }
+    let first = word[0] as u32;
+    let second = if word.len() > 1 { word[1] as u32 } else { 0 };
+    let last = word[word.len() - 1] as u32;
+    let mixed = (first << 24 | second << 16 | last << 8) ^ (word.len() as u32);
+    (mixed.wrapping_mul(0x9E37_79B1) >> 20) as usize
 }
 
 impl WordSet {
     const fn new(list: &'static [&'static str]) -> WordSet {
+        let mut shapes = [0u32; 256];
+        let mut digests = [0u64; 64];
+        let mut index = 0;
+        while index < list.len() {
+            let word = list[index].as_bytes();
+            if !word.is_empty() {
+                let length = if word.len() < 31 { word.len() } else { 31 };
+                shapes[word[0] as usize] |= 1 << length;
+            }
+            let digest = word_digest(word);
+            digests[digest >> 6] |= 1 << (digest & 63);
+            index += 1;
+        }
         WordSet {
             list,
-            set: OnceLock::new(),
+            shapes,
+            digests,
+            words: OnceLock::new(),
         }
     }
 
@@ -1498,32 +1526,22 @@ impl WordSet {
     /// set-up alone cost more.
     #[inline(always)]
     pub(crate) fn contains(&self, word: &str) -> bool {
-        let index = self.set.get_or_init(|| WordSetIndex::new(self.list));
         let Some(&first) = word.as_bytes().first() else {
-            return index.holds(word);
+            return self.holds(word);
         };
-        index.shapes[usize::from(first)] & (1 << word.len().min(31)) != 0 && index.holds(word)
-    }
-}
-
-impl WordSetIndex {
-    #[cold]
-    fn new(list: &'static [&'static str]) -> WordSetIndex {
-        let mut shapes = [0u32; 256];
-        for word in list {
-            if let Some(&first) = word.as_bytes().first() {
-                shapes[usize::from(first)] |= 1 << word.len().min(31);
+        self.shapes[usize::from(first)] & (1 << word.len().min(31)) != 0
+            && {
+                let digest = word_digest(word.as_bytes());
+                self.digests[digest >> 6] & (1 << (digest & 63)) != 0
             }
-        }
-        WordSetIndex {
-            shapes,
-            words: list.iter().copied().collect(),
-        }
+            && self.holds(word)
     }
 
     #[inline(never)]
     fn holds(&self, word: &str) -> bool {
-        self.words.contains(word)
+        self.words
+            .get_or_init(|| self.list.iter().copied().collect())
+            .contains(word)
     }
 }
 

@@ -106,6 +106,32 @@ impl Field<'_> {
         Some(Cow::Owned(slice.to_lowercase()))
     }
 
+    /// The mentions lying inside `start..end`, in order: `found.iter().filter(|f| f.start >=
+    /// start && f.end <= end)` without walking the whole list, since `found` is sorted by
+    /// start once the names are found (and a mention never ends before it starts).
+    pub(crate) fn found_within(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> impl DoubleEndedIterator<Item = &Found> {
+        let first = self.found.partition_point(|f| f.start < start);
+        let last = self.found.partition_point(|f| f.start <= end);
+        self.found
+            .get(first..last)
+            .unwrap_or(&[])
+            .iter()
+            .filter(move |f| f.end <= end)
+    }
+
+    /// The cues lying inside `start..end`, in order (see [`cues_within`]).
+    pub(crate) fn cues_within(
+        &self,
+        start: usize,
+        end: usize,
+    ) -> impl DoubleEndedIterator<Item = &CueMatch> {
+        cues_within(&self.cues, start, end)
+    }
+
     fn view<'v>(&'v self, index: &'v EntityIndex) -> FieldView<'v> {
         FieldView {
             text: &self.folded.text,
@@ -227,7 +253,8 @@ impl Annotator {
         let folded = FoldedText::new(source);
         let words = text::words(&folded.text);
         let paragraphs = text::paragraphs(&folded.text);
-        let mut sentences = Vec::new();
+        // Presized for news sentences (a hundred-odd bytes) so that it rarely grows.
+        let mut sentences = Vec::with_capacity(folded.text.len() / 80 + 1);
         for paragraph in &paragraphs {
             text::sentences(&folded.text, paragraph.clone(), &mut sentences);
         }
@@ -253,7 +280,11 @@ impl Annotator {
         fields: &[Field<'_>],
         drafts: Vec<Draft>,
     ) -> Annotation {
-        let mut annotation = Annotation::default();
+        let mut annotation = Annotation {
+            // At most one mention per name found: no growing while they are pushed.
+            mentions: Vec::with_capacity(fields.iter().map(|field| field.found.len()).sum()),
+            ..Annotation::default()
+        };
         let mut referenced: Vec<EntityRef> = Vec::new();
         let mut seen: HashSet<EntityRef> = HashSet::new();
         let mut reference = |entity: EntityRef, referenced: &mut Vec<EntityRef>| {
@@ -382,6 +413,22 @@ fn show_names_as_written(article: &mut ArticleEntities, fields: &[Field<'_>]) {
             }
         }
     }
+}
+
+/// The cues of `cues` lying inside `start..end`, in order: `cues.iter().filter(|c| c.start >=
+/// start && c.end <= end)` without walking the whole list. Cues come from the scan in text
+/// order, none overlapping, so they are sorted by start (and none ends before it starts).
+pub(crate) fn cues_within(
+    cues: &[CueMatch],
+    start: usize,
+    end: usize,
+) -> impl DoubleEndedIterator<Item = &CueMatch> {
+    let first = cues.partition_point(|c| c.start < start);
+    let last = cues.partition_point(|c| c.start <= end);
+    cues.get(first..last)
+        .unwrap_or(&[])
+        .iter()
+        .filter(move |c| c.end <= end)
 }
 
 fn span(field: TextField, range: Range<usize>) -> Span {

@@ -67,9 +67,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
     speaker_entities(&draft.speaker, &mut speakers);
 
     let mut occurrences: Vec<Occurrence> = field
-        .found
-        .iter()
-        .filter(|f| f.start >= range.start && f.end <= range.end)
+        .found_within(range.start, range.end)
         .filter(|f| !(f.start >= draft.speaker_region.start && f.end <= draft.speaker_region.end))
         .filter(|f| !speakers.contains(&f.entity))
         .map(|f| Occurrence {
@@ -79,11 +77,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
             pronoun: false,
         })
         .collect();
-    let cues: Vec<&CueMatch> = field
-        .cues
-        .iter()
-        .filter(|c| c.start >= range.start && c.end <= range.end)
-        .collect();
+    let cues: Vec<&CueMatch> = field.cues_within(range.start, range.end).collect();
     // "his death": the person a quote speaks of.
     if draft.kind == StatementKind::Direct
         && let Some(referent) = pronoun_referent(context, field, draft, &speakers)
@@ -319,9 +313,7 @@ fn pronoun_referent(
         .find(|p| p.start <= draft.range.start)
         .map_or(0, |p| p.start);
     if let Some(found) = field
-        .found
-        .iter()
-        .filter(|f| f.start >= paragraph_start && f.end <= draft.range.start)
+        .found_within(paragraph_start, draft.range.start)
         .rfind(|f| is_other_person(f.entity))
     {
         return Some(found.entity);

@@ -253,46 +253,54 @@ fn fold_char(c: char, previous: Option<char>, next: Option<char>) -> char {
 /// The first two bytes every pattern of an automaton starts with, to skip word starts no
 /// pattern can match before paying for a search there.
 pub(crate) struct StartFilter {
-    pairs: Vec<bool>,
-    fold_case: bool,
+    /// Indexed by a word's first two bytes as they are: for a case-insensitive automaton every
+    /// ASCII case of a pattern's pair is set here, so a lookup folds nothing.
+    pairs: Box<[bool; 1 << 16]>,
 }
 
 impl StartFilter {
     pub(crate) fn new<'p>(patterns: impl Iterator<Item = &'p str>, fold_case: bool) -> StartFilter {
-        let mut pairs = vec![false; 1 << 16];
+        let mut pairs = Box::new([false; 1 << 16]);
+        let cases = |byte: u8| {
+            if fold_case {
+                [byte.to_ascii_lowercase(), byte.to_ascii_uppercase()]
+            } else {
+                [byte, byte]
+            }
+        };
         for pattern in patterns {
             let bytes = pattern.as_bytes();
-            let (Some(&first), Some(&second)) = (bytes.first(), bytes.get(1)) else {
-                // A one-byte pattern can start anywhere its byte is.
-                if let Some(&first) = bytes.first() {
-                    for second in 0..=255u8 {
-                        pairs[Self::index(first, second, fold_case)] = true;
-                    }
-                }
+            let Some(&first) = bytes.first() else {
                 continue;
             };
-            pairs[Self::index(first, second, fold_case)] = true;
+            for first in cases(first) {
+                match bytes.get(1) {
+                    Some(&second) => {
+                        for second in cases(second) {
+                            pairs[Self::index(first, second)] = true;
+                        }
+                    }
+                    // A one-byte pattern can start anywhere its byte is.
+                    None => {
+                        for second in 0..=255u8 {
+                            pairs[Self::index(first, second)] = true;
+                        }
+                    }
+                }
+            }
         }
-        StartFilter { pairs, fold_case }
+        StartFilter { pairs }
     }
 
-    fn index(first: u8, second: u8, fold_case: bool) -> usize {
-        let (first, second) = if fold_case {
-            (first.to_ascii_lowercase(), second.to_ascii_lowercase())
-        } else {
-            (first, second)
-        };
+    fn index(first: u8, second: u8) -> usize {
         usize::from(first) << 8 | usize::from(second)
     }
 
     /// Whether a pattern may start at `offset` of `bytes`.
+    #[inline(always)]
     pub(crate) fn may_start(&self, bytes: &[u8], offset: usize) -> bool {
-        match (bytes.get(offset), bytes.get(offset + 1)) {
-            (Some(&first), Some(&second)) => self
-                .pairs
-                .get(Self::index(first, second, self.fold_case))
-                .copied()
-                .unwrap_or(false),
+        match bytes.get(offset..offset.wrapping_add(2)) {
+            Some(&[first, second]) => self.pairs[Self::index(first, second)],
             _ => false,
         }
     }
@@ -468,7 +476,8 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
 /// of three or more spaces after a sentence end.
 pub(crate) fn paragraphs(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
-    let mut paragraphs = Vec::new();
+    // Presized for news paragraphs (a few hundred bytes) so that it rarely grows.
+    let mut paragraphs = Vec::with_capacity(text.len() / 250 + 1);
     let mut start = 0;
     let mut index = 0;
     // Only a line break or the start of three spaces can end a paragraph: jump from one to the
