@@ -724,6 +724,13 @@ impl SledStore {
         batches: impl Iterator<Item = Vec<AnnotatedArticle>>,
         mut done: impl FnMut(Vec<Result<PutOutcome, StoreError>>) -> bool + Send,
     ) -> Result<(), StoreError> {
+        // Waits for the first batch: a stream with nothing to write (an unchanged re-ingest)
+        // takes no lock and never loads the bands (a scan of every article record: 0.4 s and
+        // 100 MB on the corpus).
+        let mut batches = batches.peekable();
+        if batches.peek().is_none() {
+            return Ok(());
+        }
         let _guard = self
             .writer
             .lock()

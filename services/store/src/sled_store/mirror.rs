@@ -15,8 +15,9 @@
 //! already tolerates a record that has gone.
 //!
 //! Memory: a few tens of MB for the 29,389-article corpus (about 260,000 entries, 12 MB of them
-//! the claims, 2.6 MB the entity records); it grows with the number of distinct names, claims
-//! and original articles, not with article text. Claims and entity records are here because a
+//! the claims, 2.6 MB the entity records; a writer also holds each original article's bands and
+//! 256-byte signature, about 7.5 MB); it grows with the number of distinct names, claims and
+//! original articles, not with article text. Claims and entity records are here because a
 //! stance page reads up to page size x evidence claims and a search page its entities, and a
 //! sled point read cost more than decoding the record.
 
