@@ -12,7 +12,7 @@ use communique_worker::annotate::eval::{Dating, EvalReport, evaluate};
 use communique_worker::input::{InputFormat, ReadOptions};
 use communique_worker::knowledge_base;
 use communique_worker::pipeline::{IngestOptions, IngestReport, Progress, Shard, ingest};
-use communique_worker::sink::{ServerSink, StoreSink};
+use communique_worker::sink::{ServerSink, SledSink};
 
 // mimalloc instead of glibc's malloc: about 30% less CPU for an ingest (sled copies a tree node
 // for every key it inserts; the annotator makes many small strings).
@@ -264,7 +264,7 @@ fn run_ingest(
             ingest(
                 paths,
                 &annotator,
-                &StoreSink { store: &store },
+                &SledSink { store: &store },
                 options,
                 &progress,
             )

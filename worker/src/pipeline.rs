@@ -4,6 +4,7 @@
 //! stops the batch; only a sink that can no longer write (a failing store, a lost server) stops
 //! it.
 
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::mpsc;
@@ -15,7 +16,7 @@ use serde::Serialize;
 
 use crate::annotate::{Annotator, ArticleText, DateEstimate};
 use crate::input::{InputItem, RawArticle, ReadOptions, read_inputs};
-use crate::sink::{ArticleSink, SinkError};
+use crate::sink::{ArticleSink, BatchOutcomes, SinkError};
 
 #[derive(Clone, Debug, Default)]
 pub struct IngestOptions {
@@ -298,14 +299,18 @@ enum Prepared {
     Done(Outcome),
 }
 
-/// The writer: gathers annotated articles into batches and writes them, until every annotation
-/// thread is done or the sink fails.
+/// The writer: gathers annotated articles into batches and hands them to the sink as they
+/// fill, until every annotation thread is done or the sink fails.
 fn write_batches(
     receiver: &mpsc::Receiver<ToWrite>,
     sink: &dyn ArticleSink,
     outcomes: &mpsc::Sender<Outcome>,
 ) {
-    while let Ok(first) = receiver.recv() {
+    // The origins of the batches handed to the sink and not yet reported, oldest first: the
+    // sink reports batches in the order it was given them.
+    let pending: Mutex<VecDeque<Vec<(String, u64)>>> = Mutex::new(VecDeque::new());
+    let mut batches = std::iter::from_fn(|| {
+        let first = receiver.recv().ok()?;
         let deadline = Instant::now() + MAX_BATCH_WAIT;
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -318,13 +323,18 @@ fn write_batches(
             .into_iter()
             .map(|write| (write.article, (write.origin, write.bytes)))
             .unzip();
-        let results = match sink.put_batch(articles) {
-            Ok(results) => results,
-            Err(error) => {
-                let _ = outcomes.send(Outcome::Fatal(error.to_string()));
-                return;
-            }
-        };
+        pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(origins);
+        Some(articles)
+    });
+    let mut done = |results: BatchOutcomes| -> bool {
+        let origins = pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+            .unwrap_or_default();
         for (result, (origin, bytes)) in results.into_iter().zip(origins) {
             let outcome = match result {
                 Ok(result) => Outcome::Written(result, bytes),
@@ -335,9 +345,13 @@ fn write_batches(
             };
             let fatal = matches!(outcome, Outcome::Fatal(_));
             if outcomes.send(outcome).is_err() || fatal {
-                return;
+                return false;
             }
         }
+        true
+    };
+    if let Err(error) = sink.put_batches(&mut batches, &mut done) {
+        let _ = outcomes.send(Outcome::Fatal(error.to_string()));
     }
 }
 

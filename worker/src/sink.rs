@@ -6,7 +6,7 @@ use std::sync::Mutex;
 use communique_domain::AnnotatedArticle;
 use communique_proto::v1 as pb;
 use communique_proto::v1::ingest_service_client::IngestServiceClient;
-use communique_store::{ArticleStore, PutOutcome, StoreError};
+use communique_store::{ArticleStore, PutOutcome, SledStore, StoreError};
 use tokio::sync::mpsc;
 
 /// Why an article could not be written.
@@ -54,8 +54,28 @@ pub trait ArticleSink: Sync {
         Ok(outcomes)
     }
 
+    /// Writes batches as `batches` yields them, handing each batch's outcomes (as
+    /// [`ArticleSink::put_batch`] returns them) to `done`, in batch order, once written; `done`
+    /// returns false to stop. `Err` stops the batches. Sinks that can write one batch while the
+    /// next is prepared override it.
+    fn put_batches(
+        &self,
+        batches: &mut dyn Iterator<Item = Vec<AnnotatedArticle>>,
+        done: &mut (dyn FnMut(BatchOutcomes) -> bool + Send),
+    ) -> Result<(), SinkError> {
+        for batch in batches {
+            if !done(self.put_batch(batch)?) {
+                break;
+            }
+        }
+        Ok(())
+    }
+
     fn finish(&self) -> Result<SinkSummary, SinkError>;
 }
+
+/// Each article's outcome in a batch, in input order.
+pub type BatchOutcomes = Vec<Result<Option<PutOutcome>, SinkError>>;
 
 /// Writes into a store this process owns.
 pub struct StoreSink<'a> {
@@ -98,6 +118,49 @@ impl ArticleSink for StoreSink<'_> {
     fn finish(&self) -> Result<SinkSummary, SinkError> {
         self.store.flush().map_err(store_error)?;
         Ok(SinkSummary::default())
+    }
+}
+
+/// Writes into a sled store this process owns, staging each batch while the one before is
+/// applied ([`SledStore::put_article_batches`]): the worker's `--db` ingest.
+pub struct SledSink<'a> {
+    pub store: &'a SledStore,
+}
+
+impl ArticleSink for SledSink<'_> {
+    fn stored_hash(&self, article_id: &str) -> Result<Option<String>, SinkError> {
+        self.store
+            .stored_content_hash(article_id)
+            .map_err(store_error)
+    }
+
+    fn put(&self, article: AnnotatedArticle) -> Result<Option<PutOutcome>, SinkError> {
+        StoreSink { store: self.store }.put(article)
+    }
+
+    fn put_batch(&self, articles: Vec<AnnotatedArticle>) -> Result<BatchOutcomes, SinkError> {
+        StoreSink { store: self.store }.put_batch(articles)
+    }
+
+    fn put_batches(
+        &self,
+        batches: &mut dyn Iterator<Item = Vec<AnnotatedArticle>>,
+        done: &mut (dyn FnMut(BatchOutcomes) -> bool + Send),
+    ) -> Result<(), SinkError> {
+        self.store
+            .put_article_batches(batches, |outcomes| {
+                done(
+                    outcomes
+                        .into_iter()
+                        .map(|outcome| outcome.map(Some).map_err(store_error))
+                        .collect(),
+                )
+            })
+            .map_err(|error| SinkError::Fatal(error.to_string()))
+    }
+
+    fn finish(&self) -> Result<SinkSummary, SinkError> {
+        StoreSink { store: self.store }.finish()
     }
 }
 

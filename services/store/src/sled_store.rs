@@ -711,6 +711,127 @@ impl SledStore {
         })
     }
 
+    /// Writes a stream of batches as [`ArticleStore::put_articles`] writes each, with one
+    /// applier for the whole stream: the first run of a batch is staged while the last run of
+    /// the batch before is applied (with a call per batch, a call's first staging and last apply
+    /// overlap nothing, a third of a bulk ingest's writer time at two runs a call). `done` gets
+    /// each batch's outcomes, in batch order, once its writes are applied, on the applier's
+    /// thread, and returns false to stop the stream. Holds the writer lock until `batches`
+    /// ends. The `Err` is for failures that stop all writing; the batches handed to `done`
+    /// before it stay stored.
+    pub fn put_article_batches(
+        &self,
+        batches: impl Iterator<Item = Vec<AnnotatedArticle>>,
+        mut done: impl FnMut(Vec<Result<PutOutcome, StoreError>>) -> bool + Send,
+    ) -> Result<(), StoreError> {
+        // Waits for the first batch: a stream with nothing to write (an unchanged re-ingest)
+        // takes no lock and never loads the bands (a scan of every article record: 0.4 s and
+        // 100 MB on the corpus).
+        let mut batches = batches.peekable();
+        if batches.peek().is_none() {
+            return Ok(());
+        }
+        let _guard = self
+            .writer
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        self.load_bands_for_writing()?;
+        let written = std::thread::scope(|scope| {
+            // A rendezvous, as in `write_runs`: a job is handed over only once the one before
+            // is applied, so that the writes in flight are those of the last job sent.
+            let (sender, receiver) = std::sync::mpsc::sync_channel::<ApplyJob>(0);
+            let applier = scope.spawn(move || -> Result<(), StoreError> {
+                for job in receiver {
+                    if let Some(writes) = &job.writes {
+                        self.apply_writes(writes)?;
+                    }
+                    if let Some(outcomes) = job.outcomes
+                        && !done(outcomes)
+                    {
+                        break; // The staging side's next send fails, and it stops.
+                    }
+                }
+                Ok(())
+            });
+            let staged = self.stage_batches(batches, &sender);
+            drop(sender);
+            let applied = applier
+                .join()
+                .unwrap_or_else(|_| Err(StoreError::Io("the batch applier panicked".into())));
+            applied.and(staged)
+        });
+        if !matches!(written, Ok(true)) {
+            // A run staged but never applied (after a failed apply, or once `done` stopped the
+            // stream) left the mirror ahead of sled.
+            self.reload_mirror();
+        }
+        written.map(|_| ())
+    }
+
+    /// The staging side of [`SledStore::put_article_batches`]: stages each batch's runs and hands
+    /// them to the applier, the last with the batch's outcomes. `Ok(false)` when the applier
+    /// stopped before taking a staged run (its own result says why).
+    fn stage_batches(
+        &self,
+        batches: impl Iterator<Item = Vec<AnnotatedArticle>>,
+        applier: &std::sync::mpsc::SyncSender<ApplyJob>,
+    ) -> Result<bool, StoreError> {
+        let mut in_flight: Option<Arc<Writes>> = None;
+        for articles in batches {
+            let (runs, mut results) = split_runs(articles);
+            let mut runs = runs.into_iter().peekable();
+            let mut last_writes = None;
+            while let Some(run) = runs.next() {
+                let writes = self
+                    .stage_run(run, in_flight.clone(), &mut results)?
+                    .map(Arc::new);
+                if runs.peek().is_none() {
+                    // Sent below with the outcomes, which the last run completes.
+                    last_writes = writes;
+                    break;
+                }
+                // A run that changed nothing leaves the writes before it in flight.
+                if let Some(writes) = writes {
+                    let job = ApplyJob {
+                        writes: Some(Arc::clone(&writes)),
+                        outcomes: None,
+                    };
+                    if applier.send(job).is_err() {
+                        return Ok(false);
+                    }
+                    in_flight = Some(writes);
+                }
+            }
+            let job = ApplyJob {
+                writes: last_writes.clone(),
+                outcomes: Some(results),
+            };
+            if applier.send(job).is_err() {
+                return Ok(false);
+            }
+            if let Some(writes) = last_writes {
+                in_flight = Some(writes);
+            }
+        }
+        Ok(true)
+    }
+
+    /// The stored content hash of an article, for a writer deciding whether to annotate it
+    /// again: an id the mirror knows is not stored is answered from memory, without a sled read,
+    /// which waits while a batch is applied (a bulk ingest applies one nearly all the time).
+    pub fn stored_content_hash(&self, article_id: &str) -> Result<Option<String>, StoreError> {
+        if let Some(Ok(mirror)) = self.mirror.get()
+            && mirror
+                .read()
+                .unwrap_or_else(|p| p.into_inner())
+                .holds_article(article_id)
+                == Some(false)
+        {
+            return Ok(None);
+        }
+        self.content_hash(article_id)
+    }
+
     /// Applies one batch's writes atomically. The mirror follows a batch when it is staged; a
     /// batch that fails here leaves the mirror ahead of sled, so it is loaded again.
     fn apply_writes(&self, writes: &Writes) -> Result<(), StoreError> {
@@ -869,23 +990,23 @@ impl SledStore {
                     return Ok(Some(id.clone()));
                 }
             }
-            let candidates: Vec<String> = self
-                .mirror()?
+            // The mirror holds the originals as this batch finds them (it follows each run when
+            // it is staged), with their signatures.
+            let mirror = self.mirror()?;
+            for id in mirror
                 .originals_in_band(band)
                 .take(MAX_DUPLICATE_CANDIDATES)
-                .map(str::to_owned)
-                .collect();
-            for id in candidates {
-                let key = KeyBuilder::new(KIND_ARTICLE).last_text(&id).build();
+            {
                 // Removed or replaced earlier in this batch: a new version is in `changes.bands`.
-                if id == record.id || changes.writes.contains_key(&key) {
+                if id == record.id
+                    || changes
+                        .writes
+                        .contains_key(&KeyBuilder::new(KIND_ARTICLE).last_text(id).build())
+                {
                     continue;
                 }
-                let Some(other) = changes.stored::<ArticleRecord>(self, "article", &key)? else {
-                    continue;
-                };
-                if other.signature.as_deref().is_some_and(similar) {
-                    return Ok(Some(other.duplicate_of.unwrap_or(other.id)));
+                if mirror.original_signature(id).is_some_and(similar) {
+                    return Ok(Some(id.to_owned()));
                 }
             }
         }
@@ -944,8 +1065,48 @@ fn merge_definition(existing: &mut Entity, definition: &Entity) {
     }
 }
 
+/// Validates articles and splits them into runs of distinct ids (each one atomic batch), with
+/// a placeholder outcome for each article and the refusal of each invalid one.
+fn split_runs(articles: Vec<AnnotatedArticle>) -> (Vec<Run>, Vec<Result<PutOutcome, StoreError>>) {
+    let mut results: Vec<Result<PutOutcome, StoreError>> = Vec::with_capacity(articles.len());
+    let mut runs: Vec<Run> = Vec::new();
+    let mut run: Run = Vec::new();
+    let mut run_ids: HashSet<String> = HashSet::new();
+    for (index, annotated) in articles.into_iter().enumerate() {
+        if let Err(source) = annotated.validate() {
+            results.push(Err(StoreError::InvalidArticle {
+                article_id: annotated.article.id.clone(),
+                source,
+            }));
+            continue;
+        }
+        // A second version of an article in the same batch is written after the first, so
+        // that it replaces what the first stored.
+        if run.len() == ARTICLES_PER_BATCH || !run_ids.insert(annotated.article.id.clone()) {
+            runs.push(std::mem::take(&mut run));
+            run_ids.clear();
+            run_ids.insert(annotated.article.id.clone());
+        }
+        // A placeholder until the run is written.
+        results.push(Ok(PutOutcome::Unchanged));
+        run.push((index, annotated));
+    }
+    if !run.is_empty() {
+        runs.push(run);
+    }
+    (runs, results)
+}
+
 /// Articles with distinct ids, with their index in the caller's list.
 type Run = Vec<(usize, AnnotatedArticle)>;
+
+/// What [`SledStore::put_article_batches`] hands its applier: a run's writes (`None` when
+/// staging it changed nothing) and, with a batch's last run, the batch's outcomes, to report once
+/// the writes are applied.
+struct ApplyJob {
+    writes: Option<Arc<Writes>>,
+    outcomes: Option<Vec<Result<PutOutcome, StoreError>>>,
+}
 
 /// One batch's writes in key order: a key and its new value, `None` for a removal.
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
@@ -1339,38 +1500,13 @@ impl ArticleStore for SledStore {
         &self,
         articles: Vec<AnnotatedArticle>,
     ) -> Result<Vec<Result<PutOutcome, StoreError>>, StoreError> {
-        let mut results: Vec<Result<PutOutcome, StoreError>> = Vec::with_capacity(articles.len());
-        let mut runs: Vec<Run> = Vec::new();
-        let mut run: Run = Vec::new();
-        let mut run_ids: HashSet<String> = HashSet::new();
         // A poisoned lock only means another writer panicked; the store itself is consistent
         // because batches are atomic.
         let _guard = self
             .writer
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        for (index, annotated) in articles.into_iter().enumerate() {
-            if let Err(source) = annotated.validate() {
-                results.push(Err(StoreError::InvalidArticle {
-                    article_id: annotated.article.id.clone(),
-                    source,
-                }));
-                continue;
-            }
-            // A second version of an article in the same batch is written after the first, so
-            // that it replaces what the first stored.
-            if run.len() == ARTICLES_PER_BATCH || !run_ids.insert(annotated.article.id.clone()) {
-                runs.push(std::mem::take(&mut run));
-                run_ids.clear();
-                run_ids.insert(annotated.article.id.clone());
-            }
-            // A placeholder until the run is written.
-            results.push(Ok(PutOutcome::Unchanged));
-            run.push((index, annotated));
-        }
-        if !run.is_empty() {
-            runs.push(run);
-        }
+        let (runs, mut results) = split_runs(articles);
         self.write_runs(runs, &mut results)?;
         Ok(results)
     }

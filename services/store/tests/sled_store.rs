@@ -644,11 +644,9 @@ fn a_batch_stores_the_same_as_one_article_at_a_time() {
     );
 }
 
-/// More articles than one atomic batch holds, so that a call is written as several batches,
-/// each staged while the one before is applied: replacements, repeated claims and a syndicated
-/// copy each span two batches.
-#[test]
-fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
+/// More articles than one atomic batch holds: replacements, repeated claims and a syndicated
+/// copy each span two batches, and one article comes three times in a row.
+fn articles_of_several_batches() -> Vec<AnnotatedArticle> {
     let speakers = [
         ("boris-johnson", "Boris Johnson", "GBR"),
         ("emmanuel-macron", "Emmanuel Macron", "FRA"),
@@ -689,7 +687,13 @@ fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
     // between two that do.
     let repeated = articles[1100].clone();
     articles.splice(1101..1101, [repeated.clone(), repeated]);
+    articles
+}
 
+/// A call written as several batches, each staged while the one before is applied.
+#[test]
+fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
+    let articles = articles_of_several_batches();
     let ((_dir, batched), outcomes) = store_both_ways(&articles);
     assert_eq!(replaced(&outcomes), 700);
     assert_eq!(batched.article_count().unwrap(), 1502);
@@ -697,6 +701,74 @@ fn a_call_of_several_batches_stores_the_same_as_one_article_at_a_time() {
         duplicate_of(&batched, "wire-copy").as_deref(),
         Some("wire-original")
     );
+}
+
+/// A stream of batches of uneven sizes (one that changes nothing, one of a single article, one
+/// with an invalid article) through one applier stores what one call stores, and reports each
+/// batch's outcomes in order.
+#[test]
+fn a_stream_of_batches_stores_the_same_as_one_call() {
+    let articles = articles_of_several_batches();
+    let ((_dir, one_call), outcomes) = store_both_ways(&articles);
+    let mut bad = article(
+        "bad/id",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "Iran must stop",
+        -0.8,
+    );
+    bad.article.content_hash = content_hash("bad", "");
+    let mut batches: Vec<Vec<AnnotatedArticle>> = Vec::new();
+    let mut rest = articles.as_slice();
+    for size in [700, 402, 1, 1, 1, 1500] {
+        let (batch, after) = rest.split_at(size.min(rest.len()));
+        batches.push(batch.to_vec());
+        rest = after;
+    }
+    batches.push(rest.to_vec());
+    batches[1].insert(200, bad);
+    let (_dir, streamed) = open();
+    let mut reported: Vec<Vec<Result<PutOutcome, StoreError>>> = Vec::new();
+    streamed
+        .put_article_batches(batches.into_iter(), |batch| {
+            reported.push(batch);
+            true
+        })
+        .unwrap();
+    assert!(matches!(
+        reported[1].remove(200),
+        Err(StoreError::InvalidArticle { .. })
+    ));
+    let streamed_outcomes: Vec<PutOutcome> =
+        reported.into_iter().flatten().map(Result::unwrap).collect();
+    assert_eq!(streamed_outcomes, outcomes);
+    assert!(streamed.integrity_problems().unwrap().is_empty());
+    assert_eq!(
+        streamed.aggregate_snapshot().unwrap(),
+        one_call.aggregate_snapshot().unwrap()
+    );
+    assert_eq!(
+        duplicate_of(&streamed, "wire-copy").as_deref(),
+        Some("wire-original")
+    );
+}
+
+/// `done` returning false stops the stream: later batches are not written.
+#[test]
+fn a_stream_of_batches_stops_when_told() {
+    let articles = articles_of_several_batches();
+    let (_dir, store) = open();
+    let batches = vec![articles[..10].to_vec(), articles[10..20].to_vec()];
+    let mut reported = 0;
+    store
+        .put_article_batches(batches.into_iter(), |_| {
+            reported += 1;
+            false
+        })
+        .unwrap();
+    assert_eq!(reported, 1);
+    assert_eq!(store.article_count().unwrap(), 10);
 }
 
 #[test]

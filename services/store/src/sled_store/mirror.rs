@@ -15,8 +15,9 @@
 //! already tolerates a record that has gone.
 //!
 //! Memory: a few tens of MB for the 29,389-article corpus (about 260,000 entries, 12 MB of them
-//! the claims, 2.6 MB the entity records); it grows with the number of distinct names, claims
-//! and original articles, not with article text. Claims and entity records are here because a
+//! the claims, 2.6 MB the entity records; a writer also holds each original article's bands and
+//! 256-byte signature, about 7.5 MB); it grows with the number of distinct names, claims and
+//! original articles, not with article text. Claims and entity records are here because a
 //! stance page reads up to page size x evidence claims and a search page its entities, and a
 //! sled point read cost more than decoding the record.
 
@@ -47,8 +48,10 @@ pub(super) struct Mirror {
     aliases_by_length: BTreeSet<(String, u16, Vec<u8>)>,
     /// Band → the original articles whose signatures have it, in id order.
     bands: HashMap<Band, BTreeSet<String>>,
-    /// Original article id → its bands, to take them out when it is replaced or deleted.
-    article_bands: HashMap<String, Vec<Band>>,
+    /// Original article id → its bands, to take them out when it is replaced or deleted, and
+    /// its signature, to compare a new article with it without a sled read (which waits while a
+    /// batch is applied: a bulk ingest's staging waited on it most of the time).
+    article_bands: HashMap<String, (Vec<Band>, Vec<u64>)>,
     /// The ids of the stored articles, loaded with the bands: a writer staging a new article
     /// (the common case in a bulk ingest) then needs no sled read to learn it is new.
     article_ids: HashSet<String>,
@@ -105,13 +108,13 @@ impl Mirror {
                     self.article_ids.insert(id.to_owned());
                     let record: ArticleRecord = decode("article", bytes)?;
                     if record.duplicate_of.is_none()
-                        && let Some(signature) = &record.signature
+                        && let Some(signature) = record.signature
                     {
-                        let bands = signature_bands(signature);
+                        let bands = signature_bands(&signature);
                         for band in &bands {
                             self.bands.entry(*band).or_default().insert(id.to_owned());
                         }
-                        self.article_bands.insert(id.to_owned(), bands);
+                        self.article_bands.insert(id.to_owned(), (bands, signature));
                     }
                 }
                 None => {
@@ -204,7 +207,8 @@ impl Mirror {
     }
 
     fn remove_bands(&mut self, article_id: &str) {
-        for band in self.article_bands.remove(article_id).unwrap_or_default() {
+        let (bands, _) = self.article_bands.remove(article_id).unwrap_or_default();
+        for band in bands {
             if let Some(ids) = self.bands.get_mut(&band) {
                 ids.remove(article_id);
                 if ids.is_empty() {
@@ -228,6 +232,13 @@ impl Mirror {
             .into_iter()
             .flatten()
             .map(String::as_str)
+    }
+
+    /// The near-duplicate signature of a stored original article (one in the bands).
+    pub(super) fn original_signature(&self, article_id: &str) -> Option<&[u64]> {
+        self.article_bands
+            .get(article_id)
+            .map(|(_, signature)| signature.as_slice())
     }
 
     /// The entries whose keys start with `prefix`, in key order (as `sled::Tree::scan_prefix`).
