@@ -801,6 +801,12 @@ static RELATIVE_MARKERS: LazyLock<[memmem::Finder<'static>; 4]> =
 static RELATIVE_MARKER_CORE: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(" wh"));
 
+/// Builds the relative-clause searchers now, with the annotator, not in the first article.
+pub(crate) fn build_relative_markers() {
+    LazyLock::force(&RELATIVE_MARKERS);
+    LazyLock::force(&RELATIVE_MARKER_CORE);
+}
+
 fn relative_clauses(text: &str, region: &Range<usize>) -> Vec<Range<usize>> {
     let slice = text.get(region.clone()).unwrap_or("");
     let mut clauses = Vec::new();

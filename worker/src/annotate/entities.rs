@@ -1634,17 +1634,26 @@ fn read_affiliation(
     None
 }
 
+static OFFICIAL_ROLE_AUTOMATON: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| phrase_automaton(OFFICIAL_ROLES));
+static NOT_IN_OFFICE_AUTOMATON: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| phrase_automaton(NOT_IN_OFFICE));
+
+/// Builds the phrase automata now, with the annotator, rather than inside the first article
+/// that asks (building them costs as much as annotating a few articles).
+pub(crate) fn build_phrase_automata() {
+    LazyLock::force(&OFFICIAL_ROLE_AUTOMATON);
+    LazyLock::force(&NOT_IN_OFFICE_AUTOMATON);
+}
+
 /// Whether `haystack` holds one of `OFFICIAL_ROLES` as whole words.
 pub(crate) fn contains_official_role(haystack: &str) -> bool {
-    static ROLES: LazyLock<Option<AhoCorasick>> =
-        LazyLock::new(|| phrase_automaton(OFFICIAL_ROLES));
-    contains_any_phrase(&ROLES, OFFICIAL_ROLES, haystack)
+    contains_any_phrase(&OFFICIAL_ROLE_AUTOMATON, OFFICIAL_ROLES, haystack)
 }
 
 /// Whether `haystack` holds one of `NOT_IN_OFFICE` ("former", "ex") as whole words.
 pub(crate) fn contains_not_in_office(haystack: &str) -> bool {
-    static WORDS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| phrase_automaton(NOT_IN_OFFICE));
-    contains_any_phrase(&WORDS, NOT_IN_OFFICE, haystack)
+    contains_any_phrase(&NOT_IN_OFFICE_AUTOMATON, NOT_IN_OFFICE, haystack)
 }
 
 fn phrase_automaton(phrases: &[&str]) -> Option<AhoCorasick> {

@@ -156,6 +156,10 @@ pub(crate) struct Context<'k> {
 
 impl Annotator {
     pub fn new(kb: &KnowledgeBase) -> Annotator {
+        // Shared tables built on first use: built here, once, so that no article pays for them.
+        lexicon::build_word_sets();
+        entities::build_phrase_automata();
+        attribution::build_relative_markers();
         Annotator {
             index: EntityIndex::new(kb),
             cues: CueMatcher::new(),
