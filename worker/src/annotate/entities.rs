@@ -1277,18 +1277,15 @@ fn has_person_evidence(
         }
     }
     let after = view.words.partition_point(|w| w.start < range.end);
-    let next_words: Vec<&str> = view
+    // The first of the next three words that is no auxiliary or adverb.
+    let next_word = view
         .words
         .get(after..(after + 3).min(view.words.len()))
         .unwrap_or(&[])
         .iter()
         .filter_map(|w| text.get(w.start..w.end))
-        .filter(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"))
-        .collect();
-    if next_words
-        .first()
-        .is_some_and(|w| SPEECH_VERBS.iter().any(|(verb, _)| verb == w))
-    {
+        .find(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"));
+    if next_word.is_some_and(|w| SPEECH_VERBS.iter().any(|(verb, _)| *verb == w)) {
         return true;
     }
     // News names a person in full once, then by surname: "Thierry Henry ... Henry scored".
@@ -1706,11 +1703,16 @@ pub(crate) struct LowercaseWords<'t> {
     fields: Vec<(&'t str, &'t [Word])>,
     /// A bit per [`word_shape`] of every word not starting with an ASCII capital: a word
     /// whose shape has no bit is in no field, and most names asked about are turned away here
-    /// without a search.
-    shapes: [u64; 64],
+    /// without a search. Thirteen bits of shape: fewer of an article's thousand-odd words
+    /// share a bit with a name asked about than with twelve, and the table (a kilobyte) is
+    /// still cleared with a few vector stores.
+    shapes: [u64; 1 << (WORD_SHAPE_BITS - 6)],
 }
 
-/// A 12-bit digest of a word's length, first two bytes and last byte.
+/// Bits of [`word_shape`].
+const WORD_SHAPE_BITS: u32 = 13;
+
+/// A [`WORD_SHAPE_BITS`]-bit digest of a word's length, first two bytes and last byte.
 fn word_shape(bytes: &[u8]) -> usize {
     let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
         return 0;
@@ -1718,12 +1720,12 @@ fn word_shape(bytes: &[u8]) -> usize {
     let second = bytes.get(1).copied().unwrap_or(0);
     let mixed = (u32::from(first) << 24 | u32::from(second) << 16 | u32::from(last) << 8)
         ^ (bytes.len() as u32);
-    (mixed.wrapping_mul(0x9E37_79B1) >> 20) as usize
+    (mixed.wrapping_mul(0x9E37_79B1) >> (32 - WORD_SHAPE_BITS)) as usize
 }
 
 impl<'t> LowercaseWords<'t> {
     pub(crate) fn new(fields: Vec<(&'t str, &'t [Word])>) -> LowercaseWords<'t> {
-        let mut shapes = [0u64; 64];
+        let mut shapes = [0u64; 1 << (WORD_SHAPE_BITS - 6)];
         for (text, words) in &fields {
             let bytes = text.as_bytes();
             for word in *words {
@@ -1731,7 +1733,9 @@ impl<'t> LowercaseWords<'t> {
                     && !word_bytes.first().is_some_and(u8::is_ascii_uppercase)
                 {
                     let shape = word_shape(word_bytes);
-                    shapes[shape >> 6] |= 1 << (shape & 63);
+                    if let Some(slot) = shapes.get_mut(shape >> 6) {
+                        *slot |= 1 << (shape & 63);
+                    }
                 }
             }
         }
@@ -1739,15 +1743,22 @@ impl<'t> LowercaseWords<'t> {
     }
 
     /// Whether some field has a word, starting with a lower-case letter, equal to `word`.
-    pub(crate) fn contains(&self, word: &str) -> bool {
-        if !word.starts_with(char::is_lowercase) {
+    fn contains(&self, word: &str) -> bool {
+        word.starts_with(char::is_lowercase) && self.contains_bytes(word.as_bytes())
+    }
+
+    /// [`LowercaseWords::contains`] for a word already known to start with a lower-case
+    /// letter, as bytes (no UTF-8 check of a word lower-cased on the stack).
+    fn contains_bytes(&self, word: &[u8]) -> bool {
+        let shape = word_shape(word);
+        if self
+            .shapes
+            .get(shape >> 6)
+            .is_none_or(|bits| bits & (1 << (shape & 63)) == 0)
+        {
             return false;
         }
-        let shape = word_shape(word.as_bytes());
-        if self.shapes[shape >> 6] & (1 << (shape & 63)) == 0 {
-            return false;
-        }
-        let finder = memchr::memmem::Finder::new(word.as_bytes());
+        let finder = memchr::memmem::Finder::new(word);
         self.fields.iter().any(|(text, words)| {
             let bytes = text.as_bytes();
             let mut from = 0;
@@ -1777,7 +1788,8 @@ impl<'t> LowercaseWords<'t> {
         {
             slot.copy_from_slice(word.as_bytes());
             slot.make_ascii_lowercase();
-            return std::str::from_utf8(slot).is_ok_and(|lower| self.contains(lower));
+            // ASCII: a lower-case first character is a lower-case first byte.
+            return slot.first().is_some_and(u8::is_ascii_lowercase) && self.contains_bytes(slot);
         }
         self.contains(&word.to_lowercase())
     }
