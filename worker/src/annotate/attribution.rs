@@ -28,7 +28,9 @@ use super::lexicon::{
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
-use super::{Context, Field, cues_within, entity_identity, entity_kind};
+use super::{
+    Context, Field, cues_within, entity_identity, entity_kind, partition_point_near_start,
+};
 
 /// Who spoke, before it is turned into a [`Speaker`].
 #[derive(Clone, Debug, PartialEq)]
@@ -352,8 +354,10 @@ fn trim_range(text: &str, range: Range<usize>) -> Option<Range<usize>> {
 
 fn words_in<'w>(field: &'w Field<'_>, range: &Range<usize>) -> &'w [Word] {
     let first = field.words.partition_point(|w| w.start < range.start);
-    let last = field.words.partition_point(|w| w.start < range.end);
-    field.words.get(first..last.max(first)).unwrap_or(&[])
+    // The range's words follow its first: counted from there, not searched for in the field.
+    let after = field.words.get(first..).unwrap_or(&[]);
+    let count = partition_point_near_start(after, |w| w.start < range.end);
+    after.get(..count).unwrap_or(&[])
 }
 
 fn word_text<'t>(field: &'t Field<'_>, word: &Word) -> &'t str {

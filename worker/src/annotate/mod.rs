@@ -115,9 +115,10 @@ impl Field<'_> {
         end: usize,
     ) -> impl DoubleEndedIterator<Item = &Found> {
         let first = self.found.partition_point(|f| f.start < start);
-        let last = self.found.partition_point(|f| f.start <= end);
-        self.found
-            .get(first..last)
+        let after = self.found.get(first..).unwrap_or(&[]);
+        let count = partition_point_near_start(after, |f| f.start <= end);
+        after
+            .get(..count)
             .unwrap_or(&[])
             .iter()
             .filter(move |f| f.end <= end)
@@ -428,11 +429,27 @@ pub(crate) fn cues_within(
     end: usize,
 ) -> impl DoubleEndedIterator<Item = &CueMatch> {
     let first = cues.partition_point(|c| c.start < start);
-    let last = cues.partition_point(|c| c.start <= end);
-    cues.get(first..last)
+    let after = cues.get(first..).unwrap_or(&[]);
+    let count = partition_point_near_start(after, |c| c.start <= end);
+    after
+        .get(..count)
         .unwrap_or(&[])
         .iter()
         .filter(move |c| c.end <= end)
+}
+
+/// `slice.partition_point(holds)`, for a `holds` true on the first few elements only (the
+/// words, mentions or cues of a short range, counted from the range's first): bounded by
+/// doubling steps from the start before the binary search, which then reads only them.
+pub(crate) fn partition_point_near_start<T>(slice: &[T], holds: impl Fn(&T) -> bool) -> usize {
+    let mut bound = 1;
+    while bound < slice.len() && slice.get(bound - 1).is_some_and(&holds) {
+        bound *= 2;
+    }
+    // `holds` is false at `bound - 1`, or `bound` reaches the end: the point lies before it.
+    slice
+        .get(..bound.min(slice.len()))
+        .map_or(0, |head| head.partition_point(holds))
 }
 
 fn span(field: TextField, range: Range<usize>) -> Span {
