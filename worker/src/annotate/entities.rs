@@ -3,6 +3,7 @@
 //! base does not know, and surnames linked back to the full names an article used.
 
 use super::{Field, HashMap, HashMapExt, HashSet, HashSetExt};
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -1108,8 +1109,20 @@ fn collect_candidates<'t>(
 ) {
     let text = view.text;
     let words = view.words;
+    // The first mention not ending before a word: words are asked about in text order, nearly
+    // always forward, so it is found by moving on from the one found last (mentions are in
+    // text order and do not overlap), and searched for only when a look-ahead went past it.
+    let next_known = Cell::new(0usize);
     let covered = |word: &Word| {
-        let index = known.partition_point(|f| f.end <= word.start);
+        let mut index = next_known.get();
+        if index > 0 && known.get(index - 1).is_some_and(|f| f.end > word.start) {
+            index = known.partition_point(|f| f.end <= word.start);
+        } else {
+            while known.get(index).is_some_and(|f| f.end <= word.start) {
+                index += 1;
+            }
+        }
+        next_known.set(index);
         known
             .get(index)
             .is_some_and(|f| f.start < word.end && word.start < f.end)

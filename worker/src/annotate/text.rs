@@ -350,14 +350,17 @@ impl AnchoredDfa {
         if dfa.is_match(state) {
             record(state, start, &mut found);
         }
-        for (at, &byte) in bytes.iter().enumerate().skip(start) {
+        let Some(rest) = bytes.get(start..) else {
+            return found;
+        };
+        for (offset, &byte) in rest.iter().enumerate() {
             state = dfa.next_state(Anchored::Yes, state, byte);
             if dfa.is_special(state) {
                 if dfa.is_dead(state) {
                     break;
                 }
                 if dfa.is_match(state) {
-                    record(state, at + 1, &mut found);
+                    record(state, start + offset + 1, &mut found);
                 }
             }
         }
