@@ -28,9 +28,7 @@ use super::lexicon::{
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
-use super::{
-    Context, Field, cues_within, entity_identity, entity_kind, partition_point_near_start,
-};
+use super::{Context, Field, cues_within, entity_identity, entity_kind};
 
 /// Who spoke, before it is turned into a [`Speaker`].
 #[derive(Clone, Debug, PartialEq)]
@@ -326,7 +324,7 @@ fn quote_sentences(field: &Field<'_>, quote: &Quote) -> Vec<Range<usize>> {
         if let Some(range) = trim_range(text, start..end)
             && text
                 .get(range.clone())
-                .is_some_and(|s| s.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+                .is_some_and(|s| s.chars().filter(|c| c.is_alphanumeric()).nth(1).is_some())
         {
             pieces.push(range);
         }
@@ -353,11 +351,9 @@ fn trim_range(text: &str, range: Range<usize>) -> Option<Range<usize>> {
 }
 
 fn words_in<'w>(field: &'w Field<'_>, range: &Range<usize>) -> &'w [Word] {
-    let first = field.words.partition_point(|w| w.start < range.start);
-    // The range's words follow its first: counted from there, not searched for in the field.
-    let after = field.words.get(first..).unwrap_or(&[]);
-    let count = partition_point_near_start(after, |w| w.start < range.end);
-    after.get(..count).unwrap_or(&[])
+    let first = field.words_before(range.start);
+    let last = field.words_before(range.end);
+    field.words.get(first..last.max(first)).unwrap_or(&[])
 }
 
 fn word_text<'t>(field: &'t Field<'_>, word: &Word) -> &'t str {

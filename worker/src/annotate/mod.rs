@@ -82,6 +82,9 @@ pub(crate) struct Field<'a> {
     /// slice of it instead of a new string per rule that asks.
     pub(crate) lower: String,
     pub(crate) words: Vec<Word>,
+    /// For each block of [`WORD_BLOCK_BYTES`] bytes of the text, how many words start before
+    /// it: where a search for the words of a range starts (see [`Field::words_before`]).
+    word_blocks: Vec<u32>,
     pub(crate) paragraphs: Vec<Range<usize>>,
     pub(crate) sentences: Vec<Range<usize>>,
     pub(crate) found: Vec<Found>,
@@ -89,9 +92,42 @@ pub(crate) struct Field<'a> {
     pub(crate) quotes: Vec<quotes::Quote>,
 }
 
+/// Bytes per block of [`Field::word_blocks`]: a few words each.
+const WORD_BLOCK_BYTES: usize = 32;
+
+/// For each block of [`WORD_BLOCK_BYTES`] bytes of a text of `length` bytes (and the block
+/// after its end), how many of `words` start before the block.
+fn word_blocks(length: usize, words: &[Word]) -> Vec<u32> {
+    let blocks = length / WORD_BLOCK_BYTES + 2;
+    let mut table = Vec::with_capacity(blocks);
+    for (index, word) in words.iter().enumerate() {
+        // The blocks starting after the word before and up to this word's start.
+        while table.len() * WORD_BLOCK_BYTES <= word.start {
+            table.push(u32::try_from(index).unwrap_or(u32::MAX));
+        }
+    }
+    let all = u32::try_from(words.len()).unwrap_or(u32::MAX);
+    table.resize(blocks.max(table.len()), all);
+    table
+}
+
 impl Field<'_> {
     pub(crate) fn text(&self) -> &str {
         &self.folded.text
+    }
+
+    /// How many words start before `offset`: `words.partition_point(|w| w.start < offset)`,
+    /// read from the block holding `offset` and the few words starting in it before `offset`
+    /// (ranges are asked about tens of times per sentence).
+    pub(crate) fn words_before(&self, offset: usize) -> usize {
+        let Some(&before_block) = self.word_blocks.get(offset / WORD_BLOCK_BYTES) else {
+            return self.words.partition_point(|w| w.start < offset);
+        };
+        let mut index = before_block as usize;
+        while self.words.get(index).is_some_and(|w| w.start < offset) {
+            index += 1;
+        }
+        index
     }
 
     /// `self.text().get(range)` in lower case (`str::to_lowercase`): borrowed from `lower` when
@@ -266,11 +302,13 @@ impl Annotator {
         let cues = self.cues.scan(&folded.text, &words);
         let quotes = quotes::scan(&folded.text, &paragraphs);
         let lower = folded.text.to_ascii_lowercase();
+        let word_blocks = word_blocks(folded.text.len(), &words);
         Field {
             id,
             folded,
             lower,
             words,
+            word_blocks,
             paragraphs,
             sentences,
             found: Vec::new(),
@@ -441,7 +479,7 @@ pub(crate) fn cues_within(
 /// `slice.partition_point(holds)`, for a `holds` true on the first few elements only (the
 /// words, mentions or cues of a short range, counted from the range's first): bounded by
 /// doubling steps from the start before the binary search, which then reads only them.
-pub(crate) fn partition_point_near_start<T>(slice: &[T], holds: impl Fn(&T) -> bool) -> usize {
+fn partition_point_near_start<T>(slice: &[T], holds: impl Fn(&T) -> bool) -> usize {
     let mut bound = 1;
     while bound < slice.len() && slice.get(bound - 1).is_some_and(&holds) {
         bound *= 2;
