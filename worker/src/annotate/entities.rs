@@ -19,7 +19,9 @@ use super::lexicon::{
     PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS, TITLE_WORDS_SET,
     contains_word,
 };
-use super::text::{AnchoredDfa, StartFilter, Word, at_word_boundaries, fold_name};
+use super::text::{
+    AnchoredDfa, StartFilter, Word, WordShapes, at_word_boundaries, fold_name, word_shape,
+};
 
 /// How a piece of text names its entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1714,45 +1716,28 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
 /// each question costs less than hashing every word of the article up front.
 pub(crate) struct LowercaseWords<'t> {
     fields: Vec<(&'t str, &'t [Word])>,
-    /// A bit per [`word_shape`] of every word not starting with an ASCII capital: a word
-    /// whose shape has no bit is in no field, and most names asked about are turned away here
-    /// without a search. Thirteen bits of shape: fewer of an article's thousand-odd words
-    /// share a bit with a name asked about than with twelve, and the table (a kilobyte) is
-    /// still cleared with a few vector stores.
-    shapes: [u64; 1 << (WORD_SHAPE_BITS - 6)],
-}
-
-/// Bits of [`word_shape`].
-const WORD_SHAPE_BITS: u32 = 13;
-
-/// A [`WORD_SHAPE_BITS`]-bit digest of a word's length, first two bytes and last byte.
-fn word_shape(bytes: &[u8]) -> usize {
-    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
-        return 0;
-    };
-    let second = bytes.get(1).copied().unwrap_or(0);
-    let mixed = (u32::from(first) << 24 | u32::from(second) << 16 | u32::from(last) << 8)
-        ^ (bytes.len() as u32);
-    (mixed.wrapping_mul(0x9E37_79B1) >> (32 - WORD_SHAPE_BITS)) as usize
+    /// A bit per [`word_shape`] of every word not starting with an ASCII capital (the fields'
+    /// shapes together): a word whose shape has no bit is in no field, and most names asked
+    /// about are turned away here without a search.
+    shapes: WordShapes,
 }
 
 impl<'t> LowercaseWords<'t> {
-    pub(crate) fn new(fields: Vec<(&'t str, &'t [Word])>) -> LowercaseWords<'t> {
-        let mut shapes = [0u64; 1 << (WORD_SHAPE_BITS - 6)];
-        for (text, words) in &fields {
-            let bytes = text.as_bytes();
-            for word in *words {
-                if let Some(word_bytes) = bytes.get(word.start..word.end)
-                    && !word_bytes.first().is_some_and(u8::is_ascii_uppercase)
-                {
-                    let shape = word_shape(word_bytes);
-                    if let Some(slot) = shapes.get_mut(shape >> 6) {
-                        *slot |= 1 << (shape & 63);
-                    }
-                }
+    /// The fields' texts and words, with the shapes [`super::text::words`] read of them.
+    pub(crate) fn new(fields: Vec<(&'t str, &'t [Word], &WordShapes)>) -> LowercaseWords<'t> {
+        let mut shapes: WordShapes = [0; std::mem::size_of::<WordShapes>() / 8];
+        for (_, _, field_shapes) in &fields {
+            for (all, field) in shapes.iter_mut().zip(field_shapes.iter()) {
+                *all |= field;
             }
         }
-        LowercaseWords { fields, shapes }
+        LowercaseWords {
+            fields: fields
+                .into_iter()
+                .map(|(text, words, _)| (text, words))
+                .collect(),
+            shapes,
+        }
     }
 
     /// Whether some field has a word, starting with a lower-case letter, equal to `word`.

@@ -85,6 +85,8 @@ pub(crate) struct Field<'a> {
     /// For each block of [`WORD_BLOCK_BYTES`] bytes of the text, how many words start before
     /// it: where a search for the words of a range starts (see [`Field::words_before`]).
     word_blocks: Vec<u32>,
+    /// The shapes of the words not starting with an ASCII capital, for [`LowercaseWords`].
+    lowercase_shapes: text::WordShapes,
     pub(crate) paragraphs: Vec<Range<usize>>,
     pub(crate) sentences: Vec<Range<usize>>,
     pub(crate) found: Vec<Found>,
@@ -233,7 +235,13 @@ impl Annotator {
         let lowercase = LowercaseWords::new(
             fields
                 .iter()
-                .map(|field| (field.text(), field.words.as_slice()))
+                .map(|field| {
+                    (
+                        field.text(),
+                        field.words.as_slice(),
+                        &field.lowercase_shapes,
+                    )
+                })
                 .collect(),
         );
         for (field, field_entities) in fields.iter().zip(raw.iter_mut()) {
@@ -292,7 +300,7 @@ impl Annotator {
 
     fn prepare<'a>(&self, id: TextField, source: &'a str) -> Field<'a> {
         let folded = FoldedText::new(source);
-        let words = text::words(&folded.text);
+        let (words, lowercase_shapes) = text::words(&folded.text);
         let paragraphs = text::paragraphs(&folded.text);
         // Presized for news sentences (a hundred-odd bytes) so that it rarely grows.
         let mut sentences = Vec::with_capacity(folded.text.len() / 80 + 1);
@@ -308,6 +316,7 @@ impl Annotator {
             folded,
             lower,
             words,
+            lowercase_shapes,
             word_blocks,
             paragraphs,
             sentences,
