@@ -1012,7 +1012,13 @@ impl ArticleEntities {
             }
         }
         let covered: Vec<Range<usize>> = entities.found.iter().map(|f| f.start..f.end).collect();
+        let bytes = text.as_bytes();
         for word in view.words {
+            // An acronym is capitals (a word holds no space or hyphen): only a word starting
+            // with one can be it.
+            if !bytes.get(word.start).is_some_and(u8::is_ascii_uppercase) {
+                continue;
+            }
             let Some(slice) = text.get(word.start..word.end) else {
                 continue;
             };
