@@ -1084,6 +1084,32 @@ fn is_capitalised(word: &str) -> bool {
 /// Whether a word has the shape of a name part: capital then lower case ("McDonald" too);
 /// not a plural acronym ("MPs", "NGOs").
 fn is_name_shaped(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    let Some((&first, rest)) = bytes.split_first() else {
+        return false;
+    };
+    // Most words asked about are ASCII: read in one pass over their bytes, where for ASCII
+    // the character classes below are the ASCII ones. A non-ASCII byte goes the general way.
+    if !first.is_ascii_uppercase() {
+        return !first.is_ascii() && is_name_shaped_unicode(word);
+    }
+    let mut lower_case = false;
+    for &byte in rest {
+        if byte.is_ascii_lowercase() {
+            lower_case = true;
+        } else if !(byte.is_ascii_uppercase() || byte == b'\'') {
+            return !byte.is_ascii() && is_name_shaped_unicode(word);
+        }
+    }
+    let plural_acronym = bytes.len() >= 3
+        && bytes
+            .strip_suffix(b"s")
+            .is_some_and(|stem| stem.iter().all(u8::is_ascii_uppercase));
+    lower_case && !plural_acronym && !looks_like_common_noun(word)
+}
+
+/// [`is_name_shaped`] for any word, character by character.
+fn is_name_shaped_unicode(word: &str) -> bool {
     let plural_acronym = word.len() >= 3
         && word
             .strip_suffix('s')
