@@ -324,7 +324,7 @@ fn quote_sentences(field: &Field<'_>, quote: &Quote) -> Vec<Range<usize>> {
         if let Some(range) = trim_range(text, start..end)
             && text
                 .get(range.clone())
-                .is_some_and(|s| s.chars().filter(|c| c.is_alphanumeric()).count() >= 2)
+                .is_some_and(|s| s.chars().filter(|c| c.is_alphanumeric()).nth(1).is_some())
         {
             pieces.push(range);
         }
@@ -351,8 +351,8 @@ fn trim_range(text: &str, range: Range<usize>) -> Option<Range<usize>> {
 }
 
 fn words_in<'w>(field: &'w Field<'_>, range: &Range<usize>) -> &'w [Word] {
-    let first = field.words.partition_point(|w| w.start < range.start);
-    let last = field.words.partition_point(|w| w.start < range.end);
+    let first = field.words_before(range.start);
+    let last = field.words_before(range.end);
     field.words.get(first..last.max(first)).unwrap_or(&[])
 }
 
@@ -801,6 +801,12 @@ static RELATIVE_MARKERS: LazyLock<[memmem::Finder<'static>; 4]> =
 static RELATIVE_MARKER_CORE: LazyLock<memmem::Finder<'static>> =
     LazyLock::new(|| memmem::Finder::new(" wh"));
 
+/// Builds the relative-clause searchers now, with the annotator, not in the first article.
+pub(crate) fn build_relative_markers() {
+    LazyLock::force(&RELATIVE_MARKERS);
+    LazyLock::force(&RELATIVE_MARKER_CORE);
+}
+
 fn relative_clauses(text: &str, region: &Range<usize>) -> Vec<Range<usize>> {
     let slice = text.get(region.clone()).unwrap_or("");
     let mut clauses = Vec::new();
@@ -874,30 +880,18 @@ fn speaker_in(
         .found_within(region.start, region.end)
         .filter(|f| !in_relative(f))
         .collect();
-    let lower_words: Vec<&str> = words
-        .iter()
-        .filter(|w| {
-            !relative
-                .iter()
-                .any(|r| r.start <= w.start && w.end <= r.end)
-        })
-        .map(|w| lower_word_text(field, w))
-        .collect();
-    let head_word = description_head(field, words, &mentions, &relative);
-    let head = head_word.map(|w| word_text(field, &w).to_ascii_lowercase());
-
-    // People, not as objects and not as possessives ("Merkel's spokesman").
-    let people: Vec<&Found> = mentions
+    // People, not as objects and not as possessives ("Merkel's spokesman"); read one by one,
+    // most regions name none or one.
+    let mut people = mentions
         .iter()
         .copied()
         .filter(|f| is_person_mention(context, f))
         .filter(|f| !is_object(field, f, region.start))
-        .filter(|f| !is_possessive(text, f.end))
-        .collect();
-    if let Some(first) = people.first() {
+        .filter(|f| !is_possessive(text, f.end));
+    if let Some(first) = people.next() {
         let mut group = vec![entity_speaker(field, first)];
         let mut previous_end = first.end;
-        for next in people.iter().skip(1) {
+        for next in people {
             if !joins_list(field, previous_end..next.start) {
                 break;
             }
@@ -913,9 +907,20 @@ fn speaker_in(
             SpeakerRef::Group(group)
         });
     }
+    let lower_words: Vec<&str> = words
+        .iter()
+        .filter(|w| {
+            !relative
+                .iter()
+                .any(|r| r.start <= w.start && w.end <= r.end)
+        })
+        .map(|w| lower_word_text(field, w))
+        .collect();
     if lower_words.len() > 14 {
         return None;
     }
+    let head_word = description_head(field, words, &mentions, &relative);
+    let head = head_word.map(|w| word_text(field, &w).to_ascii_lowercase());
     // A pronoun subject.
     if let Some(first) = lower_words.first()
         && let Some(pronoun) = PRONOUNS.iter().position(|p| p == first)
@@ -1244,14 +1249,23 @@ fn tidy_description(text: &str) -> String {
     let mut text = text.trim();
     // A dateline before the description: "TEHRAN - A Chinese envoy".
     for dash in [" - ", " \u{2013} ", " \u{2014} "] {
-        if let Some(rest) = text.rfind(dash).and_then(|i| text.get(i + dash.len()..)) {
+        // memrfind: `str::rfind` sets up a two-way searcher on every call.
+        if let Some(rest) =
+            memmem::rfind(text.as_bytes(), dash.as_bytes()).and_then(|i| text.get(i + dash.len()..))
+        {
             text = rest;
         }
     }
-    text.trim_matches(|c: char| c == ',' || c == '.' || c.is_whitespace())
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
+    let trimmed = text.trim_matches(|c: char| c == ',' || c == '.' || c.is_whitespace());
+    // The words joined by single spaces, without collecting them first.
+    let mut tidy = String::with_capacity(trimmed.len());
+    for word in trimmed.split_whitespace() {
+        if !tidy.is_empty() {
+            tidy.push(' ');
+        }
+        tidy.push_str(word);
+    }
+    tidy
 }
 
 /// Whether a description is of an official of some government: its head is an official
@@ -1267,6 +1281,10 @@ fn is_official_description(lower: &str, head: &str) -> bool {
         ]
         .iter()
         .any(|phrase| contains_phrase(lower, phrase));
+    // Most descriptions are no official's: the exclusions are read only for those that are.
+    if !official {
+        return false;
+    }
     let excluded = contains_not_in_office(lower)
         || [
             "militia",
@@ -1279,7 +1297,7 @@ fn is_official_description(lower: &str, head: &str) -> bool {
         ]
         .iter()
         .any(|w| contains_phrase(lower, w));
-    official && !excluded
+    !excluded
 }
 
 /// The government an unnamed speaker speaks for: only for official roles (spokesman,

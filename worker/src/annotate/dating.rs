@@ -183,8 +183,17 @@ fn alphanumeric_runs(text: &str) -> Vec<&str> {
     let mut start: Option<usize> = None;
     let mut offset = 0;
     while let Some(&byte) = bytes.get(offset) {
+        // A run of ASCII letters and digits, most of a text, is passed over at once.
+        if byte.is_ascii_alphanumeric() {
+            start.get_or_insert(offset);
+            offset += 1;
+            while bytes.get(offset).is_some_and(u8::is_ascii_alphanumeric) {
+                offset += 1;
+            }
+            continue;
+        }
         let (alphanumeric, length) = if byte.is_ascii() {
-            (byte.is_ascii_alphanumeric(), 1)
+            (false, 1)
         } else {
             match text.get(offset..).and_then(|rest| rest.chars().next()) {
                 Some(c) => (c.is_alphanumeric(), c.len_utf8()),

@@ -3,6 +3,7 @@
 //! base does not know, and surnames linked back to the full names an article used.
 
 use super::{Field, HashMap, HashMapExt, HashSet, HashSetExt};
+use std::cell::Cell;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -18,7 +19,9 @@ use super::lexicon::{
     PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS, TITLE_WORDS_SET,
     contains_word,
 };
-use super::text::{AnchoredDfa, StartFilter, Word, at_word_boundaries, fold_name};
+use super::text::{
+    AnchoredDfa, StartFilter, Word, WordShapes, at_word_boundaries, fold_name, word_shape,
+};
 
 /// How a piece of text names its entity.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -1009,7 +1012,13 @@ impl ArticleEntities {
             }
         }
         let covered: Vec<Range<usize>> = entities.found.iter().map(|f| f.start..f.end).collect();
+        let bytes = text.as_bytes();
         for word in view.words {
+            // An acronym is capitals (a word holds no space or hyphen): only a word starting
+            // with one can be it.
+            if !bytes.get(word.start).is_some_and(u8::is_ascii_uppercase) {
+                continue;
+            }
             let Some(slice) = text.get(word.start..word.end) else {
                 continue;
             };
@@ -1075,6 +1084,32 @@ fn is_capitalised(word: &str) -> bool {
 /// Whether a word has the shape of a name part: capital then lower case ("McDonald" too);
 /// not a plural acronym ("MPs", "NGOs").
 fn is_name_shaped(word: &str) -> bool {
+    let bytes = word.as_bytes();
+    let Some((&first, rest)) = bytes.split_first() else {
+        return false;
+    };
+    // Most words asked about are ASCII: read in one pass over their bytes, where for ASCII
+    // the character classes below are the ASCII ones. A non-ASCII byte goes the general way.
+    if !first.is_ascii_uppercase() {
+        return !first.is_ascii() && is_name_shaped_unicode(word);
+    }
+    let mut lower_case = false;
+    for &byte in rest {
+        if byte.is_ascii_lowercase() {
+            lower_case = true;
+        } else if !(byte.is_ascii_uppercase() || byte == b'\'') {
+            return !byte.is_ascii() && is_name_shaped_unicode(word);
+        }
+    }
+    let plural_acronym = bytes.len() >= 3
+        && bytes
+            .strip_suffix(b"s")
+            .is_some_and(|stem| stem.iter().all(u8::is_ascii_uppercase));
+    lower_case && !plural_acronym && !looks_like_common_noun(word)
+}
+
+/// [`is_name_shaped`] for any word, character by character.
+fn is_name_shaped_unicode(word: &str) -> bool {
     let plural_acronym = word.len() >= 3
         && word
             .strip_suffix('s')
@@ -1108,8 +1143,20 @@ fn collect_candidates<'t>(
 ) {
     let text = view.text;
     let words = view.words;
+    // The first mention not ending before a word: words are asked about in text order, nearly
+    // always forward, so it is found by moving on from the one found last (mentions are in
+    // text order and do not overlap), and searched for only when a look-ahead went past it.
+    let next_known = Cell::new(0usize);
     let covered = |word: &Word| {
-        let index = known.partition_point(|f| f.end <= word.start);
+        let mut index = next_known.get();
+        if index > 0 && known.get(index - 1).is_some_and(|f| f.end > word.start) {
+            index = known.partition_point(|f| f.end <= word.start);
+        } else {
+            while known.get(index).is_some_and(|f| f.end <= word.start) {
+                index += 1;
+            }
+        }
+        next_known.set(index);
         known
             .get(index)
             .is_some_and(|f| f.start < word.end && word.start < f.end)
@@ -1277,18 +1324,15 @@ fn has_person_evidence(
         }
     }
     let after = view.words.partition_point(|w| w.start < range.end);
-    let next_words: Vec<&str> = view
+    // The first of the next three words that is no auxiliary or adverb.
+    let next_word = view
         .words
         .get(after..(after + 3).min(view.words.len()))
         .unwrap_or(&[])
         .iter()
         .filter_map(|w| text.get(w.start..w.end))
-        .filter(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"))
-        .collect();
-    if next_words
-        .first()
-        .is_some_and(|w| SPEECH_VERBS.iter().any(|(verb, _)| verb == w))
-    {
+        .find(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"));
+    if next_word.is_some_and(|w| SPEECH_VERBS.iter().any(|(verb, _)| *verb == w)) {
         return true;
     }
     // News names a person in full once, then by surname: "Thierry Henry ... Henry scored".
@@ -1634,17 +1678,26 @@ fn read_affiliation(
     None
 }
 
+static OFFICIAL_ROLE_AUTOMATON: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| phrase_automaton(OFFICIAL_ROLES));
+static NOT_IN_OFFICE_AUTOMATON: LazyLock<Option<AhoCorasick>> =
+    LazyLock::new(|| phrase_automaton(NOT_IN_OFFICE));
+
+/// Builds the phrase automata now, with the annotator, rather than inside the first article
+/// that asks (building them costs as much as annotating a few articles).
+pub(crate) fn build_phrase_automata() {
+    LazyLock::force(&OFFICIAL_ROLE_AUTOMATON);
+    LazyLock::force(&NOT_IN_OFFICE_AUTOMATON);
+}
+
 /// Whether `haystack` holds one of `OFFICIAL_ROLES` as whole words.
 pub(crate) fn contains_official_role(haystack: &str) -> bool {
-    static ROLES: LazyLock<Option<AhoCorasick>> =
-        LazyLock::new(|| phrase_automaton(OFFICIAL_ROLES));
-    contains_any_phrase(&ROLES, OFFICIAL_ROLES, haystack)
+    contains_any_phrase(&OFFICIAL_ROLE_AUTOMATON, OFFICIAL_ROLES, haystack)
 }
 
 /// Whether `haystack` holds one of `NOT_IN_OFFICE` ("former", "ex") as whole words.
 pub(crate) fn contains_not_in_office(haystack: &str) -> bool {
-    static WORDS: LazyLock<Option<AhoCorasick>> = LazyLock::new(|| phrase_automaton(NOT_IN_OFFICE));
-    contains_any_phrase(&WORDS, NOT_IN_OFFICE, haystack)
+    contains_any_phrase(&NOT_IN_OFFICE_AUTOMATON, NOT_IN_OFFICE, haystack)
 }
 
 fn phrase_automaton(phrases: &[&str]) -> Option<AhoCorasick> {
@@ -1695,50 +1748,47 @@ pub(crate) fn contains_phrase(haystack: &str, phrase: &str) -> bool {
 /// each question costs less than hashing every word of the article up front.
 pub(crate) struct LowercaseWords<'t> {
     fields: Vec<(&'t str, &'t [Word])>,
-    /// A bit per [`word_shape`] of every word not starting with an ASCII capital: a word
-    /// whose shape has no bit is in no field, and most names asked about are turned away here
-    /// without a search.
-    shapes: [u64; 64],
-}
-
-/// A 12-bit digest of a word's length, first two bytes and last byte.
-fn word_shape(bytes: &[u8]) -> usize {
-    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
-        return 0;
-    };
-    let second = bytes.get(1).copied().unwrap_or(0);
-    let mixed = (u32::from(first) << 24 | u32::from(second) << 16 | u32::from(last) << 8)
-        ^ (bytes.len() as u32);
-    (mixed.wrapping_mul(0x9E37_79B1) >> 20) as usize
+    /// A bit per [`word_shape`] of every word not starting with an ASCII capital (the fields'
+    /// shapes together): a word whose shape has no bit is in no field, and most names asked
+    /// about are turned away here without a search.
+    shapes: WordShapes,
 }
 
 impl<'t> LowercaseWords<'t> {
-    pub(crate) fn new(fields: Vec<(&'t str, &'t [Word])>) -> LowercaseWords<'t> {
-        let mut shapes = [0u64; 64];
-        for (text, words) in &fields {
-            let bytes = text.as_bytes();
-            for word in *words {
-                if let Some(word_bytes) = bytes.get(word.start..word.end)
-                    && !word_bytes.first().is_some_and(u8::is_ascii_uppercase)
-                {
-                    let shape = word_shape(word_bytes);
-                    shapes[shape >> 6] |= 1 << (shape & 63);
-                }
+    /// The fields' texts and words, with the shapes [`super::text::words`] read of them.
+    pub(crate) fn new(fields: Vec<(&'t str, &'t [Word], &WordShapes)>) -> LowercaseWords<'t> {
+        let mut shapes: WordShapes = [0; std::mem::size_of::<WordShapes>() / 8];
+        for (_, _, field_shapes) in &fields {
+            for (all, field) in shapes.iter_mut().zip(field_shapes.iter()) {
+                *all |= field;
             }
         }
-        LowercaseWords { fields, shapes }
+        LowercaseWords {
+            fields: fields
+                .into_iter()
+                .map(|(text, words, _)| (text, words))
+                .collect(),
+            shapes,
+        }
     }
 
     /// Whether some field has a word, starting with a lower-case letter, equal to `word`.
-    pub(crate) fn contains(&self, word: &str) -> bool {
-        if !word.starts_with(char::is_lowercase) {
+    fn contains(&self, word: &str) -> bool {
+        word.starts_with(char::is_lowercase) && self.contains_bytes(word.as_bytes())
+    }
+
+    /// [`LowercaseWords::contains`] for a word already known to start with a lower-case
+    /// letter, as bytes (no UTF-8 check of a word lower-cased on the stack).
+    fn contains_bytes(&self, word: &[u8]) -> bool {
+        let shape = word_shape(word);
+        if self
+            .shapes
+            .get(shape >> 6)
+            .is_none_or(|bits| bits & (1 << (shape & 63)) == 0)
+        {
             return false;
         }
-        let shape = word_shape(word.as_bytes());
-        if self.shapes[shape >> 6] & (1 << (shape & 63)) == 0 {
-            return false;
-        }
-        let finder = memchr::memmem::Finder::new(word.as_bytes());
+        let finder = memchr::memmem::Finder::new(word);
         self.fields.iter().any(|(text, words)| {
             let bytes = text.as_bytes();
             let mut from = 0;
@@ -1768,7 +1818,8 @@ impl<'t> LowercaseWords<'t> {
         {
             slot.copy_from_slice(word.as_bytes());
             slot.make_ascii_lowercase();
-            return std::str::from_utf8(slot).is_ok_and(|lower| self.contains(lower));
+            // ASCII: a lower-case first character is a lower-case first byte.
+            return slot.first().is_some_and(u8::is_ascii_lowercase) && self.contains_bytes(slot);
         }
         self.contains(&word.to_lowercase())
     }

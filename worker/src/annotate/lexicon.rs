@@ -1565,6 +1565,34 @@ pub(crate) static ABBREVIATIONS_SET: WordSet = WordSet::new(ABBREVIATIONS);
 pub(crate) static CORPORATE_HEADS_SET: WordSet = WordSet::new(CORPORATE_HEADS);
 pub(crate) static ORGANIZATION_OPENERS_SET: WordSet = WordSet::new(ORGANIZATION_OPENERS);
 
+/// Builds the hash set behind every [`WordSet`] now, with the annotator, instead of in the
+/// first article that asks each of them.
+pub(crate) fn build_word_sets() {
+    for set in [
+        &TITLE_WORDS_SET,
+        &NOT_NAME_WORDS_SET,
+        &ORGANIZATION_HEADS_SET,
+        &NAME_PARTICLES_SET,
+        &HONORIFICS_SET,
+        &FUNCTION_WORDS_SET,
+        &LOCATION_WORDS_SET,
+        &PERSON_HEADS_SET,
+        &DESCRIPTION_HEADS_SET,
+        &ORGANIZATION_MODIFIERS_SET,
+        &EVENT_HEADS_SET,
+        &PERSON_NOUNS_SET,
+        &OFFICIAL_ROLE_NOUNS_SET,
+        &INTRO_WORDS_SET,
+        &AUXILIARY_WORDS_SET,
+        &OBJECT_PREPOSITIONS_SET,
+        &ABBREVIATIONS_SET,
+        &CORPORATE_HEADS_SET,
+        &ORGANIZATION_OPENERS_SET,
+    ] {
+        set.holds("");
+    }
+}
+
 /// Whether a sorted word list holds `word` (every list here is kept sorted; a test checks).
 pub(crate) fn contains_word(list: &[&str], word: &str) -> bool {
     list.binary_search_by(|probe| compare_bytes(probe.as_bytes(), word.as_bytes()))

@@ -82,6 +82,11 @@ pub(crate) struct Field<'a> {
     /// slice of it instead of a new string per rule that asks.
     pub(crate) lower: String,
     pub(crate) words: Vec<Word>,
+    /// For each block of [`WORD_BLOCK_BYTES`] bytes of the text, how many words start before
+    /// it: where a search for the words of a range starts (see [`Field::words_before`]).
+    word_blocks: Vec<u32>,
+    /// The shapes of the words not starting with an ASCII capital, for [`LowercaseWords`].
+    lowercase_shapes: text::WordShapes,
     pub(crate) paragraphs: Vec<Range<usize>>,
     pub(crate) sentences: Vec<Range<usize>>,
     pub(crate) found: Vec<Found>,
@@ -89,9 +94,42 @@ pub(crate) struct Field<'a> {
     pub(crate) quotes: Vec<quotes::Quote>,
 }
 
+/// Bytes per block of [`Field::word_blocks`]: a few words each.
+const WORD_BLOCK_BYTES: usize = 32;
+
+/// For each block of [`WORD_BLOCK_BYTES`] bytes of a text of `length` bytes (and the block
+/// after its end), how many of `words` start before the block.
+fn word_blocks(length: usize, words: &[Word]) -> Vec<u32> {
+    let blocks = length / WORD_BLOCK_BYTES + 2;
+    let mut table = Vec::with_capacity(blocks);
+    for (index, word) in words.iter().enumerate() {
+        // The blocks starting after the word before and up to this word's start.
+        while table.len() * WORD_BLOCK_BYTES <= word.start {
+            table.push(u32::try_from(index).unwrap_or(u32::MAX));
+        }
+    }
+    let all = u32::try_from(words.len()).unwrap_or(u32::MAX);
+    table.resize(blocks.max(table.len()), all);
+    table
+}
+
 impl Field<'_> {
     pub(crate) fn text(&self) -> &str {
         &self.folded.text
+    }
+
+    /// How many words start before `offset`: `words.partition_point(|w| w.start < offset)`,
+    /// read from the block holding `offset` and the few words starting in it before `offset`
+    /// (ranges are asked about tens of times per sentence).
+    pub(crate) fn words_before(&self, offset: usize) -> usize {
+        let Some(&before_block) = self.word_blocks.get(offset / WORD_BLOCK_BYTES) else {
+            return self.words.partition_point(|w| w.start < offset);
+        };
+        let mut index = before_block as usize;
+        while self.words.get(index).is_some_and(|w| w.start < offset) {
+            index += 1;
+        }
+        index
     }
 
     /// `self.text().get(range)` in lower case (`str::to_lowercase`): borrowed from `lower` when
@@ -115,9 +153,10 @@ impl Field<'_> {
         end: usize,
     ) -> impl DoubleEndedIterator<Item = &Found> {
         let first = self.found.partition_point(|f| f.start < start);
-        let last = self.found.partition_point(|f| f.start <= end);
-        self.found
-            .get(first..last)
+        let after = self.found.get(first..).unwrap_or(&[]);
+        let count = partition_point_near_start(after, |f| f.start <= end);
+        after
+            .get(..count)
             .unwrap_or(&[])
             .iter()
             .filter(move |f| f.end <= end)
@@ -156,6 +195,10 @@ pub(crate) struct Context<'k> {
 
 impl Annotator {
     pub fn new(kb: &KnowledgeBase) -> Annotator {
+        // Shared tables built on first use: built here, once, so that no article pays for them.
+        lexicon::build_word_sets();
+        entities::build_phrase_automata();
+        attribution::build_relative_markers();
         Annotator {
             index: EntityIndex::new(kb),
             cues: CueMatcher::new(),
@@ -192,7 +235,13 @@ impl Annotator {
         let lowercase = LowercaseWords::new(
             fields
                 .iter()
-                .map(|field| (field.text(), field.words.as_slice()))
+                .map(|field| {
+                    (
+                        field.text(),
+                        field.words.as_slice(),
+                        &field.lowercase_shapes,
+                    )
+                })
                 .collect(),
         );
         for (field, field_entities) in fields.iter().zip(raw.iter_mut()) {
@@ -251,7 +300,7 @@ impl Annotator {
 
     fn prepare<'a>(&self, id: TextField, source: &'a str) -> Field<'a> {
         let folded = FoldedText::new(source);
-        let words = text::words(&folded.text);
+        let (words, lowercase_shapes) = text::words(&folded.text);
         let paragraphs = text::paragraphs(&folded.text);
         // Presized for news sentences (a hundred-odd bytes) so that it rarely grows.
         let mut sentences = Vec::with_capacity(folded.text.len() / 80 + 1);
@@ -261,11 +310,14 @@ impl Annotator {
         let cues = self.cues.scan(&folded.text, &words);
         let quotes = quotes::scan(&folded.text, &paragraphs);
         let lower = folded.text.to_ascii_lowercase();
+        let word_blocks = word_blocks(folded.text.len(), &words);
         Field {
             id,
             folded,
             lower,
             words,
+            lowercase_shapes,
+            word_blocks,
             paragraphs,
             sentences,
             found: Vec::new(),
@@ -424,11 +476,27 @@ pub(crate) fn cues_within(
     end: usize,
 ) -> impl DoubleEndedIterator<Item = &CueMatch> {
     let first = cues.partition_point(|c| c.start < start);
-    let last = cues.partition_point(|c| c.start <= end);
-    cues.get(first..last)
+    let after = cues.get(first..).unwrap_or(&[]);
+    let count = partition_point_near_start(after, |c| c.start <= end);
+    after
+        .get(..count)
         .unwrap_or(&[])
         .iter()
         .filter(move |c| c.end <= end)
+}
+
+/// `slice.partition_point(holds)`, for a `holds` true on the first few elements only (the
+/// words, mentions or cues of a short range, counted from the range's first): bounded by
+/// doubling steps from the start before the binary search, which then reads only them.
+fn partition_point_near_start<T>(slice: &[T], holds: impl Fn(&T) -> bool) -> usize {
+    let mut bound = 1;
+    while bound < slice.len() && slice.get(bound - 1).is_some_and(&holds) {
+        bound *= 2;
+    }
+    // `holds` is false at `bound - 1`, or `bound` reaches the end: the point lies before it.
+    slice
+        .get(..bound.min(slice.len()))
+        .map_or(0, |head| head.partition_point(holds))
 }
 
 fn span(field: TextField, range: Range<usize>) -> Span {

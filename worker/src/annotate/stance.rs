@@ -248,11 +248,12 @@ fn stop_positions(field: &Field<'_>, range: &Range<usize>, cues: &[&CueMatch]) -
         if word.start >= range.end {
             break;
         }
-        let w = text.get(word.start..word.end).unwrap_or("");
-        let inside_cue = cues
-            .iter()
-            .any(|c| c.start <= word.start && word.end <= c.end);
-        if !inside_cue && w == "at" {
+        // Compared as bytes: a word's bounds are character boundaries.
+        if text.as_bytes().get(word.start..word.end) == Some(b"at".as_slice())
+            && !cues
+                .iter()
+                .any(|c| c.start <= word.start && word.end <= c.end)
+        {
             stops.push(word.start);
         }
     }

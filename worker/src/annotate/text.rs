@@ -350,14 +350,17 @@ impl AnchoredDfa {
         if dfa.is_match(state) {
             record(state, start, &mut found);
         }
-        for (at, &byte) in bytes.iter().enumerate().skip(start) {
+        let Some(rest) = bytes.get(start..) else {
+            return found;
+        };
+        for (offset, &byte) in rest.iter().enumerate() {
             state = dfa.next_state(Anchored::Yes, state, byte);
             if dfa.is_special(state) {
                 if dfa.is_dead(state) {
                     break;
                 }
                 if dfa.is_match(state) {
-                    record(state, at + 1, &mut found);
+                    record(state, start + offset + 1, &mut found);
                 }
             }
         }
@@ -406,10 +409,12 @@ static ASCII_ALPHANUMERIC: [bool; 256] = {
     table
 };
 
-/// The words of `text`, in order.
-pub(crate) fn words(text: &str) -> Vec<Word> {
+/// The words of `text`, in order, with the [`word_shape`]s of those not starting with an ASCII
+/// capital (for [`super::entities::LowercaseWords`]), read while each word's bytes are at hand.
+pub(crate) fn words(text: &str) -> (Vec<Word>, WordShapes) {
     let bytes = text.as_bytes();
     let mut words = Vec::with_capacity(text.len() / 5);
+    let mut shapes: WordShapes = [0; WORD_SHAPE_WORDS];
     let mut start: Option<usize> = None;
     let mut offset = 0;
     while let Some(&byte) = bytes.get(offset) {
@@ -426,10 +431,7 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
         }
         if byte == b' ' {
             if let Some(begin) = start.take() {
-                words.push(Word {
-                    start: begin,
-                    end: offset,
-                });
+                push_word(bytes, begin, offset, &mut words, &mut shapes);
             }
             offset += 1;
             continue;
@@ -455,20 +457,57 @@ pub(crate) fn words(text: &str) -> Vec<Word> {
             && start.is_some()
             && char_at(text, after).is_some_and(char::is_alphabetic);
         if !inner_apostrophe && let Some(begin) = start.take() {
-            words.push(Word {
-                start: begin,
-                end: offset,
-            });
+            push_word(bytes, begin, offset, &mut words, &mut shapes);
         }
         offset = after;
     }
     if let Some(begin) = start {
-        words.push(Word {
-            start: begin,
-            end: text.len(),
-        });
+        push_word(bytes, begin, text.len(), &mut words, &mut shapes);
     }
-    words
+    (words, shapes)
+}
+
+/// Records the word `start..end` of `bytes`, and its shape unless it starts with an ASCII
+/// capital.
+#[inline(always)]
+fn push_word(
+    bytes: &[u8],
+    start: usize,
+    end: usize,
+    words: &mut Vec<Word>,
+    shapes: &mut WordShapes,
+) {
+    words.push(Word { start, end });
+    if let Some(word) = bytes.get(start..end)
+        && !word.first().is_some_and(u8::is_ascii_uppercase)
+    {
+        let shape = word_shape(word);
+        if let Some(slot) = shapes.get_mut(shape >> 6) {
+            *slot |= 1 << (shape & 63);
+        }
+    }
+}
+
+/// Bits of [`word_shape`]: thirteen, so that few of an article's thousand-odd words share a
+/// bit with a name asked about, and a table of them (a kilobyte) is still cleared with a few
+/// vector stores.
+pub(crate) const WORD_SHAPE_BITS: u32 = 13;
+
+/// 64-bit words of a [`WordShapes`].
+const WORD_SHAPE_WORDS: usize = 1 << (WORD_SHAPE_BITS - 6);
+
+/// A bit per [`word_shape`] of some words.
+pub(crate) type WordShapes = [u64; WORD_SHAPE_WORDS];
+
+/// A [`WORD_SHAPE_BITS`]-bit digest of a word's length, first two bytes and last byte.
+pub(crate) fn word_shape(bytes: &[u8]) -> usize {
+    let (Some(&first), Some(&last)) = (bytes.first(), bytes.last()) else {
+        return 0;
+    };
+    let second = bytes.get(1).copied().unwrap_or(0);
+    let mixed = (u32::from(first) << 24 | u32::from(second) << 16 | u32::from(last) << 8)
+        ^ (bytes.len() as u32);
+    (mixed.wrapping_mul(0x9E37_79B1) >> (32 - WORD_SHAPE_BITS)) as usize
 }
 
 /// Paragraphs: split at line breaks, except a single line break inside wrapped text
