@@ -1,22 +1,26 @@
-//! A CompareStances answer encoded straight from the store's rows. Built as
-//! `pb::CompareStancesResponse`, a page of 20 rows x 3 evidence copied about 900 strings into
-//! the wire types (the store shares its evidence statements) and computed every nested
-//! message's length once per enclosing message; [`StanceAnswer`] writes the same bytes from the
-//! rows themselves, with each length computed once.
+//! CompareStances and GetArticle answers encoded straight from what the store returns. Built
+//! as `pb::CompareStancesResponse`, a page of 20 rows x 3 evidence copied about 900 strings into
+//! the wire types (the store shares its evidence statements), and prost computed every nested
+//! message's length once per enclosing message; a full `pb::Article` copied the article id
+//! into every mention and statement. [`StanceAnswer`] and [`ArticleAnswer`] write the same bytes
+//! from the store's values themselves, with each length computed once.
 //!
-//! The wire layout written here is `communique.v1.CompareStancesResponse` as prost encodes it
-//! (fields in tag order, proto3 defaults left out); the tests compare it byte for byte with
-//! the encoding of the response that `communique_grpc::convert` builds from the same rows.
+//! The wire layouts written here are `communique.v1.CompareStancesResponse` and
+//! `GetArticleResponse` as prost encodes them (fields in tag order, proto3 defaults left out);
+//! the tests compare them byte for byte with the encoding of the responses that
+//! `communique_grpc::convert` builds from the same values.
 
 use communique_domain::query::{Evidence, StanceRow};
-use communique_domain::{Statement, Target};
+use communique_domain::{Article, Date, Mention, Span, Statement, Target};
 use communique_grpc::convert::{
-    act_to_pb, label_to_pb, stance_row_to_pb, statement_kind_to_pb, text_field_to_pb,
+    act_to_pb, article_to_pb, date_source_to_pb, entity_kind_to_pb, label_to_pb, stance_row_to_pb,
+    statement_kind_to_pb, text_field_to_pb,
 };
 use communique_proto::v1 as pb;
+use communique_store::StoredArticle;
 use prost::Message;
 use prost::bytes::{Buf, BufMut};
-use prost::encoding::{DecodeContext, WireType, encode_varint, encoded_len_varint, skip_field};
+use prost::encoding::{DecodeContext, WireType, encoded_len_varint, skip_field};
 
 /// Every field number written here is below 16: its key is one byte.
 const KEY_LEN: usize = 1;
@@ -99,10 +103,10 @@ impl PlannedRow {
         PlannedRow { row, len, evidence }
     }
 
-    fn encode(&self, buf: &mut impl BufMut) {
+    fn encode(&self, buf: &mut Vec<u8>) {
         let row = &self.row;
         key(1, WireType::LengthDelimited, buf);
-        encode_varint(
+        varint(
             government_len(&row.government.code, &row.government.name) as u64,
             buf,
         );
@@ -113,15 +117,15 @@ impl PlannedRow {
         uint32(4, row.tally.statement_count, buf);
         for (evidence, (len, statement_len)) in row.evidence.iter().zip(&self.evidence) {
             key(5, WireType::LengthDelimited, buf);
-            encode_varint(*len as u64, buf);
+            varint(*len as u64, buf);
             encode_evidence(evidence, *statement_len, buf);
         }
     }
 }
 
-fn encode_evidence(evidence: &Evidence, statement_len: usize, buf: &mut impl BufMut) {
+fn encode_evidence(evidence: &Evidence, statement_len: usize, buf: &mut Vec<u8>) {
     key(1, WireType::LengthDelimited, buf);
-    encode_varint(statement_len as u64, buf);
+    varint(statement_len as u64, buf);
     encode_statement(
         &evidence.statement.article_id,
         &evidence.statement.statement,
@@ -129,8 +133,8 @@ fn encode_evidence(evidence: &Evidence, statement_len: usize, buf: &mut impl Buf
     );
     for id in &evidence.source_article_ids {
         key(2, WireType::LengthDelimited, buf);
-        encode_varint(id.len() as u64, buf);
-        buf.put_slice(id.as_bytes());
+        varint(id.len() as u64, buf);
+        buf.extend_from_slice(id.as_bytes());
     }
 }
 
@@ -162,21 +166,21 @@ fn statement_len(article_id: &str, statement: &Statement) -> usize {
         + nested_len(span)
 }
 
-fn encode_statement(article_id: &str, statement: &Statement, buf: &mut impl BufMut) {
+fn encode_statement(article_id: &str, statement: &Statement, buf: &mut Vec<u8>) {
     // The id, `<article id>/<ordinal>`, as `Statement::id` formats it.
     let mut digits = [0u8; 10];
     let ordinal = decimal(statement.ordinal, &mut digits);
     key(1, WireType::LengthDelimited, buf);
-    encode_varint((article_id.len() + 1 + ordinal.len()) as u64, buf);
-    buf.put_slice(article_id.as_bytes());
-    buf.put_u8(b'/');
-    buf.put_slice(ordinal);
+    varint((article_id.len() + 1 + ordinal.len()) as u64, buf);
+    buf.extend_from_slice(article_id.as_bytes());
+    buf.push(b'/');
+    buf.extend_from_slice(ordinal);
     string(2, article_id, buf);
     string(3, &statement.text, buf);
     int32(4, statement_kind_to_pb(statement.kind) as i32, buf);
     let speaker_id = statement.speaker.entity_id.as_deref().unwrap_or_default();
     key(5, WireType::LengthDelimited, buf);
-    encode_varint(
+    varint(
         (string_len(speaker_id) + string_len(&statement.speaker.name)) as u64,
         buf,
     );
@@ -184,7 +188,7 @@ fn encode_statement(article_id: &str, statement: &Statement, buf: &mut impl BufM
     string(2, &statement.speaker.name, buf);
     for government in &statement.governments {
         key(6, WireType::LengthDelimited, buf);
-        encode_varint(
+        varint(
             government_len(&government.code, &government.name) as u64,
             buf,
         );
@@ -193,22 +197,217 @@ fn encode_statement(article_id: &str, statement: &Statement, buf: &mut impl BufM
     }
     for target in &statement.targets {
         key(7, WireType::LengthDelimited, buf);
-        encode_varint(target_len(target) as u64, buf);
+        varint(target_len(target) as u64, buf);
         string(1, &target.entity_id, buf);
         string(2, &target.name, buf);
         float(3, target.polarity, buf);
     }
     int32(8, act_to_pb(statement.act) as i32, buf);
-    let span = &statement.span;
-    let field = text_field_to_pb(span.field) as i32;
-    key(9, WireType::LengthDelimited, buf);
-    encode_varint(
-        (int32_len(field) + uint32_len(span.start) + uint32_len(span.end)) as u64,
-        buf,
-    );
-    int32(1, field, buf);
+    encode_span(9, &statement.span, buf);
+}
+
+fn span_len(span: &Span) -> usize {
+    int32_len(text_field_to_pb(span.field) as i32) + uint32_len(span.start) + uint32_len(span.end)
+}
+
+fn encode_span(tag: u32, span: &Span, buf: &mut Vec<u8>) {
+    key(tag, WireType::LengthDelimited, buf);
+    varint(span_len(span) as u64, buf);
+    int32(1, text_field_to_pb(span.field) as i32, buf);
     uint32(2, span.start, buf);
     uint32(3, span.end, buf);
+}
+
+/// `pb::Mention` as `communique_grpc::convert::mention_to_pb` builds it for a full article:
+/// the article's id, no sentence.
+fn mention_len(article_id: &str, mention: &Mention) -> usize {
+    string_len(&mention.entity_id)
+        + string_len(&mention.entity_name)
+        + int32_len(entity_kind_to_pb(mention.kind) as i32)
+        + string_len(&mention.text)
+        + nested_len(span_len(&mention.span))
+        + string_len(article_id)
+}
+
+fn encode_mention(article_id: &str, mention: &Mention, buf: &mut Vec<u8>) {
+    string(1, &mention.entity_id, buf);
+    string(2, &mention.entity_name, buf);
+    int32(3, entity_kind_to_pb(mention.kind) as i32, buf);
+    string(4, &mention.text, buf);
+    encode_span(5, &mention.span, buf);
+    string(6, article_id, buf);
+}
+
+/// `pb::Date` as `communique_grpc::convert::date_to_pb` builds it.
+fn date_fields(date: Date) -> [i32; 3] {
+    [date.year(), date.month() as i32, date.day() as i32]
+}
+
+fn date_len(date: Date) -> usize {
+    date_fields(date).into_iter().map(int32_len).sum()
+}
+
+fn encode_date(tag: u32, date: Date, buf: &mut Vec<u8>) {
+    key(tag, WireType::LengthDelimited, buf);
+    varint(date_len(date) as u64, buf);
+    for (field, value) in (1..).zip(date_fields(date)) {
+        int32(field, value, buf);
+    }
+}
+
+fn repeated_string_len(values: &[String]) -> usize {
+    values
+        .iter()
+        .map(|value| KEY_LEN + nested_len_value(value.len()))
+        .sum()
+}
+
+fn repeated_string(tag: u32, values: &[String], buf: &mut Vec<u8>) {
+    for value in values {
+        key(tag, WireType::LengthDelimited, buf);
+        varint(value.len() as u64, buf);
+        buf.extend_from_slice(value.as_bytes());
+    }
+}
+
+/// A `pb::GetArticleResponse` held as the stored article.
+#[derive(Debug, Default)]
+pub struct ArticleAnswer {
+    article: Option<StoredArticle>,
+    full: bool,
+    /// The encoded length of each mention message.
+    mention_lens: Vec<usize>,
+    /// The encoded length of each statement message.
+    statement_lens: Vec<usize>,
+    /// The encoded length of the article message.
+    article_len: usize,
+}
+
+impl ArticleAnswer {
+    /// The article in the view `article_to_pb` gives: a basic one without body, mentions and
+    /// statements.
+    pub fn new(mut stored: StoredArticle, full: bool) -> ArticleAnswer {
+        if !full {
+            stored.article.body = String::new();
+            stored.article.mentions = Vec::new();
+            stored.article.statements = Vec::new();
+        }
+        let a = &stored.article;
+        let mention_lens: Vec<usize> = a
+            .mentions
+            .iter()
+            .map(|mention| mention_len(&a.id, mention))
+            .collect();
+        let statement_lens: Vec<usize> = a
+            .statements
+            .iter()
+            .map(|statement| statement_len(&a.id, statement))
+            .collect();
+        let published = a.published.as_ref().map_or(0, |published| {
+            nested_len(date_len(published.date))
+                + int32_len(date_source_to_pb(published.source) as i32)
+        });
+        let article_len = string_len(&a.id)
+            + string_len(&a.title)
+            + string_len(a.url.as_deref().unwrap_or_default())
+            + string_len(a.source.as_deref().unwrap_or_default())
+            + repeated_string_len(&a.authors)
+            + published
+            + string_len(&a.content_hash)
+            + uint32_len(stored.mention_count)
+            + uint32_len(stored.statement_count)
+            + repeated_string_len(&stored.government_codes)
+            + string_len(&a.body)
+            + mention_lens
+                .iter()
+                .map(|len| nested_len(*len))
+                .sum::<usize>()
+            + statement_lens
+                .iter()
+                .map(|len| nested_len(*len))
+                .sum::<usize>()
+            + string_len(a.duplicate_of.as_deref().unwrap_or_default());
+        ArticleAnswer {
+            article: Some(stored),
+            full,
+            mention_lens,
+            statement_lens,
+            article_len,
+        }
+    }
+
+    /// The answer as the generated wire type.
+    pub fn into_pb(self) -> pb::GetArticleResponse {
+        let full = self.full;
+        pb::GetArticleResponse {
+            article: self.article.map(|stored| article_to_pb(stored, full)),
+        }
+    }
+
+    fn encode_article(&self, stored: &StoredArticle, buf: &mut Vec<u8>) {
+        let a: &Article = &stored.article;
+        string(1, &a.id, buf);
+        string(2, &a.title, buf);
+        string(3, a.url.as_deref().unwrap_or_default(), buf);
+        string(4, a.source.as_deref().unwrap_or_default(), buf);
+        repeated_string(5, &a.authors, buf);
+        if let Some(published) = &a.published {
+            encode_date(6, published.date, buf);
+            int32(7, date_source_to_pb(published.source) as i32, buf);
+        }
+        string(8, &a.content_hash, buf);
+        uint32(9, stored.mention_count, buf);
+        uint32(10, stored.statement_count, buf);
+        repeated_string(11, &stored.government_codes, buf);
+        string(12, &a.body, buf);
+        for (mention, len) in a.mentions.iter().zip(&self.mention_lens) {
+            key(13, WireType::LengthDelimited, buf);
+            varint(*len as u64, buf);
+            encode_mention(&a.id, mention, buf);
+        }
+        for (statement, len) in a.statements.iter().zip(&self.statement_lens) {
+            key(14, WireType::LengthDelimited, buf);
+            varint(*len as u64, buf);
+            encode_statement(&a.id, statement, buf);
+        }
+        string(15, a.duplicate_of.as_deref().unwrap_or_default(), buf);
+    }
+}
+
+impl Message for ArticleAnswer {
+    /// Written into a vector first, as [`StanceAnswer`]'s.
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        if let Some(stored) = &self.article {
+            let mut bytes = Vec::with_capacity(self.encoded_len());
+            key(1, WireType::LengthDelimited, &mut bytes);
+            varint(self.article_len as u64, &mut bytes);
+            self.encode_article(stored, &mut bytes);
+            buf.put_slice(&bytes);
+        }
+    }
+
+    /// Only ever encoded: a decoder skips every field.
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        skip_field(wire_type, tag, buf, ctx)
+    }
+
+    fn encoded_len(&self) -> usize {
+        if self.article.is_some() {
+            nested_len(self.article_len)
+        } else {
+            0
+        }
+    }
+
+    fn clear(&mut self) {
+        *self = ArticleAnswer::default();
+    }
 }
 
 fn government_len(code: &str, name: &str) -> usize {
@@ -229,7 +428,7 @@ impl Message for StanceAnswer {
         }
         for row in &self.rows {
             key(2, WireType::LengthDelimited, &mut bytes);
-            encode_varint(row.len as u64, &mut bytes);
+            varint(row.len as u64, &mut bytes);
             row.encode(&mut bytes);
         }
         string(3, &self.next_page_token, &mut bytes);
@@ -256,8 +455,20 @@ impl Message for StanceAnswer {
     }
 }
 
-fn key(tag: u32, wire_type: WireType, buf: &mut impl BufMut) {
-    prost::encoding::encode_key(tag, wire_type, buf);
+/// A field key: one byte, every field number written here being below 16.
+fn key(tag: u32, wire_type: WireType, buf: &mut Vec<u8>) {
+    debug_assert!(tag < 16);
+    buf.push(((tag << 3) as u8) | wire_type as u8);
+}
+
+/// A varint, as `prost::encoding::encode_varint` writes it, pushed byte by byte (prost's puts
+/// each byte through `BufMut::put_slice`).
+fn varint(mut value: u64, buf: &mut Vec<u8>) {
+    while value >= 0x80 {
+        buf.push((value as u8 & 0x7F) | 0x80);
+        value >>= 7;
+    }
+    buf.push(value as u8);
 }
 
 /// A length-delimited value of `len` bytes, without its key.
@@ -279,11 +490,11 @@ fn string_len(value: &str) -> usize {
     }
 }
 
-fn string(tag: u32, value: &str, buf: &mut impl BufMut) {
+fn string(tag: u32, value: &str, buf: &mut Vec<u8>) {
     if !value.is_empty() {
         key(tag, WireType::LengthDelimited, buf);
-        encode_varint(value.len() as u64, buf);
-        buf.put_slice(value.as_bytes());
+        varint(value.len() as u64, buf);
+        buf.extend_from_slice(value.as_bytes());
     }
 }
 
@@ -292,10 +503,10 @@ fn float_len(value: f32) -> usize {
     if value != 0.0 { KEY_LEN + 4 } else { 0 }
 }
 
-fn float(tag: u32, value: f32, buf: &mut impl BufMut) {
+fn float(tag: u32, value: f32, buf: &mut Vec<u8>) {
     if value != 0.0 {
         key(tag, WireType::ThirtyTwoBit, buf);
-        buf.put_f32_le(value);
+        buf.extend_from_slice(&value.to_le_bytes());
     }
 }
 
@@ -308,10 +519,10 @@ fn int32_len(value: i32) -> usize {
     }
 }
 
-fn int32(tag: u32, value: i32, buf: &mut impl BufMut) {
+fn int32(tag: u32, value: i32, buf: &mut Vec<u8>) {
     if value != 0 {
         key(tag, WireType::Varint, buf);
-        encode_varint(value as u64, buf);
+        varint(value as u64, buf);
     }
 }
 
@@ -323,10 +534,10 @@ fn uint32_len(value: u32) -> usize {
     }
 }
 
-fn uint32(tag: u32, value: u32, buf: &mut impl BufMut) {
+fn uint32(tag: u32, value: u32, buf: &mut Vec<u8>) {
     if value != 0 {
         key(tag, WireType::Varint, buf);
-        encode_varint(u64::from(value), buf);
+        varint(u64::from(value), buf);
     }
 }
 
@@ -358,7 +569,8 @@ mod tests {
 
     use communique_domain::query::{StanceTally, StoredStatement};
     use communique_domain::{
-        Act, Date, EntityKind, EntitySummary, Government, Span, Speaker, StatementKind, TextField,
+        Act, DateSource, EntityKind, EntitySummary, Government, PublishedDate, Speaker,
+        StatementKind, TextField,
     };
     use communique_grpc::convert::entity_to_pb;
 
@@ -509,12 +721,112 @@ mod tests {
     }
 
     #[test]
+    fn varints_are_written_as_prost_writes_them() {
+        for value in [
+            0,
+            1,
+            127,
+            128,
+            300,
+            16_383,
+            16_384,
+            u64::from(u32::MAX),
+            u64::MAX,
+        ] {
+            let mut ours = Vec::new();
+            varint(value, &mut ours);
+            let mut theirs = Vec::new();
+            prost::encoding::encode_varint(value, &mut theirs);
+            assert_eq!(ours, theirs);
+            assert_eq!(ours.len(), encoded_len_varint(value));
+        }
+    }
+
+    #[test]
     fn ordinals_are_written_in_decimal() {
         for value in [0, 1, 9, 10, 11, 99, 100, 65_535, 1_000_000, u32::MAX] {
             let mut digits = [0u8; 10];
             let written = decimal(value, &mut digits);
             assert_eq!(written, value.to_string().as_bytes());
             assert_eq!(decimal_len(value), written.len());
+        }
+    }
+
+    fn stored(published: Option<PublishedDate>, optional: bool) -> StoredArticle {
+        let id = "000_d9314bceb94995f8".to_owned();
+        StoredArticle {
+            article: Article {
+                id: id.clone(),
+                title: "Boris Johnson finally responds to Iran crisis".into(),
+                body: "Body text — with unicode, and\nlines. ".repeat(300),
+                url: optional.then(|| "https://example.com/a".into()),
+                source: optional.then(|| "theguardian.com".into()),
+                authors: if optional {
+                    vec!["A. Writer".into(), String::new()]
+                } else {
+                    Vec::new()
+                },
+                published,
+                content_hash: "abc123".into(),
+                mentions: (0..40)
+                    .map(|i| Mention {
+                        entity_id: if i == 3 {
+                            String::new()
+                        } else {
+                            format!("e{i}")
+                        },
+                        entity_name: "Iran".into(),
+                        kind: [EntityKind::Country, EntityKind::Person, EntityKind::Other][i % 3],
+                        text: "Iran".into(),
+                        span: Span {
+                            field: if i == 0 {
+                                TextField::Title
+                            } else {
+                                TextField::Body
+                            },
+                            start: (i * 37) as u32,
+                            end: (i * 37 + 4) as u32,
+                        },
+                    })
+                    .collect(),
+                statements: (0..12)
+                    .map(|i| statement(i, [0.0, -0.5, 1.0][i as usize % 3], Some("uk-gov")))
+                    .collect(),
+                duplicate_of: optional.then(|| "001_original".into()),
+            },
+            mention_count: if optional { 40 } else { 0 },
+            statement_count: 12,
+            government_codes: vec!["GBR".into(), "USA".into()],
+        }
+    }
+
+    #[test]
+    fn an_article_answer_encodes_as_the_response_built_from_the_same_article() {
+        let dates = [
+            None,
+            Some(PublishedDate {
+                date: Date::new(2020, 1, 5).unwrap(),
+                source: DateSource::Metadata,
+            }),
+            Some(PublishedDate {
+                date: Date::new(1, 12, 31).unwrap(),
+                source: DateSource::Estimated,
+            }),
+        ];
+        for published in dates {
+            for optional in [false, true] {
+                for full in [false, true] {
+                    let article = stored(published.clone(), optional);
+                    let answer = ArticleAnswer::new(article.clone(), full);
+                    let expected = pb::GetArticleResponse {
+                        article: Some(article_to_pb(article, full)),
+                    };
+                    let bytes = answer.encode_to_vec();
+                    assert_eq!(answer.encoded_len(), bytes.len());
+                    assert_eq!(bytes, expected.encode_to_vec());
+                    assert_eq!(answer.into_pb(), expected);
+                }
+            }
         }
     }
 }

@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
-use crate::answer::StanceAnswer;
+use crate::answer::{ArticleAnswer, StanceAnswer};
 use crate::edge::{answer_within, request_timeout};
 use crate::metrics::{IngestOutcome, Metrics};
 use crate::paging::Paging;
@@ -283,12 +283,13 @@ impl Checks {
     }
 }
 
-#[tonic::async_trait]
-impl pb::article_service_server::ArticleService for Api {
-    async fn get_article(
+impl Api {
+    /// GetArticle, answered as an [`ArticleAnswer`]: the stored article encoded as
+    /// `pb::GetArticleResponse` without being copied into it.
+    pub async fn article_answer(
         &self,
         request: Request<pb::GetArticleRequest>,
-    ) -> Result<Response<pb::GetArticleResponse>, Status> {
+    ) -> Result<Response<ArticleAnswer>, Status> {
         self.observe("GetArticle", request_timeout(request.metadata()), async {
             let pb::GetArticleRequest { id, view } = request.into_inner();
             let mut checks = Checks::default();
@@ -309,11 +310,22 @@ impl pb::article_service_server::ArticleService for Api {
                     kind: "article",
                     id,
                 })?;
-            Ok(pb::GetArticleResponse {
-                article: Some(article_to_pb(article, full)),
-            })
+            Ok(ArticleAnswer::new(article, full))
         })
         .await
+    }
+}
+
+#[tonic::async_trait]
+impl pb::article_service_server::ArticleService for Api {
+    /// Served by [`Api::article_answer`] (see `routes.rs`); this builds the generated response
+    /// from it, for a server that routes the RPC the generated way.
+    async fn get_article(
+        &self,
+        request: Request<pb::GetArticleRequest>,
+    ) -> Result<Response<pb::GetArticleResponse>, Status> {
+        let answer = self.article_answer(request).await?;
+        Ok(Response::new(answer.into_inner().into_pb()))
     }
 
     async fn list_articles(

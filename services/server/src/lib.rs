@@ -32,7 +32,7 @@ pub use auth::{Authenticator, load_tokens};
 use edge::Edge;
 use metrics::{Metrics, serve_metrics};
 pub use paging::Paging;
-use routes::StanceRoutes;
+use routes::{ArticleRoutes, StanceRoutes};
 
 /// The services that reflection lists; IngestService is internal and left out.
 pub const PUBLIC_SERVICES: [&str; 4] = [
@@ -201,12 +201,8 @@ pub async fn serve(
         .add_service(reflection_v1.build_v1()?)
         .add_service(reflection_v1alpha.build_v1alpha()?)
         .add_service(InterceptedService::new(
-            Edge::new(
-                ArticleServiceServer::new(api.clone())
-                    .max_decoding_message_size(limit)
-                    .max_encoding_message_size(limit),
-                limit,
-            ),
+            // GetArticle is encoded from the stored article (see `routes.rs`).
+            Edge::new(ArticleRoutes::new(api.clone(), limit), limit),
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(

@@ -1,12 +1,15 @@
-//! StanceService with CompareStances answered as a [`StanceAnswer`] (encoded from the store's
-//! rows, see `answer.rs`) instead of the generated `pb::CompareStancesResponse`; every other
-//! method goes to the generated server. The route is the generated one's, with the same
-//! message size limits and no compression (the generated server's default).
+//! ArticleService and StanceService with GetArticle and CompareStances answered as an
+//! [`ArticleAnswer`] and a [`StanceAnswer`] (encoded from the store's values, see `answer.rs`)
+//! instead of the generated response types; every other method goes to the generated server.
+//! Each route is the generated one's, with the same message size limits and no compression (the
+//! generated servers' default).
 
 use std::convert::Infallible;
+use std::marker::PhantomData;
 use std::task::{Context, Poll};
 
 use communique_proto::v1 as pb;
+use communique_proto::v1::article_service_server::ArticleServiceServer;
 use communique_proto::v1::stance_service_server::StanceServiceServer;
 use prost::Message;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -15,20 +18,25 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Request, Response, Status};
 
 use crate::Api;
-use crate::answer::StanceAnswer;
+use crate::answer::{ArticleAnswer, StanceAnswer};
 
 const COMPARE_STANCES: &str = "/communique.v1.StanceService/CompareStances";
+const GET_ARTICLE: &str = "/communique.v1.ArticleService/GetArticle";
 
+/// A generated server with one of its unary methods answered by `answer`.
 #[derive(Clone)]
-pub struct StanceRoutes {
+pub struct Routes<S> {
     api: Api,
-    generated: StanceServiceServer<Api>,
+    generated: S,
     max_message_bytes: usize,
 }
 
+pub type StanceRoutes = Routes<StanceServiceServer<Api>>;
+pub type ArticleRoutes = Routes<ArticleServiceServer<Api>>;
+
 impl StanceRoutes {
     pub fn new(api: Api, max_message_bytes: usize) -> StanceRoutes {
-        StanceRoutes {
+        Routes {
             generated: StanceServiceServer::new(api.clone())
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),
@@ -38,12 +46,30 @@ impl StanceRoutes {
     }
 }
 
-impl NamedService for StanceRoutes {
-    const NAME: &'static str = <StanceServiceServer<Api> as NamedService>::NAME;
+impl ArticleRoutes {
+    pub fn new(api: Api, max_message_bytes: usize) -> ArticleRoutes {
+        Routes {
+            generated: ArticleServiceServer::new(api.clone())
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+            api,
+            max_message_bytes,
+        }
+    }
 }
 
-impl<B> Service<http::Request<B>> for StanceRoutes
+impl<S: NamedService> NamedService for Routes<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, B> Service<http::Request<B>> for Routes<S>
 where
+    S: Service<
+            http::Request<B>,
+            Response = http::Response<tonic::body::Body>,
+            Error = Infallible,
+            Future = BoxFuture<http::Response<tonic::body::Body>, Infallible>,
+        > + NamedService,
     B: Body + Send + 'static,
     B::Error: Into<StdError> + Send + 'static,
 {
@@ -51,20 +77,31 @@ where
     type Error = Infallible;
     type Future = BoxFuture<Self::Response, Self::Error>;
 
-    fn poll_ready(&mut self, _context: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.generated.poll_ready(context)
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        if request.uri().path() != COMPARE_STANCES {
-            return self.generated.call(request);
-        }
-        let method = CompareStances(self.api.clone());
         let limit = Some(self.max_message_bytes);
-        Box::pin(async move {
-            let mut grpc = Grpc::new(AnswerCodec).apply_max_message_size_config(limit, limit);
-            Ok(grpc.unary(method, request).await)
-        })
+        match request.uri().path() {
+            COMPARE_STANCES => {
+                let method = CompareStances(self.api.clone());
+                Box::pin(async move {
+                    let mut grpc = Grpc::new(AnswerCodec::default())
+                        .apply_max_message_size_config(limit, limit);
+                    Ok(grpc.unary(method, request).await)
+                })
+            }
+            GET_ARTICLE => {
+                let method = GetArticle(self.api.clone());
+                Box::pin(async move {
+                    let mut grpc = Grpc::new(AnswerCodec::default())
+                        .apply_max_message_size_config(limit, limit);
+                    Ok(grpc.unary(method, request).await)
+                })
+            }
+            _ => self.generated.call(request),
+        }
     }
 }
 
@@ -80,45 +117,63 @@ impl UnaryService<pb::CompareStancesRequest> for CompareStances {
     }
 }
 
-/// Requests decoded as the generated codec decodes them; answers encoded into a buffer
-/// reserved at their size, so that a 20 KB answer is not copied as the buffer grows.
-#[derive(Clone, Copy, Debug, Default)]
-struct AnswerCodec;
+struct GetArticle(Api);
 
-impl Codec for AnswerCodec {
-    type Encode = StanceAnswer;
-    type Decode = pb::CompareStancesRequest;
-    type Encoder = AnswerCodec;
-    type Decoder = AnswerCodec;
+impl UnaryService<pb::GetArticleRequest> for GetArticle {
+    type Response = ArticleAnswer;
+    type Future = BoxFuture<Response<ArticleAnswer>, Status>;
 
-    fn encoder(&mut self) -> AnswerCodec {
-        AnswerCodec
-    }
-
-    fn decoder(&mut self) -> AnswerCodec {
-        AnswerCodec
+    fn call(&mut self, request: Request<pb::GetArticleRequest>) -> Self::Future {
+        let api = self.0.clone();
+        Box::pin(async move { api.article_answer(request).await })
     }
 }
 
-impl Encoder for AnswerCodec {
-    type Item = StanceAnswer;
+/// Requests decoded as the generated codec decodes them; answers (`E`) encoded into a buffer
+/// reserved at their size, so that a 20 KB answer is not copied as the buffer grows.
+struct AnswerCodec<E, D>(PhantomData<fn() -> (E, D)>);
+
+impl<E, D> Default for AnswerCodec<E, D> {
+    fn default() -> Self {
+        AnswerCodec(PhantomData)
+    }
+}
+
+impl<E, D> Codec for AnswerCodec<E, D>
+where
+    E: Message + 'static,
+    D: Message + Default + 'static,
+{
+    type Encode = E;
+    type Decode = D;
+    type Encoder = AnswerCodec<E, D>;
+    type Decoder = AnswerCodec<E, D>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        AnswerCodec::default()
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        AnswerCodec::default()
+    }
+}
+
+impl<E: Message, D> Encoder for AnswerCodec<E, D> {
+    type Item = E;
     type Error = Status;
 
-    fn encode(&mut self, item: StanceAnswer, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
+    fn encode(&mut self, item: E, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
         buf.reserve(item.encoded_len());
         item.encode(buf)
             .map_err(|error| Status::internal(format!("cannot encode the answer: {error}")))
     }
 }
 
-impl Decoder for AnswerCodec {
-    type Item = pb::CompareStancesRequest;
+impl<E, D: Message + Default> Decoder for AnswerCodec<E, D> {
+    type Item = D;
     type Error = Status;
 
-    fn decode(
-        &mut self,
-        buf: &mut DecodeBuf<'_>,
-    ) -> Result<Option<pb::CompareStancesRequest>, Status> {
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<D>, Status> {
         // As tonic-prost's decoder: a malformed message is INTERNAL.
         Message::decode(buf)
             .map(Some)
