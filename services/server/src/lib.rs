@@ -32,7 +32,7 @@ pub use auth::{Authenticator, load_tokens};
 use edge::Edge;
 use metrics::{Metrics, serve_metrics};
 pub use paging::Paging;
-use routes::{ArticleRoutes, StanceRoutes};
+use routes::{ArticleRoutes, EntityRoutes, StanceRoutes};
 
 /// The services that reflection lists; IngestService is internal and left out.
 pub const PUBLIC_SERVICES: [&str; 4] = [
@@ -206,12 +206,8 @@ pub async fn serve(
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(
-            Edge::new(
-                EntityServiceServer::new(api.clone())
-                    .max_decoding_message_size(limit)
-                    .max_encoding_message_size(limit),
-                limit,
-            ),
+            // SearchEntities is encoded through a vector (see `routes.rs`).
+            Edge::new(EntityRoutes::new(api.clone(), limit), limit),
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(

@@ -1,6 +1,8 @@
 //! ArticleService and StanceService with GetArticle and CompareStances answered as an
 //! [`ArticleAnswer`] and a [`StanceAnswer`] (encoded from the store's values, see `answer.rs`)
-//! instead of the generated response types; every other method goes to the generated server.
+//! instead of the generated response types, and EntityService's SearchEntities with its
+//! generated response encoded through a vector ([`Encoded`]); every other method goes to the
+//! generated server (the router sends each service only its own paths).
 //! Each route is the generated one's, with the same message size limits and no compression (the
 //! generated servers' default).
 
@@ -10,6 +12,7 @@ use std::task::{Context, Poll};
 
 use communique_proto::v1 as pb;
 use communique_proto::v1::article_service_server::ArticleServiceServer;
+use communique_proto::v1::entity_service_server::{EntityService, EntityServiceServer};
 use communique_proto::v1::stance_service_server::StanceServiceServer;
 use prost::Message;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
@@ -18,10 +21,11 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Request, Response, Status};
 
 use crate::Api;
-use crate::answer::{ArticleAnswer, StanceAnswer};
+use crate::answer::{ArticleAnswer, Encoded, StanceAnswer};
 
 const COMPARE_STANCES: &str = "/communique.v1.StanceService/CompareStances";
 const GET_ARTICLE: &str = "/communique.v1.ArticleService/GetArticle";
+const SEARCH_ENTITIES: &str = "/communique.v1.EntityService/SearchEntities";
 
 /// A generated server with one of its unary methods answered by `answer`.
 #[derive(Clone)]
@@ -33,6 +37,7 @@ pub struct Routes<S> {
 
 pub type StanceRoutes = Routes<StanceServiceServer<Api>>;
 pub type ArticleRoutes = Routes<ArticleServiceServer<Api>>;
+pub type EntityRoutes = Routes<EntityServiceServer<Api>>;
 
 impl StanceRoutes {
     pub fn new(api: Api, max_message_bytes: usize) -> StanceRoutes {
@@ -50,6 +55,18 @@ impl ArticleRoutes {
     pub fn new(api: Api, max_message_bytes: usize) -> ArticleRoutes {
         Routes {
             generated: ArticleServiceServer::new(api.clone())
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+            api,
+            max_message_bytes,
+        }
+    }
+}
+
+impl EntityRoutes {
+    pub fn new(api: Api, max_message_bytes: usize) -> EntityRoutes {
+        Routes {
+            generated: EntityServiceServer::new(api.clone())
                 .max_decoding_message_size(max_message_bytes)
                 .max_encoding_message_size(max_message_bytes),
             api,
@@ -100,6 +117,14 @@ where
                     Ok(grpc.unary(method, request).await)
                 })
             }
+            SEARCH_ENTITIES => {
+                let method = SearchEntities(self.api.clone());
+                Box::pin(async move {
+                    let mut grpc = Grpc::new(AnswerCodec::default())
+                        .apply_max_message_size_config(limit, limit);
+                    Ok(grpc.unary(method, request).await)
+                })
+            }
             _ => self.generated.call(request),
         }
     }
@@ -126,6 +151,21 @@ impl UnaryService<pb::GetArticleRequest> for GetArticle {
     fn call(&mut self, request: Request<pb::GetArticleRequest>) -> Self::Future {
         let api = self.0.clone();
         Box::pin(async move { api.article_answer(request).await })
+    }
+}
+
+struct SearchEntities(Api);
+
+impl UnaryService<pb::SearchEntitiesRequest> for SearchEntities {
+    type Response = Encoded<pb::SearchEntitiesResponse>;
+    type Future = BoxFuture<Response<Self::Response>, Status>;
+
+    fn call(&mut self, request: Request<pb::SearchEntitiesRequest>) -> Self::Future {
+        let api = self.0.clone();
+        Box::pin(async move {
+            let response = <Api as EntityService>::search_entities(&api, request).await?;
+            Ok(response.map(Encoded::new))
+        })
     }
 }
 

@@ -2046,14 +2046,9 @@ fn evidence_from<'m>(
     })
 }
 
-/// The summary of an entity, from its record in the mirror.
+/// The summary of an entity, from the mirror.
 fn entity_summary(mirror: &Mirror, entity_id: &str) -> Result<Option<EntitySummary>, StoreError> {
-    let key = KeyBuilder::new(KIND_ENTITY).last_text(entity_id).build();
-    let record: Option<EntitySummaryRecord> = mirror
-        .get(&key)
-        .map(|bytes| decode("entity", bytes))
-        .transpose()?;
-    Ok(record.map(summary))
+    Ok(mirror.summary(entity_id).cloned())
 }
 
 fn summary(record: EntitySummaryRecord) -> EntitySummary {

@@ -52,10 +52,14 @@ pub(super) struct Mirror {
     stances: HashMap<String, BTreeMap<String, PairStances>>,
     /// Entity id → the fields search ranks by.
     heads: HashMap<String, EntityHead>,
+    /// Entity id → the summary a read returns, decoded: a search page or a stance target is
+    /// then a copy of it rather than a decode of the record with its observed aliases.
+    summaries: HashMap<String, EntitySummary>,
     /// Alias keys by (the folded alias's first two characters, its length in bytes): prefix
     /// candidates in the order search ranks them, shortest alias first, so that a search can
-    /// stop once its page is full instead of reading every alias the query starts.
-    aliases_by_length: BTreeSet<(String, u16, Vec<u8>)>,
+    /// stop once its page is full instead of reading every alias the query starts. Each with
+    /// its value (the alias as written), so that a candidate needs no lookup in `entries`.
+    aliases_by_length: BTreeMap<(String, u16, Vec<u8>), Vec<u8>>,
     /// Band → the original articles whose signatures have it, in id order.
     bands: HashMap<Band, BTreeSet<String>>,
     /// Original article id → its bands, to take them out when it is replaced or deleted, and
@@ -137,16 +141,19 @@ impl Mirror {
             if kind == KIND_ALIAS {
                 let (folded, id) = alias_parts(key)?;
                 self.apply_phonetic(folded, id, value);
-                self.apply_alias_length(folded, key, value.is_some());
+                self.apply_alias_length(folded, key, value);
             } else if kind == KIND_ENTITY {
                 let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("entity"))?;
                 match value {
                     Some(bytes) => {
                         let head: EntityHead = decode("entity", bytes)?;
+                        let record: EntitySummaryRecord = decode("entity", bytes)?;
                         self.heads.insert(id.to_owned(), head);
+                        self.summaries.insert(id.to_owned(), summary(record));
                     }
                     None => {
                         self.heads.remove(id);
+                        self.summaries.remove(id);
                     }
                 }
             }
@@ -290,16 +297,19 @@ impl Mirror {
         }
     }
 
-    fn apply_alias_length(&mut self, folded: &str, alias_key: &[u8], present: bool) {
+    fn apply_alias_length(&mut self, folded: &str, alias_key: &[u8], value: Option<&[u8]>) {
         let entry = (
             length_bucket(folded),
             u16::try_from(folded.len()).unwrap_or(u16::MAX),
             alias_key.to_vec(),
         );
-        if present {
-            self.aliases_by_length.insert(entry);
-        } else {
-            self.aliases_by_length.remove(&entry);
+        match value {
+            Some(written) => {
+                self.aliases_by_length.insert(entry, written.to_vec());
+            }
+            None => {
+                self.aliases_by_length.remove(&entry);
+            }
         }
     }
 
@@ -319,16 +329,12 @@ impl Mirror {
         );
         self.aliases_by_length
             .range(start..)
-            .take_while(move |(b, _, _)| *b == bucket)
-            .filter(|(_, _, key)| {
+            .take_while(move |((b, _, _), _)| *b == bucket)
+            .filter(|((_, _, key), _)| {
                 key.get(1..)
                     .is_some_and(|alias| alias.starts_with(folded.as_bytes()))
             })
-            .filter_map(|(_, len, key)| {
-                self.entries
-                    .get_key_value(key)
-                    .map(|(key, value)| (*len, key.as_slice(), value.as_slice()))
-            })
+            .map(|((_, len, key), value)| (*len, key.as_slice(), value.as_slice()))
     }
 
     fn remove_bands(&mut self, article_id: &str) {
@@ -385,6 +391,11 @@ impl Mirror {
 
     pub(super) fn head(&self, entity_id: &str) -> Option<EntityHead> {
         self.heads.get(entity_id).copied()
+    }
+
+    /// The summary of a stored entity.
+    pub(super) fn summary(&self, entity_id: &str) -> Option<&EntitySummary> {
+        self.summaries.get(entity_id)
     }
 
     /// Entries held, for tests and logs.
@@ -652,8 +663,10 @@ mod tests {
         assert_eq!(mirror.head("irn").map(|h| h.mention_count), Some(7));
         mirror.apply(&key, Some(&entity_value(9))).unwrap();
         assert_eq!(mirror.head("irn").map(|h| h.mention_count), Some(9));
+        assert_eq!(mirror.summary("irn").map(|s| s.mention_count), Some(9));
         mirror.apply(&key, None).unwrap();
         assert!(mirror.head("irn").is_none());
+        assert!(mirror.summary("irn").is_none());
         assert!(
             mirror.apply(&key, Some(b"\x01")).is_err(),
             "a bad record is reported"
