@@ -24,8 +24,11 @@
 //! The stance kinds (tallies, evidence ranking, claims) are held decoded, per target and
 //! government, each claim's evidence statement shared ([`MirroredClaim`]): a stance page of 20
 //! rows x 3 evidence decoded 60 statements of about 15 strings each, every request, and found
-//! each claim by a lookup among all the mirror's keys. Decoded, they cost the server about 27
-//! MB more at peak under load on the corpus (peak RSS 173 MB -> 200 MB).
+//! each claim by a lookup among all the mirror's keys. The entity summaries are held decoded
+//! too (beside the records, which writers read), and each alias entry's value beside its entry
+//! in the length index. On the corpus these cost the server about 27 MB (the stance kinds) and
+//! 10 MB (the summaries) more at peak under load: peak RSS 191 MB -> 227-229 MB under the
+//! CompareStances, GetArticle FULL and SearchEntities loads, side by side with the build before.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
