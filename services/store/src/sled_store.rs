@@ -1912,9 +1912,19 @@ impl ArticleStore for SledStore {
                     wanted(&record.government.code) && on_page(&record.government, &record.tally)
                 })
                 .collect();
-            tallies.sort_by(|a, b| {
+            // Only the page's rows and the one after it (which says whether another page
+            // follows) need ordering. The order is total (one tally per government code), so an
+            // unstable sort gives what a stable one does.
+            let order = |a: &(&TallyRecord, _), b: &(&TallyRecord, _)| {
                 row_order(&a.0.government, &a.0.tally, &b.0.government, &b.0.tally)
-            });
+            };
+            if let Some(after_page) = page.size.checked_add(1)
+                && tallies.len() > after_page
+            {
+                tallies.select_nth_unstable_by(after_page, order);
+                tallies.truncate(after_page);
+            }
+            tallies.sort_unstable_by(order);
             let next = page_end(&tallies, page.size, |(record, _)| {
                 RowPosition::of(&record.government, &record.tally)
             });
