@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 mod integrity;
 mod mirror;
 
-use self::mirror::{Mirror, MirroredClaim};
+use self::mirror::{Mirror, MirroredClaim, PairStances};
 use crate::codec::{decode, encode};
 use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
@@ -1905,7 +1905,7 @@ impl ArticleStore for SledStore {
         if !query.is_narrowed() {
             // The per-(target, government) tallies order the rows; evidence, the costly part,
             // is read only for the rows of this page, from the head of the strength ranking.
-            let mut tallies: Vec<(&TallyRecord, &mirror::PairStances)> = pairs
+            let mut tallies: Vec<(&TallyRecord, &PairStances)> = pairs
                 .values()
                 .filter_map(|pair| pair.tally.as_ref().map(|tally| (tally, pair)))
                 .filter(|(record, _)| {
@@ -1940,9 +1940,7 @@ impl ArticleStore for SledStore {
                         .iter()
                         .take(query.max_evidence)
                         .filter_map(|(_, hash)| pair.claims.get(hash))
-                        .filter_map(|claim| {
-                            evidence_from(claim, Arc::clone(&claim.evidence), &claim.sources)
-                        })
+                        .filter_map(evidence_of)
                         .collect(),
                 })
                 .collect();
@@ -1953,7 +1951,7 @@ impl ArticleStore for SledStore {
         type Admitted<'m> = (&'m MirroredClaim, Vec<&'m ClaimSource>);
         let mut by_government: BTreeMap<&str, (&Government, StanceTally, Vec<Admitted<'_>>)> =
             BTreeMap::new();
-        for claim in pairs.values().flat_map(|pair| pair.claims.values()) {
+        for claim in pairs.values().flat_map(PairStances::claims_in_key_order) {
             if !wanted(&claim.government.code) || !query.admits_text(&claim.evidence.statement.text)
             {
                 continue;
@@ -2031,6 +2029,18 @@ impl ArticleStore for SledStore {
         self.db.flush().map_err(io)?;
         Ok(())
     }
+}
+
+/// A claim as evidence with all its sources; `None` without sources.
+fn evidence_of(claim: &MirroredClaim) -> Option<Evidence> {
+    if claim.source_ids.is_empty() {
+        return None;
+    }
+    Some(Evidence {
+        statement: Arc::clone(&claim.evidence),
+        polarity: claim.polarity,
+        source_article_ids: claim.source_ids.clone(),
+    })
 }
 
 /// A claim as evidence: `statement` (the claim's statement, as reported by the first of

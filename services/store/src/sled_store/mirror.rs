@@ -26,9 +26,10 @@
 //! rows x 3 evidence decoded 60 statements of about 15 strings each, every request, and found
 //! each claim by a lookup among all the mirror's keys. The entity summaries are held decoded
 //! too (beside the records, which writers read), and each alias entry's value beside its entry
-//! in the length index. On the corpus these cost the server about 27 MB (the stance kinds) and
-//! 10 MB (the summaries) more at peak under load: peak RSS 191 MB -> 227-229 MB under the
-//! CompareStances, GetArticle FULL and SearchEntities loads, side by side with the build before.
+//! in the length index; each claim also keeps its sorted, distinct source article ids. On the
+//! corpus these cost the server about 43 MB more at peak under load: peak RSS 193 MB -> 236 MB
+//! under the CompareStances, GetArticle FULL and SearchEntities loads, side by side with the
+//! build before them (27 MB of it the decoded stance kinds, about 10 MB the summaries).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
@@ -419,13 +420,21 @@ pub(super) struct PairStances {
     pub(super) tally: Option<TallyRecord>,
     /// The evidence ranking: (inverted strength, claim hash), in key order, strongest first.
     pub(super) ranked: BTreeSet<(u16, String)>,
-    /// Claim hash → claim, in key order.
-    pub(super) claims: BTreeMap<String, MirroredClaim>,
+    /// Claim hash → claim, hashed: a stance page looks up each ranked claim (a search of an
+    /// ordered map compared 64-character hashes at every level).
+    pub(super) claims: foldhash::HashMap<String, MirroredClaim>,
 }
 
 impl PairStances {
     fn is_empty(&self) -> bool {
         self.tally.is_none() && self.ranked.is_empty() && self.claims.is_empty()
+    }
+
+    /// The claims in key order (by hash), as a scan of the stored claim keys lists them.
+    pub(super) fn claims_in_key_order(&self) -> Vec<&MirroredClaim> {
+        let mut claims: Vec<(&String, &MirroredClaim)> = self.claims.iter().collect();
+        claims.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        claims.into_iter().map(|(_, claim)| claim).collect()
     }
 }
 
@@ -439,6 +448,8 @@ pub(super) struct MirroredClaim {
     pub(super) sources: Vec<ClaimSource>,
     /// The record's evidence, with the first source's article id (empty when it has none).
     pub(super) evidence: Arc<StoredStatement>,
+    /// The distinct articles of `sources`, sorted: the evidence's source list.
+    pub(super) source_ids: Vec<String>,
 }
 
 impl From<ClaimRecord> for MirroredClaim {
@@ -457,10 +468,17 @@ impl From<ClaimRecord> for MirroredClaim {
             .first()
             .map(|source| source.article_id.clone())
             .unwrap_or_default();
+        let mut source_ids: Vec<String> = sources
+            .iter()
+            .map(|source| source.article_id.clone())
+            .collect();
+        source_ids.sort_unstable();
+        source_ids.dedup();
         MirroredClaim {
             government,
             polarity,
             sources,
+            source_ids,
             evidence: Arc::new(StoredStatement {
                 article_id,
                 published,
