@@ -1,6 +1,8 @@
 //! What the services ask the store, and what they get back: filters, pages, search matches and
 //! stance comparisons, with the scoring rules that are domain knowledge rather than storage.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 
 use crate::Date;
@@ -203,10 +205,11 @@ impl StanceTally {
 }
 
 /// A distinct statement about a target: the same words by the same speaker, with every article
-/// that reported them.
+/// that reported them. The statement is shared: a store that holds it in memory hands out a
+/// reference to it rather than a copy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evidence {
-    pub statement: StoredStatement,
+    pub statement: Arc<StoredStatement>,
     pub polarity: f32,
     pub source_article_ids: Vec<String>,
 }

@@ -11,7 +11,7 @@ use communique_domain::query::{
 use communique_domain::{AnnotatedArticle, EntitySummary, validate_article_id};
 use communique_grpc::convert::{
     annotated_from_pb, article_to_pb, date_from_pb, entity_kind_from_pb, entity_to_pb,
-    match_type_to_pb, mention_to_pb, stance_row_to_pb, statement_to_pb,
+    match_type_to_pb, mention_to_pb, statement_to_pb,
 };
 use communique_grpc::{ServiceError, Violation};
 use communique_proto::v1 as pb;
@@ -20,6 +20,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
+use crate::answer::{ArticleAnswer, StanceAnswer};
 use crate::edge::{answer_within, request_timeout};
 use crate::metrics::{IngestOutcome, Metrics};
 use crate::paging::Paging;
@@ -282,12 +283,13 @@ impl Checks {
     }
 }
 
-#[tonic::async_trait]
-impl pb::article_service_server::ArticleService for Api {
-    async fn get_article(
+impl Api {
+    /// GetArticle, answered as an [`ArticleAnswer`]: the stored article encoded as
+    /// `pb::GetArticleResponse` without being copied into it.
+    pub async fn article_answer(
         &self,
         request: Request<pb::GetArticleRequest>,
-    ) -> Result<Response<pb::GetArticleResponse>, Status> {
+    ) -> Result<Response<ArticleAnswer>, Status> {
         self.observe("GetArticle", request_timeout(request.metadata()), async {
             let pb::GetArticleRequest { id, view } = request.into_inner();
             let mut checks = Checks::default();
@@ -308,11 +310,22 @@ impl pb::article_service_server::ArticleService for Api {
                     kind: "article",
                     id,
                 })?;
-            Ok(pb::GetArticleResponse {
-                article: Some(article_to_pb(article, full)),
-            })
+            Ok(ArticleAnswer::new(article, full))
         })
         .await
+    }
+}
+
+#[tonic::async_trait]
+impl pb::article_service_server::ArticleService for Api {
+    /// Served by [`Api::article_answer`] (see `routes.rs`); this builds the generated response
+    /// from it, for a server that routes the RPC the generated way.
+    async fn get_article(
+        &self,
+        request: Request<pb::GetArticleRequest>,
+    ) -> Result<Response<pb::GetArticleResponse>, Status> {
+        let answer = self.article_answer(request).await?;
+        Ok(Response::new(answer.into_inner().into_pb()))
     }
 
     async fn list_articles(
@@ -531,12 +544,13 @@ fn resolve_target(store: &dyn ArticleStore, target: String) -> Result<EntitySumm
     })
 }
 
-#[tonic::async_trait]
-impl pb::stance_service_server::StanceService for Api {
-    async fn compare_stances(
+impl Api {
+    /// CompareStances, answered as a [`StanceAnswer`]: the rows as the store gives them,
+    /// encoded as `pb::CompareStancesResponse` without being copied into it.
+    pub async fn stance_answer(
         &self,
         request: Request<pb::CompareStancesRequest>,
-    ) -> Result<Response<pb::CompareStancesResponse>, Status> {
+    ) -> Result<Response<StanceAnswer>, Status> {
         self.observe(
             "CompareStances",
             request_timeout(request.metadata()),
@@ -612,14 +626,27 @@ impl pb::stance_service_server::StanceService for Api {
                         Ok((entity, rows))
                     })
                     .await?;
-                Ok(pb::CompareStancesResponse {
-                    target: Some(entity_to_pb(entity)),
-                    rows: rows.items.into_iter().map(stance_row_to_pb).collect(),
-                    next_page_token: self.paging.token(rows.next, &fingerprint),
-                })
+                Ok(StanceAnswer::new(
+                    entity_to_pb(entity),
+                    rows.items,
+                    self.paging.token(rows.next, &fingerprint),
+                ))
             },
         )
         .await
+    }
+}
+
+#[tonic::async_trait]
+impl pb::stance_service_server::StanceService for Api {
+    /// Served by [`Api::stance_answer`] (see `StanceRoutes` in `lib.rs`); this builds the
+    /// generated response from it, for a server that routes the RPC the generated way.
+    async fn compare_stances(
+        &self,
+        request: Request<pb::CompareStancesRequest>,
+    ) -> Result<Response<pb::CompareStancesResponse>, Status> {
+        let answer = self.stance_answer(request).await?;
+        Ok(Response::new(answer.into_inner().into_pb()))
     }
 
     async fn list_statements(

@@ -2,12 +2,14 @@
 //! IngestService) over an [`ArticleStore`], with health checking and server reflection.
 //! `main.rs` wires configuration, logging, the store and signals around [`serve`].
 
+mod answer;
 mod api;
 mod auth;
 pub mod config;
 mod edge;
 mod metrics;
 mod paging;
+mod routes;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -30,6 +32,7 @@ pub use auth::{Authenticator, load_tokens};
 use edge::Edge;
 use metrics::{Metrics, serve_metrics};
 pub use paging::Paging;
+use routes::{ArticleRoutes, EntityRoutes, StanceRoutes};
 
 /// The services that reflection lists; IngestService is internal and left out.
 pub const PUBLIC_SERVICES: [&str; 4] = [
@@ -198,30 +201,18 @@ pub async fn serve(
         .add_service(reflection_v1.build_v1()?)
         .add_service(reflection_v1alpha.build_v1alpha()?)
         .add_service(InterceptedService::new(
-            Edge::new(
-                ArticleServiceServer::new(api.clone())
-                    .max_decoding_message_size(limit)
-                    .max_encoding_message_size(limit),
-                limit,
-            ),
+            // GetArticle is encoded from the stored article (see `routes.rs`).
+            Edge::new(ArticleRoutes::new(api.clone(), limit), limit),
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(
-            Edge::new(
-                EntityServiceServer::new(api.clone())
-                    .max_decoding_message_size(limit)
-                    .max_encoding_message_size(limit),
-                limit,
-            ),
+            // SearchEntities is encoded through a vector (see `routes.rs`).
+            Edge::new(EntityRoutes::new(api.clone(), limit), limit),
             read_auth.clone(),
         ))
         .add_service(InterceptedService::new(
-            Edge::new(
-                StanceServiceServer::new(api.clone())
-                    .max_decoding_message_size(limit)
-                    .max_encoding_message_size(limit),
-                limit,
-            ),
+            // CompareStances is encoded from the store's rows (see `routes.rs`).
+            Edge::new(StanceRoutes::new(api.clone(), limit), limit),
             read_auth,
         ))
         .add_service(InterceptedService::new(

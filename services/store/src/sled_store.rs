@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 mod integrity;
 mod mirror;
 
-use self::mirror::Mirror;
+use self::mirror::{Mirror, MirroredClaim, PairStances};
 use crate::codec::{decode, encode};
 use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
@@ -115,7 +115,7 @@ impl ContentRecord {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct StatementRecord {
     published: Option<Date>,
     statement: Statement,
@@ -134,7 +134,7 @@ struct EntityRecord {
 }
 
 /// One distinct statement (same speaker, same words) about a target by a government.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct ClaimRecord {
     government: Government,
     polarity: f32,
@@ -171,7 +171,7 @@ struct EntityHead {
     kind: EntityKind,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 struct TallyRecord {
     government: Government,
     tally: StanceTally,
@@ -1213,7 +1213,7 @@ impl Changes {
         key: &[u8],
     ) -> Result<&mut Option<ClaimRecord>, StoreError> {
         if !self.claims.contains_key(key) {
-            let record = Self::mirrored(store, "claim", key)?;
+            let record = store.mirror()?.claim(key)?.map(MirroredClaim::to_record);
             self.claims.insert(key.to_vec(), record);
         }
         Ok(self.claims.entry(key.to_vec()).or_default())
@@ -1227,7 +1227,7 @@ impl Changes {
     ) -> Result<&mut Option<TallyRecord>, StoreError> {
         let pair = (target.to_owned(), government.to_owned());
         if !self.tallies.contains_key(&pair) {
-            let record = Self::mirrored(store, "tally", &tally_key(target, government))?;
+            let record = store.mirror()?.tally(target, government).cloned();
             self.tallies.insert(pair.clone(), record);
         }
         Ok(self.tallies.entry(pair).or_default())
@@ -1895,93 +1895,110 @@ impl ArticleStore for SledStore {
                 .as_ref()
                 .is_none_or(|after| after.precedes(tally.statement_count, &government.code))
         };
+        let mirror = self.mirror()?;
+        let Some(pairs) = mirror.stances_about(target) else {
+            return Ok(Page {
+                items: Vec::new(),
+                next: None,
+            });
+        };
         if !query.is_narrowed() {
             // The per-(target, government) tallies order the rows; evidence, the costly part,
-            // is read only for the rows of this page, as a prefix read of the strength ranking.
-            let prefix = KeyBuilder::new(KIND_TALLY).text(target).build();
-            let mirror = self.mirror()?;
-            let mut tallies = Vec::new();
-            for (_, value) in mirror.scan_prefix(&prefix) {
-                let record: TallyRecord = decode("tally", value)?;
-                if wanted(&record.government.code) && on_page(&record.government, &record.tally) {
-                    tallies.push((record.government, record.tally));
-                }
+            // is read only for the rows of this page, from the head of the strength ranking.
+            let mut tallies: Vec<(&TallyRecord, &PairStances)> = pairs
+                .values()
+                .filter_map(|pair| pair.tally.as_ref().map(|tally| (tally, pair)))
+                .filter(|(record, _)| {
+                    wanted(&record.government.code) && on_page(&record.government, &record.tally)
+                })
+                .collect();
+            // Only the page's rows and the one after it (which says whether another page
+            // follows) need ordering. The order is total (one tally per government code), so an
+            // unstable sort gives what a stable one does.
+            let order = |a: &(&TallyRecord, _), b: &(&TallyRecord, _)| {
+                row_order(&a.0.government, &a.0.tally, &b.0.government, &b.0.tally)
+            };
+            if let Some(after_page) = page.size.checked_add(1)
+                && tallies.len() > after_page
+            {
+                tallies.select_nth_unstable_by(after_page, order);
+                tallies.truncate(after_page);
             }
-            tallies.sort_by(|a, b| row_order(&a.0, &a.1, &b.0, &b.1));
-            let next = page_end(&tallies, page.size, |(government, tally)| {
-                RowPosition::of(government, tally)
+            tallies.sort_unstable_by(order);
+            let next = page_end(&tallies, page.size, |(record, _)| {
+                RowPosition::of(&record.government, &record.tally)
             });
             tallies.truncate(page.size);
-            // Each row's strongest statements, in rank order, as claims from the mirror.
-            let mut rows = Vec::with_capacity(tallies.len());
-            for (government, tally) in tallies {
-                let rank_prefix = KeyBuilder::new(KIND_EVIDENCE_RANK)
-                    .text(target)
-                    .text(&government.code)
-                    .build();
-                let mut evidence = Vec::with_capacity(query.max_evidence);
-                for (key, _) in mirror.scan_prefix(&rank_prefix).take(query.max_evidence) {
-                    let hash = key
-                        .get(rank_prefix.len() + 2..)
-                        .map(String::from_utf8_lossy)
-                        .ok_or_else(|| corrupt_key("evidence rank"))?;
-                    let claim_key = KeyBuilder::new(KIND_CLAIM)
-                        .text(target)
-                        .text(&government.code)
-                        .last_text(&hash)
-                        .build();
-                    if let Some(bytes) = mirror.get(&claim_key) {
-                        evidence.extend(Self::evidence_of(decode("claim", bytes)?));
-                    }
-                }
-                rows.push(StanceRow {
-                    government,
-                    tally,
-                    evidence,
-                });
-            }
+            // Each row's strongest statements, in rank order.
+            let rows = tallies
+                .into_iter()
+                .map(|(record, pair)| StanceRow {
+                    government: record.government.clone(),
+                    tally: record.tally,
+                    evidence: pair
+                        .ranked
+                        .iter()
+                        .take(query.max_evidence)
+                        .filter_map(|(_, hash)| pair.claims.get(hash))
+                        .filter_map(evidence_of)
+                        .collect(),
+                })
+                .collect();
             return Ok(Page { items: rows, next });
         }
         // Narrowed by date or topic: read the target's distinct statements and tally the
         // ones that qualify. The cost follows the statements about the target.
-        let prefix = KeyBuilder::new(KIND_CLAIM).text(target).build();
-        let mut by_government: BTreeMap<String, (Government, StanceTally, Vec<ClaimRecord>)> =
+        type Admitted<'m> = (&'m MirroredClaim, Vec<&'m ClaimSource>);
+        let mut by_government: BTreeMap<&str, (&Government, StanceTally, Vec<Admitted<'_>>)> =
             BTreeMap::new();
-        let mirror = self.mirror()?;
-        for (_, value) in mirror.scan_prefix(&prefix) {
-            let mut claim: ClaimRecord = decode("claim", value)?;
+        for claim in pairs.values().flat_map(PairStances::claims_in_key_order) {
             if !wanted(&claim.government.code) || !query.admits_text(&claim.evidence.statement.text)
             {
                 continue;
             }
-            claim.sources.retain(|source| {
-                communique_domain::query::date_in_range(
-                    source.published,
-                    query.published_after,
-                    query.published_before,
-                )
-            });
-            if claim.sources.is_empty() {
+            let sources: Vec<&ClaimSource> = claim
+                .sources
+                .iter()
+                .filter(|source| {
+                    communique_domain::query::date_in_range(
+                        source.published,
+                        query.published_after,
+                        query.published_before,
+                    )
+                })
+                .collect();
+            if sources.is_empty() {
                 continue;
             }
             let row = by_government
-                .entry(claim.government.code.clone())
-                .or_insert_with(|| (claim.government.clone(), StanceTally::default(), Vec::new()));
+                .entry(claim.government.code.as_str())
+                .or_insert_with(|| (&claim.government, StanceTally::default(), Vec::new()));
             row.1.add(claim.polarity);
-            row.2.push(claim);
+            row.2.push((claim, sources));
         }
         let mut rows = Vec::new();
         for (_, (government, tally, mut claims)) in by_government {
-            if !on_page(&government, &tally) {
+            if !on_page(government, &tally) {
                 continue;
             }
-            claims.sort_by(|a, b| b.polarity.abs().total_cmp(&a.polarity.abs()));
+            claims.sort_by(|a, b| b.0.polarity.abs().total_cmp(&a.0.polarity.abs()));
             let mut evidence = Vec::new();
-            for claim in claims.into_iter().take(query.max_evidence) {
-                evidence.extend(Self::evidence_of(claim));
+            for (claim, sources) in claims.into_iter().take(query.max_evidence) {
+                // The evidence names the first source that qualifies.
+                let statement = match sources.first() {
+                    Some(first) if first.article_id != claim.evidence.article_id => {
+                        Arc::new(StoredStatement {
+                            article_id: first.article_id.clone(),
+                            published: claim.evidence.published,
+                            statement: claim.evidence.statement.clone(),
+                        })
+                    }
+                    _ => Arc::clone(&claim.evidence),
+                };
+                evidence.extend(evidence_from(claim, statement, sources));
             }
             rows.push(StanceRow {
-                government,
+                government: government.clone(),
                 tally,
                 evidence,
             });
@@ -2014,34 +2031,44 @@ impl ArticleStore for SledStore {
     }
 }
 
-impl SledStore {
-    /// A claim as evidence: the statement of its earliest-stored source, and all its sources.
-    fn evidence_of(claim: ClaimRecord) -> Option<Evidence> {
-        let first = claim.sources.first()?;
-        let mut source_article_ids: Vec<String> =
-            claim.sources.iter().map(|s| s.article_id.clone()).collect();
-        source_article_ids.sort();
-        source_article_ids.dedup();
-        Some(Evidence {
-            statement: StoredStatement {
-                article_id: first.article_id.clone(),
-                published: claim.evidence.published,
-                statement: claim.evidence.statement,
-            },
-            polarity: claim.polarity,
-            source_article_ids,
-        })
+/// A claim as evidence with all its sources; `None` without sources.
+fn evidence_of(claim: &MirroredClaim) -> Option<Evidence> {
+    if claim.source_ids.is_empty() {
+        return None;
     }
+    Some(Evidence {
+        statement: Arc::clone(&claim.evidence),
+        polarity: claim.polarity,
+        source_article_ids: claim.source_ids.clone(),
+    })
 }
 
-/// The summary of an entity, from its record in the mirror.
+/// A claim as evidence: `statement` (the claim's statement, as reported by the first of
+/// `sources`) and the distinct articles of `sources`; `None` without sources.
+fn evidence_from<'m>(
+    claim: &MirroredClaim,
+    statement: Arc<StoredStatement>,
+    sources: impl IntoIterator<Item = &'m ClaimSource>,
+) -> Option<Evidence> {
+    let mut ids: Vec<&str> = sources
+        .into_iter()
+        .map(|source| source.article_id.as_str())
+        .collect();
+    if ids.is_empty() {
+        return None;
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Some(Evidence {
+        statement,
+        polarity: claim.polarity,
+        source_article_ids: ids.into_iter().map(str::to_owned).collect(),
+    })
+}
+
+/// The summary of an entity, from the mirror.
 fn entity_summary(mirror: &Mirror, entity_id: &str) -> Result<Option<EntitySummary>, StoreError> {
-    let key = KeyBuilder::new(KIND_ENTITY).last_text(entity_id).build();
-    let record: Option<EntitySummaryRecord> = mirror
-        .get(&key)
-        .map(|bytes| decode("entity", bytes))
-        .transpose()?;
-    Ok(record.map(summary))
+    Ok(mirror.summary(entity_id).cloned())
 }
 
 fn summary(record: EntitySummaryRecord) -> EntitySummary {

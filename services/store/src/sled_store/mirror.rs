@@ -15,11 +15,21 @@
 //! already tolerates a record that has gone.
 //!
 //! Memory: a few tens of MB for the 29,389-article corpus (about 260,000 entries, 12 MB of them
-//! the claims, 2.6 MB the entity records; a writer also holds each original article's bands and
-//! 256-byte signature, about 7.5 MB); it grows with the number of distinct names, claims and
-//! original articles, not with article text. Claims and entity records are here because a
-//! stance page reads up to page size x evidence claims and a search page its entities, and a
-//! sled point read cost more than decoding the record.
+//! the claims as stored, 2.6 MB the entity records; a writer also holds each original article's
+//! bands and 256-byte signature, about 7.5 MB); it grows with the number of distinct names,
+//! claims and original articles, not with article text. Claims and entity records are here
+//! because a stance page reads up to page size x evidence claims and a search page its
+//! entities, and a sled point read cost more than decoding the record.
+//!
+//! The stance kinds (tallies, evidence ranking, claims) are held decoded, per target and
+//! government, each claim's evidence statement shared ([`MirroredClaim`]): a stance page of 20
+//! rows x 3 evidence decoded 60 statements of about 15 strings each, every request, and found
+//! each claim by a lookup among all the mirror's keys. The entity summaries are held decoded
+//! too (beside the records, which writers read), and each alias entry's value beside its entry
+//! in the length index; each claim also keeps its sorted, distinct source article ids. On the
+//! corpus these cost the server about 43 MB more at peak under load: peak RSS 193 MB -> 236 MB
+//! under the CompareStances, GetArticle FULL and SearchEntities loads, side by side with the
+//! build before them (27 MB of it the decoded stance kinds, about 10 MB the summaries).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::ops::Bound;
@@ -37,15 +47,23 @@ const MIRRORED_KINDS: [u8; 5] = [
 
 #[derive(Default, PartialEq)]
 pub(super) struct Mirror {
-    /// Full keys (kind byte included) to values, for [`MIRRORED_KINDS`] and the derived
+    /// Full keys (kind byte included) to values, for the alias and entity kinds and the derived
     /// [`KIND_PHONETIC`] entries.
     entries: BTreeMap<Vec<u8>, Vec<u8>>,
+    /// The stance kinds (tallies, evidence ranking, claims), decoded, by target entity id and
+    /// government code: a stance page reads its rows' records without decoding or a key lookup
+    /// in `entries` per claim.
+    stances: HashMap<String, BTreeMap<String, PairStances>>,
     /// Entity id → the fields search ranks by.
     heads: HashMap<String, EntityHead>,
+    /// Entity id → the summary a read returns, decoded: a search page or a stance target is
+    /// then a copy of it rather than a decode of the record with its observed aliases.
+    summaries: HashMap<String, EntitySummary>,
     /// Alias keys by (the folded alias's first two characters, its length in bytes): prefix
     /// candidates in the order search ranks them, shortest alias first, so that a search can
-    /// stop once its page is full instead of reading every alias the query starts.
-    aliases_by_length: BTreeSet<(String, u16, Vec<u8>)>,
+    /// stop once its page is full instead of reading every alias the query starts. Each with
+    /// its value (the alias as written), so that a candidate needs no lookup in `entries`.
+    aliases_by_length: BTreeMap<(String, u16, Vec<u8>), Vec<u8>>,
     /// Band → the original articles whose signatures have it, in id order.
     bands: HashMap<Band, BTreeSet<String>>,
     /// Original article id → its bands, to take them out when it is replaced or deleted, and
@@ -121,20 +139,25 @@ impl Mirror {
                     self.article_ids.remove(id);
                 }
             }
+        } else if matches!(kind, KIND_TALLY | KIND_EVIDENCE_RANK | KIND_CLAIM) {
+            self.apply_stance(kind, rest, value)?;
         } else if MIRRORED_KINDS.contains(&kind) {
             if kind == KIND_ALIAS {
                 let (folded, id) = alias_parts(key)?;
                 self.apply_phonetic(folded, id, value);
-                self.apply_alias_length(folded, key, value.is_some());
+                self.apply_alias_length(folded, key, value);
             } else if kind == KIND_ENTITY {
                 let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("entity"))?;
                 match value {
                     Some(bytes) => {
                         let head: EntityHead = decode("entity", bytes)?;
+                        let record: EntitySummaryRecord = decode("entity", bytes)?;
                         self.heads.insert(id.to_owned(), head);
+                        self.summaries.insert(id.to_owned(), summary(record));
                     }
                     None => {
                         self.heads.remove(id);
+                        self.summaries.remove(id);
                     }
                 }
             }
@@ -148,6 +171,119 @@ impl Mirror {
             }
         }
         Ok(())
+    }
+
+    /// Applies one write of a stance kind: `target, NUL, code` (a tally), then `NUL, claim
+    /// hash` (a claim) or `NUL, inverted strength, claim hash` (an evidence rank entry).
+    fn apply_stance(
+        &mut self,
+        kind: u8,
+        rest: &[u8],
+        value: Option<&[u8]>,
+    ) -> Result<(), StoreError> {
+        let record = match kind {
+            KIND_TALLY => "tally",
+            KIND_CLAIM => "claim",
+            _ => "evidence rank",
+        };
+        let (target, after_target) = split_once(rest).ok_or_else(|| corrupt_key(record))?;
+        let (code, after_code) = if kind == KIND_TALLY {
+            (after_target, &[][..])
+        } else {
+            split_once(after_target).ok_or_else(|| corrupt_key(record))?
+        };
+        let text = |bytes| std::str::from_utf8(bytes).map_err(|_| corrupt_key(record));
+        let (target, code) = (text(target)?, text(code)?);
+        let Some(value) = value else {
+            let Some(pairs) = self.stances.get_mut(target) else {
+                return Ok(());
+            };
+            let Some(pair) = pairs.get_mut(code) else {
+                return Ok(());
+            };
+            match kind {
+                KIND_TALLY => pair.tally = None,
+                KIND_CLAIM => {
+                    pair.claims.remove(text(after_code)?);
+                }
+                _ => {
+                    let (strength, hash) =
+                        rank_parts(after_code).ok_or_else(|| corrupt_key(record))?;
+                    pair.ranked.remove(&(strength, text(hash)?.to_owned()));
+                }
+            }
+            // Emptied entries go, so that a mirror that followed the writes equals one loaded
+            // afresh.
+            if pair.is_empty() {
+                pairs.remove(code);
+                if pairs.is_empty() {
+                    self.stances.remove(target);
+                }
+            }
+            return Ok(());
+        };
+        // Decoded before the entry is made, so that a bad record leaves no empty entry.
+        enum Decoded {
+            Tally(TallyRecord),
+            Claim(String, MirroredClaim),
+            Rank(u16, String),
+        }
+        let decoded = match kind {
+            KIND_TALLY => Decoded::Tally(decode("tally", value)?),
+            KIND_CLAIM => Decoded::Claim(
+                text(after_code)?.to_owned(),
+                MirroredClaim::from(decode::<ClaimRecord>("claim", value)?),
+            ),
+            _ => {
+                let (strength, hash) = rank_parts(after_code).ok_or_else(|| corrupt_key(record))?;
+                Decoded::Rank(strength, text(hash)?.to_owned())
+            }
+        };
+        let pairs = match self.stances.get_mut(target) {
+            Some(pairs) => pairs,
+            None => self.stances.entry(target.to_owned()).or_default(),
+        };
+        let pair = match pairs.get_mut(code) {
+            Some(pair) => pair,
+            None => pairs.entry(code.to_owned()).or_default(),
+        };
+        match decoded {
+            Decoded::Tally(tally) => pair.tally = Some(tally),
+            Decoded::Claim(hash, claim) => {
+                pair.claims.insert(hash, claim);
+            }
+            Decoded::Rank(strength, hash) => {
+                pair.ranked.insert((strength, hash));
+            }
+        }
+        Ok(())
+    }
+
+    /// The stance records about `target`, by government code (in code order).
+    pub(super) fn stances_about(&self, target: &str) -> Option<&BTreeMap<String, PairStances>> {
+        self.stances.get(target)
+    }
+
+    /// The tally of one (target, government) pair.
+    pub(super) fn tally(&self, target: &str, code: &str) -> Option<&TallyRecord> {
+        self.stances
+            .get(target)
+            .and_then(|pairs| pairs.get(code))
+            .and_then(|pair| pair.tally.as_ref())
+    }
+
+    /// The claim stored under a claim key (`kind, target, NUL, code, NUL, claim hash`).
+    pub(super) fn claim(&self, key: &[u8]) -> Result<Option<&MirroredClaim>, StoreError> {
+        let rest = key.get(1..).unwrap_or_default();
+        let (target, after_target) = split_once(rest).ok_or_else(|| corrupt_key("claim"))?;
+        let (code, hash) = split_once(after_target).ok_or_else(|| corrupt_key("claim"))?;
+        let text = |bytes| std::str::from_utf8(bytes).map_err(|_| corrupt_key("claim"));
+        let (target, code, hash) = (text(target)?, text(code)?, text(hash)?);
+        Ok(self
+            .stances
+            .get(target)
+            .and_then(|pairs| pairs.get(code))
+            .and_then(|pair| pair.claims.get(hash)))
     }
 
     /// The phonetic entries derived from one alias entry (`kind, folded alias, NUL, entity id`
@@ -165,16 +301,19 @@ impl Mirror {
         }
     }
 
-    fn apply_alias_length(&mut self, folded: &str, alias_key: &[u8], present: bool) {
+    fn apply_alias_length(&mut self, folded: &str, alias_key: &[u8], value: Option<&[u8]>) {
         let entry = (
             length_bucket(folded),
             u16::try_from(folded.len()).unwrap_or(u16::MAX),
             alias_key.to_vec(),
         );
-        if present {
-            self.aliases_by_length.insert(entry);
-        } else {
-            self.aliases_by_length.remove(&entry);
+        match value {
+            Some(written) => {
+                self.aliases_by_length.insert(entry, written.to_vec());
+            }
+            None => {
+                self.aliases_by_length.remove(&entry);
+            }
         }
     }
 
@@ -194,16 +333,12 @@ impl Mirror {
         );
         self.aliases_by_length
             .range(start..)
-            .take_while(move |(b, _, _)| *b == bucket)
-            .filter(|(_, _, key)| {
+            .take_while(move |((b, _, _), _)| *b == bucket)
+            .filter(|((_, _, key), _)| {
                 key.get(1..)
                     .is_some_and(|alias| alias.starts_with(folded.as_bytes()))
             })
-            .filter_map(|(_, len, key)| {
-                self.entries
-                    .get_key_value(key)
-                    .map(|(key, value)| (*len, key.as_slice(), value.as_slice()))
-            })
+            .map(|((_, len, key), value)| (*len, key.as_slice(), value.as_slice()))
     }
 
     fn remove_bands(&mut self, article_id: &str) {
@@ -262,10 +397,122 @@ impl Mirror {
         self.heads.get(entity_id).copied()
     }
 
+    /// The summary of a stored entity.
+    pub(super) fn summary(&self, entity_id: &str) -> Option<&EntitySummary> {
+        self.summaries.get(entity_id)
+    }
+
     /// Entries held, for tests and logs.
     pub(super) fn len(&self) -> usize {
-        self.entries.len() + self.heads.len()
+        let stances: usize = self
+            .stances
+            .values()
+            .flat_map(BTreeMap::values)
+            .map(|pair| usize::from(pair.tally.is_some()) + pair.ranked.len() + pair.claims.len())
+            .sum();
+        self.entries.len() + self.heads.len() + stances
     }
+}
+
+/// One (target, government) pair's stance records, decoded.
+#[derive(Default, PartialEq)]
+pub(super) struct PairStances {
+    pub(super) tally: Option<TallyRecord>,
+    /// The evidence ranking: (inverted strength, claim hash), in key order, strongest first.
+    pub(super) ranked: BTreeSet<(u16, String)>,
+    /// Claim hash → claim, hashed: a stance page looks up each ranked claim (a search of an
+    /// ordered map compared 64-character hashes at every level).
+    pub(super) claims: foldhash::HashMap<String, MirroredClaim>,
+}
+
+impl PairStances {
+    fn is_empty(&self) -> bool {
+        self.tally.is_none() && self.ranked.is_empty() && self.claims.is_empty()
+    }
+
+    /// The claims in key order (by hash), as a scan of the stored claim keys lists them.
+    pub(super) fn claims_in_key_order(&self) -> Vec<&MirroredClaim> {
+        let mut claims: Vec<(&String, &MirroredClaim)> = self.claims.iter().collect();
+        claims.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        claims.into_iter().map(|(_, claim)| claim).collect()
+    }
+}
+
+/// A [`ClaimRecord`] as the mirror holds it: its evidence statement shared, already in the form
+/// a stance row gives it (with the article of the claim's first source), so that a read takes
+/// a reference rather than a copy of its text.
+#[derive(Debug, PartialEq)]
+pub(super) struct MirroredClaim {
+    pub(super) government: Government,
+    pub(super) polarity: f32,
+    pub(super) sources: Vec<ClaimSource>,
+    /// The record's evidence, with the first source's article id (empty when it has none).
+    pub(super) evidence: Arc<StoredStatement>,
+    /// The distinct articles of `sources`, sorted: the evidence's source list.
+    pub(super) source_ids: Vec<String>,
+}
+
+impl From<ClaimRecord> for MirroredClaim {
+    fn from(record: ClaimRecord) -> MirroredClaim {
+        let ClaimRecord {
+            government,
+            polarity,
+            sources,
+            evidence:
+                StatementRecord {
+                    published,
+                    statement,
+                },
+        } = record;
+        let article_id = sources
+            .first()
+            .map(|source| source.article_id.clone())
+            .unwrap_or_default();
+        let mut source_ids: Vec<String> = sources
+            .iter()
+            .map(|source| source.article_id.clone())
+            .collect();
+        source_ids.sort_unstable();
+        source_ids.dedup();
+        MirroredClaim {
+            government,
+            polarity,
+            sources,
+            source_ids,
+            evidence: Arc::new(StoredStatement {
+                article_id,
+                published,
+                statement,
+            }),
+        }
+    }
+}
+
+impl MirroredClaim {
+    /// The record as stored, for a writer to change.
+    pub(super) fn to_record(&self) -> ClaimRecord {
+        ClaimRecord {
+            government: self.government.clone(),
+            polarity: self.polarity,
+            sources: self.sources.clone(),
+            evidence: StatementRecord {
+                published: self.evidence.published,
+                statement: self.evidence.statement.clone(),
+            },
+        }
+    }
+}
+
+/// `bytes` split at its first separator.
+fn split_once(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    let at = bytes.iter().position(|&b| b == SEPARATOR)?;
+    Some((bytes.get(..at)?, bytes.get(at + 1..)?))
+}
+
+/// The inverted strength and the claim hash of an evidence rank key's last part.
+fn rank_parts(bytes: &[u8]) -> Option<(u16, &[u8])> {
+    let (strength, hash) = bytes.split_first_chunk::<2>()?;
+    Some((u16::from_be_bytes(*strength), hash))
 }
 
 /// The folded alias and the entity id of an alias key (`kind, folded alias, NUL, entity id`).
@@ -437,8 +684,10 @@ mod tests {
         assert_eq!(mirror.head("irn").map(|h| h.mention_count), Some(7));
         mirror.apply(&key, Some(&entity_value(9))).unwrap();
         assert_eq!(mirror.head("irn").map(|h| h.mention_count), Some(9));
+        assert_eq!(mirror.summary("irn").map(|s| s.mention_count), Some(9));
         mirror.apply(&key, None).unwrap();
         assert!(mirror.head("irn").is_none());
+        assert!(mirror.summary("irn").is_none());
         assert!(
             mirror.apply(&key, Some(b"\x01")).is_err(),
             "a bad record is reported"

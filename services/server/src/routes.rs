@@ -1,0 +1,222 @@
+//! ArticleService and StanceService with GetArticle and CompareStances answered as an
+//! [`ArticleAnswer`] and a [`StanceAnswer`] (encoded from the store's values, see `answer.rs`)
+//! instead of the generated response types, and EntityService's SearchEntities with its
+//! generated response encoded through a vector ([`Encoded`]); every other method goes to the
+//! generated server (the router sends each service only its own paths).
+//! Each route is the generated one's, with the same message size limits and no compression (the
+//! generated servers' default).
+
+use std::convert::Infallible;
+use std::marker::PhantomData;
+use std::task::{Context, Poll};
+
+use communique_proto::v1 as pb;
+use communique_proto::v1::article_service_server::ArticleServiceServer;
+use communique_proto::v1::entity_service_server::{EntityService, EntityServiceServer};
+use communique_proto::v1::stance_service_server::StanceServiceServer;
+use prost::Message;
+use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
+use tonic::codegen::{Body, BoxFuture, Service, StdError, http};
+use tonic::server::{Grpc, NamedService, UnaryService};
+use tonic::{Request, Response, Status};
+
+use crate::Api;
+use crate::answer::{ArticleAnswer, Encoded, StanceAnswer};
+
+const COMPARE_STANCES: &str = "/communique.v1.StanceService/CompareStances";
+const GET_ARTICLE: &str = "/communique.v1.ArticleService/GetArticle";
+const SEARCH_ENTITIES: &str = "/communique.v1.EntityService/SearchEntities";
+
+/// A generated server with one of its unary methods answered by `answer`.
+#[derive(Clone)]
+pub struct Routes<S> {
+    api: Api,
+    generated: S,
+    max_message_bytes: usize,
+}
+
+pub type StanceRoutes = Routes<StanceServiceServer<Api>>;
+pub type ArticleRoutes = Routes<ArticleServiceServer<Api>>;
+pub type EntityRoutes = Routes<EntityServiceServer<Api>>;
+
+impl StanceRoutes {
+    pub fn new(api: Api, max_message_bytes: usize) -> StanceRoutes {
+        Routes {
+            generated: StanceServiceServer::new(api.clone())
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+            api,
+            max_message_bytes,
+        }
+    }
+}
+
+impl ArticleRoutes {
+    pub fn new(api: Api, max_message_bytes: usize) -> ArticleRoutes {
+        Routes {
+            generated: ArticleServiceServer::new(api.clone())
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+            api,
+            max_message_bytes,
+        }
+    }
+}
+
+impl EntityRoutes {
+    pub fn new(api: Api, max_message_bytes: usize) -> EntityRoutes {
+        Routes {
+            generated: EntityServiceServer::new(api.clone())
+                .max_decoding_message_size(max_message_bytes)
+                .max_encoding_message_size(max_message_bytes),
+            api,
+            max_message_bytes,
+        }
+    }
+}
+
+impl<S: NamedService> NamedService for Routes<S> {
+    const NAME: &'static str = S::NAME;
+}
+
+impl<S, B> Service<http::Request<B>> for Routes<S>
+where
+    S: Service<
+            http::Request<B>,
+            Response = http::Response<tonic::body::Body>,
+            Error = Infallible,
+            Future = BoxFuture<http::Response<tonic::body::Body>, Infallible>,
+        > + NamedService,
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    type Response = http::Response<tonic::body::Body>;
+    type Error = Infallible;
+    type Future = BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(&mut self, context: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        self.generated.poll_ready(context)
+    }
+
+    fn call(&mut self, request: http::Request<B>) -> Self::Future {
+        let limit = Some(self.max_message_bytes);
+        match request.uri().path() {
+            COMPARE_STANCES => {
+                let method = CompareStances(self.api.clone());
+                Box::pin(async move {
+                    let mut grpc = Grpc::new(AnswerCodec::default())
+                        .apply_max_message_size_config(limit, limit);
+                    Ok(grpc.unary(method, request).await)
+                })
+            }
+            GET_ARTICLE => {
+                let method = GetArticle(self.api.clone());
+                Box::pin(async move {
+                    let mut grpc = Grpc::new(AnswerCodec::default())
+                        .apply_max_message_size_config(limit, limit);
+                    Ok(grpc.unary(method, request).await)
+                })
+            }
+            SEARCH_ENTITIES => {
+                let method = SearchEntities(self.api.clone());
+                Box::pin(async move {
+                    let mut grpc = Grpc::new(AnswerCodec::default())
+                        .apply_max_message_size_config(limit, limit);
+                    Ok(grpc.unary(method, request).await)
+                })
+            }
+            _ => self.generated.call(request),
+        }
+    }
+}
+
+struct CompareStances(Api);
+
+impl UnaryService<pb::CompareStancesRequest> for CompareStances {
+    type Response = StanceAnswer;
+    type Future = BoxFuture<Response<StanceAnswer>, Status>;
+
+    fn call(&mut self, request: Request<pb::CompareStancesRequest>) -> Self::Future {
+        let api = self.0.clone();
+        Box::pin(async move { api.stance_answer(request).await })
+    }
+}
+
+struct GetArticle(Api);
+
+impl UnaryService<pb::GetArticleRequest> for GetArticle {
+    type Response = ArticleAnswer;
+    type Future = BoxFuture<Response<ArticleAnswer>, Status>;
+
+    fn call(&mut self, request: Request<pb::GetArticleRequest>) -> Self::Future {
+        let api = self.0.clone();
+        Box::pin(async move { api.article_answer(request).await })
+    }
+}
+
+struct SearchEntities(Api);
+
+impl UnaryService<pb::SearchEntitiesRequest> for SearchEntities {
+    type Response = Encoded<pb::SearchEntitiesResponse>;
+    type Future = BoxFuture<Response<Self::Response>, Status>;
+
+    fn call(&mut self, request: Request<pb::SearchEntitiesRequest>) -> Self::Future {
+        let api = self.0.clone();
+        Box::pin(async move {
+            let response = <Api as EntityService>::search_entities(&api, request).await?;
+            Ok(response.map(Encoded::new))
+        })
+    }
+}
+
+/// Requests decoded as the generated codec decodes them; answers (`E`) encoded into a buffer
+/// reserved at their size, so that a 20 KB answer is not copied as the buffer grows.
+struct AnswerCodec<E, D>(PhantomData<fn() -> (E, D)>);
+
+impl<E, D> Default for AnswerCodec<E, D> {
+    fn default() -> Self {
+        AnswerCodec(PhantomData)
+    }
+}
+
+impl<E, D> Codec for AnswerCodec<E, D>
+where
+    E: Message + 'static,
+    D: Message + Default + 'static,
+{
+    type Encode = E;
+    type Decode = D;
+    type Encoder = AnswerCodec<E, D>;
+    type Decoder = AnswerCodec<E, D>;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        AnswerCodec::default()
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        AnswerCodec::default()
+    }
+}
+
+impl<E: Message, D> Encoder for AnswerCodec<E, D> {
+    type Item = E;
+    type Error = Status;
+
+    fn encode(&mut self, item: E, buf: &mut EncodeBuf<'_>) -> Result<(), Status> {
+        buf.reserve(item.encoded_len());
+        item.encode(buf)
+            .map_err(|error| Status::internal(format!("cannot encode the answer: {error}")))
+    }
+}
+
+impl<E, D: Message + Default> Decoder for AnswerCodec<E, D> {
+    type Item = D;
+    type Error = Status;
+
+    fn decode(&mut self, buf: &mut DecodeBuf<'_>) -> Result<Option<D>, Status> {
+        // As tonic-prost's decoder: a malformed message is INTERNAL.
+        Message::decode(buf)
+            .map(Some)
+            .map_err(|error| Status::internal(error.to_string()))
+    }
+}
