@@ -184,7 +184,6 @@ pub(crate) fn find_statements(
     field_index: usize,
     drafts: &mut Vec<Draft>,
 ) {
-    let text = field.text();
     let quotes = &field.quotes;
     let verbs: Vec<CueMatch> = field
         .cues
@@ -301,7 +300,6 @@ pub(crate) fn find_statements(
             }
         }
     }
-    let _ = text;
 }
 
 fn paragraph_of(field: &Field<'_>, offset: usize) -> usize {
