@@ -2,6 +2,8 @@
 //! every field; wire-to-domain (IngestService) destructures every field without `..`, so a new
 //! proto field fails to compile until it is handled here.
 
+use std::sync::Arc;
+
 use communique_domain as domain;
 use communique_domain::query::{self, MatchType, StanceLabel};
 use communique_proto::v1 as pb;
@@ -219,46 +221,6 @@ pub fn statement_to_pb(article_id: &str, statement: domain::Statement) -> pb::St
     }
 }
 
-/// [`statement_to_pb`] of a statement the caller shares (evidence held by the store): each
-/// text is copied once, straight into the wire type. Gives what `statement_to_pb` of a clone
-/// gives.
-pub fn shared_statement_to_pb(article_id: &str, statement: &domain::Statement) -> pb::Statement {
-    let domain::Statement {
-        ordinal: _,
-        text,
-        kind,
-        speaker,
-        governments,
-        targets,
-        act,
-        span,
-    } = statement;
-    pb::Statement {
-        id: statement.id(article_id),
-        article_id: article_id.to_owned(),
-        text: text.clone(),
-        kind: statement_kind_to_pb(*kind) as i32,
-        speaker: Some(pb::Speaker {
-            entity_id: speaker.entity_id.clone().unwrap_or_default(),
-            name: speaker.name.clone(),
-        }),
-        governments: governments
-            .iter()
-            .map(|government| government_to_pb(government.clone()))
-            .collect(),
-        targets: targets
-            .iter()
-            .map(|target| pb::StatementTarget {
-                entity_id: target.entity_id.clone(),
-                name: target.name.clone(),
-                polarity: target.polarity,
-            })
-            .collect(),
-        act: act_to_pb(*act) as i32,
-        span: Some(span_to_pb(*span)),
-    }
-}
-
 /// An article as the wire shows it; `full` adds body, mentions and statements.
 pub fn article_to_pb(stored: communique_store::StoredArticle, full: bool) -> pb::Article {
     let communique_store::StoredArticle {
@@ -396,12 +358,17 @@ pub fn stance_row_to_pb(row: query::StanceRow) -> pb::StanceRow {
                      statement,
                      polarity: _,
                      source_article_ids,
-                 }| pb::Evidence {
-                    statement: Some(shared_statement_to_pb(
-                        &statement.article_id,
-                        &statement.statement,
-                    )),
-                    source_article_ids,
+                 }| {
+                    // The store shares its evidence statements: a copy is made only if it
+                    // still does.
+                    let statement = Arc::unwrap_or_clone(statement);
+                    pb::Evidence {
+                        statement: Some(statement_to_pb(
+                            &statement.article_id,
+                            statement.statement,
+                        )),
+                        source_article_ids,
+                    }
                 },
             )
             .collect(),
@@ -639,37 +606,5 @@ mod tests {
         });
         assert!(act_from_pb("act", 0).is_err());
         assert!(entity_kind_from_pb("kind", 99).is_err());
-    }
-
-    #[test]
-    fn a_shared_statement_converts_as_an_owned_one() {
-        let statement = domain::Statement {
-            ordinal: 12,
-            text: "We condemn it.".into(),
-            kind: domain::StatementKind::Direct,
-            speaker: domain::Speaker {
-                entity_id: None,
-                name: "a spokesman".into(),
-            },
-            governments: vec![domain::Government {
-                code: "GBR".into(),
-                name: "United Kingdom".into(),
-            }],
-            targets: vec![domain::Target {
-                entity_id: "irn".into(),
-                name: "Iran".into(),
-                polarity: -0.75,
-            }],
-            act: domain::Act::Condemn,
-            span: domain::Span {
-                field: domain::TextField::Body,
-                start: 3,
-                end: 17,
-            },
-        };
-        assert_eq!(
-            shared_statement_to_pb("a1", &statement),
-            statement_to_pb("a1", statement.clone())
-        );
     }
 }
