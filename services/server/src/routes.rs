@@ -101,33 +101,33 @@ where
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
         let limit = Some(self.max_message_bytes);
         match request.uri().path() {
-            COMPARE_STANCES => {
-                let method = CompareStances(self.api.clone());
-                Box::pin(async move {
-                    let mut grpc = Grpc::new(AnswerCodec::default())
-                        .apply_max_message_size_config(limit, limit);
-                    Ok(grpc.unary(method, request).await)
-                })
-            }
-            GET_ARTICLE => {
-                let method = GetArticle(self.api.clone());
-                Box::pin(async move {
-                    let mut grpc = Grpc::new(AnswerCodec::default())
-                        .apply_max_message_size_config(limit, limit);
-                    Ok(grpc.unary(method, request).await)
-                })
-            }
-            SEARCH_ENTITIES => {
-                let method = SearchEntities(self.api.clone());
-                Box::pin(async move {
-                    let mut grpc = Grpc::new(AnswerCodec::default())
-                        .apply_max_message_size_config(limit, limit);
-                    Ok(grpc.unary(method, request).await)
-                })
-            }
+            COMPARE_STANCES => answer(CompareStances(self.api.clone()), request, limit),
+            GET_ARTICLE => answer(GetArticle(self.api.clone()), request, limit),
+            SEARCH_ENTITIES => answer(SearchEntities(self.api.clone()), request, limit),
             _ => self.generated.call(request),
         }
     }
+}
+
+/// One unary call of `method`, its answer encoded by [`AnswerCodec`].
+fn answer<M, R, B>(
+    method: M,
+    request: http::Request<B>,
+    limit: Option<usize>,
+) -> BoxFuture<http::Response<tonic::body::Body>, Infallible>
+where
+    M: UnaryService<R> + Send + 'static,
+    M::Future: Send,
+    M::Response: Message + Send + 'static,
+    R: Message + Default + Send + 'static,
+    B: Body + Send + 'static,
+    B::Error: Into<StdError> + Send + 'static,
+{
+    Box::pin(async move {
+        let mut grpc = Grpc::new(AnswerCodec::<M::Response, R>::default())
+            .apply_max_message_size_config(limit, limit);
+        Ok(grpc.unary(method, request).await)
+    })
 }
 
 struct CompareStances(Api);
