@@ -149,7 +149,7 @@ fn encode_evidence(evidence: &Evidence, buf: &mut Vec<u8>) {
             buf,
         );
     });
-    for id in &evidence.source_article_ids {
+    for id in evidence.source_article_ids.iter() {
         key(2, WireType::LengthDelimited, buf);
         varint(id.len() as u64, buf);
         buf.extend_from_slice(id.as_bytes());
