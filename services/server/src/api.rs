@@ -23,7 +23,7 @@ use tracing::Instrument;
 use crate::answer::{Encoded, article_answer, stance_answer};
 use crate::edge::{answer_within, request_timeout};
 use crate::metrics::{IngestOutcome, Metrics};
-use crate::paging::Paging;
+use crate::paging::{Paging, search_query, stance_query};
 
 /// Longest search query or stance target accepted, in bytes.
 const MAX_QUERY_BYTES: usize = 256;
@@ -423,7 +423,7 @@ impl pb::entity_service_server::EntityService for Api {
                     query: text,
                     kinds: domain_kinds,
                 };
-                let fingerprint = format!("SearchEntities {search:?}");
+                let fingerprint = search_query(&search);
                 // Once the store searches from memory (tens of µs), a hop to the blocking pool
                 // and back costs more than the search: run it in place. Until then (the index
                 // mirror loads after start) it may wait, so it goes to the pool.
@@ -577,8 +577,13 @@ impl Api {
                     page_token,
                 } = request.into_inner();
                 let mut checks = Checks::default();
-                let fingerprint = format!(
-                    "CompareStances {target:?} {government_codes:?} {published_after:?} {published_before:?} {topic:?} {max_evidence}"
+                let fingerprint = stance_query(
+                    &target,
+                    &government_codes,
+                    published_after.as_ref(),
+                    published_before.as_ref(),
+                    &topic,
+                    max_evidence,
                 );
                 let page = checks.take(
                     self.paging
