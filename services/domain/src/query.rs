@@ -205,13 +205,13 @@ impl StanceTally {
 }
 
 /// A distinct statement about a target: the same words by the same speaker, with every article
-/// that reported them. The statement is shared: a store that holds it in memory hands out a
-/// reference to it rather than a copy.
+/// that reported them. The statement and the article ids are shared: a store that holds them in
+/// memory hands out a reference to them rather than a copy.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Evidence {
     pub statement: Arc<StoredStatement>,
     pub polarity: f32,
-    pub source_article_ids: Vec<String>,
+    pub source_article_ids: Arc<[String]>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -367,7 +367,7 @@ pub fn stance_row_to_pb(row: query::StanceRow) -> pb::StanceRow {
                             &statement.article_id,
                             statement.statement,
                         )),
-                        source_article_ids,
+                        source_article_ids: source_article_ids.to_vec(),
                     }
                 },
             )

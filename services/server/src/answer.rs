@@ -1,20 +1,25 @@
-//! CompareStances and GetArticle answers encoded straight from what the store returns. Built
-//! as `pb::CompareStancesResponse`, a page of 20 rows x 3 evidence copied about 900 strings into
+//! Answers encoded once, straight from what the store returns. Built as
+//! `pb::CompareStancesResponse`, a page of 20 rows x 3 evidence copied about 900 strings into
 //! the wire types (the store shares its evidence statements), and prost computed every nested
 //! message's length once per enclosing message; a full `pb::Article` copied the article id
-//! into every mention and statement. [`StanceAnswer`] and [`ArticleAnswer`] write the same bytes
-//! from the store's values themselves, with each length computed once.
+//! into every mention and statement. [`stance_answer`] and [`article_answer`] write the same
+//! bytes from the store's values in one pass: a nested message's length is written ahead in
+//! the bytes it most likely takes and corrected once its body is written (the body moves in
+//! the rare case it took another width), so no pass computes lengths first.
 //!
 //! The wire layouts written here are `communique.v1.CompareStancesResponse` and
 //! `GetArticleResponse` as prost encodes them (fields in tag order, proto3 defaults left out);
 //! the tests compare them byte for byte with the encoding of the responses that
 //! `communique_grpc::convert` builds from the same values.
 
+use std::fmt;
+use std::marker::PhantomData;
+
 use communique_domain::query::{Evidence, StanceRow};
-use communique_domain::{Article, Date, Mention, Span, Statement, Target};
+use communique_domain::{Date, Mention, Span, Statement};
 use communique_grpc::convert::{
-    act_to_pb, article_to_pb, date_source_to_pb, entity_kind_to_pb, label_to_pb, stance_row_to_pb,
-    statement_kind_to_pb, text_field_to_pb,
+    act_to_pb, date_source_to_pb, entity_kind_to_pb, label_to_pb, statement_kind_to_pb,
+    text_field_to_pb,
 };
 use communique_proto::v1 as pb;
 use communique_store::StoredArticle;
@@ -25,113 +30,126 @@ use prost::encoding::{DecodeContext, WireType, encoded_len_varint, skip_field};
 /// Every field number written here is below 16: its key is one byte.
 const KEY_LEN: usize = 1;
 
-/// A `pb::CompareStancesResponse` held as the store's rows.
-#[derive(Debug, Default)]
-pub struct StanceAnswer {
-    target: Option<pb::Entity>,
-    rows: Vec<PlannedRow>,
-    next_page_token: String,
-    /// The encoded length of the whole answer.
-    len: usize,
+/// More than a statement message takes besides its text, for reserving an answer's bytes.
+const STATEMENT_BYTES: usize = 320;
+
+/// The wire bytes of an `M`, written once; as a `Message` it only encodes (tonic's buffer gets
+/// them in one copy: prost would put each byte of a varint into it as a slice copy).
+pub struct Encoded<M> {
+    bytes: Vec<u8>,
+    message: PhantomData<fn() -> M>,
 }
 
-#[derive(Debug)]
-struct PlannedRow {
-    row: StanceRow,
-    /// The encoded length of the row message.
-    len: usize,
-    /// Per evidence: the encoded lengths of its message and of its statement message.
-    evidence: Vec<(usize, usize)>,
-}
+impl<M: Message + Default> Encoded<M> {
+    /// A generated message, encoded.
+    pub fn new(message: &M) -> Encoded<M> {
+        Encoded::from_bytes(message.encode_to_vec())
+    }
 
-impl StanceAnswer {
-    pub fn new(target: pb::Entity, rows: Vec<StanceRow>, next_page_token: String) -> StanceAnswer {
-        let rows: Vec<PlannedRow> = rows.into_iter().map(PlannedRow::new).collect();
-        let target_len = target.encoded_len();
-        let len = nested_len(target_len)
-            + rows.iter().map(|row| nested_len(row.len)).sum::<usize>()
-            + string_len(&next_page_token);
-        StanceAnswer {
-            target: Some(target),
-            rows,
-            next_page_token,
-            len,
+    fn from_bytes(bytes: Vec<u8>) -> Encoded<M> {
+        Encoded {
+            bytes,
+            message: PhantomData,
         }
     }
 
-    /// The answer as the generated wire type.
-    pub fn into_pb(self) -> pb::CompareStancesResponse {
-        pb::CompareStancesResponse {
-            target: self.target,
-            rows: self
-                .rows
-                .into_iter()
-                .map(|planned| stance_row_to_pb(planned.row))
-                .collect(),
-            next_page_token: self.next_page_token,
+    /// The message these bytes encode, for a caller that wants the generated type.
+    pub fn decode(&self) -> Result<M, prost::DecodeError> {
+        M::decode(self.bytes.as_slice())
+    }
+}
+
+impl<M> Default for Encoded<M> {
+    fn default() -> Self {
+        Encoded {
+            bytes: Vec::new(),
+            message: PhantomData,
         }
     }
 }
 
-impl PlannedRow {
-    fn new(row: StanceRow) -> PlannedRow {
-        let evidence: Vec<(usize, usize)> = row
-            .evidence
+impl<M> fmt::Debug for Encoded<M> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Encoded")
+            .field("len", &self.bytes.len())
+            .finish()
+    }
+}
+
+impl<M: Send + Sync> Message for Encoded<M> {
+    fn encode_raw(&self, buf: &mut impl BufMut) {
+        buf.put_slice(&self.bytes);
+    }
+
+    /// Only ever encoded: a decoder skips every field.
+    fn merge_field(
+        &mut self,
+        tag: u32,
+        wire_type: WireType,
+        buf: &mut impl Buf,
+        ctx: DecodeContext,
+    ) -> Result<(), prost::DecodeError> {
+        skip_field(wire_type, tag, buf, ctx)
+    }
+
+    fn encoded_len(&self) -> usize {
+        self.bytes.len()
+    }
+
+    fn clear(&mut self) {
+        self.bytes.clear();
+    }
+}
+
+/// A `pb::CompareStancesResponse` with `target`, these rows and `next_page_token`.
+pub fn stance_answer(
+    target: &pb::Entity,
+    rows: &[StanceRow],
+    next_page_token: &str,
+) -> Encoded<pb::CompareStancesResponse> {
+    // More than the answer takes, so that the vector does not grow (a copy of all written so
+    // far): an evidence is its text and about 180 bytes more (ids, names, keys, numbers).
+    let capacity = 256
+        + 64 * rows.len()
+        + rows
             .iter()
-            .map(|evidence| {
-                let statement = statement_len(
-                    &evidence.statement.article_id,
-                    &evidence.statement.statement,
-                );
-                let ids: usize = evidence
-                    .source_article_ids
-                    .iter()
-                    .map(|id| KEY_LEN + nested_len_value(id.len()))
-                    .sum();
-                (nested_len(statement) + ids, statement)
-            })
-            .collect();
-        let government = government_len(&row.government.code, &row.government.name);
-        let len = nested_len(government)
-            + float_len(row.tally.score())
-            + int32_len(label_to_pb(row.tally.label()) as i32)
-            + uint32_len(row.tally.statement_count)
-            + evidence
-                .iter()
-                .map(|(len, _)| nested_len(*len))
-                .sum::<usize>();
-        PlannedRow { row, len, evidence }
+            .flat_map(|row| &row.evidence)
+            .map(|evidence| STATEMENT_BYTES + evidence.statement.statement.text.len())
+            .sum::<usize>();
+    let mut buf = Vec::with_capacity(capacity);
+    prost::encoding::message::encode(1, target, &mut buf);
+    for row in rows {
+        nested(2, 2, &mut buf, |buf| encode_row(row, buf));
     }
-
-    fn encode(&self, buf: &mut Vec<u8>) {
-        let row = &self.row;
-        key(1, WireType::LengthDelimited, buf);
-        varint(
-            government_len(&row.government.code, &row.government.name) as u64,
-            buf,
-        );
-        string(1, &row.government.code, buf);
-        string(2, &row.government.name, buf);
-        float(2, row.tally.score(), buf);
-        int32(3, label_to_pb(row.tally.label()) as i32, buf);
-        uint32(4, row.tally.statement_count, buf);
-        for (evidence, (len, statement_len)) in row.evidence.iter().zip(&self.evidence) {
-            key(5, WireType::LengthDelimited, buf);
-            varint(*len as u64, buf);
-            encode_evidence(evidence, *statement_len, buf);
-        }
-    }
+    string(3, next_page_token, &mut buf);
+    Encoded::from_bytes(buf)
 }
 
-fn encode_evidence(evidence: &Evidence, statement_len: usize, buf: &mut Vec<u8>) {
+fn encode_row(row: &StanceRow, buf: &mut Vec<u8>) {
     key(1, WireType::LengthDelimited, buf);
-    varint(statement_len as u64, buf);
-    encode_statement(
-        &evidence.statement.article_id,
-        &evidence.statement.statement,
+    varint(
+        government_len(&row.government.code, &row.government.name) as u64,
         buf,
     );
-    for id in &evidence.source_article_ids {
+    string(1, &row.government.code, buf);
+    string(2, &row.government.name, buf);
+    float(2, row.tally.score(), buf);
+    int32(3, label_to_pb(row.tally.label()) as i32, buf);
+    uint32(4, row.tally.statement_count, buf);
+    for evidence in &row.evidence {
+        nested(5, 2, buf, |buf| encode_evidence(evidence, buf));
+    }
+}
+
+fn encode_evidence(evidence: &Evidence, buf: &mut Vec<u8>) {
+    nested(1, 2, buf, |buf| {
+        encode_statement(
+            &evidence.statement.article_id,
+            &evidence.statement.statement,
+            buf,
+        );
+    });
+    for id in evidence.source_article_ids.iter() {
         key(2, WireType::LengthDelimited, buf);
         varint(id.len() as u64, buf);
         buf.extend_from_slice(id.as_bytes());
@@ -139,33 +157,6 @@ fn encode_evidence(evidence: &Evidence, statement_len: usize, buf: &mut Vec<u8>)
 }
 
 /// `pb::Statement` as `communique_grpc::convert::statement_to_pb` builds it.
-fn statement_len(article_id: &str, statement: &Statement) -> usize {
-    let id_len = article_id.len() + 1 + decimal_len(statement.ordinal);
-    let speaker = string_len(statement.speaker.entity_id.as_deref().unwrap_or_default())
-        + string_len(&statement.speaker.name);
-    let span = int32_len(text_field_to_pb(statement.span.field) as i32)
-        + uint32_len(statement.span.start)
-        + uint32_len(statement.span.end);
-    KEY_LEN
-        + nested_len_value(id_len)
-        + string_len(article_id)
-        + string_len(&statement.text)
-        + int32_len(statement_kind_to_pb(statement.kind) as i32)
-        + nested_len(speaker)
-        + statement
-            .governments
-            .iter()
-            .map(|g| nested_len(government_len(&g.code, &g.name)))
-            .sum::<usize>()
-        + statement
-            .targets
-            .iter()
-            .map(|t| nested_len(target_len(t)))
-            .sum::<usize>()
-        + int32_len(act_to_pb(statement.act) as i32)
-        + nested_len(span)
-}
-
 fn encode_statement(article_id: &str, statement: &Statement, buf: &mut Vec<u8>) {
     // The id, `<article id>/<ordinal>`, as `Statement::id` formats it.
     let mut digits = [0u8; 10];
@@ -197,7 +188,11 @@ fn encode_statement(article_id: &str, statement: &Statement, buf: &mut Vec<u8>) 
     }
     for target in &statement.targets {
         key(7, WireType::LengthDelimited, buf);
-        varint(target_len(target) as u64, buf);
+        varint(
+            (string_len(&target.entity_id) + string_len(&target.name) + float_len(target.polarity))
+                as u64,
+            buf,
+        );
         string(1, &target.entity_id, buf);
         string(2, &target.name, buf);
         float(3, target.polarity, buf);
@@ -206,29 +201,20 @@ fn encode_statement(article_id: &str, statement: &Statement, buf: &mut Vec<u8>) 
     encode_span(9, &statement.span, buf);
 }
 
-fn span_len(span: &Span) -> usize {
-    int32_len(text_field_to_pb(span.field) as i32) + uint32_len(span.start) + uint32_len(span.end)
-}
-
 fn encode_span(tag: u32, span: &Span, buf: &mut Vec<u8>) {
+    let field = text_field_to_pb(span.field) as i32;
     key(tag, WireType::LengthDelimited, buf);
-    varint(span_len(span) as u64, buf);
-    int32(1, text_field_to_pb(span.field) as i32, buf);
+    varint(
+        (int32_len(field) + uint32_len(span.start) + uint32_len(span.end)) as u64,
+        buf,
+    );
+    int32(1, field, buf);
     uint32(2, span.start, buf);
     uint32(3, span.end, buf);
 }
 
 /// `pb::Mention` as `communique_grpc::convert::mention_to_pb` builds it for a full article:
 /// the article's id, no sentence.
-fn mention_len(article_id: &str, mention: &Mention) -> usize {
-    string_len(&mention.entity_id)
-        + string_len(&mention.entity_name)
-        + int32_len(entity_kind_to_pb(mention.kind) as i32)
-        + string_len(&mention.text)
-        + nested_len(span_len(&mention.span))
-        + string_len(article_id)
-}
-
 fn encode_mention(article_id: &str, mention: &Mention, buf: &mut Vec<u8>) {
     string(1, &mention.entity_id, buf);
     string(2, &mention.entity_name, buf);
@@ -239,27 +225,13 @@ fn encode_mention(article_id: &str, mention: &Mention, buf: &mut Vec<u8>) {
 }
 
 /// `pb::Date` as `communique_grpc::convert::date_to_pb` builds it.
-fn date_fields(date: Date) -> [i32; 3] {
-    [date.year(), date.month() as i32, date.day() as i32]
-}
-
-fn date_len(date: Date) -> usize {
-    date_fields(date).into_iter().map(int32_len).sum()
-}
-
 fn encode_date(tag: u32, date: Date, buf: &mut Vec<u8>) {
+    let fields = [date.year(), date.month() as i32, date.day() as i32];
     key(tag, WireType::LengthDelimited, buf);
-    varint(date_len(date) as u64, buf);
-    for (field, value) in (1..).zip(date_fields(date)) {
+    varint(fields.into_iter().map(int32_len).sum::<usize>() as u64, buf);
+    for (field, value) in (1..).zip(fields) {
         int32(field, value, buf);
     }
-}
-
-fn repeated_string_len(values: &[String]) -> usize {
-    values
-        .iter()
-        .map(|value| KEY_LEN + nested_len_value(value.len()))
-        .sum()
 }
 
 fn repeated_string(tag: u32, values: &[String], buf: &mut Vec<u8>) {
@@ -270,232 +242,86 @@ fn repeated_string(tag: u32, values: &[String], buf: &mut Vec<u8>) {
     }
 }
 
-/// A `pb::GetArticleResponse` held as the stored article.
-#[derive(Debug, Default)]
-pub struct ArticleAnswer {
-    article: Option<StoredArticle>,
-    full: bool,
-    /// The encoded length of each mention message.
-    mention_lens: Vec<usize>,
-    /// The encoded length of each statement message.
-    statement_lens: Vec<usize>,
-    /// The encoded length of the article message.
-    article_len: usize,
+/// A `pb::GetArticleResponse` with the article in the view `article_to_pb` gives: a basic one
+/// without body, mentions and statements.
+pub fn article_answer(stored: &StoredArticle, full: bool) -> Encoded<pb::GetArticleResponse> {
+    let a = &stored.article;
+    let (capacity, width) = if full {
+        // The body and the statements' text are most of a full article.
+        let text = a.body.len()
+            + a.statements
+                .iter()
+                .map(|statement| statement.text.len())
+                .sum::<usize>();
+        let size = text + 96 * a.mentions.len() + STATEMENT_BYTES * a.statements.len() + 1024;
+        (size, encoded_len_varint(text as u64))
+    } else {
+        (512, 2)
+    };
+    let mut buf = Vec::with_capacity(capacity);
+    nested(1, width, &mut buf, |buf| encode_article(stored, full, buf));
+    Encoded::from_bytes(buf)
 }
 
-impl ArticleAnswer {
-    /// The article in the view `article_to_pb` gives: a basic one without body, mentions and
-    /// statements.
-    pub fn new(mut stored: StoredArticle, full: bool) -> ArticleAnswer {
-        if !full {
-            stored.article.body = String::new();
-            stored.article.mentions = Vec::new();
-            stored.article.statements = Vec::new();
-        }
-        let a = &stored.article;
-        let mention_lens: Vec<usize> = a
-            .mentions
-            .iter()
-            .map(|mention| mention_len(&a.id, mention))
-            .collect();
-        let statement_lens: Vec<usize> = a
-            .statements
-            .iter()
-            .map(|statement| statement_len(&a.id, statement))
-            .collect();
-        let published = a.published.as_ref().map_or(0, |published| {
-            nested_len(date_len(published.date))
-                + int32_len(date_source_to_pb(published.source) as i32)
-        });
-        let article_len = string_len(&a.id)
-            + string_len(&a.title)
-            + string_len(a.url.as_deref().unwrap_or_default())
-            + string_len(a.source.as_deref().unwrap_or_default())
-            + repeated_string_len(&a.authors)
-            + published
-            + string_len(&a.content_hash)
-            + uint32_len(stored.mention_count)
-            + uint32_len(stored.statement_count)
-            + repeated_string_len(&stored.government_codes)
-            + string_len(&a.body)
-            + mention_lens
-                .iter()
-                .map(|len| nested_len(*len))
-                .sum::<usize>()
-            + statement_lens
-                .iter()
-                .map(|len| nested_len(*len))
-                .sum::<usize>()
-            + string_len(a.duplicate_of.as_deref().unwrap_or_default());
-        ArticleAnswer {
-            article: Some(stored),
-            full,
-            mention_lens,
-            statement_lens,
-            article_len,
-        }
+fn encode_article(stored: &StoredArticle, full: bool, buf: &mut Vec<u8>) {
+    let a = &stored.article;
+    string(1, &a.id, buf);
+    string(2, &a.title, buf);
+    string(3, a.url.as_deref().unwrap_or_default(), buf);
+    string(4, a.source.as_deref().unwrap_or_default(), buf);
+    repeated_string(5, &a.authors, buf);
+    if let Some(published) = &a.published {
+        encode_date(6, published.date, buf);
+        int32(7, date_source_to_pb(published.source) as i32, buf);
     }
-
-    /// The answer as the generated wire type.
-    pub fn into_pb(self) -> pb::GetArticleResponse {
-        let full = self.full;
-        pb::GetArticleResponse {
-            article: self.article.map(|stored| article_to_pb(stored, full)),
-        }
-    }
-
-    fn encode_article(&self, stored: &StoredArticle, buf: &mut Vec<u8>) {
-        let a: &Article = &stored.article;
-        string(1, &a.id, buf);
-        string(2, &a.title, buf);
-        string(3, a.url.as_deref().unwrap_or_default(), buf);
-        string(4, a.source.as_deref().unwrap_or_default(), buf);
-        repeated_string(5, &a.authors, buf);
-        if let Some(published) = &a.published {
-            encode_date(6, published.date, buf);
-            int32(7, date_source_to_pb(published.source) as i32, buf);
-        }
-        string(8, &a.content_hash, buf);
-        uint32(9, stored.mention_count, buf);
-        uint32(10, stored.statement_count, buf);
-        repeated_string(11, &stored.government_codes, buf);
+    string(8, &a.content_hash, buf);
+    uint32(9, stored.mention_count, buf);
+    uint32(10, stored.statement_count, buf);
+    repeated_string(11, &stored.government_codes, buf);
+    if full {
         string(12, &a.body, buf);
-        for (mention, len) in a.mentions.iter().zip(&self.mention_lens) {
-            key(13, WireType::LengthDelimited, buf);
-            varint(*len as u64, buf);
-            encode_mention(&a.id, mention, buf);
+        for mention in &a.mentions {
+            nested(13, 1, buf, |buf| encode_mention(&a.id, mention, buf));
         }
-        for (statement, len) in a.statements.iter().zip(&self.statement_lens) {
-            key(14, WireType::LengthDelimited, buf);
-            varint(*len as u64, buf);
-            encode_statement(&a.id, statement, buf);
+        for statement in &a.statements {
+            nested(14, 2, buf, |buf| encode_statement(&a.id, statement, buf));
         }
-        string(15, a.duplicate_of.as_deref().unwrap_or_default(), buf);
     }
+    string(15, a.duplicate_of.as_deref().unwrap_or_default(), buf);
 }
 
-impl Message for ArticleAnswer {
-    /// Written into a vector first, as [`StanceAnswer`]'s.
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        if let Some(stored) = &self.article {
-            let mut bytes = Vec::with_capacity(self.encoded_len());
-            key(1, WireType::LengthDelimited, &mut bytes);
-            varint(self.article_len as u64, &mut bytes);
-            self.encode_article(stored, &mut bytes);
-            buf.put_slice(&bytes);
+/// A message field `tag` whose body `write` writes. Its length is written ahead in `width`
+/// bytes, the width it most likely takes; a body of another width is moved to fit.
+fn nested(tag: u32, width: usize, buf: &mut Vec<u8>, write: impl FnOnce(&mut Vec<u8>)) {
+    key(tag, WireType::LengthDelimited, buf);
+    let at = buf.len();
+    buf.resize(at + width, 0);
+    write(buf);
+    let end = buf.len();
+    let len = end - at - width;
+    let needed = encoded_len_varint(len as u64);
+    if needed > width {
+        buf.resize(end + needed - width, 0);
+        buf.copy_within(at + width..end, at + needed);
+    } else if needed < width {
+        buf.copy_within(at + width..end, at + needed);
+        buf.truncate(end + needed - width);
+    }
+    if let Some(bytes) = buf.get_mut(at..at + needed) {
+        // Every byte but the last carries the continuation bit: `needed` is the varint's width.
+        let mut value = len as u64;
+        for byte in bytes.iter_mut() {
+            *byte = (value as u8 & 0x7F) | 0x80;
+            value >>= 7;
         }
-    }
-
-    /// Only ever encoded: a decoder skips every field.
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), prost::DecodeError> {
-        skip_field(wire_type, tag, buf, ctx)
-    }
-
-    fn encoded_len(&self) -> usize {
-        if self.article.is_some() {
-            nested_len(self.article_len)
-        } else {
-            0
+        if let Some(last) = bytes.last_mut() {
+            *last &= 0x7F;
         }
-    }
-
-    fn clear(&mut self) {
-        *self = ArticleAnswer::default();
     }
 }
 
 fn government_len(code: &str, name: &str) -> usize {
     string_len(code) + string_len(name)
-}
-
-fn target_len(target: &Target) -> usize {
-    string_len(&target.entity_id) + string_len(&target.name) + float_len(target.polarity)
-}
-
-impl Message for StanceAnswer {
-    /// Writes the answer into a vector first: tonic's buffer takes each byte of a varint as a
-    /// slice copy, a vector pushes it.
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        let mut bytes = Vec::with_capacity(self.len);
-        if let Some(target) = &self.target {
-            prost::encoding::message::encode(1, target, &mut bytes);
-        }
-        for row in &self.rows {
-            key(2, WireType::LengthDelimited, &mut bytes);
-            varint(row.len as u64, &mut bytes);
-            row.encode(&mut bytes);
-        }
-        string(3, &self.next_page_token, &mut bytes);
-        buf.put_slice(&bytes);
-    }
-
-    /// Only ever encoded: a decoder skips every field.
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), prost::DecodeError> {
-        skip_field(wire_type, tag, buf, ctx)
-    }
-
-    fn encoded_len(&self) -> usize {
-        self.len
-    }
-
-    fn clear(&mut self) {
-        *self = StanceAnswer::default();
-    }
-}
-
-/// A generated response, encoded through a vector: prost puts each byte of a varint into
-/// tonic's buffer as a slice copy (a `memcpy` call), into a vector as a store. Its length is
-/// computed once.
-#[derive(Debug, Default)]
-pub struct Encoded<M> {
-    message: M,
-    len: usize,
-}
-
-impl<M: Message> Encoded<M> {
-    pub fn new(message: M) -> Encoded<M> {
-        let len = message.encoded_len();
-        Encoded { message, len }
-    }
-}
-
-impl<M: Message + Default> Message for Encoded<M> {
-    fn encode_raw(&self, buf: &mut impl BufMut) {
-        let mut bytes = Vec::with_capacity(self.len);
-        self.message.encode_raw(&mut bytes);
-        buf.put_slice(&bytes);
-    }
-
-    /// Only ever encoded: a decoder skips every field.
-    fn merge_field(
-        &mut self,
-        tag: u32,
-        wire_type: WireType,
-        buf: &mut impl Buf,
-        ctx: DecodeContext,
-    ) -> Result<(), prost::DecodeError> {
-        skip_field(wire_type, tag, buf, ctx)
-    }
-
-    fn encoded_len(&self) -> usize {
-        self.len
-    }
-
-    fn clear(&mut self) {
-        *self = Encoded::default();
-    }
 }
 
 /// A field key: one byte, every field number written here being below 16.
@@ -514,22 +340,12 @@ fn varint(mut value: u64, buf: &mut Vec<u8>) {
     buf.push(value as u8);
 }
 
-/// A length-delimited value of `len` bytes, without its key.
-fn nested_len_value(len: usize) -> usize {
-    encoded_len_varint(len as u64) + len
-}
-
-/// A present message field of `len` bytes.
-fn nested_len(len: usize) -> usize {
-    KEY_LEN + nested_len_value(len)
-}
-
 /// A proto3 string field: left out when empty.
 fn string_len(value: &str) -> usize {
     if value.is_empty() {
         0
     } else {
-        KEY_LEN + nested_len_value(value.len())
+        KEY_LEN + encoded_len_varint(value.len() as u64) + value.len()
     }
 }
 
@@ -584,10 +400,6 @@ fn uint32(tag: u32, value: u32, buf: &mut Vec<u8>) {
     }
 }
 
-fn decimal_len(value: u32) -> usize {
-    value.checked_ilog10().map_or(1, |log| log as usize + 1)
-}
-
 /// The decimal digits of `value`, written at the end of `digits`.
 fn decimal(mut value: u32, digits: &mut [u8; 10]) -> &[u8] {
     let mut start = digits.len();
@@ -615,9 +427,26 @@ mod tests {
         Act, DateSource, EntityKind, EntitySummary, Government, PublishedDate, Speaker,
         StatementKind, TextField,
     };
-    use communique_grpc::convert::entity_to_pb;
+    use communique_domain::{Article, Target};
+    use communique_grpc::convert::{article_to_pb, entity_to_pb, stance_row_to_pb};
 
     use super::*;
+
+    #[test]
+    fn a_nested_length_written_in_another_width_is_moved_to_fit() {
+        for len in [0, 1, 127, 128, 300, 16_383, 16_384, 20_000] {
+            let body: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
+            let mut expected = vec![0x0A];
+            prost::encoding::encode_varint(len as u64, &mut expected);
+            expected.extend_from_slice(&body);
+            for width in 1..=3 {
+                let mut buf = vec![0xFF];
+                nested(1, width, &mut buf, |buf| buf.extend_from_slice(&body));
+                assert_eq!(buf.first(), Some(&0xFF));
+                assert_eq!(buf.get(1..), Some(expected.as_slice()), "{len} in {width}");
+            }
+        }
+    }
 
     fn statement(ordinal: u32, polarity: f32, speaker_id: Option<&str>) -> Statement {
         Statement {
@@ -750,7 +579,7 @@ mod tests {
             ),
         ];
         for (rows, token) in cases {
-            let answer = StanceAnswer::new(target(), rows.clone(), token.clone());
+            let answer = stance_answer(&target(), &rows, &token);
             let expected = pb::CompareStancesResponse {
                 target: Some(target()),
                 rows: rows.into_iter().map(stance_row_to_pb).collect(),
@@ -759,7 +588,7 @@ mod tests {
             let bytes = answer.encode_to_vec();
             assert_eq!(answer.encoded_len(), bytes.len());
             assert_eq!(bytes, expected.encode_to_vec());
-            assert_eq!(answer.into_pb(), expected);
+            assert_eq!(answer.decode().unwrap(), expected);
         }
     }
 
@@ -775,9 +604,10 @@ mod tests {
                 score: 0.5,
             }],
         };
-        let encoded = Encoded::new(message.clone());
+        let encoded = Encoded::new(&message);
         assert_eq!(encoded.encoded_len(), message.encoded_len());
         assert_eq!(encoded.encode_to_vec(), message.encode_to_vec());
+        assert_eq!(encoded.decode().unwrap(), message);
     }
 
     #[test]
@@ -808,7 +638,6 @@ mod tests {
             let mut digits = [0u8; 10];
             let written = decimal(value, &mut digits);
             assert_eq!(written, value.to_string().as_bytes());
-            assert_eq!(decimal_len(value), written.len());
         }
     }
 
@@ -877,14 +706,14 @@ mod tests {
             for optional in [false, true] {
                 for full in [false, true] {
                     let article = stored(published.clone(), optional);
-                    let answer = ArticleAnswer::new(article.clone(), full);
+                    let answer = article_answer(&article, full);
                     let expected = pb::GetArticleResponse {
                         article: Some(article_to_pb(article, full)),
                     };
                     let bytes = answer.encode_to_vec();
                     assert_eq!(answer.encoded_len(), bytes.len());
                     assert_eq!(bytes, expected.encode_to_vec());
-                    assert_eq!(answer.into_pb(), expected);
+                    assert_eq!(answer.decode().unwrap(), expected);
                 }
             }
         }

@@ -20,10 +20,10 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
-use crate::answer::{ArticleAnswer, StanceAnswer};
+use crate::answer::{Encoded, article_answer, stance_answer};
 use crate::edge::{answer_within, request_timeout};
 use crate::metrics::{IngestOutcome, Metrics};
-use crate::paging::Paging;
+use crate::paging::{Paging, search_query, stance_query};
 
 /// Longest search query or stance target accepted, in bytes.
 const MAX_QUERY_BYTES: usize = 256;
@@ -283,13 +283,24 @@ impl Checks {
     }
 }
 
+/// The generated message of an encoded answer.
+fn decoded<M: prost::Message + Default>(
+    answer: Response<Encoded<M>>,
+) -> Result<Response<M>, Status> {
+    answer
+        .into_inner()
+        .decode()
+        .map(Response::new)
+        .map_err(|error| Status::internal(format!("cannot decode the answer: {error}")))
+}
+
 impl Api {
-    /// GetArticle, answered as an [`ArticleAnswer`]: the stored article encoded as
+    /// GetArticle, answered by [`article_answer`]: the stored article encoded as
     /// `pb::GetArticleResponse` without being copied into it.
     pub async fn article_answer(
         &self,
         request: Request<pb::GetArticleRequest>,
-    ) -> Result<Response<ArticleAnswer>, Status> {
+    ) -> Result<Response<Encoded<pb::GetArticleResponse>>, Status> {
         self.observe("GetArticle", request_timeout(request.metadata()), async {
             let pb::GetArticleRequest { id, view } = request.into_inner();
             let mut checks = Checks::default();
@@ -310,7 +321,7 @@ impl Api {
                     kind: "article",
                     id,
                 })?;
-            Ok(ArticleAnswer::new(article, full))
+            Ok(article_answer(&article, full))
         })
         .await
     }
@@ -318,14 +329,14 @@ impl Api {
 
 #[tonic::async_trait]
 impl pb::article_service_server::ArticleService for Api {
-    /// Served by [`Api::article_answer`] (see `routes.rs`); this builds the generated response
-    /// from it, for a server that routes the RPC the generated way.
+    /// Served by [`Api::article_answer`] (see `routes.rs`); this decodes the generated response
+    /// from its bytes, for a server that routes the RPC the generated way.
     async fn get_article(
         &self,
         request: Request<pb::GetArticleRequest>,
     ) -> Result<Response<pb::GetArticleResponse>, Status> {
         let answer = self.article_answer(request).await?;
-        Ok(Response::new(answer.into_inner().into_pb()))
+        decoded(answer)
     }
 
     async fn list_articles(
@@ -412,7 +423,7 @@ impl pb::entity_service_server::EntityService for Api {
                     query: text,
                     kinds: domain_kinds,
                 };
-                let fingerprint = format!("SearchEntities {search:?}");
+                let fingerprint = search_query(&search);
                 // Once the store searches from memory (tens of µs), a hop to the blocking pool
                 // and back costs more than the search: run it in place. Until then (the index
                 // mirror loads after start) it may wait, so it goes to the pool.
@@ -545,12 +556,12 @@ fn resolve_target(store: &dyn ArticleStore, target: String) -> Result<EntitySumm
 }
 
 impl Api {
-    /// CompareStances, answered as a [`StanceAnswer`]: the rows as the store gives them,
+    /// CompareStances, answered by [`stance_answer`]: the rows as the store gives them,
     /// encoded as `pb::CompareStancesResponse` without being copied into it.
     pub async fn stance_answer(
         &self,
         request: Request<pb::CompareStancesRequest>,
-    ) -> Result<Response<StanceAnswer>, Status> {
+    ) -> Result<Response<Encoded<pb::CompareStancesResponse>>, Status> {
         self.observe(
             "CompareStances",
             request_timeout(request.metadata()),
@@ -566,8 +577,13 @@ impl Api {
                     page_token,
                 } = request.into_inner();
                 let mut checks = Checks::default();
-                let fingerprint = format!(
-                    "CompareStances {target:?} {government_codes:?} {published_after:?} {published_before:?} {topic:?} {max_evidence}"
+                let fingerprint = stance_query(
+                    &target,
+                    &government_codes,
+                    published_after.as_ref(),
+                    published_before.as_ref(),
+                    &topic,
+                    max_evidence,
                 );
                 let page = checks.take(
                     self.paging
@@ -626,10 +642,10 @@ impl Api {
                         Ok((entity, rows))
                     })
                     .await?;
-                Ok(StanceAnswer::new(
-                    entity_to_pb(entity),
-                    rows.items,
-                    self.paging.token(rows.next, &fingerprint),
+                Ok(stance_answer(
+                    &entity_to_pb(entity),
+                    &rows.items,
+                    &self.paging.token(rows.next, &fingerprint),
                 ))
             },
         )
@@ -639,14 +655,14 @@ impl Api {
 
 #[tonic::async_trait]
 impl pb::stance_service_server::StanceService for Api {
-    /// Served by [`Api::stance_answer`] (see `StanceRoutes` in `lib.rs`); this builds the
-    /// generated response from it, for a server that routes the RPC the generated way.
+    /// Served by [`Api::stance_answer`] (see `routes.rs`); this decodes the generated response
+    /// from its bytes, for a server that routes the RPC the generated way.
     async fn compare_stances(
         &self,
         request: Request<pb::CompareStancesRequest>,
     ) -> Result<Response<pb::CompareStancesResponse>, Status> {
         let answer = self.stance_answer(request).await?;
-        Ok(Response::new(answer.into_inner().into_pb()))
+        decoded(answer)
     }
 
     async fn list_statements(

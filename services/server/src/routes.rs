@@ -1,8 +1,8 @@
-//! ArticleService and StanceService with GetArticle and CompareStances answered as an
-//! [`ArticleAnswer`] and a [`StanceAnswer`] (encoded from the store's values, see `answer.rs`)
-//! instead of the generated response types, and EntityService's SearchEntities with its
-//! generated response encoded through a vector ([`Encoded`]); every other method goes to the
-//! generated server (the router sends each service only its own paths).
+//! ArticleService, StanceService and EntityService with GetArticle, CompareStances and
+//! SearchEntities answered as [`Encoded`] bytes (the first two written from the store's values,
+//! see `answer.rs`, instead of the generated response types; SearchEntities' generated response
+//! encoded once into a vector); every other method goes to the generated server (the router
+//! sends each service only its own paths).
 //! Each route is the generated one's, with the same message size limits and no compression (the
 //! generated servers' default).
 
@@ -21,7 +21,7 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Request, Response, Status};
 
 use crate::Api;
-use crate::answer::{ArticleAnswer, Encoded, StanceAnswer};
+use crate::answer::Encoded;
 
 const COMPARE_STANCES: &str = "/communique.v1.StanceService/CompareStances";
 const GET_ARTICLE: &str = "/communique.v1.ArticleService/GetArticle";
@@ -133,8 +133,8 @@ where
 struct CompareStances(Api);
 
 impl UnaryService<pb::CompareStancesRequest> for CompareStances {
-    type Response = StanceAnswer;
-    type Future = BoxFuture<Response<StanceAnswer>, Status>;
+    type Response = Encoded<pb::CompareStancesResponse>;
+    type Future = BoxFuture<Response<Self::Response>, Status>;
 
     fn call(&mut self, request: Request<pb::CompareStancesRequest>) -> Self::Future {
         let api = self.0.clone();
@@ -145,8 +145,8 @@ impl UnaryService<pb::CompareStancesRequest> for CompareStances {
 struct GetArticle(Api);
 
 impl UnaryService<pb::GetArticleRequest> for GetArticle {
-    type Response = ArticleAnswer;
-    type Future = BoxFuture<Response<ArticleAnswer>, Status>;
+    type Response = Encoded<pb::GetArticleResponse>;
+    type Future = BoxFuture<Response<Self::Response>, Status>;
 
     fn call(&mut self, request: Request<pb::GetArticleRequest>) -> Self::Future {
         let api = self.0.clone();
@@ -164,7 +164,7 @@ impl UnaryService<pb::SearchEntitiesRequest> for SearchEntities {
         let api = self.0.clone();
         Box::pin(async move {
             let response = <Api as EntityService>::search_entities(&api, request).await?;
-            Ok(response.map(Encoded::new))
+            Ok(response.map(|message| Encoded::new(&message)))
         })
     }
 }

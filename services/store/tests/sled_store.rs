@@ -288,8 +288,8 @@ fn repeated_words_count_once_with_every_source() {
     assert_eq!(rows[0].tally.statement_count, 1);
     assert_eq!(rows[0].tally.label(), StanceLabel::Opposes);
     assert_eq!(
-        rows[0].evidence[0].source_article_ids,
-        vec!["a1".to_owned(), "a2".to_owned()]
+        *rows[0].evidence[0].source_article_ids,
+        ["a1".to_owned(), "a2".to_owned()]
     );
 }
 
@@ -836,7 +836,7 @@ fn evidence_moves_to_the_next_source_when_its_article_changes() {
         .find(|e| e.statement.statement.text == words)
         .unwrap();
     assert_eq!(lament.statement.article_id, "a2");
-    assert_eq!(lament.source_article_ids, vec!["a2".to_owned()]);
+    assert_eq!(*lament.source_article_ids, ["a2".to_owned()]);
     assert!(store.integrity_problems().unwrap().is_empty());
 }
 

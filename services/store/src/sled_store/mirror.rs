@@ -448,8 +448,9 @@ pub(super) struct MirroredClaim {
     pub(super) sources: Vec<ClaimSource>,
     /// The record's evidence, with the first source's article id (empty when it has none).
     pub(super) evidence: Arc<StoredStatement>,
-    /// The distinct articles of `sources`, sorted: the evidence's source list.
-    pub(super) source_ids: Vec<String>,
+    /// The distinct articles of `sources`, sorted: the evidence's source list, shared with
+    /// the stance rows that give it.
+    pub(super) source_ids: Arc<[String]>,
 }
 
 impl From<ClaimRecord> for MirroredClaim {
@@ -478,7 +479,7 @@ impl From<ClaimRecord> for MirroredClaim {
             government,
             polarity,
             sources,
-            source_ids,
+            source_ids: source_ids.into(),
             evidence: Arc::new(StoredStatement {
                 article_id,
                 published,
