@@ -563,17 +563,13 @@ impl EntityIndex {
                     if inside_longer_name || before_longer_name {
                         continue;
                     }
-                    let in_article: Vec<usize> = candidates
-                        .iter()
-                        .copied()
-                        .filter(|c| full_people.contains(c))
-                        .collect();
-                    let chosen = match in_article.as_slice() {
-                        [one] => Some(*one),
-                        [first, ..] => Some(*first),
+                    // The first candidate the article names in full, if any.
+                    let in_article = candidates.iter().copied().find(|c| full_people.contains(c));
+                    let chosen = match in_article {
+                        Some(person) => Some(person),
                         // "Scott Sullivan ... Mr Sullivan": the article names someone else.
-                        [] if names_another_with_surname(view, slice) => None,
-                        [] => match candidates.as_slice() {
+                        None if names_another_with_surname(view, slice) => None,
+                        None => match candidates.as_slice() {
                             [only] => {
                                 // Without a full name or a title, only a surname that is no common word
                                 // ("May", "Price"), used more than once, of someone who served a
@@ -1358,15 +1354,28 @@ fn has_person_evidence(
 
 /// The starts of the non-overlapping occurrences of `needle` in `haystack`, as
 /// `str::match_indices` gives them, by memmem: std's searcher for a whole field cost more.
-fn occurrences<'h>(haystack: &'h str, needle: &'h str) -> Box<dyn Iterator<Item = usize> + 'h> {
-    if needle.is_empty() {
-        // memmem would match between the bytes of a character too.
-        return Box::new(haystack.match_indices(needle).map(|(start, _)| start));
-    }
-    Box::new(memchr::memmem::find_iter(
-        haystack.as_bytes(),
-        needle.as_bytes(),
-    ))
+/// Either iterator, without boxing one (a name asked about is searched for once or twice).
+fn occurrences<'h>(haystack: &'h str, needle: &'h str) -> impl Iterator<Item = usize> + 'h {
+    // memmem would match between the bytes of a character too: an empty needle goes the
+    // std way (no name is empty, so that side yields nothing here in practice).
+    let (searched, empty) = if needle.is_empty() {
+        (
+            None,
+            Some(haystack.match_indices(needle).map(|(start, _)| start)),
+        )
+    } else {
+        (
+            Some(memchr::memmem::find_iter(
+                haystack.as_bytes(),
+                needle.as_bytes(),
+            )),
+            None,
+        )
+    };
+    searched
+        .into_iter()
+        .flatten()
+        .chain(empty.into_iter().flatten())
 }
 
 /// Whether a surname stands alone somewhere else in the text, not after "the" and not as
