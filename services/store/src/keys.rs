@@ -12,6 +12,11 @@ pub const KIND_STORE_META: u8 = 0x00;
 pub const KIND_ARTICLE: u8 = 0x01;
 /// article id → date, body, mentions and statements.
 pub const KIND_ARTICLE_CONTENT: u8 = 0x02;
+// The article indexes (0x03-0x06) name positions in an ordered list of articles: an index
+// kind, a part (none for the date index), an inverted date, an article id. Until schema 3 each
+// position was a key of its own; since schema 4 the positions of one part and date are stored
+// together as posting blocks (0x14-0x17, see `postings.rs`), and these kinds only lay out the
+// positions that page tokens hold, which are unchanged.
 /// inverted date, article id → ().
 pub const KIND_ARTICLE_BY_DATE: u8 = 0x03;
 /// entity id, inverted date, article id → how the article refers to the entity (role bits).
@@ -39,6 +44,32 @@ pub const KIND_EVIDENCE_RANK: u8 = 0x12;
 /// Retired in schema 3 (bands are derived in memory from the article records); reserved, and
 /// deleted by the schema 2 → 3 migration. Was: band number, band hash, article id → ().
 pub const KIND_DUPLICATE_BAND: u8 = 0x13;
+/// inverted date, block number → posting block: the articles of [`KIND_ARTICLE_BY_DATE`] with
+/// that date written by one batch.
+pub const KIND_DATE_POSTINGS: u8 = 0x14;
+/// entity id, inverted date, block number → posting block of [`KIND_ARTICLE_BY_ENTITY`].
+pub const KIND_ENTITY_POSTINGS: u8 = 0x15;
+/// government code, inverted date, block number → posting block of
+/// [`KIND_ARTICLE_BY_GOVERNMENT`].
+pub const KIND_GOVERNMENT_POSTINGS: u8 = 0x16;
+/// source, inverted date, block number → posting block of [`KIND_ARTICLE_BY_SOURCE`].
+pub const KIND_SOURCE_POSTINGS: u8 = 0x17;
+
+/// The article index kinds and the kinds their posting blocks are stored under.
+pub const ARTICLE_INDEXES: [(u8, u8); 4] = [
+    (KIND_ARTICLE_BY_DATE, KIND_DATE_POSTINGS),
+    (KIND_ARTICLE_BY_ENTITY, KIND_ENTITY_POSTINGS),
+    (KIND_ARTICLE_BY_GOVERNMENT, KIND_GOVERNMENT_POSTINGS),
+    (KIND_ARTICLE_BY_SOURCE, KIND_SOURCE_POSTINGS),
+];
+
+/// The kind an article index's posting blocks are stored under; `None` for other kinds.
+pub fn postings_kind(index_kind: u8) -> Option<u8> {
+    ARTICLE_INDEXES
+        .iter()
+        .find(|(index, _)| *index == index_kind)
+        .map(|(_, postings)| *postings)
+}
 
 pub const SEPARATOR: u8 = 0x00;
 

@@ -22,8 +22,10 @@ use serde::{Deserialize, Serialize};
 
 mod integrity;
 mod mirror;
+mod postings;
 
 use self::mirror::{Mirror, MirroredClaim, PairStances};
+use self::postings::{IndexPositions, Posting};
 use crate::codec::{decode, encode};
 use crate::keys::*;
 use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
@@ -35,9 +37,15 @@ use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
 /// 3: the phonetic index and the near-duplicate bands are no longer stored: they are derived in
 /// memory from the alias entries and the article records (see `mirror.rs`), which halves the
 /// keys an ingest writes. A schema 2 store is migrated at open by deleting those two kinds.
-const SCHEMA_VERSION: u32 = 3;
+/// 4: the article indexes (by date, entity, government, source) are stored as posting blocks,
+/// one key per index part, day and batch instead of one per article (see `postings.rs`); a
+/// schema 3 store is migrated at open by gathering its index entries into blocks.
+const SCHEMA_VERSION: u32 = 4;
 const META_SCHEMA_VERSION: &str = "schema_version";
 const META_ARTICLE_COUNT: &str = "article_count";
+/// The number of the last posting block written: each batch's blocks take the next one, so
+/// that a batch never overwrites another's block of the same group.
+const META_LAST_BLOCK_NUMBER: &str = "last_block_number";
 /// Prefix matches examined per search: bounds the cost of a one-letter query.
 const MAX_PREFIX_CANDIDATES: usize = 512;
 /// Spelling-tolerant candidates examined per search.
@@ -221,7 +229,10 @@ impl SledStore {
                 if version == SCHEMA_VERSION {
                     Ok(())
                 } else if version == 2 {
-                    self.migrate_from_schema_2()
+                    self.migrate_from_schema_2()?;
+                    self.migrate_from_schema_3()
+                } else if version == 3 {
+                    self.migrate_from_schema_3()
                 } else {
                     Err(StoreError::SchemaMismatch {
                         path: self.path.display().to_string(),
@@ -264,6 +275,83 @@ impl SledStore {
         self.tree.flush().map_err(io)?;
         tracing::info!(removed, "store migrated from schema 2 to 3");
         Ok(())
+    }
+
+    /// Schema 3 → 4: gathers each article index's entries into posting blocks, in bounded
+    /// batches that write the blocks of some entries and delete those entries atomically; the
+    /// version is written last, so that a migration cut short is finished by the next open (a
+    /// group cut between two batches is two blocks, which reads merge).
+    fn migrate_from_schema_3(&self) -> Result<(), StoreError> {
+        let mut converted = 0usize;
+        for (index_kind, _) in ARTICLE_INDEXES {
+            loop {
+                let mut groups: BTreeMap<Vec<u8>, Vec<Posting>> = BTreeMap::new();
+                let mut batch = sled::Batch::default();
+                let mut entries = 0;
+                for entry in self.tree.scan_prefix([index_kind]).take(10_000) {
+                    let (position, role) = entry.map_err(io)?;
+                    let group = postings::group_of_position(&position)
+                        .ok_or_else(|| corrupt_key("article index"))?;
+                    let article_id = std::str::from_utf8(&position[group.len()..])
+                        .map_err(|_| corrupt_key("article index"))?;
+                    groups.entry(group.to_vec()).or_default().push(Posting {
+                        article_id: article_id.to_owned(),
+                        role: role.first().copied().unwrap_or(0),
+                    });
+                    batch.remove(position);
+                    entries += 1;
+                }
+                if entries == 0 {
+                    break;
+                }
+                let number = self
+                    .read::<u64>("last block number", &meta_key(META_LAST_BLOCK_NUMBER))?
+                    .unwrap_or(0)
+                    + 1;
+                for (group, mut block) in groups {
+                    block.sort_unstable();
+                    batch.insert(
+                        postings::block_key(&group, number)?,
+                        postings::encode_block(&block)?,
+                    );
+                }
+                batch.insert(
+                    meta_key(META_LAST_BLOCK_NUMBER),
+                    encode("last block number", &number)?,
+                );
+                self.tree.apply_batch(batch).map_err(io)?;
+                converted += entries;
+            }
+        }
+        self.tree
+            .insert(
+                meta_key(META_SCHEMA_VERSION),
+                encode("schema version", &SCHEMA_VERSION)?,
+            )
+            .map_err(io)?;
+        self.tree.flush().map_err(io)?;
+        tracing::info!(converted, "store migrated from schema 3 to 4");
+        Ok(())
+    }
+
+    /// The entries of `[lower, upper)` whose keys start with `prefix`: the positions of an
+    /// article index (read from its posting blocks), or the keys of a stored kind.
+    fn entries(
+        &self,
+        prefix: &[u8],
+        lower: Bound<Vec<u8>>,
+        upper: Vec<u8>,
+    ) -> Result<Entries, StoreError> {
+        if prefix.first().copied().and_then(postings_kind).is_some() {
+            return Ok(Box::new(IndexPositions::new(
+                &self.tree, prefix, lower, upper,
+            )?));
+        }
+        Ok(Box::new(
+            self.tree
+                .range::<Vec<u8>, _>((lower, Bound::Excluded(upper)))
+                .map(|entry| entry.map_err(io)),
+        ))
     }
 
     fn read<T: for<'de> Deserialize<'de>>(
@@ -347,8 +435,8 @@ impl SledStore {
         let size = page.size.max(1);
         let mut items = Vec::new();
         let mut last_key: Option<Vec<u8>> = None;
-        for entry in self.tree.range::<Vec<u8>, _>((lower, Bound::Excluded(end))) {
-            let (key, value) = entry.map_err(io)?;
+        for entry in self.entries(prefix, lower, end)? {
+            let (key, value) = entry?;
             if items.len() == size {
                 // There is at least one more key: the page ends at the last accepted one.
                 return Ok(Page {
@@ -387,11 +475,8 @@ impl SledStore {
         };
         let size = page.size.max(1);
         let mut items = Vec::new();
-        for entry in self
-            .tree
-            .range::<Vec<u8>, _>((Bound::Included(lower), Bound::Excluded(prefix_end(prefix))))
-        {
-            let (key, value) = entry.map_err(io)?;
+        for entry in self.entries(prefix, Bound::Included(lower), prefix_end(prefix))? {
+            let (key, value) = entry?;
             for (returned, item) in items_of(&key, &value)?.into_iter().enumerate().skip(skip) {
                 if items.len() == size {
                     let mut position = (returned as u32).to_be_bytes().to_vec();
@@ -429,45 +514,55 @@ impl SledStore {
             changes.delete(article_key);
             changes.delete(content_key);
         }
-        let mut index_keys = vec![
-            KeyBuilder::new(KIND_ARTICLE_BY_DATE)
-                .date(date)
-                .last_text(id)
-                .build(),
-        ];
+        // The article's positions in the article indexes, each a group (the position without the
+        // article id) and the role it holds there.
+        let mut positions = vec![(KeyBuilder::new(KIND_ARTICLE_BY_DATE).date(date).build(), 0)];
         let mut roles: BTreeMap<&str, u8> = BTreeMap::new();
-        for mention in &content.mentions {
-            *roles.entry(&mention.entity_id).or_default() |= ROLE_MENTIONED;
-        }
-        for statement in &content.statements {
-            if let Some(speaker) = &statement.speaker.entity_id {
-                *roles.entry(speaker).or_default() |= ROLE_SPEAKER;
+        if adding {
+            for mention in &content.mentions {
+                *roles.entry(&mention.entity_id).or_default() |= ROLE_MENTIONED;
             }
-            for target in &statement.targets {
-                *roles.entry(&target.entity_id).or_default() |= ROLE_TARGET;
+            for statement in &content.statements {
+                if let Some(speaker) = &statement.speaker.entity_id {
+                    *roles.entry(speaker).or_default() |= ROLE_SPEAKER;
+                }
+                for target in &statement.targets {
+                    *roles.entry(&target.entity_id).or_default() |= ROLE_TARGET;
+                }
             }
         }
         for entity_id in &record.entity_ids {
-            let key = KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
+            let group = KeyBuilder::new(KIND_ARTICLE_BY_ENTITY)
                 .text(entity_id)
                 .date(date)
-                .last_text(id)
                 .build();
-            if adding {
-                let role = roles.get(entity_id.as_str()).copied().unwrap_or_default();
-                changes.put(key, vec![role]);
-            } else {
-                changes.delete(key);
-            }
+            let role = roles.get(entity_id.as_str()).copied().unwrap_or_default();
+            positions.push((group, role));
         }
         for code in &record.government_codes {
-            index_keys.push(
+            positions.push((
                 KeyBuilder::new(KIND_ARTICLE_BY_GOVERNMENT)
                     .text(code)
                     .date(date)
-                    .last_text(id)
                     .build(),
-            );
+                0,
+            ));
+        }
+        if let Some(source) = &record.source {
+            positions.push((
+                KeyBuilder::new(KIND_ARTICLE_BY_SOURCE)
+                    .text(source)
+                    .date(date)
+                    .build(),
+                0,
+            ));
+        }
+        for (group, role) in positions {
+            if adding {
+                changes.add_posting(group, id, role);
+            } else {
+                changes.remove_posting(self, &group, id)?;
+            }
         }
         // Only originals are candidates: a later copy is compared with the original it copies.
         // Stored ones are found through the mirror's bands; this batch's through `changes`.
@@ -483,15 +578,6 @@ impl SledStore {
                     .push((id.to_owned(), signature.clone()));
             }
         }
-        if let Some(source) = &record.source {
-            index_keys.push(
-                KeyBuilder::new(KIND_ARTICLE_BY_SOURCE)
-                    .text(source)
-                    .date(date)
-                    .last_text(id)
-                    .build(),
-            );
-        }
         for statement in &content.statements {
             self.stage_claims(changes, id, content.published, statement, adding)?;
         }
@@ -500,13 +586,6 @@ impl SledStore {
             *mention_counts
                 .entry(mention.entity_id.as_str())
                 .or_default() += 1;
-        }
-        for key in index_keys {
-            if adding {
-                changes.put(key, Vec::new());
-            } else {
-                changes.delete(key);
-            }
         }
         let definitions: HashMap<&str, &Entity> =
             entities.iter().map(|e| (e.id.as_str(), e)).collect();
@@ -884,6 +963,7 @@ impl SledStore {
         if !written {
             return Ok(None);
         }
+        changes.write_new_blocks(self)?;
         let writes = changes.into_writes()?;
         // Always loaded here: the loader held the writer lock from before open returned.
         if let Some(Ok(mirror)) = self.mirror.get() {
@@ -1108,6 +1188,9 @@ struct ApplyJob {
     outcomes: Option<Vec<Result<PutOutcome, StoreError>>>,
 }
 
+/// Entries of a range read, in key order.
+type Entries = Box<dyn Iterator<Item = Result<(sled::IVec, sled::IVec), StoreError>>>;
+
 /// One batch's writes in key order: a key and its new value, `None` for a removal.
 type Writes = BTreeMap<Vec<u8>, Option<Vec<u8>>>;
 
@@ -1128,6 +1211,8 @@ struct Changes {
     /// Articles indexed for near-duplicate detection earlier in this batch: band prefix →
     /// (article id, signature).
     bands: HashMap<Band, Vec<(String, Vec<u64>)>>,
+    /// The index positions this batch adds, by group: each group's become one new block.
+    new_postings: BTreeMap<Vec<u8>, Vec<Posting>>,
 }
 
 impl Changes {
@@ -1137,6 +1222,76 @@ impl Changes {
 
     fn delete(&mut self, key: Vec<u8>) {
         self.writes.insert(key, None);
+    }
+
+    fn add_posting(&mut self, group: Vec<u8>, article_id: &str, role: u8) {
+        self.new_postings.entry(group).or_default().push(Posting {
+            article_id: article_id.to_owned(),
+            role,
+        });
+    }
+
+    /// Removes an article's position from a group: rewrites the block holding it (deletes it
+    /// once empty). The group's blocks are read as this batch finds them: stored, then as the
+    /// batch in flight and this batch's writes left them.
+    fn remove_posting(
+        &mut self,
+        store: &SledStore,
+        group: &[u8],
+        article_id: &str,
+    ) -> Result<(), StoreError> {
+        let prefix = postings::blocks_prefix(group)?;
+        let mut blocks: BTreeMap<Vec<u8>, Option<Vec<u8>>> = BTreeMap::new();
+        for entry in store.tree.scan_prefix(&prefix) {
+            let (key, value) = entry.map_err(io)?;
+            blocks.insert(key.to_vec(), Some(value.to_vec()));
+        }
+        let end = prefix_end(&prefix);
+        for layer in [self.in_flight.as_deref(), Some(&self.writes)]
+            .into_iter()
+            .flatten()
+        {
+            for (key, value) in layer.range(prefix.clone()..end.clone()) {
+                blocks.insert(key.clone(), value.clone());
+            }
+        }
+        for (key, value) in blocks {
+            let Some(bytes) = value else { continue };
+            let mut block = postings::decode_block(&bytes)?;
+            let before = block.len();
+            block.retain(|posting| posting.article_id != article_id);
+            if block.len() < before {
+                if block.is_empty() {
+                    self.delete(key);
+                } else {
+                    self.put(key, postings::encode_block(&block)?);
+                }
+                return Ok(());
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the positions this batch adds as one block per group, under the next block
+    /// number.
+    fn write_new_blocks(&mut self, store: &SledStore) -> Result<(), StoreError> {
+        if self.new_postings.is_empty() {
+            return Ok(());
+        }
+        let number_key = meta_key(META_LAST_BLOCK_NUMBER);
+        let number = self
+            .stored::<u64>(store, "last block number", &number_key)?
+            .unwrap_or(0)
+            + 1;
+        for (group, mut block) in std::mem::take(&mut self.new_postings) {
+            block.sort_unstable();
+            self.put(
+                postings::block_key(&group, number)?,
+                postings::encode_block(&block)?,
+            );
+        }
+        self.put(number_key, encode("last block number", &number)?);
+        Ok(())
     }
 
     /// A record as stored before this batch: written or deleted by the batch in flight, or

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use communique_domain::query::{
-    ArticleFilter, EntitySearch, MatchType, PageRequest, StanceLabel, StanceQuery, StanceRow,
+    ArticleFilter, EntitySearch, MatchType, Page, PageRequest, StanceLabel, StanceQuery, StanceRow,
     StatementFilter,
 };
 use communique_domain::{
@@ -914,7 +914,7 @@ fn a_store_of_another_schema_is_refused_with_a_clear_error() {
             error,
             StoreError::SchemaMismatch {
                 found: 1,
-                expected: 3,
+                expected: 4,
                 ..
             }
         ),
@@ -965,7 +965,7 @@ fn a_schema_2_store_is_migrated_at_open_and_keeps_finding_names_and_copies() {
         assert_eq!(tree.scan_prefix([0x13u8]).count(), 0);
         assert_eq!(
             tree.get(b"\x00schema_version").unwrap().as_deref(),
-            Some([1u8, 3].as_slice())
+            Some([1u8, 4].as_slice())
         );
     }
     let store = reopen_store(dir.path()).unwrap();
@@ -1239,4 +1239,226 @@ fn stance_rows_page_in_answer_order_without_gaps_or_repeats() {
         store.compare_stances(&query, &garbage),
         Err(StoreError::BadPagePosition)
     ));
+}
+
+/// Every list that reads the article indexes, paged in twos, as (ids, page positions): two
+/// stores that give the same gave the same answers and page tokens.
+fn index_lists(store: &SledStore) -> Vec<(Vec<String>, Vec<Vec<u8>>)> {
+    fn pages<T>(
+        mut read: impl FnMut(&PageRequest) -> Page<T>,
+        id: impl Fn(&T) -> String,
+    ) -> (Vec<String>, Vec<Vec<u8>>) {
+        let (mut ids, mut positions) = (Vec::new(), Vec::new());
+        let mut request = page(2);
+        loop {
+            let result = read(&request);
+            ids.extend(result.items.iter().map(&id));
+            match result.next {
+                Some(next) => {
+                    positions.push(next.clone());
+                    request.resume_after = Some(next);
+                }
+                None => return (ids, positions),
+            }
+        }
+    }
+    let filters = [
+        ArticleFilter::default(),
+        ArticleFilter {
+            entity_id: Some("irn".into()),
+            ..Default::default()
+        },
+        ArticleFilter {
+            entity_id: Some("boris-johnson".into()),
+            published_before: Some("2020-01-04".parse().unwrap()),
+            ..Default::default()
+        },
+        ArticleFilter {
+            government_code: Some("GBR".into()),
+            ..Default::default()
+        },
+        ArticleFilter {
+            source: Some("Test Wire".into()),
+            published_after: Some("2020-01-04".parse().unwrap()),
+            ..Default::default()
+        },
+    ];
+    let mut lists: Vec<_> = filters
+        .iter()
+        .map(|filter| {
+            pages(
+                |request| {
+                    store
+                        .list_articles(filter, ArticleParts::Metadata, request)
+                        .unwrap()
+                },
+                |stored| stored.article.id.clone(),
+            )
+        })
+        .collect();
+    lists.push(pages(
+        |request| store.list_mentions("irn", request).unwrap(),
+        |mention| format!("{} {}", mention.article_id, mention.mention.span.start),
+    ));
+    for filter in [
+        StatementFilter {
+            target_entity_id: Some("irn".into()),
+            ..Default::default()
+        },
+        StatementFilter {
+            speaker_entity_id: Some("emmanuel-macron".into()),
+            ..Default::default()
+        },
+        StatementFilter {
+            government_code: Some("GBR".into()),
+            ..Default::default()
+        },
+    ] {
+        lists.push(pages(
+            |request| store.list_statements(&filter, request).unwrap(),
+            |statement| format!("{} {}", statement.article_id, statement.statement.ordinal),
+        ));
+    }
+    lists
+}
+
+/// Articles over three days, written in three calls so that a day's positions are spread over
+/// several blocks, ids interleaved between them; then one replaced and one moved to another day.
+fn store_articles_in_several_batches(store: &SledStore) {
+    let speakers = [
+        ("boris-johnson", "Boris Johnson", "GBR"),
+        ("emmanuel-macron", "Emmanuel Macron", "FRA"),
+    ];
+    let dates = ["2020-01-03", "2020-01-04", "2020-01-05"];
+    for call in 0..3 {
+        let articles = (0..12)
+            .filter(|i| i % 3 == call)
+            .map(|i| {
+                let (id, name, code) = speakers[i % 2];
+                article(
+                    &format!("a{i:02}"),
+                    dates[i % 3 / 2 + i % 2],
+                    (id, name),
+                    code,
+                    &format!("words {i}"),
+                    -0.5,
+                )
+            })
+            .collect();
+        for outcome in store.put_articles(articles).unwrap() {
+            assert_eq!(outcome.unwrap(), PutOutcome::Inserted);
+        }
+    }
+    let replaced = article(
+        "a04",
+        "2020-01-04",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "other words",
+        0.5,
+    );
+    let moved = article(
+        "a07",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "moved words",
+        0.5,
+    );
+    for outcome in store.put_articles(vec![replaced, moved]).unwrap() {
+        assert_eq!(outcome.unwrap(), PutOutcome::Replaced);
+    }
+}
+
+#[test]
+fn index_lists_merge_the_blocks_of_one_day_in_position_order() {
+    let (_dir, store) = open();
+    store_articles_in_several_batches(&store);
+    assert!(store.integrity_problems().unwrap().is_empty());
+    let lists = index_lists(&store);
+    // Newest day first, then by id within a day, each article once.
+    let newest_first = |ids: &[&str]| ids.iter().map(|id| id.to_string()).collect::<Vec<_>>();
+    assert_eq!(
+        lists[0].0,
+        newest_first(&[
+            "a05", "a07", "a11", // 2020-01-05
+            "a01", "a02", "a03", "a04", "a08", "a09", // 2020-01-04
+            "a00", "a06", "a10", // 2020-01-03
+        ])
+    );
+    // Boris Johnson speaks in the even articles and a07, up to 2020-01-04.
+    assert_eq!(
+        lists[2].0,
+        newest_first(&["a02", "a04", "a08", "a00", "a06", "a10"])
+    );
+    let statements_by_macron: Vec<&str> = lists[7].0.iter().map(|s| &s[..3]).collect();
+    assert_eq!(statements_by_macron, ["a05", "a11", "a01", "a03", "a09"]);
+}
+
+#[test]
+fn a_schema_3_store_is_migrated_at_open_and_lists_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let before = {
+        let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+        store_articles_in_several_batches(&store);
+        index_lists(&store)
+    };
+    {
+        // Schema 3 stored one key per index position (kinds 0x03-0x06: the block's kind less
+        // 0x11, the block key without its number, the article id), valued with the role byte in
+        // the entity index (0x04).
+        let db = reopen_sled(dir.path());
+        let tree = db.open_tree("communique").unwrap();
+        let mut positions = 0;
+        for kind in 0x14u8..=0x17 {
+            for entry in tree.scan_prefix([kind]) {
+                let (key, value) = entry.unwrap();
+                let (format, body) = value.split_first().unwrap();
+                assert_eq!(*format, 1);
+                let block: Vec<(String, u8)> = postcard::from_bytes(body).unwrap();
+                let group = &key[1..key.len() - 8];
+                for (article_id, role) in block {
+                    let position = [&[kind - 0x11], group, article_id.as_bytes()].concat();
+                    let value = if kind == 0x15 { vec![role] } else { vec![] };
+                    tree.insert(position, value).unwrap();
+                    positions += 1;
+                }
+                tree.remove(key).unwrap();
+            }
+        }
+        assert!(positions > 40, "{positions} positions");
+        tree.remove(b"\x00last_block_number").unwrap();
+        tree.insert(b"\x00schema_version", vec![1u8, 3]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(dir.path()).unwrap();
+    assert!(store.integrity_problems().unwrap().is_empty());
+    assert_eq!(index_lists(&store), before);
+    drop(store);
+    {
+        let db = reopen_sled(dir.path());
+        let tree = db.open_tree("communique").unwrap();
+        for kind in 0x03u8..=0x06 {
+            assert_eq!(tree.scan_prefix([kind]).count(), 0, "kind {kind}");
+        }
+        assert_eq!(
+            tree.get(b"\x00schema_version").unwrap().as_deref(),
+            Some([1u8, 4].as_slice())
+        );
+    }
+    // The migrated store takes new articles on the days it already holds.
+    let store = reopen_store(dir.path()).unwrap();
+    store
+        .put_article(article(
+            "a13",
+            "2020-01-04",
+            ("emmanuel-macron", "Emmanuel Macron"),
+            "FRA",
+            "late words",
+            -0.5,
+        ))
+        .unwrap();
+    assert!(store.integrity_problems().unwrap().is_empty());
+    let all = &index_lists(&store)[0].0;
+    assert_eq!(all.iter().filter(|id| id.as_str() == "a13").count(), 1);
 }

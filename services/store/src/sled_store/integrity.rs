@@ -34,37 +34,34 @@ impl SledStore {
                 }
             }
         }
-        for kind in [KIND_ARTICLE_CONTENT, KIND_ARTICLE_BY_DATE] {
-            for entry in self.tree.scan_prefix([kind]) {
-                let (key, _) = entry.map_err(io)?;
-                let id = match kind {
-                    KIND_ARTICLE_CONTENT => key
-                        .get(1..)
-                        .map(|b| String::from_utf8_lossy(b).into_owned()),
-                    _ => article_id_after_date(&key, 1),
-                };
-                if !id.is_some_and(|id| articles.contains_key(&id)) {
-                    problems.push(format!(
-                        "index kind {kind:#04x} entry points at a missing article"
-                    ));
-                }
+        for entry in self.tree.scan_prefix([KIND_ARTICLE_CONTENT]) {
+            let (key, _) = entry.map_err(io)?;
+            let id = key
+                .get(1..)
+                .map(|b| String::from_utf8_lossy(b).into_owned());
+            if !id.is_some_and(|id| articles.contains_key(&id)) {
+                problems.push(format!(
+                    "index kind {KIND_ARTICLE_CONTENT:#04x} entry points at a missing article"
+                ));
             }
         }
-        for kind in [
-            KIND_ARTICLE_BY_ENTITY,
-            KIND_ARTICLE_BY_GOVERNMENT,
-            KIND_ARTICLE_BY_SOURCE,
-        ] {
-            for entry in self.tree.scan_prefix([kind]) {
-                let (key, _) = entry.map_err(io)?;
-                let prefix_len = kind_and_first_part_len(&key);
-                if !article_id_after_date(&key, prefix_len)
-                    .is_some_and(|id| articles.contains_key(&id))
-                {
-                    problems.push(format!(
-                        "index kind {kind:#04x} entry points at a missing article"
-                    ));
+        for (index_kind, postings_kind) in ARTICLE_INDEXES {
+            for entry in self.tree.scan_prefix([postings_kind]) {
+                let (key, value) = entry.map_err(io)?;
+                for posting in postings::decode_block(&value)? {
+                    if !articles.contains_key(&posting.article_id) {
+                        problems.push(format!(
+                            "index kind {index_kind:#04x} entry (block {:?}) points at a missing article",
+                            String::from_utf8_lossy(&key)
+                        ));
+                    }
                 }
+            }
+            // Retired in schema 4: every entry was gathered into blocks at open.
+            if self.tree.scan_prefix([index_kind]).next().is_some() {
+                problems.push(format!(
+                    "index kind {index_kind:#04x} has entries of schema 3 beside its posting blocks"
+                ));
             }
         }
         for entry in self.tree.scan_prefix([KIND_CLAIM]) {
@@ -233,12 +230,4 @@ impl SledStore {
         }
         Ok(out)
     }
-}
-
-/// The length of a key's kind byte and first part with its separator: where the inverted date
-/// of an index key starts.
-fn kind_and_first_part_len(key: &[u8]) -> usize {
-    key.iter()
-        .position(|&b| b == SEPARATOR)
-        .map_or(key.len(), |p| p + 1)
 }
