@@ -15,7 +15,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use communique_domain::query::{Evidence, StanceRow};
+use communique_domain::query::{Evidence, StanceRow, StoredStatement};
 use communique_domain::{Date, Mention, Span, Statement};
 use communique_grpc::convert::{
     act_to_pb, date_source_to_pb, entity_kind_to_pb, label_to_pb, statement_kind_to_pb,
@@ -26,6 +26,8 @@ use communique_store::StoredArticle;
 use prost::Message;
 use prost::bytes::{Buf, BufMut};
 use prost::encoding::{DecodeContext, WireType, encoded_len_varint, skip_field};
+
+use crate::statement_wires::{StatementWires, WireLookup};
 
 /// Every field number written here is below 16: its key is one byte.
 const KEY_LEN: usize = 1;
@@ -106,6 +108,7 @@ pub fn stance_answer(
     target: &pb::Entity,
     rows: &[StanceRow],
     next_page_token: &str,
+    statements: &StatementWires,
 ) -> Encoded<pb::CompareStancesResponse> {
     // More than the answer takes, so that the vector does not grow (a copy of all written so
     // far): an evidence is its text and about 180 bytes more (ids, names, keys, numbers).
@@ -118,14 +121,16 @@ pub fn stance_answer(
             .sum::<usize>();
     let mut buf = Vec::with_capacity(capacity);
     prost::encoding::message::encode(1, target, &mut buf);
-    for row in rows {
-        nested(2, 2, &mut buf, |buf| encode_row(row, buf));
-    }
+    statements.answer(encode_stored_statement, |statements| {
+        for row in rows {
+            nested(2, 2, &mut buf, |buf| encode_row(row, statements, buf));
+        }
+    });
     string(3, next_page_token, &mut buf);
     Encoded::from_bytes(buf)
 }
 
-fn encode_row(row: &StanceRow, buf: &mut Vec<u8>) {
+fn encode_row(row: &StanceRow, statements: &mut WireLookup<'_>, buf: &mut Vec<u8>) {
     key(1, WireType::LengthDelimited, buf);
     varint(
         government_len(&row.government.code, &row.government.name) as u64,
@@ -137,23 +142,22 @@ fn encode_row(row: &StanceRow, buf: &mut Vec<u8>) {
     int32(3, label_to_pb(row.tally.label()) as i32, buf);
     uint32(4, row.tally.statement_count, buf);
     for evidence in &row.evidence {
-        nested(5, 2, buf, |buf| encode_evidence(evidence, buf));
+        nested(5, 2, buf, |buf| encode_evidence(evidence, statements, buf));
     }
 }
 
-fn encode_evidence(evidence: &Evidence, buf: &mut Vec<u8>) {
-    nested(1, 2, buf, |buf| {
-        encode_statement(
-            &evidence.statement.article_id,
-            &evidence.statement.statement,
-            buf,
-        );
-    });
+fn encode_evidence(evidence: &Evidence, statements: &mut WireLookup<'_>, buf: &mut Vec<u8>) {
+    key(1, WireType::LengthDelimited, buf);
+    statements.write(&evidence.statement, buf);
     for id in evidence.source_article_ids.iter() {
         key(2, WireType::LengthDelimited, buf);
         varint(id.len() as u64, buf);
         buf.extend_from_slice(id.as_bytes());
     }
+}
+
+fn encode_stored_statement(stored: &StoredStatement, buf: &mut Vec<u8>) {
+    encode_statement(&stored.article_id, &stored.statement, buf);
 }
 
 /// `pb::Statement` as `communique_grpc::convert::statement_to_pb` builds it.
@@ -578,8 +582,13 @@ mod tests {
                 String::new(),
             ),
         ];
+        // One store of statement encodings for every case and twice each case: the second
+        // answer writes every statement from it.
+        let statements = StatementWires::new(1 << 20);
         for (rows, token) in cases {
-            let answer = stance_answer(&target(), &rows, &token);
+            let answer = stance_answer(&target(), &rows, &token, &statements);
+            let again = stance_answer(&target(), &rows, &token, &statements);
+            assert_eq!(again.encode_to_vec(), answer.encode_to_vec());
             let expected = pb::CompareStancesResponse {
                 target: Some(target()),
                 rows: rows.into_iter().map(stance_row_to_pb).collect(),

@@ -24,6 +24,7 @@ use crate::answer::{Encoded, article_answer, stance_answer};
 use crate::edge::{answer_within, request_timeout};
 use crate::metrics::{IngestOutcome, Metrics};
 use crate::paging::{Paging, search_query, stance_query};
+use crate::statement_wires::{self, StatementWires};
 
 /// Longest search query or stance target accepted, in bytes.
 const MAX_QUERY_BYTES: usize = 256;
@@ -41,6 +42,8 @@ pub struct Api {
     max_concurrent: usize,
     /// The largest request or response message, in bytes.
     max_message_bytes: usize,
+    /// Evidence statements as CompareStances last wrote them.
+    statement_wires: Arc<StatementWires>,
 }
 
 impl Api {
@@ -58,6 +61,7 @@ impl Api {
             permits: Arc::new(Semaphore::new(max_concurrent)),
             max_concurrent,
             max_message_bytes,
+            statement_wires: Arc::new(StatementWires::new(statement_wires::DEFAULT_MAX_BYTES)),
         }
     }
 
@@ -646,6 +650,7 @@ impl Api {
                     &entity_to_pb(entity),
                     &rows.items,
                     &self.paging.token(rows.next, &fingerprint),
+                    &self.statement_wires,
                 ))
             },
         )

@@ -10,6 +10,7 @@ mod edge;
 mod metrics;
 mod paging;
 mod routes;
+mod statement_wires;
 
 use std::future::Future;
 use std::pin::Pin;
