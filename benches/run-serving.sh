@@ -21,6 +21,10 @@
 #   STARTUP_RUNS    startups measured (default 3)
 #   CLIENT_THREADS  loadgen runtime threads (default 1: the other core serves)
 #   QUERY           SearchEntities query and CompareStances target (default Iran)
+#   DECODE          what loadgen does with each response in the measured runs: size (default:
+#                   take its size, skip its bytes, so the client's core is not spent decoding
+#                   900 strings of a stance page) or typed (decode into the generated types);
+#                   the other mode is run once more for CompareStances, as an information row
 #   PERF_RPC        also profile the server with perf during this loadgen RPC at HIGH in
 #                   flight (e.g. get-article-full); the report goes to the results folder
 set -euo pipefail
@@ -38,6 +42,12 @@ STARTUP_RUNS=${STARTUP_RUNS:-3}
 CLIENT_THREADS=${CLIENT_THREADS:-1}
 QUERY=${QUERY:-Iran}
 PERF_RPC=${PERF_RPC:-}
+DECODE=${DECODE:-size}
+case "$DECODE" in
+size) OTHER_DECODE=typed ;;
+typed) OTHER_DECODE=size ;;
+*) echo "DECODE must be size or typed, not '$DECODE'" >&2; exit 2 ;;
+esac
 TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
 BIN=$TARGET_DIR/release
 
@@ -178,7 +188,7 @@ load() { # url rpc in_flight label [extra loadgen args...]
     local table
     table=$("$BIN/loadgen" --target "$url" --rpc "$rpc" -c 1 -m "$m" \
         --duration "$DURATION" --warmup "$WARMUP" --client-threads "$CLIENT_THREADS" \
-        --label "$label" --output "$out" "$@")
+        --decode "${LOAD_DECODE:-$DECODE}" --label "$label" --output "$out" "$@")
     if [[ -z "$header_printed" ]]; then
         printf '%s\n' "$table" | head -n 1
         header_printed=1
@@ -189,7 +199,7 @@ load() { # url rpc in_flight label [extra loadgen args...]
 
 COMMUNIQUE=http://127.0.0.1:$PORT
 BASELINE=http://127.0.0.1:$BASE_PORT
-log "load: ${DURATION}s measured after ${WARMUP}s warm-up per run, 1 connection"
+log "load: ${DURATION}s measured after ${WARMUP}s warm-up per run, 1 connection, responses: $DECODE"
 # The baseline is measured first and last, bracketing the candidates; the report averages the
 # two and shows their spread, the noise of this run.
 load "$BASELINE" hello "$HIGH" hello
@@ -212,6 +222,12 @@ done
 # Not a target: how much of CompareStances' gap to hello is the size of its answer alone.
 for m in "$HIGH" 1; do
     load "$BASELINE" echo-payload "$m" echo-compare-size --payload-bytes "$COMPARE_BYTES"
+done
+# Not a target: CompareStances with the client decoding the other way (by default, into the
+# generated types, as an application would), to show what the decode mode changes.
+for m in "$HIGH" 1; do
+    LOAD_DECODE=$OTHER_DECODE load "$COMMUNIQUE" compare-stances "$m" \
+        "compare-stances-$OTHER_DECODE" --query "$QUERY"
 done
 load "$BASELINE" hello "$HIGH" hello
 load "$BASELINE" hello 1 hello
@@ -245,7 +261,8 @@ echo
     --row "SearchEntities $QUERY=search-entities:hello" \
     --row "CompareStances $QUERY=compare-stances:hello" \
     --row "GetArticle FULL=get-article-full:echo-payload" \
-    --row "CompareStances $QUERY, info: against a reply of its size=compare-stances:echo-compare-size" | tee "$RESULTS/report.md"
+    --row "CompareStances $QUERY, info: against a reply of its size=compare-stances:echo-compare-size" \
+    --row "CompareStances $QUERY, info: client decoding $OTHER_DECODE=compare-stances-$OTHER_DECODE:hello" | tee "$RESULTS/report.md"
 
 STORE_BYTES=$(du -sb "$DB" | cut -f1)
 STORE_ALLOC_KB=$(du -sk "$DB" | cut -f1)

@@ -8,6 +8,7 @@
 //! ```
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -23,7 +24,13 @@ use communique_proto::v1::entity_service_client::EntityServiceClient;
 use communique_proto::v1::stance_service_client::StanceServiceClient;
 use hdrhistogram::Histogram;
 use prost::Message;
+use prost::bytes::Buf;
+use tonic::Status;
+use tonic::client::Grpc;
+use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
+use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
+use tonic_prost::ProstEncoder;
 
 /// Largest response accepted: GetArticle FULL of a long article is well above tonic's 4 MiB.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
@@ -44,6 +51,18 @@ enum Rpc {
     SearchEntities,
     /// communique.v1.StanceService/CompareStances with --query as the target.
     CompareStances,
+}
+
+/// What the client does with each response.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum Decode {
+    /// Decode it into the generated message, as an application client does.
+    Typed,
+    /// Take its size and skip its bytes: the load measures the server alone. A CompareStances
+    /// page decoded into generated types is about 900 strings, a cost on the client's core
+    /// that hello's 16 bytes do not have, and on a two-core machine the client's core is
+    /// one the server could use.
+    Size,
 }
 
 #[derive(Parser, Debug)]
@@ -83,6 +102,9 @@ struct Cli {
     /// echo-payload: bytes in each request's payload.
     #[arg(long, default_value_t = 0)]
     request_bytes: usize,
+    /// What the client does with each response (the gRPC status is checked either way).
+    #[arg(long, value_enum, default_value_t = Decode::Typed)]
+    decode: Decode,
     /// Threads of the client's runtime; 1 leaves the other core to the server.
     #[arg(long, default_value_t = 1)]
     client_threads: usize,
@@ -104,6 +126,8 @@ struct Clients {
     articles: ArticleServiceClient<Channel>,
     entities: EntityServiceClient<Channel>,
     stances: StanceServiceClient<Channel>,
+    /// For `--decode size`: any method, its response taken as its size.
+    sized: Grpc<Channel>,
 }
 
 impl Clients {
@@ -116,15 +140,67 @@ impl Clients {
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
             entities: EntityServiceClient::new(channel.clone())
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
+            sized: Grpc::new(channel.clone()).max_decoding_message_size(MAX_RESPONSE_BYTES),
             stances: StanceServiceClient::new(channel)
                 .max_decoding_message_size(MAX_RESPONSE_BYTES),
         }
     }
 }
 
+/// Encodes requests with prost; a response is its size in bytes, not decoded.
+struct SizeOnlyCodec<Req>(PhantomData<Req>);
+
+impl<Req: Message + Send + 'static> Codec for SizeOnlyCodec<Req> {
+    type Encode = Req;
+    type Decode = usize;
+    type Encoder = ProstEncoder<Req>;
+    type Decoder = SizeDecoder;
+
+    fn encoder(&mut self) -> Self::Encoder {
+        ProstEncoder::new(BufferSettings::default())
+    }
+
+    fn decoder(&mut self) -> Self::Decoder {
+        SizeDecoder
+    }
+}
+
+struct SizeDecoder;
+
+impl Decoder for SizeDecoder {
+    type Item = usize;
+    type Error = Status;
+
+    fn decode(&mut self, src: &mut DecodeBuf<'_>) -> Result<Option<usize>, Status> {
+        let len = src.remaining();
+        src.advance(len);
+        Ok(Some(len))
+    }
+}
+
+/// Calls `path` with `request` and returns the response's size.
+async fn sized_call<Req: Message + Send + Sync + 'static>(
+    grpc: &mut Grpc<Channel>,
+    path: &'static str,
+    request: Req,
+) -> Result<usize, Status> {
+    grpc.ready()
+        .await
+        .map_err(|error| Status::unavailable(format!("connection not ready: {error}")))?;
+    let response = grpc
+        .unary(
+            tonic::Request::new(request),
+            PathAndQuery::from_static(path),
+            SizeOnlyCodec(PhantomData),
+        )
+        .await?;
+    Ok(response.into_inner())
+}
+
 /// What every request of a run carries, prepared once.
 struct Workload {
     rpc: Rpc,
+    decode: Decode,
     article_ids: Vec<String>,
     query: String,
     payload: prost::bytes::Bytes,
@@ -146,6 +222,14 @@ impl Workload {
                 let request = SayHelloRequest {
                     name: "loadgen".into(),
                 };
+                if self.decode == Decode::Size {
+                    return sized_call(
+                        &mut clients.sized,
+                        "/bench.v1.BaselineService/SayHello",
+                        request,
+                    )
+                    .await;
+                }
                 let response = clients.baseline.say_hello(request).await?;
                 Ok(response.get_ref().encoded_len())
             }
@@ -154,6 +238,14 @@ impl Workload {
                     payload: self.payload.clone(),
                     reply_bytes: self.reply_bytes,
                 };
+                if self.decode == Decode::Size {
+                    return sized_call(
+                        &mut clients.sized,
+                        "/bench.v1.BaselineService/Echo",
+                        request,
+                    )
+                    .await;
+                }
                 let response = clients.baseline.echo(request).await?;
                 Ok(response.get_ref().encoded_len())
             }
@@ -172,6 +264,14 @@ impl Workload {
                     id,
                     view: view as i32,
                 };
+                if self.decode == Decode::Size {
+                    return sized_call(
+                        &mut clients.sized,
+                        "/communique.v1.ArticleService/GetArticle",
+                        request,
+                    )
+                    .await;
+                }
                 let response = clients.articles.get_article(request).await?;
                 Ok(response.get_ref().encoded_len())
             }
@@ -180,6 +280,14 @@ impl Workload {
                     query: self.query.clone(),
                     ..Default::default()
                 };
+                if self.decode == Decode::Size {
+                    return sized_call(
+                        &mut clients.sized,
+                        "/communique.v1.EntityService/SearchEntities",
+                        request,
+                    )
+                    .await;
+                }
                 let response = clients.entities.search_entities(request).await?;
                 Ok(response.get_ref().encoded_len())
             }
@@ -188,6 +296,14 @@ impl Workload {
                     target: self.query.clone(),
                     ..Default::default()
                 };
+                if self.decode == Decode::Size {
+                    return sized_call(
+                        &mut clients.sized,
+                        "/communique.v1.StanceService/CompareStances",
+                        request,
+                    )
+                    .await;
+                }
                 let response = clients.stances.compare_stances(request).await?;
                 Ok(response.get_ref().encoded_len())
             }
@@ -262,6 +378,7 @@ async fn run(cli: &Cli) -> anyhow::Result<RunResult> {
     };
     let workload = Arc::new(Workload {
         rpc: cli.rpc,
+        decode: cli.decode,
         article_ids,
         query: cli.query.clone(),
         payload: prost::bytes::Bytes::from(vec![0x5a; cli.request_bytes]),
