@@ -266,14 +266,23 @@ impl SledStore {
                 removed += keys;
             }
         }
+        // 3, not SCHEMA_VERSION: a store cut off before its schema 3 → 4 step must say so at
+        // the next open, or its article indexes would stay unconverted.
+        self.finish_migration(3)?;
+        tracing::info!(removed, "store migrated from schema 2 to 3");
+        Ok(())
+    }
+
+    /// Records `version` as the store's schema and flushes: the last step of a migration, so
+    /// that one cut short is run again at the next open.
+    fn finish_migration(&self, version: u32) -> Result<(), StoreError> {
         self.tree
             .insert(
                 meta_key(META_SCHEMA_VERSION),
-                encode("schema version", &SCHEMA_VERSION)?,
+                encode("schema version", &version)?,
             )
             .map_err(io)?;
         self.tree.flush().map_err(io)?;
-        tracing::info!(removed, "store migrated from schema 2 to 3");
         Ok(())
     }
 
@@ -323,13 +332,7 @@ impl SledStore {
                 converted += entries;
             }
         }
-        self.tree
-            .insert(
-                meta_key(META_SCHEMA_VERSION),
-                encode("schema version", &SCHEMA_VERSION)?,
-            )
-            .map_err(io)?;
-        self.tree.flush().map_err(io)?;
+        self.finish_migration(SCHEMA_VERSION)?;
         tracing::info!(converted, "store migrated from schema 3 to 4");
         Ok(())
     }
