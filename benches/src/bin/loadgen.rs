@@ -15,13 +15,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
 use clap::{Parser, ValueEnum};
-use communique_bench::pb::baseline_service_client::BaselineServiceClient;
-use communique_bench::pb::{EchoRequest, SayHelloRequest};
+use communique_bench::pb::{EchoRequest, EchoResponse, SayHelloRequest, SayHelloResponse};
 use communique_bench::{Latency, RunResult, table_header, table_row};
 use communique_proto::v1 as cpb;
 use communique_proto::v1::article_service_client::ArticleServiceClient;
-use communique_proto::v1::entity_service_client::EntityServiceClient;
-use communique_proto::v1::stance_service_client::StanceServiceClient;
 use hdrhistogram::Histogram;
 use prost::Message;
 use prost::bytes::Buf;
@@ -30,7 +27,7 @@ use tonic::client::Grpc;
 use tonic::codec::{BufferSettings, Codec, DecodeBuf, Decoder};
 use tonic::codegen::http::uri::PathAndQuery;
 use tonic::transport::{Channel, Endpoint};
-use tonic_prost::ProstEncoder;
+use tonic_prost::{ProstCodec, ProstEncoder};
 
 /// Largest response accepted: GetArticle FULL of a long article is well above tonic's 4 MiB.
 const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
@@ -119,34 +116,6 @@ struct Cli {
     output: Option<PathBuf>,
 }
 
-/// The clients of one connection; cloning shares the connection.
-#[derive(Clone)]
-struct Clients {
-    baseline: BaselineServiceClient<Channel>,
-    articles: ArticleServiceClient<Channel>,
-    entities: EntityServiceClient<Channel>,
-    stances: StanceServiceClient<Channel>,
-    /// For `--decode size`: any method, its response taken as its size.
-    sized: Grpc<Channel>,
-}
-
-impl Clients {
-    fn new(channel: Channel) -> Clients {
-        Clients {
-            baseline: BaselineServiceClient::new(channel.clone())
-                .max_decoding_message_size(MAX_RESPONSE_BYTES)
-                .max_encoding_message_size(MAX_RESPONSE_BYTES),
-            articles: ArticleServiceClient::new(channel.clone())
-                .max_decoding_message_size(MAX_RESPONSE_BYTES),
-            entities: EntityServiceClient::new(channel.clone())
-                .max_decoding_message_size(MAX_RESPONSE_BYTES),
-            sized: Grpc::new(channel.clone()).max_decoding_message_size(MAX_RESPONSE_BYTES),
-            stances: StanceServiceClient::new(channel)
-                .max_decoding_message_size(MAX_RESPONSE_BYTES),
-        }
-    }
-}
-
 /// Encodes requests with prost; a response is its size in bytes, not decoded.
 struct SizeOnlyCodec<Req>(PhantomData<Req>);
 
@@ -178,23 +147,35 @@ impl Decoder for SizeDecoder {
     }
 }
 
-/// Calls `path` with `request` and returns the response's size.
-async fn sized_call<Req: Message + Send + Sync + 'static>(
+/// Calls `path` with `request` on one connection (`grpc`, as the generated clients do) and
+/// returns the response's encoded size, decoding the response as `Resp` or not by `decode`.
+async fn unary<Req, Resp>(
     grpc: &mut Grpc<Channel>,
+    decode: Decode,
     path: &'static str,
     request: Req,
-) -> Result<usize, Status> {
+) -> Result<usize, Status>
+where
+    Req: Message + Send + Sync + 'static,
+    Resp: Message + Default + Send + Sync + 'static,
+{
     grpc.ready()
         .await
         .map_err(|error| Status::unavailable(format!("connection not ready: {error}")))?;
-    let response = grpc
-        .unary(
-            tonic::Request::new(request),
-            PathAndQuery::from_static(path),
-            SizeOnlyCodec(PhantomData),
-        )
-        .await?;
-    Ok(response.into_inner())
+    let request = tonic::Request::new(request);
+    let path = PathAndQuery::from_static(path);
+    match decode {
+        Decode::Size => Ok(grpc
+            .unary(request, path, SizeOnlyCodec(PhantomData))
+            .await?
+            .into_inner()),
+        Decode::Typed => {
+            let response = grpc
+                .unary(request, path, ProstCodec::<Req, Resp>::default())
+                .await?;
+            Ok(response.get_ref().encoded_len())
+        }
+    }
 }
 
 /// What every request of a run carries, prepared once.
@@ -215,39 +196,33 @@ impl Workload {
         }
     }
 
-    /// Sends request number `n`; returns the encoded size of the response.
-    async fn call(&self, clients: &mut Clients, n: usize) -> Result<usize, tonic::Status> {
+    /// Sends request number `n` on `grpc`; returns the encoded size of the response.
+    async fn call(&self, grpc: &mut Grpc<Channel>, n: usize) -> Result<usize, Status> {
         match self.rpc {
             Rpc::Hello => {
                 let request = SayHelloRequest {
                     name: "loadgen".into(),
                 };
-                if self.decode == Decode::Size {
-                    return sized_call(
-                        &mut clients.sized,
-                        "/bench.v1.BaselineService/SayHello",
-                        request,
-                    )
-                    .await;
-                }
-                let response = clients.baseline.say_hello(request).await?;
-                Ok(response.get_ref().encoded_len())
+                unary::<_, SayHelloResponse>(
+                    grpc,
+                    self.decode,
+                    "/bench.v1.BaselineService/SayHello",
+                    request,
+                )
+                .await
             }
             Rpc::EchoPayload => {
                 let request = EchoRequest {
                     payload: self.payload.clone(),
                     reply_bytes: self.reply_bytes,
                 };
-                if self.decode == Decode::Size {
-                    return sized_call(
-                        &mut clients.sized,
-                        "/bench.v1.BaselineService/Echo",
-                        request,
-                    )
-                    .await;
-                }
-                let response = clients.baseline.echo(request).await?;
-                Ok(response.get_ref().encoded_len())
+                unary::<_, EchoResponse>(
+                    grpc,
+                    self.decode,
+                    "/bench.v1.BaselineService/Echo",
+                    request,
+                )
+                .await
             }
             Rpc::GetArticleBasic | Rpc::GetArticleFull => {
                 let view = if self.rpc == Rpc::GetArticleFull {
@@ -264,48 +239,39 @@ impl Workload {
                     id,
                     view: view as i32,
                 };
-                if self.decode == Decode::Size {
-                    return sized_call(
-                        &mut clients.sized,
-                        "/communique.v1.ArticleService/GetArticle",
-                        request,
-                    )
-                    .await;
-                }
-                let response = clients.articles.get_article(request).await?;
-                Ok(response.get_ref().encoded_len())
+                unary::<_, cpb::GetArticleResponse>(
+                    grpc,
+                    self.decode,
+                    "/communique.v1.ArticleService/GetArticle",
+                    request,
+                )
+                .await
             }
             Rpc::SearchEntities => {
                 let request = cpb::SearchEntitiesRequest {
                     query: self.query.clone(),
                     ..Default::default()
                 };
-                if self.decode == Decode::Size {
-                    return sized_call(
-                        &mut clients.sized,
-                        "/communique.v1.EntityService/SearchEntities",
-                        request,
-                    )
-                    .await;
-                }
-                let response = clients.entities.search_entities(request).await?;
-                Ok(response.get_ref().encoded_len())
+                unary::<_, cpb::SearchEntitiesResponse>(
+                    grpc,
+                    self.decode,
+                    "/communique.v1.EntityService/SearchEntities",
+                    request,
+                )
+                .await
             }
             Rpc::CompareStances => {
                 let request = cpb::CompareStancesRequest {
                     target: self.query.clone(),
                     ..Default::default()
                 };
-                if self.decode == Decode::Size {
-                    return sized_call(
-                        &mut clients.sized,
-                        "/communique.v1.StanceService/CompareStances",
-                        request,
-                    )
-                    .await;
-                }
-                let response = clients.stances.compare_stances(request).await?;
-                Ok(response.get_ref().encoded_len())
+                unary::<_, cpb::CompareStancesResponse>(
+                    grpc,
+                    self.decode,
+                    "/communique.v1.StanceService/CompareStances",
+                    request,
+                )
+                .await
             }
         }
     }
@@ -392,9 +358,12 @@ async fn run(cli: &Cli) -> anyhow::Result<RunResult> {
     let slots = cli.connections * cli.in_flight;
     let mut tasks = Vec::with_capacity(slots);
     for (connection, channel) in channels.into_iter().enumerate() {
-        let clients = Clients::new(channel);
+        // One client per connection; its clones share the connection.
+        let grpc = Grpc::new(channel)
+            .max_decoding_message_size(MAX_RESPONSE_BYTES)
+            .max_encoding_message_size(MAX_RESPONSE_BYTES);
         for slot in 0..cli.in_flight {
-            let mut clients = clients.clone();
+            let mut grpc = grpc.clone();
             let workload = Arc::clone(&workload);
             let first_request = connection * cli.in_flight + slot;
             tasks.push(tokio::spawn(async move {
@@ -410,8 +379,7 @@ async fn run(cli: &Cli) -> anyhow::Result<RunResult> {
                     if sent >= end {
                         break;
                     }
-                    let outcome =
-                        tokio::time::timeout(timeout, workload.call(&mut clients, n)).await;
+                    let outcome = tokio::time::timeout(timeout, workload.call(&mut grpc, n)).await;
                     let done = Instant::now();
                     n += slots;
                     if sent < measure_from {
