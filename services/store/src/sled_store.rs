@@ -129,8 +129,7 @@ struct StatementRecord {
     statement: Statement,
 }
 
-/// The fields that rank a search match come first, so that search can decode only them
-/// ([`EntityHead`]) for every candidate and the whole record only for the page it returns.
+/// The fields that rank a search match come first ([`EntityHead`]).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct EntityRecord {
     mention_count: u32,
@@ -164,16 +163,15 @@ struct ClaimSource {
 #[derive(Debug, Deserialize)]
 struct EntitySummaryRecord {
     mention_count: u32,
-    /// Also in `entity`; decoded only to reach the fields after it.
-    _kind: EntityKind,
+    /// The same as `entity.kind`.
+    kind: EntityKind,
     article_count: u32,
     entity: Entity,
     observed_aliases: Vec<(String, u32)>,
 }
 
-/// The leading fields of an [`EntityRecord`]: postcard reads fields in order and ignores what
-/// follows.
-#[derive(Clone, Copy, Debug, PartialEq, Deserialize)]
+/// The fields of an [`EntityRecord`] that search ranks and filters a candidate by.
+#[derive(Clone, Copy, Debug, PartialEq)]
 struct EntityHead {
     mention_count: u32,
     kind: EntityKind,

@@ -54,11 +54,8 @@ pub(super) struct Mirror {
     /// government code: a stance page reads its rows' records without decoding or a key lookup
     /// in `entries` per claim.
     stances: HashMap<String, BTreeMap<String, PairStances>>,
-    /// Entity id → the fields search ranks by.
-    heads: HashMap<String, EntityHead>,
-    /// Entity id → the summary a read returns, decoded: a search page or a stance target is
-    /// then a copy of it rather than a decode of the record with its observed aliases.
-    summaries: HashMap<String, EntitySummary>,
+    /// Entity id → its record as reads use it, decoded once.
+    entities: HashMap<String, MirroredEntity>,
     /// Alias keys by (the folded alias's first two characters, its length in bytes): prefix
     /// candidates in the order search ranks them, shortest alias first, so that a search can
     /// stop once its page is full instead of reading every alias the query starts. Each with
@@ -79,7 +76,7 @@ pub(super) struct Mirror {
 }
 
 impl Mirror {
-    /// Copies the mirrored kinds and the entity heads out of `tree`; the bands wait for
+    /// Copies the mirrored kinds and the decoded entities out of `tree`; the bands wait for
     /// [`Mirror::load_bands`].
     pub(super) fn load(tree: &sled::Tree) -> Result<Mirror, StoreError> {
         let mut mirror = Mirror::default();
@@ -150,14 +147,21 @@ impl Mirror {
                 let id = std::str::from_utf8(rest).map_err(|_| corrupt_key("entity"))?;
                 match value {
                     Some(bytes) => {
-                        let head: EntityHead = decode("entity", bytes)?;
                         let record: EntitySummaryRecord = decode("entity", bytes)?;
-                        self.heads.insert(id.to_owned(), head);
-                        self.summaries.insert(id.to_owned(), summary(record));
+                        let head = EntityHead {
+                            mention_count: record.mention_count,
+                            kind: record.kind,
+                        };
+                        self.entities.insert(
+                            id.to_owned(),
+                            MirroredEntity {
+                                head,
+                                summary: summary(record),
+                            },
+                        );
                     }
                     None => {
-                        self.heads.remove(id);
-                        self.summaries.remove(id);
+                        self.entities.remove(id);
                     }
                 }
             }
@@ -394,12 +398,12 @@ impl Mirror {
     }
 
     pub(super) fn head(&self, entity_id: &str) -> Option<EntityHead> {
-        self.heads.get(entity_id).copied()
+        self.entities.get(entity_id).map(|entity| entity.head)
     }
 
     /// The summary of a stored entity.
     pub(super) fn summary(&self, entity_id: &str) -> Option<&EntitySummary> {
-        self.summaries.get(entity_id)
+        self.entities.get(entity_id).map(|entity| &entity.summary)
     }
 
     /// Entries held, for tests and logs.
@@ -410,7 +414,7 @@ impl Mirror {
             .flat_map(BTreeMap::values)
             .map(|pair| usize::from(pair.tally.is_some()) + pair.ranked.len() + pair.claims.len())
             .sum();
-        self.entries.len() + self.heads.len() + stances
+        self.entries.len() + self.entities.len() + stances
     }
 }
 
@@ -436,6 +440,15 @@ impl PairStances {
         claims.sort_unstable_by(|a, b| a.0.cmp(b.0));
         claims.into_iter().map(|(_, claim)| claim).collect()
     }
+}
+
+/// An entity record as search and reads use it: the fields search ranks a candidate by, and
+/// the summary a read returns (a search page or a stance target is then a copy of it rather
+/// than a decode of the record with its observed aliases).
+#[derive(PartialEq)]
+struct MirroredEntity {
+    head: EntityHead,
+    summary: EntitySummary,
 }
 
 /// A [`ClaimRecord`] as the mirror holds it: its evidence statement shared, already in the form
