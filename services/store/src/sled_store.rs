@@ -315,17 +315,9 @@ impl SledStore {
                     .read::<u64>("last block number", &meta_key(META_LAST_BLOCK_NUMBER))?
                     .unwrap_or(0)
                     + 1;
-                for (group, mut block) in groups {
-                    block.sort_unstable();
-                    batch.insert(
-                        postings::block_key(&group, number)?,
-                        postings::encode_block(&block)?,
-                    );
+                for (key, value) in postings::new_blocks(groups, number)? {
+                    batch.insert(key, value);
                 }
-                batch.insert(
-                    meta_key(META_LAST_BLOCK_NUMBER),
-                    encode("last block number", &number)?,
-                );
                 self.tree.apply_batch(batch).map_err(io)?;
                 converted += entries;
             }
@@ -1284,14 +1276,9 @@ impl Changes {
             .stored::<u64>(store, "last block number", &number_key)?
             .unwrap_or(0)
             + 1;
-        for (group, mut block) in std::mem::take(&mut self.new_postings) {
-            block.sort_unstable();
-            self.put(
-                postings::block_key(&group, number)?,
-                postings::encode_block(&block)?,
-            );
+        for (key, value) in postings::new_blocks(std::mem::take(&mut self.new_postings), number)? {
+            self.put(key, value);
         }
-        self.put(number_key, encode("last block number", &number)?);
         Ok(())
     }
 

@@ -61,6 +61,27 @@ pub(super) fn blocks_prefix(positions: &[u8]) -> Result<Vec<u8>, StoreError> {
     Ok([&[postings][..], rest].concat())
 }
 
+/// A key and the value to write under it.
+type Entry = (Vec<u8>, Vec<u8>);
+
+/// The entries that store each group's postings as a new block, sorted by id, under block
+/// `number`, and the meta entry recording `number` as the last block written.
+pub(super) fn new_blocks(
+    groups: BTreeMap<Vec<u8>, Vec<Posting>>,
+    number: u64,
+) -> Result<Vec<Entry>, StoreError> {
+    let mut entries = Vec::with_capacity(groups.len() + 1);
+    for (group, mut block) in groups {
+        block.sort_unstable();
+        entries.push((block_key(&group, number)?, encode_block(&block)?));
+    }
+    entries.push((
+        meta_key(META_LAST_BLOCK_NUMBER),
+        encode("last block number", &number)?,
+    ));
+    Ok(entries)
+}
+
 pub(super) fn encode_block(postings: &[Posting]) -> Result<Vec<u8>, StoreError> {
     encode("posting block", &postings)
 }
