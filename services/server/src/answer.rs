@@ -16,7 +16,7 @@ use std::fmt;
 use std::marker::PhantomData;
 
 use communique_domain::query::{Evidence, StanceRow, StoredStatement};
-use communique_domain::{Date, Mention, Span, Statement};
+use communique_domain::{Date, Government, Mention, Span, Statement};
 use communique_grpc::convert::{
     act_to_pb, date_source_to_pb, entity_kind_to_pb, label_to_pb, statement_kind_to_pb,
     text_field_to_pb,
@@ -121,7 +121,7 @@ pub fn stance_answer(
             .sum::<usize>();
     let mut buf = Vec::with_capacity(capacity);
     prost::encoding::message::encode(1, target, &mut buf);
-    statements.answer(encode_stored_statement, |statements| {
+    statements.answer(encode_evidence_statement, |statements| {
         for row in rows {
             nested(2, 2, &mut buf, |buf| encode_row(row, statements, buf));
         }
@@ -131,13 +131,7 @@ pub fn stance_answer(
 }
 
 fn encode_row(row: &StanceRow, statements: &mut WireLookup<'_>, buf: &mut Vec<u8>) {
-    key(1, WireType::LengthDelimited, buf);
-    varint(
-        government_len(&row.government.code, &row.government.name) as u64,
-        buf,
-    );
-    string(1, &row.government.code, buf);
-    string(2, &row.government.name, buf);
+    encode_government(1, &row.government, buf);
     float(2, row.tally.score(), buf);
     int32(3, label_to_pb(row.tally.label()) as i32, buf);
     uint32(4, row.tally.statement_count, buf);
@@ -147,7 +141,6 @@ fn encode_row(row: &StanceRow, statements: &mut WireLookup<'_>, buf: &mut Vec<u8
 }
 
 fn encode_evidence(evidence: &Evidence, statements: &mut WireLookup<'_>, buf: &mut Vec<u8>) {
-    key(1, WireType::LengthDelimited, buf);
     statements.write(&evidence.statement, buf);
     for id in evidence.source_article_ids.iter() {
         key(2, WireType::LengthDelimited, buf);
@@ -156,8 +149,11 @@ fn encode_evidence(evidence: &Evidence, statements: &mut WireLookup<'_>, buf: &m
     }
 }
 
-fn encode_stored_statement(stored: &StoredStatement, buf: &mut Vec<u8>) {
-    encode_statement(&stored.article_id, &stored.statement, buf);
+/// `pb::Evidence`'s `statement` field, as [`StatementWires`] keeps it.
+fn encode_evidence_statement(stored: &StoredStatement, buf: &mut Vec<u8>) {
+    nested(1, 2, buf, |buf| {
+        encode_statement(&stored.article_id, &stored.statement, buf);
+    });
 }
 
 /// `pb::Statement` as `communique_grpc::convert::statement_to_pb` builds it.
@@ -182,13 +178,7 @@ fn encode_statement(article_id: &str, statement: &Statement, buf: &mut Vec<u8>) 
     string(1, speaker_id, buf);
     string(2, &statement.speaker.name, buf);
     for government in &statement.governments {
-        key(6, WireType::LengthDelimited, buf);
-        varint(
-            government_len(&government.code, &government.name) as u64,
-            buf,
-        );
-        string(1, &government.code, buf);
-        string(2, &government.name, buf);
+        encode_government(6, government, buf);
     }
     for target in &statement.targets {
         key(7, WireType::LengthDelimited, buf);
@@ -324,8 +314,15 @@ fn nested(tag: u32, width: usize, buf: &mut Vec<u8>, write: impl FnOnce(&mut Vec
     }
 }
 
-fn government_len(code: &str, name: &str) -> usize {
-    string_len(code) + string_len(name)
+/// `pb::Government` as `communique_grpc::convert::government_to_pb` builds it.
+fn encode_government(tag: u32, government: &Government, buf: &mut Vec<u8>) {
+    key(tag, WireType::LengthDelimited, buf);
+    varint(
+        (string_len(&government.code) + string_len(&government.name)) as u64,
+        buf,
+    );
+    string(1, &government.code, buf);
+    string(2, &government.name, buf);
 }
 
 /// A field key: one byte, every field number written here being below 16.

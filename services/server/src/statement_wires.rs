@@ -1,8 +1,8 @@
-//! The encoded `pb::Statement` of each evidence statement already served, reused while the
-//! store still shares that statement. A CompareStances page is up to 20 rows x 3 evidence
-//! statements of about 15 fields each; writing them was two thirds of the page's own work
-//! (callgrind: about 98k of the 233k instructions of an `Iran` page, hello being 60k), and a
-//! stored statement never changes.
+//! The bytes written for each evidence statement already served (`answer.rs` keeps its
+//! `pb::Evidence.statement` field), reused while the store still shares that statement. A
+//! CompareStances page is up to 20 rows x 3 evidence statements of about 15 fields each;
+//! writing them was two thirds of the page's own work (callgrind: about 98k of the 233k
+//! instructions of an `Iran` page, hello being 60k), and a stored statement never changes.
 //!
 //! Entries are keyed by the address of the store's shared statement (`Arc<StoredStatement>`)
 //! and hold a reference to it, so no other statement can take that address while the entry
@@ -38,7 +38,7 @@ struct Known {
 
 struct Wire {
     /// Keeps the statement at its address while its encoding is held.
-    _statement: Arc<StoredStatement>,
+    statement: Arc<StoredStatement>,
     bytes: Box<[u8]>,
 }
 
@@ -83,7 +83,7 @@ impl StatementWires {
             if known.bytes + wire.bytes.len() > self.max_bytes {
                 *known = Known::default();
             }
-            let address = Arc::as_ptr(&wire._statement) as usize;
+            let address = Arc::as_ptr(&wire.statement) as usize;
             let len = wire.bytes.len();
             if known.by_address.insert(address, wire).is_none() {
                 known.bytes += len;
@@ -106,26 +106,21 @@ pub struct WireLookup<'a> {
 }
 
 impl WireLookup<'_> {
-    /// The statement's encoding, length-prefixed as a nested message's body.
+    /// Appends what `encode` writes for the statement.
     pub fn write(&mut self, statement: &Arc<StoredStatement>, buf: &mut Vec<u8>) {
         let address = Arc::as_ptr(statement) as usize;
         if let Some(wire) = self.known.by_address.get(&address) {
-            put(&wire.bytes, buf);
+            buf.extend_from_slice(&wire.bytes);
             return;
         }
         let mut bytes = Vec::new();
         (self.encode)(statement, &mut bytes);
-        put(&bytes, buf);
+        buf.extend_from_slice(&bytes);
         self.fresh.push(Wire {
-            _statement: Arc::clone(statement),
+            statement: Arc::clone(statement),
             bytes: bytes.into_boxed_slice(),
         });
     }
-}
-
-fn put(bytes: &[u8], buf: &mut Vec<u8>) {
-    prost::encoding::encode_varint(bytes.len() as u64, buf);
-    buf.extend_from_slice(bytes);
 }
 
 #[cfg(test)]
@@ -188,16 +183,16 @@ mod tests {
             lookup.write(&a, &mut buf);
             buf
         });
-        assert_eq!(first, b"\x03abc\x02de\x03abc");
+        assert_eq!(first, b"abcdeabc");
         assert_eq!(ENCODED.load(std::sync::atomic::Ordering::Relaxed), 3);
         assert_eq!(wires.held(), (2, 5));
-        assert_eq!(written(&wires, &[&b, &a]), b"\x02de\x03abc");
+        assert_eq!(written(&wires, &[&b, &a]), b"deabc");
         let again = wires.answer(counting, |lookup| {
             let mut buf = Vec::new();
             lookup.write(&b, &mut buf);
             buf
         });
-        assert_eq!(again, b"\x02de");
+        assert_eq!(again, b"de");
         assert_eq!(ENCODED.load(std::sync::atomic::Ordering::Relaxed), 3);
     }
 
@@ -205,11 +200,11 @@ mod tests {
     fn a_replaced_statement_is_encoded_anew() {
         let wires = StatementWires::new(1 << 20);
         let old = statement("before");
-        assert_eq!(written(&wires, &[&old]), b"\x06before");
+        assert_eq!(written(&wires, &[&old]), b"before");
         // The store replaces the statement: a new shared value, while the entry still holds
         // the old one, so the new one cannot have the old address.
         let new = statement("after");
-        assert_eq!(written(&wires, &[&new]), b"\x05after");
+        assert_eq!(written(&wires, &[&new]), b"after");
         assert_eq!(wires.held(), (2, 11));
     }
 
@@ -221,12 +216,12 @@ mod tests {
             statement("bbbbb"),
             statement("cccccccccc"),
         );
-        assert_eq!(written(&wires, &[&a]), b"\x04aaaa");
+        assert_eq!(written(&wires, &[&a]), b"aaaa");
         assert_eq!(wires.held(), (1, 4));
-        assert_eq!(written(&wires, &[&b]), b"\x05bbbbb");
+        assert_eq!(written(&wires, &[&b]), b"bbbbb");
         assert_eq!(wires.held(), (1, 5));
         // Larger than the whole limit: served, never held.
-        assert_eq!(written(&wires, &[&c, &a]), b"\x0acccccccccc\x04aaaa");
+        assert_eq!(written(&wires, &[&c, &a]), b"ccccccccccaaaa");
         assert_eq!(wires.held(), (1, 4));
     }
 }
