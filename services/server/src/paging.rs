@@ -195,10 +195,9 @@ mod tests {
             month: 1,
             day: 5,
         };
-        let dates = [None, Some(&date)];
         for target in texts {
             for government_codes in &codes {
-                for (after, before) in [(None, None), (dates[1], None), (None, dates[1])] {
+                for (after, before) in [(None, None), (Some(&date), None), (None, Some(&date))] {
                     for (index, max_evidence) in [0, 3, -1].into_iter().enumerate() {
                         let topic = texts[(target.len() + index) % texts.len()];
                         assert_eq!(
