@@ -29,10 +29,6 @@
 #                   flight (e.g. get-article-full); the report goes to the results folder
 set -euo pipefail
 
-HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-REPO=$(cd "$HERE/.." && pwd)
-CORPUS=${CORPUS:-$REPO/../shared/data/news-corpus.jsonl.gz}
-CACHE=${BENCH_CACHE:-/tmp/communique-bench}
 DURATION=${DURATION:-5}
 WARMUP=${WARMUP:-1}
 HIGH=${HIGH:-64}
@@ -48,62 +44,21 @@ size) OTHER_DECODE=typed ;;
 typed) OTHER_DECODE=size ;;
 *) echo "DECODE must be size or typed, not '$DECODE'" >&2; exit 2 ;;
 esac
-TARGET_DIR=${CARGO_TARGET_DIR:-$REPO/target}
-BIN=$TARGET_DIR/release
+# shellcheck source=SCRIPTDIR/lib/common.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 
-log() { printf '== %s\n' "$*" >&2; }
-now_ns() { date +%s%N; }
-# The number after "key": in a JSON text (flat fields only; no jq needed).
-json_number() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p" | head -n 1; }
-
-log "building release binaries"
-(cd "$REPO" && cargo build --release --quiet \
-    -p communique-server -p communique-worker -p communique-bench --bins)
-
-mkdir -p "$CACHE"
-STAMP=$(date -u +%Y%m%dT%H%M%SZ)
-RESULTS=$CACHE/results/$STAMP
-mkdir -p "$RESULTS/runs"
-LOGS=$RESULTS/logs
-mkdir -p "$LOGS"
+build_release
+new_results
 
 # --- the full-corpus store -------------------------------------------------------------------
+KEY=""
 if [[ -n "${BENCH_DB:-}" ]]; then
     DB=$BENCH_DB
     [[ -d "$DB" ]] || { echo "BENCH_DB $DB is not a folder" >&2; exit 1; }
 else
-    [[ -f "$CORPUS" ]] || { echo "corpus $CORPUS not found (set CORPUS)" >&2; exit 1; }
-    # The store depends on the annotator, the store code and the corpus: key the cache on them
-    # so a change rebuilds it, and an unchanged tree reuses it.
-    KEY=$( {
-        (cd "$REPO" && find worker/src worker/kb services/store/src services/domain/src \
-            -type f -print0 | sort -z | xargs -0 sha256sum)
-        stat -L -c '%s %Y' "$CORPUS"
-    } | sha256sum | cut -c1-12)
-    DB=$CACHE/corpus-db-$KEY
-    if [[ -f "$DB/.complete" ]]; then
-        log "reusing the corpus store $DB"
-    else
-        for old in "$CACHE"/corpus-db-*; do
-            if [[ -e "$old" && "$old" != "$DB" ]]; then
-                rm -rf "$old" "$CACHE/ingest-${old##*corpus-db-}".*
-            fi
-        done
-        rm -rf "$DB" "$DB.tmp"
-        log "building the corpus store from $CORPUS (about 30 s)"
-        t0=$(now_ns)
-        status=0
-        "$BIN/communique-worker" ingest --db "$DB.tmp" --json "$CORPUS" \
-            >"$CACHE/ingest-$KEY.json" 2>"$LOGS/ingest.log" || status=$?
-        t1=$(now_ns)
-        if [[ $status -ne 0 && $status -ne 2 ]]; then
-            echo "ingest failed (exit $status); see $LOGS/ingest.log" >&2
-            exit 1
-        fi
-        echo "$(( (t1 - t0) / 1000000 ))" >"$CACHE/ingest-$KEY.ms"
-        mv "$DB.tmp" "$DB"
-        touch "$DB/.complete"
-    fi
+    corpus_store all
+    DB=$STORE_DB
+    KEY=$STORE_KEY
 fi
 
 # --- servers ---------------------------------------------------------------------------------
@@ -112,68 +67,30 @@ BASE_PID=""
 cleanup() {
     for pid in "$SERVER_PID" "$BASE_PID"; do
         if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            kill -TERM "$pid" 2>/dev/null || true
-            wait "$pid" 2>/dev/null || true
+            stop "$pid"
         fi
     done
 }
 trap cleanup EXIT
-
-start_server() {
-    COMMUNIQUE__SERVER__LISTEN_ADDRESS=127.0.0.1:$PORT \
-    COMMUNIQUE__STORE__DATA_DIR=$DB \
-    COMMUNIQUE__SEED__PATHS=$REPO/seeds \
-    COMMUNIQUE__METRICS__LISTEN_ADDRESS="" \
-    COMMUNIQUE__SERVER__LOG_FORMAT=json \
-    COMMUNIQUE__SERVER__MAX_CONCURRENT_REQUESTS=1000000 \
-    COMMUNIQUE__SERVER__DRAIN_SECONDS=2 \
-    RUST_LOG=warn \
-        "$BIN/communique-server" >>"$LOGS/server.log" 2>&1 &
-    SERVER_PID=$!
-}
-
-start_baseline() {
-    "$BIN/baseline-server" --listen "127.0.0.1:$BASE_PORT" >>"$LOGS/baseline.log" 2>&1 &
-    BASE_PID=$!
-}
-
-stop() { # pid
-    kill -TERM "$1" 2>/dev/null || true
-    wait "$1" 2>/dev/null || true
-}
-
-# Prints the milliseconds from $2 (ns since the epoch) to SERVING.
-wait_serving() { # url since_ns service
-    "$BIN/wait-serving" --target "$1" --since-unix-ns "$2" --service "$3" --timeout 60 --json |
-        json_number serving_ms
-}
-
-port_busy() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for port in "$PORT" "$BASE_PORT"; do
-    if port_busy "$port"; then
-        echo "port $port is in use: set PORT / BASE_PORT" >&2
-        exit 1
-    fi
-done
+require_free_ports "$PORT" "$BASE_PORT"
 
 log "measuring startup to SERVING ($STARTUP_RUNS runs each)"
 startup_server=()
 startup_base=()
 for _ in $(seq "$STARTUP_RUNS"); do
-    t0=$(now_ns); start_server
+    t0=$(now_ns); start_server "$DB" "$PORT" "$LOGS/server.log"
     startup_server+=("$(wait_serving "http://127.0.0.1:$PORT" "$t0" communique.v1.ArticleService)")
     stop "$SERVER_PID"; SERVER_PID=""
-    t0=$(now_ns); start_baseline
+    t0=$(now_ns); start_baseline "$BASE_PORT" "$LOGS/baseline.log"
     startup_base+=("$(wait_serving "http://127.0.0.1:$BASE_PORT" "$t0" bench.v1.BaselineService)")
     stop "$BASE_PID"; BASE_PID=""
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 STARTUP_MS=$(median "${startup_server[@]}")
 STARTUP_BASE_MS=$(median "${startup_base[@]}")
 
-t0=$(now_ns); start_server
+t0=$(now_ns); start_server "$DB" "$PORT" "$LOGS/server.log"
 wait_serving "http://127.0.0.1:$PORT" "$t0" communique.v1.ArticleService >/dev/null
-t0=$(now_ns); start_baseline
+t0=$(now_ns); start_baseline "$BASE_PORT" "$LOGS/baseline.log"
 wait_serving "http://127.0.0.1:$BASE_PORT" "$t0" bench.v1.BaselineService >/dev/null
 
 # --- load ------------------------------------------------------------------------------------
@@ -269,7 +186,7 @@ STORE_ALLOC_KB=$(du -sk "$DB" | cut -f1)
 ARTICLES=""
 TEXT_BYTES=""
 INGEST_MS=""
-if [[ -n "${KEY:-}" && -f "$CACHE/ingest-$KEY.json" ]]; then
+if [[ -n "$KEY" && -f "$CACHE/ingest-$KEY.json" ]]; then
     ARTICLES=$(json_number ingested <"$CACHE/ingest-$KEY.json")
     TEXT_BYTES=$(json_number bytes <"$CACHE/ingest-$KEY.json")
     INGEST_MS=$(cat "$CACHE/ingest-$KEY.ms" 2>/dev/null || true)

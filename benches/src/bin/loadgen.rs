@@ -93,6 +93,11 @@ struct Cli {
     /// The search query (search-entities) or stance target (compare-stances).
     #[arg(long, default_value = "Iran")]
     query: String,
+    /// search-entities and compare-stances: the page size asked for (0: the server's default).
+    /// A fixed small page makes the answer the same size on stores of any size (the growth
+    /// benchmark).
+    #[arg(long, default_value_t = 0)]
+    page_size: i32,
     /// echo-payload: bytes in each reply (0 echoes the request's payload).
     #[arg(long, default_value_t = 0)]
     payload_bytes: u32,
@@ -184,6 +189,7 @@ struct Workload {
     decode: Decode,
     article_ids: Vec<String>,
     query: String,
+    page_size: i32,
     payload: prost::bytes::Bytes,
     reply_bytes: u32,
 }
@@ -250,6 +256,7 @@ impl Workload {
             Rpc::SearchEntities => {
                 let request = cpb::SearchEntitiesRequest {
                     query: self.query.clone(),
+                    page_size: self.page_size,
                     ..Default::default()
                 };
                 unary::<_, cpb::SearchEntitiesResponse>(
@@ -263,6 +270,7 @@ impl Workload {
             Rpc::CompareStances => {
                 let request = cpb::CompareStancesRequest {
                     target: self.query.clone(),
+                    page_size: self.page_size,
                     ..Default::default()
                 };
                 unary::<_, cpb::CompareStancesResponse>(
@@ -292,6 +300,9 @@ fn main() -> anyhow::Result<()> {
     }
     if !(cli.duration > 0.0 && cli.warmup >= 0.0 && cli.timeout > 0.0) {
         bail!("--duration and --timeout must be positive and --warmup not negative");
+    }
+    if cli.page_size < 0 {
+        bail!("--page-size must not be negative (0 asks for the server's default)");
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(cli.client_threads.max(1))
@@ -347,6 +358,7 @@ async fn run(cli: &Cli) -> anyhow::Result<RunResult> {
         decode: cli.decode,
         article_ids,
         query: cli.query.clone(),
+        page_size: cli.page_size,
         payload: prost::bytes::Bytes::from(vec![0x5a; cli.request_bytes]),
         reply_bytes: cli.payload_bytes,
     });
