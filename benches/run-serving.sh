@@ -117,19 +117,23 @@ load() { # url rpc in_flight label [extra loadgen args...]
 COMMUNIQUE=http://127.0.0.1:$PORT
 BASELINE=http://127.0.0.1:$BASE_PORT
 log "load: ${DURATION}s measured after ${WARMUP}s warm-up per run, 1 connection, responses: $DECODE"
-# The baseline is measured first and last, bracketing the candidates; the report averages the
-# two and shows their spread, the noise of this run.
-load "$BASELINE" hello "$HIGH" hello
-load "$BASELINE" hello 1 hello
-for m in "$HIGH" 1; do
-    load "$COMMUNIQUE" get-article-basic "$m" get-article-basic
-done
-for m in "$HIGH" 1; do
-    load "$COMMUNIQUE" search-entities "$m" search-entities --query "$QUERY"
-done
+# hello runs between the candidates: the report divides each candidate run by the hello runs
+# nearest before and after it, since the machine's load drifts during the script.
+hello_pair() {
+    load "$BASELINE" hello "$HIGH" hello
+    load "$BASELINE" hello 1 hello
+}
+hello_pair
+load "$COMMUNIQUE" get-article-basic "$HIGH" get-article-basic
+load "$COMMUNIQUE" get-article-basic 1 get-article-basic
+hello_pair
+load "$COMMUNIQUE" search-entities "$HIGH" search-entities --query "$QUERY"
+load "$COMMUNIQUE" search-entities 1 search-entities --query "$QUERY"
+hello_pair
 load "$COMMUNIQUE" compare-stances "$HIGH" compare-stances --query "$QUERY"
 COMPARE_BYTES=$(json_number response_bytes_mean <"$LAST" | awk '{printf "%d", $1}')
 load "$COMMUNIQUE" compare-stances 1 compare-stances --query "$QUERY"
+hello_pair
 load "$COMMUNIQUE" get-article-full "$HIGH" get-article-full
 FULL_BYTES=$(json_number response_bytes_mean <"$LAST" | awk '{printf "%d", $1}')
 load "$COMMUNIQUE" get-article-full 1 get-article-full
@@ -146,8 +150,7 @@ for m in "$HIGH" 1; do
     LOAD_DECODE=$OTHER_DECODE load "$COMMUNIQUE" compare-stances "$m" \
         "compare-stances-$OTHER_DECODE" --query "$QUERY"
 done
-load "$BASELINE" hello "$HIGH" hello
-load "$BASELINE" hello 1 hello
+hello_pair
 
 PEAK_RSS_KB=$(awk '/VmHWM/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo "?")
 

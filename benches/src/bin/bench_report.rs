@@ -1,7 +1,9 @@
 //! `bench-report`: reads the `loadgen --json` results in a folder and prints, for each
 //! comparison, the candidate's figures as ratios to its baseline's, measured in the same script
-//! run, with PASS or MISS per target. Runs with the same label and in-flight count (a baseline
-//! measured before and after the candidates) are averaged, and their spread is shown as noise.
+//! run, with PASS or MISS per target. Each candidate run is divided by the baseline runs measured
+//! right before and after it (the folder's file names give the order runs were made in), so the
+//! machine's drift during the script cancels out; the table of absolute figures averages the
+//! runs of each label and shows their spread, the run's noise.
 //!
 //! ```sh
 //! bench-report --dir results/ --row "GetArticle BASIC=get-article-basic:hello"
@@ -140,37 +142,40 @@ fn main() -> anyhow::Result<()> {
         let (candidate, baseline) = pair
             .split_once(':')
             .with_context(|| format!("--row {spec:?} is not NAME=CANDIDATE:BASELINE"))?;
-        let high = find(candidate, cli.high).zip(find(baseline, cli.high));
-        let low = find(candidate, cli.low).zip(find(baseline, cli.low));
+        let ratio = |in_flight: usize, figure: fn(&RunResult) -> f64| {
+            paired_ratio(&runs, candidate, baseline, in_flight, figure)
+        };
+        let errors_at = |in_flight: usize| find(candidate, in_flight).map_or(0, |g| g.errors);
+        let check = |ratio: Option<f64>, in_flight: usize, pass: fn(f64, &Cli) -> bool, target| {
+            ratio.map(|ratio| Check {
+                ratio,
+                target,
+                pass: pass(ratio, &cli) && errors_at(in_flight) == 0,
+            })
+        };
         rows.push(Row {
             name: name.to_owned(),
             candidate: candidate.to_owned(),
             baseline: baseline.to_owned(),
-            rps_ratio_high: high.map(|(c, b)| {
-                let ratio = c.rps / b.rps;
-                Check {
-                    ratio,
-                    target: format!(">= {}", cli.min_rps_ratio),
-                    pass: ratio >= cli.min_rps_ratio && c.errors == 0,
-                }
-            }),
-            p50_ratio_low: low.map(|(c, b)| {
-                let ratio = c.p50_us / b.p50_us;
-                Check {
-                    ratio,
-                    target: format!("<= {}", cli.max_p50_ratio),
-                    pass: ratio <= cli.max_p50_ratio && c.errors == 0,
-                }
-            }),
-            p99_ratio_low: low.map(|(c, b)| {
-                let ratio = c.p99_us / b.p99_us;
-                Check {
-                    ratio,
-                    target: format!("<= {}", cli.max_p99_ratio),
-                    pass: ratio <= cli.max_p99_ratio && c.errors == 0,
-                }
-            }),
-            p99_ratio_high: high.map(|(c, b)| c.p99_us / b.p99_us),
+            rps_ratio_high: check(
+                ratio(cli.high, |r| r.rps),
+                cli.high,
+                |ratio, cli| ratio >= cli.min_rps_ratio,
+                format!(">= {}", cli.min_rps_ratio),
+            ),
+            p50_ratio_low: check(
+                ratio(cli.low, |r| r.latency.p50_us),
+                cli.low,
+                |ratio, cli| ratio <= cli.max_p50_ratio,
+                format!("<= {}", cli.max_p50_ratio),
+            ),
+            p99_ratio_low: check(
+                ratio(cli.low, |r| r.latency.p99_us),
+                cli.low,
+                |ratio, cli| ratio <= cli.max_p99_ratio,
+                format!("<= {}", cli.max_p99_ratio),
+            ),
+            p99_ratio_high: ratio(cli.high, |r| r.latency.p99_us),
             candidate_errors: [find(candidate, cli.high), find(candidate, cli.low)]
                 .into_iter()
                 .flatten()
@@ -189,6 +194,37 @@ fn main() -> anyhow::Result<()> {
         print_tables(&cli, &report);
     }
     Ok(())
+}
+
+/// `figure` of the candidate's runs at `in_flight` over the baseline's, each candidate run
+/// against the mean of the baseline runs nearest before and after it in the folder's order (the
+/// order they ran in), averaged over the candidate's runs. On a shared machine the load drifts
+/// within a script run: a baseline measured minutes away saw another machine than the candidate
+/// did, one measured next to it nearly the same. None without a candidate run or a baseline run.
+fn paired_ratio(
+    runs: &[RunResult],
+    candidate: &str,
+    baseline: &str,
+    in_flight: usize,
+    figure: fn(&RunResult) -> f64,
+) -> Option<f64> {
+    let is = |run: &RunResult, label: &str| run.label == label && run.total_in_flight == in_flight;
+    let ratios: Vec<f64> = runs
+        .iter()
+        .enumerate()
+        .filter(|(_, run)| is(run, candidate))
+        .filter_map(|(at, run)| {
+            let before = runs[..at].iter().rev().find(|r| is(r, baseline));
+            let after = runs[at + 1..].iter().find(|r| is(r, baseline));
+            let sides: Vec<f64> = before.into_iter().chain(after).map(figure).collect();
+            if sides.is_empty() {
+                return None;
+            }
+            let local = sides.iter().sum::<f64>() / sides.len() as f64;
+            Some(figure(run) / local)
+        })
+        .collect();
+    (!ratios.is_empty()).then(|| ratios.iter().sum::<f64>() / ratios.len() as f64)
 }
 
 fn load(dir: &PathBuf) -> anyhow::Result<Vec<RunResult>> {
