@@ -32,16 +32,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/common.sh"
 build_release
 new_results
 
-SERVER_PID=""
-BASE_PID=""
-cleanup() {
-    for pid in "$SERVER_PID" "$BASE_PID"; do
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            stop "$pid"
-        fi
-    done
-}
-trap cleanup EXIT
+trap stop_servers EXIT
 require_free_ports "$PORT" "$BASE_PORT"
 
 declare -A DBS

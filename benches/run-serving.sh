@@ -62,16 +62,7 @@ else
 fi
 
 # --- servers ---------------------------------------------------------------------------------
-SERVER_PID=""
-BASE_PID=""
-cleanup() {
-    for pid in "$SERVER_PID" "$BASE_PID"; do
-        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
-            stop "$pid"
-        fi
-    done
-}
-trap cleanup EXIT
+trap stop_servers EXIT
 require_free_ports "$PORT" "$BASE_PORT"
 
 log "measuring startup to SERVING ($STARTUP_RUNS runs each)"
@@ -220,8 +211,6 @@ fi
 } | tee -a "$RESULTS/report.md"
 
 # Where the store's bytes are: needs the store free, so after the servers stop.
-cleanup
-SERVER_PID=""
-BASE_PID=""
+stop_servers
 echo
 "$BIN/store-breakdown" --db "$DB" | tee -a "$RESULTS/report.md"

@@ -113,6 +113,20 @@ stop() { # pid
     wait "$1" 2>/dev/null || true
 }
 
+SERVER_PID=""
+BASE_PID=""
+# Stops whichever servers are running; scripts also call it on exit (`trap stop_servers EXIT`).
+stop_servers() {
+    local pid
+    for pid in "$SERVER_PID" "$BASE_PID"; do
+        if [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null; then
+            stop "$pid"
+        fi
+    done
+    SERVER_PID=""
+    BASE_PID=""
+}
+
 # Prints the milliseconds from $2 (ns since the epoch) to SERVING of service $3.
 wait_serving() { # url since_ns service
     "$BIN/wait-serving" --target "$1" --since-unix-ns "$2" --service "$3" --timeout 60 --json |
