@@ -52,73 +52,81 @@ impl AnnotatedArticle {
             }
         }
         let mut entity_ids = HashSet::with_capacity(self.entities.len());
+        // Field names are formatted only for an error: a valid article (nearly every one) is
+        // checked without an allocation per entity, mention and statement.
         for (index, entity) in self.entities.iter().enumerate() {
-            let field = format!("entities[{index}]");
-            require_key_part(&format!("{field}.id"), &entity.id)?;
+            let field = || format!("entities[{index}]");
+            require_key_part(|| format!("{}.id", field()), &entity.id)?;
             if entity.name.trim().is_empty() {
-                return Err(invalid(format!("{field}.name"), "must not be empty"));
+                return Err(invalid(format!("{}.name", field()), "must not be empty"));
             }
             if !entity_ids.insert(entity.id.as_str()) {
                 return Err(invalid(
-                    format!("{field}.id"),
+                    format!("{}.id", field()),
                     format!("{:?} is listed twice", entity.id),
                 ));
             }
             for (a, affiliation) in entity.affiliations.iter().enumerate() {
                 require_code(
-                    &format!("{field}.affiliations[{a}].government_code"),
+                    || format!("{}.affiliations[{a}].government_code", field()),
                     &affiliation.government_code,
                 )?;
             }
         }
-        let known = |field: String, id: &str| -> Result<(), InvalidArticle> {
+        let known = |field: &dyn Fn() -> String, id: &str| -> Result<(), InvalidArticle> {
             if entity_ids.contains(id) {
                 Ok(())
             } else {
                 Err(invalid(
-                    field,
+                    field(),
                     format!("names entity {id:?}, which `entities` does not define"),
                 ))
             }
         };
         for (index, mention) in article.mentions.iter().enumerate() {
-            let field = format!("article.mentions[{index}]");
-            known(format!("{field}.entity_id"), &mention.entity_id)?;
-            let text = span_text(article, &format!("{field}.span"), mention.span)?;
+            let field = || format!("article.mentions[{index}]");
+            known(&|| format!("{}.entity_id", field()), &mention.entity_id)?;
+            let text = span_text(article, || format!("{}.span", field()), mention.span)?;
             if text != mention.text {
                 return Err(invalid(
-                    format!("{field}.text"),
+                    format!("{}.text", field()),
                     format!("is {:?} but its span covers {text:?}", mention.text),
                 ));
             }
         }
         let mut ordinals = HashSet::with_capacity(article.statements.len());
         for (index, statement) in article.statements.iter().enumerate() {
-            let field = format!("article.statements[{index}]");
+            let field = || format!("article.statements[{index}]");
             if !ordinals.insert(statement.ordinal) {
                 return Err(invalid(
-                    format!("{field}.ordinal"),
+                    format!("{}.ordinal", field()),
                     format!("{} is used twice", statement.ordinal),
                 ));
             }
-            span_text(article, &format!("{field}.span"), statement.span)?;
+            span_text(article, || format!("{}.span", field()), statement.span)?;
             if statement.text.trim().is_empty() {
-                return Err(invalid(format!("{field}.text"), "must not be empty"));
+                return Err(invalid(format!("{}.text", field()), "must not be empty"));
             }
             if let Some(id) = &statement.speaker.entity_id {
-                known(format!("{field}.speaker.entity_id"), id)?;
+                known(&|| format!("{}.speaker.entity_id", field()), id)?;
             }
             if statement.speaker.name.contains('\0') {
-                return Err(invalid(format!("{field}.speaker.name"), "holds NUL"));
+                return Err(invalid(format!("{}.speaker.name", field()), "holds NUL"));
             }
             for (g, government) in statement.governments.iter().enumerate() {
-                require_code(&format!("{field}.governments[{g}].code"), &government.code)?;
+                require_code(
+                    || format!("{}.governments[{g}].code", field()),
+                    &government.code,
+                )?;
             }
             for (t, target) in statement.targets.iter().enumerate() {
-                known(format!("{field}.targets[{t}].entity_id"), &target.entity_id)?;
+                known(
+                    &|| format!("{}.targets[{t}].entity_id", field()),
+                    &target.entity_id,
+                )?;
                 if !(-1.0..=1.0).contains(&target.polarity) {
                     return Err(invalid(
-                        format!("{field}.targets[{t}].polarity"),
+                        format!("{}.targets[{t}].polarity", field()),
                         format!("{} is outside [-1, 1]", target.polarity),
                     ));
                 }
@@ -128,9 +136,13 @@ impl AnnotatedArticle {
     }
 }
 
-fn span_text<'a>(article: &'a Article, field: &str, span: Span) -> Result<&'a str, InvalidArticle> {
+fn span_text(
+    article: &Article,
+    field: impl FnOnce() -> String,
+    span: Span,
+) -> Result<&str, InvalidArticle> {
     if span.start > span.end {
-        return Err(invalid(field, "start is after end"));
+        return Err(invalid(field(), "start is after end"));
     }
     article.text_of(span).ok_or_else(|| {
         let name = match span.field {
@@ -138,7 +150,7 @@ fn span_text<'a>(article: &'a Article, field: &str, span: Span) -> Result<&'a st
             TextField::Body => "body",
         };
         invalid(
-            field,
+            field(),
             format!(
                 "[{}, {}) is not a range of character boundaries in the {name}",
                 span.start, span.end
@@ -147,20 +159,20 @@ fn span_text<'a>(article: &'a Article, field: &str, span: Span) -> Result<&'a st
     })
 }
 
-fn require_key_part(field: &str, value: &str) -> Result<(), InvalidArticle> {
+fn require_key_part(field: impl FnOnce() -> String, value: &str) -> Result<(), InvalidArticle> {
     if value.is_empty() || value.len() > 200 || value.contains('\0') || value.contains('/') {
         return Err(invalid(
-            field,
+            field(),
             format!("{value:?} must be 1 to 200 bytes without NUL or '/'"),
         ));
     }
     Ok(())
 }
 
-fn require_code(field: &str, code: &str) -> Result<(), InvalidArticle> {
+fn require_code(field: impl FnOnce() -> String, code: &str) -> Result<(), InvalidArticle> {
     if code.is_empty() || code.len() > 16 || !code.bytes().all(|b| b.is_ascii_uppercase()) {
         return Err(invalid(
-            field,
+            field(),
             format!("{code:?} is not a government code (upper-case letters, e.g. GBR or NATO)"),
         ));
     }
