@@ -24,7 +24,7 @@ mod integrity;
 mod mirror;
 mod postings;
 
-use self::mirror::{Mirror, MirroredClaim, PairStances};
+use self::mirror::{Mirror, MirroredClaim, PairStances, StagedRecord};
 use self::postings::{IndexPositions, Posting};
 use crate::codec::{decode, encode};
 use crate::keys::*;
@@ -501,7 +501,16 @@ impl SledStore {
         let article_key = KeyBuilder::new(KIND_ARTICLE).last_text(id).build();
         let content_key = content_key(id);
         if adding {
-            changes.put(article_key, encode("article", record)?);
+            let original_signature = record
+                .duplicate_of
+                .is_none()
+                .then(|| record.signature.clone())
+                .flatten();
+            changes.put_staged(
+                article_key,
+                encode("article", record)?,
+                StagedRecord::Article { original_signature },
+            );
             changes.put(content_key, encode("article content", content)?);
         } else {
             changes.delete(article_key);
@@ -957,12 +966,15 @@ impl SledStore {
             return Ok(None);
         }
         changes.write_new_blocks(self)?;
-        let writes = changes.into_writes()?;
+        let (writes, mut staged) = changes.into_writes()?;
         // Always loaded here: the loader held the writer lock from before open returned.
         if let Some(Ok(mirror)) = self.mirror.get() {
             let mut mirror = mirror.write().unwrap_or_else(|p| p.into_inner());
             for (key, value) in writes.iter().filter(|(key, _)| Mirror::follows(key)) {
-                mirror.apply(key, value.as_deref())?;
+                match (value, staged.remove(key)) {
+                    (Some(bytes), Some(record)) => mirror.apply_staged(key, bytes, record)?,
+                    _ => mirror.apply(key, value.as_deref())?,
+                }
             }
         }
         Ok(Some(writes))
@@ -1206,15 +1218,35 @@ struct Changes {
     bands: HashMap<Band, Vec<(String, Vec<u64>)>>,
     /// The index positions this batch adds, by group: each group's become one new block.
     new_postings: BTreeMap<Vec<u8>, Vec<Posting>>,
+    /// The records of mirrored kinds among `writes`, as staged before encoding, so that the
+    /// mirror follows them without decoding (an entry goes when its key is written again).
+    staged: StagedRecords,
 }
+
+/// Keys written by a batch → their records as staged (see [`Mirror::apply_staged`]).
+type StagedRecords = foldhash::HashMap<Vec<u8>, StagedRecord>;
 
 impl Changes {
     fn put(&mut self, key: Vec<u8>, value: Vec<u8>) {
+        self.forget_staged(&key);
+        self.writes.insert(key, Some(value));
+    }
+
+    /// A put of `record`, encoded as `value`.
+    fn put_staged(&mut self, key: Vec<u8>, value: Vec<u8>, record: StagedRecord) {
+        self.staged.insert(key.clone(), record);
         self.writes.insert(key, Some(value));
     }
 
     fn delete(&mut self, key: Vec<u8>) {
+        self.forget_staged(&key);
         self.writes.insert(key, None);
+    }
+
+    fn forget_staged(&mut self, key: &[u8]) {
+        if !self.staged.is_empty() {
+            self.staged.remove(key);
+        }
     }
 
     fn add_posting(&mut self, group: Vec<u8>, article_id: &str, role: u8) {
@@ -1376,8 +1408,9 @@ impl Changes {
         Ok(self.tallies.entry(pair).or_default())
     }
 
-    /// Turns cached aggregates into writes: the batch's every write.
-    fn into_writes(mut self) -> Result<Writes, StoreError> {
+    /// Turns cached aggregates into writes: the batch's every write, with the records of those
+    /// the mirror follows as staged.
+    fn into_writes(mut self) -> Result<(Writes, StagedRecords), StoreError> {
         for (id, record) in std::mem::take(&mut self.entities) {
             let key = KeyBuilder::new(KIND_ENTITY).last_text(&id).build();
             let after = record.filter(|r| r.article_count > 0);
@@ -1406,24 +1439,33 @@ impl Changes {
                 }
             }
             match after {
-                Some(record) => self.put(key, encode("entity", &record)?),
+                Some(record) => {
+                    let value = encode("entity", &record)?;
+                    self.put_staged(key, value, StagedRecord::Entity(record));
+                }
                 None => self.delete(key),
             }
         }
         for (key, record) in std::mem::take(&mut self.claims) {
             match record {
-                Some(record) => self.put(key, encode("claim", &record)?),
+                Some(record) => {
+                    let value = encode("claim", &record)?;
+                    self.put_staged(key, value, StagedRecord::Claim(record));
+                }
                 None => self.delete(key),
             }
         }
         for ((target, government), record) in std::mem::take(&mut self.tallies) {
             let key = tally_key(&target, &government);
             match record.filter(|r| r.tally.statement_count > 0) {
-                Some(record) => self.put(key, encode("tally", &record)?),
+                Some(record) => {
+                    let value = encode("tally", &record)?;
+                    self.put_staged(key, value, StagedRecord::Tally(record));
+                }
                 None => self.delete(key),
             }
         }
-        Ok(self.writes)
+        Ok((self.writes, self.staged))
     }
 }
 
