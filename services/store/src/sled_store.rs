@@ -583,22 +583,23 @@ impl SledStore {
         for statement in &content.statements {
             self.stage_claims(changes, id, content.published, statement, adding)?;
         }
-        let mut mention_counts: HashMap<&str, u32> = HashMap::new();
+        // Each entity's surface forms in mention order (their count is its mention count),
+        // gathered in one pass: a scan of every mention per entity was quadratic in a long
+        // article.
+        let mut surface_forms_by_entity: HashMap<&str, Vec<&str>> = HashMap::new();
         for mention in &content.mentions {
-            *mention_counts
+            surface_forms_by_entity
                 .entry(mention.entity_id.as_str())
-                .or_default() += 1;
+                .or_default()
+                .push(mention.text.as_str());
         }
         let definitions: HashMap<&str, &Entity> =
             entities.iter().map(|e| (e.id.as_str(), e)).collect();
         for entity_id in &record.entity_ids {
-            let surface_forms: Vec<&str> = content
-                .mentions
-                .iter()
-                .filter(|m| &m.entity_id == entity_id)
-                .map(|m| m.text.as_str())
-                .collect();
-            let mentions = mention_counts.get(entity_id.as_str()).copied().unwrap_or(0);
+            let surface_forms: &[&str] = surface_forms_by_entity
+                .get(entity_id.as_str())
+                .map_or(&[], Vec::as_slice);
+            let mentions = surface_forms.len() as u32;
             let entity = changes.entity(self, entity_id)?;
             match entity {
                 Some(existing) => {
@@ -612,7 +613,7 @@ impl SledStore {
                         existing.article_count = existing.article_count.saturating_sub(1);
                         existing.mention_count = existing.mention_count.saturating_sub(mentions);
                     }
-                    for form in surface_forms {
+                    for &form in surface_forms {
                         let count = existing
                             .observed_aliases
                             .entry(form.to_owned())
@@ -628,7 +629,7 @@ impl SledStore {
                 None if adding => {
                     if let Some(definition) = definitions.get(entity_id.as_str()) {
                         let mut observed: BTreeMap<String, u32> = BTreeMap::new();
-                        for form in surface_forms {
+                        for &form in surface_forms {
                             *observed.entry(form.to_owned()).or_default() += 1;
                         }
                         *entity = Some(EntityRecord {
