@@ -221,6 +221,69 @@ pub struct StanceRow {
     pub evidence: Vec<Evidence>,
 }
 
+impl StanceRow {
+    /// The row lent as a store lends its own rows.
+    pub fn lend(&self) -> LentStanceRow<'_> {
+        LentStanceRow {
+            government: &self.government,
+            tally: self.tally,
+            evidence: self.evidence.iter().map(Evidence::lend).collect(),
+        }
+    }
+}
+
+impl Evidence {
+    pub fn lend(&self) -> LentEvidence<'_> {
+        LentEvidence {
+            statement: &self.statement,
+            polarity: self.polarity,
+            source_article_ids: &self.source_article_ids,
+        }
+    }
+}
+
+/// A [`StanceRow`] lent by the store that holds its values: a stance page written while the
+/// store lends it copies no government and takes no reference count per evidence (two runtime
+/// threads counting the same shared statements moved each count's cache line between cores).
+#[derive(Clone, Debug, PartialEq)]
+pub struct LentStanceRow<'a> {
+    pub government: &'a Government,
+    pub tally: StanceTally,
+    pub evidence: Vec<LentEvidence<'a>>,
+}
+
+impl LentStanceRow<'_> {
+    pub fn to_row(&self) -> StanceRow {
+        StanceRow {
+            government: self.government.clone(),
+            tally: self.tally,
+            evidence: self
+                .evidence
+                .iter()
+                .map(LentEvidence::to_evidence)
+                .collect(),
+        }
+    }
+}
+
+/// An [`Evidence`] lent by the store that holds it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LentEvidence<'a> {
+    pub statement: &'a Arc<StoredStatement>,
+    pub polarity: f32,
+    pub source_article_ids: &'a Arc<[String]>,
+}
+
+impl LentEvidence<'_> {
+    pub fn to_evidence(&self) -> Evidence {
+        Evidence {
+            statement: Arc::clone(self.statement),
+            polarity: self.polarity,
+            source_article_ids: Arc::clone(self.source_article_ids),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

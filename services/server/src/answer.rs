@@ -15,7 +15,7 @@
 use std::fmt;
 use std::marker::PhantomData;
 
-use communique_domain::query::{Evidence, StanceRow, StoredStatement};
+use communique_domain::query::{LentEvidence, LentStanceRow, StoredStatement};
 use communique_domain::{Date, Government, Mention, Span, Statement};
 use communique_grpc::convert::{
     act_to_pb, date_source_to_pb, entity_kind_to_pb, label_to_pb, statement_kind_to_pb,
@@ -24,7 +24,7 @@ use communique_grpc::convert::{
 use communique_proto::v1 as pb;
 use communique_store::StoredArticle;
 use prost::Message;
-use prost::bytes::{Buf, BufMut};
+use prost::bytes::{Buf, BufMut, Bytes};
 use prost::encoding::{DecodeContext, WireType, encoded_len_varint, skip_field};
 
 use crate::statement_wires::{StatementWires, WireLookup};
@@ -35,52 +35,86 @@ const KEY_LEN: usize = 1;
 /// More than a statement message takes besides its text, for reserving an answer's bytes.
 const STATEMENT_BYTES: usize = 320;
 
+/// The bytes of gRPC's message prefix: a compression flag, then the length (big-endian u32).
+const MESSAGE_PREFIX_LEN: usize = 5;
+
 /// The wire bytes of an `M`, written once; as a `Message` it only encodes (tonic's buffer gets
-/// them in one copy: prost would put each byte of a varint into it as a slice copy).
+/// them in one copy: prost would put each byte of a varint into it as a slice copy). They are
+/// written after room for gRPC's message prefix, so that [`Encoded::into_framed`] hands them to
+/// the connection as they are (`routes.rs`), without the copy into tonic's buffer.
 pub struct Encoded<M> {
-    bytes: Vec<u8>,
+    /// [`MESSAGE_PREFIX_LEN`] bytes of room, then the message.
+    framed: Vec<u8>,
     message: PhantomData<fn() -> M>,
 }
 
 impl<M: Message + Default> Encoded<M> {
     /// A generated message, encoded.
     pub fn new(message: &M) -> Encoded<M> {
-        Encoded::from_bytes(message.encode_to_vec())
-    }
-
-    fn from_bytes(bytes: Vec<u8>) -> Encoded<M> {
-        Encoded {
-            bytes,
-            message: PhantomData,
-        }
+        let mut buf = prefixed(message.encoded_len());
+        message.encode_raw(&mut buf);
+        Encoded::from_prefixed(buf)
     }
 
     /// The message these bytes encode, for a caller that wants the generated type.
     pub fn decode(&self) -> Result<M, prost::DecodeError> {
-        M::decode(self.bytes.as_slice())
+        M::decode(self.message_bytes())
     }
+}
+
+impl<M> Encoded<M> {
+    /// `buf` as [`prefixed`] began it, the message written after the room for the prefix.
+    fn from_prefixed(buf: Vec<u8>) -> Encoded<M> {
+        Encoded {
+            framed: buf,
+            message: PhantomData,
+        }
+    }
+
+    fn message_bytes(&self) -> &[u8] {
+        self.framed.get(MESSAGE_PREFIX_LEN..).unwrap_or_default()
+    }
+
+    /// The message as gRPC frames it (uncompressed): the prefix, then the message, in the same
+    /// buffer. `Err` gives it back when its length does not fit the prefix.
+    pub fn into_framed(mut self) -> Result<Bytes, Encoded<M>> {
+        let Ok(len) = u32::try_from(self.message_bytes().len()) else {
+            return Err(self);
+        };
+        let mut prefix = [0u8; MESSAGE_PREFIX_LEN];
+        prefix[1..].copy_from_slice(&len.to_be_bytes());
+        match self.framed.get_mut(..MESSAGE_PREFIX_LEN) {
+            Some(room) => room.copy_from_slice(&prefix),
+            None => return Err(self),
+        }
+        Ok(Bytes::from(self.framed))
+    }
+}
+
+/// A buffer for a message of about `capacity` bytes, beginning with room for gRPC's prefix.
+fn prefixed(capacity: usize) -> Vec<u8> {
+    let mut buf = Vec::with_capacity(MESSAGE_PREFIX_LEN + capacity);
+    buf.resize(MESSAGE_PREFIX_LEN, 0);
+    buf
 }
 
 impl<M> Default for Encoded<M> {
     fn default() -> Self {
-        Encoded {
-            bytes: Vec::new(),
-            message: PhantomData,
-        }
+        Encoded::from_prefixed(prefixed(0))
     }
 }
 
 impl<M> fmt::Debug for Encoded<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Encoded")
-            .field("len", &self.bytes.len())
+            .field("len", &self.message_bytes().len())
             .finish()
     }
 }
 
 impl<M: Send + Sync> Message for Encoded<M> {
     fn encode_raw(&self, buf: &mut impl BufMut) {
-        buf.put_slice(&self.bytes);
+        buf.put_slice(self.message_bytes());
     }
 
     /// Only ever encoded: a decoder skips every field.
@@ -95,18 +129,18 @@ impl<M: Send + Sync> Message for Encoded<M> {
     }
 
     fn encoded_len(&self) -> usize {
-        self.bytes.len()
+        self.message_bytes().len()
     }
 
     fn clear(&mut self) {
-        self.bytes.clear();
+        self.framed.truncate(MESSAGE_PREFIX_LEN);
     }
 }
 
 /// A `pb::CompareStancesResponse` with `target`, these rows and `next_page_token`.
 pub fn stance_answer(
     target: &pb::Entity,
-    rows: &[StanceRow],
+    rows: &[LentStanceRow<'_>],
     next_page_token: &str,
     statements: &StatementWires,
 ) -> Encoded<pb::CompareStancesResponse> {
@@ -119,7 +153,7 @@ pub fn stance_answer(
             .flat_map(|row| &row.evidence)
             .map(|evidence| STATEMENT_BYTES + evidence.statement.statement.text.len())
             .sum::<usize>();
-    let mut buf = Vec::with_capacity(capacity);
+    let mut buf = prefixed(capacity);
     prost::encoding::message::encode(1, target, &mut buf);
     statements.answer(encode_evidence_statement, |statements| {
         for row in rows {
@@ -127,11 +161,11 @@ pub fn stance_answer(
         }
     });
     string(3, next_page_token, &mut buf);
-    Encoded::from_bytes(buf)
+    Encoded::from_prefixed(buf)
 }
 
-fn encode_row(row: &StanceRow, statements: &mut WireLookup<'_>, buf: &mut Vec<u8>) {
-    encode_government(1, &row.government, buf);
+fn encode_row(row: &LentStanceRow<'_>, statements: &mut WireLookup<'_>, buf: &mut Vec<u8>) {
+    encode_government(1, row.government, buf);
     float(2, row.tally.score(), buf);
     int32(3, label_to_pb(row.tally.label()) as i32, buf);
     uint32(4, row.tally.statement_count, buf);
@@ -140,8 +174,12 @@ fn encode_row(row: &StanceRow, statements: &mut WireLookup<'_>, buf: &mut Vec<u8
     }
 }
 
-fn encode_evidence(evidence: &Evidence, statements: &mut WireLookup<'_>, buf: &mut Vec<u8>) {
-    statements.write(&evidence.statement, buf);
+fn encode_evidence(
+    evidence: &LentEvidence<'_>,
+    statements: &mut WireLookup<'_>,
+    buf: &mut Vec<u8>,
+) {
+    statements.write(evidence.statement, buf);
     for id in evidence.source_article_ids.iter() {
         key(2, WireType::LengthDelimited, buf);
         varint(id.len() as u64, buf);
@@ -252,9 +290,9 @@ pub fn article_answer(stored: &StoredArticle, full: bool) -> Encoded<pb::GetArti
     } else {
         (512, 2)
     };
-    let mut buf = Vec::with_capacity(capacity);
+    let mut buf = prefixed(capacity);
     nested(1, width, &mut buf, |buf| encode_article(stored, full, buf));
-    Encoded::from_bytes(buf)
+    Encoded::from_prefixed(buf)
 }
 
 fn encode_article(stored: &StoredArticle, full: bool, buf: &mut Vec<u8>) {
@@ -423,7 +461,7 @@ mod tests {
 
     use std::sync::Arc;
 
-    use communique_domain::query::{StanceTally, StoredStatement};
+    use communique_domain::query::{Evidence, StanceRow, StanceTally, StoredStatement};
     use communique_domain::{
         Act, DateSource, EntityKind, EntitySummary, Government, PublishedDate, Speaker,
         StatementKind, TextField,
@@ -583,8 +621,10 @@ mod tests {
         // answer writes every statement from it.
         let statements = StatementWires::new(1 << 20);
         for (rows, token) in cases {
-            let answer = stance_answer(&target(), &rows, &token, &statements);
-            let again = stance_answer(&target(), &rows, &token, &statements);
+            let lent: Vec<LentStanceRow<'_>> = rows.iter().map(StanceRow::lend).collect();
+            let answer = stance_answer(&target(), &lent, &token, &statements);
+            let again = stance_answer(&target(), &lent, &token, &statements);
+            drop(lent);
             assert_eq!(again.encode_to_vec(), answer.encode_to_vec());
             let expected = pb::CompareStancesResponse {
                 target: Some(target()),
@@ -614,6 +654,22 @@ mod tests {
         assert_eq!(encoded.encoded_len(), message.encoded_len());
         assert_eq!(encoded.encode_to_vec(), message.encode_to_vec());
         assert_eq!(encoded.decode().unwrap(), message);
+    }
+
+    #[test]
+    fn a_framed_answer_is_the_grpc_prefix_then_the_message() {
+        for len in [0, 1, 300, 70_000] {
+            let message = pb::SearchEntitiesResponse {
+                next_page_token: "x".repeat(len),
+                ..Default::default()
+            };
+            let bytes = message.encode_to_vec();
+            let framed = Encoded::new(&message).into_framed().unwrap();
+            let length = u32::try_from(bytes.len()).unwrap().to_be_bytes();
+            assert_eq!(framed.first(), Some(&0), "not compressed");
+            assert_eq!(framed.get(1..5), Some(&length[..]));
+            assert_eq!(framed.get(5..), Some(bytes.as_slice()));
+        }
     }
 
     #[test]

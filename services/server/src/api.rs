@@ -638,20 +638,27 @@ impl Api {
                 // another thread than the one that allocated it. A narrowed query scans all the
                 // target's claims, so it goes to the pool.
                 let in_place = !query.is_narrowed() && self.store.indexes_in_memory();
-                let (entity, rows) = self
-                    .store_work(in_place, move |store| {
-                        let entity = resolve_target(store, target)?;
-                        query.target_entity_id.clone_from(&entity.entity.id);
-                        let rows = store.compare_stances(&query, &page)?;
-                        Ok((entity, rows))
+                let paging = self.paging;
+                let statement_wires = Arc::clone(&self.statement_wires);
+                self.store_work(in_place, move |store| {
+                    let entity = resolve_target(store, target)?;
+                    query.target_entity_id.clone_from(&entity.entity.id);
+                    let target = entity_to_pb(entity);
+                    // Written while the store lends the rows: nothing of them is copied.
+                    let mut answer = None;
+                    store.lend_stances(&query, &page, &mut |rows| {
+                        answer = Some(stance_answer(
+                            &target,
+                            &rows.items,
+                            &paging.token(rows.next, &fingerprint),
+                            &statement_wires,
+                        ));
+                    })?;
+                    answer.ok_or_else(|| {
+                        ServiceError::Internal("the store lent no stance page".to_owned())
                     })
-                    .await?;
-                Ok(stance_answer(
-                    &entity_to_pb(entity),
-                    &rows.items,
-                    &self.paging.token(rows.next, &fingerprint),
-                    &self.statement_wires,
-                ))
+                })
+                .await
             },
         )
         .await

@@ -7,8 +7,8 @@ mod keys;
 mod sled_store;
 
 use communique_domain::query::{
-    ArticleFilter, EntityMatch, EntitySearch, Page, PageRequest, StanceQuery, StanceRow,
-    StatementFilter, StoredMention, StoredStatement,
+    ArticleFilter, EntityMatch, EntitySearch, LentStanceRow, Page, PageRequest, StanceQuery,
+    StanceRow, StatementFilter, StoredMention, StoredStatement,
 };
 use communique_domain::{AnnotatedArticle, Article, EntitySummary, InvalidArticle};
 
@@ -157,7 +157,29 @@ pub trait ArticleStore: Send + Sync + 'static {
         &self,
         query: &StanceQuery,
         page: &PageRequest,
-    ) -> Result<Page<StanceRow>, StoreError>;
+    ) -> Result<Page<StanceRow>, StoreError> {
+        let mut rows = None;
+        self.lend_stances(query, page, &mut |page| {
+            rows = Some(Page {
+                items: page.items.iter().map(LentStanceRow::to_row).collect(),
+                next: page.next,
+            });
+        })?;
+        Ok(rows.unwrap_or(Page {
+            items: Vec::new(),
+            next: None,
+        }))
+    }
+
+    /// The page [`compare_stances`](Self::compare_stances) gives, lent to `read` (once) instead
+    /// of copied out: a store that holds the rows' values lends its own. `read` runs while the
+    /// store holds its indexes for reading, so it must not call the store.
+    fn lend_stances(
+        &self,
+        query: &StanceQuery,
+        page: &PageRequest,
+        read: &mut dyn FnMut(Page<LentStanceRow<'_>>),
+    ) -> Result<(), StoreError>;
 
     fn article_count(&self) -> Result<u64, StoreError>;
 

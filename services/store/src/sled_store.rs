@@ -10,8 +10,9 @@ use std::sync::{Arc, Mutex, OnceLock, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 
 use communique_domain::query::{
-    ArticleFilter, EntityMatch, EntitySearch, Evidence, MatchType, Page, PageRequest, StanceQuery,
-    StanceRow, StanceTally, StatementFilter, StoredMention, StoredStatement,
+    ArticleFilter, EntityMatch, EntitySearch, Evidence, LentEvidence, LentStanceRow, MatchType,
+    Page, PageRequest, StanceQuery, StanceRow, StanceTally, StatementFilter, StoredMention,
+    StoredStatement,
 };
 use communique_domain::{
     AnnotatedArticle, Article, Date, Entity, EntityKind, EntitySummary, Government, Mention,
@@ -2062,11 +2063,12 @@ impl ArticleStore for SledStore {
         })
     }
 
-    fn compare_stances(
+    fn lend_stances(
         &self,
         query: &StanceQuery,
         page: &PageRequest,
-    ) -> Result<Page<StanceRow>, StoreError> {
+        read: &mut dyn FnMut(Page<LentStanceRow<'_>>),
+    ) -> Result<(), StoreError> {
         let target = query.target_entity_id.as_str();
         let wanted = |code: &str| {
             query.government_codes.is_empty() || query.government_codes.iter().any(|c| c == code)
@@ -2083,10 +2085,11 @@ impl ArticleStore for SledStore {
         };
         let mirror = self.mirror()?;
         let Some(pairs) = mirror.stances_about(target) else {
-            return Ok(Page {
+            read(Page {
                 items: Vec::new(),
                 next: None,
             });
+            return Ok(());
         };
         if !query.is_narrowed() {
             // The per-(target, government) tallies order the rows; evidence, the costly part,
@@ -2118,8 +2121,8 @@ impl ArticleStore for SledStore {
             // Each row's strongest statements, in rank order.
             let rows = tallies
                 .into_iter()
-                .map(|(record, pair)| StanceRow {
-                    government: record.government.clone(),
+                .map(|(record, pair)| LentStanceRow {
+                    government: &record.government,
                     tally: record.tally,
                     evidence: pair
                         .ranked
@@ -2130,7 +2133,8 @@ impl ArticleStore for SledStore {
                         .collect(),
                 })
                 .collect();
-            return Ok(Page { items: rows, next });
+            read(Page { items: rows, next });
+            return Ok(());
         }
         // Narrowed by date or topic: read the target's distinct statements and tally the
         // ones that qualify. The cost follows the statements about the target.
@@ -2194,7 +2198,11 @@ impl ArticleStore for SledStore {
             RowPosition::of(&row.government, &row.tally)
         });
         rows.truncate(page.size);
-        Ok(Page { items: rows, next })
+        read(Page {
+            items: rows.iter().map(StanceRow::lend).collect(),
+            next,
+        });
+        Ok(())
     }
 
     fn article_count(&self) -> Result<u64, StoreError> {
@@ -2218,14 +2226,14 @@ impl ArticleStore for SledStore {
 }
 
 /// A claim as evidence with all its sources; `None` without sources.
-fn evidence_of(claim: &MirroredClaim) -> Option<Evidence> {
+fn evidence_of(claim: &MirroredClaim) -> Option<LentEvidence<'_>> {
     if claim.source_ids.is_empty() {
         return None;
     }
-    Some(Evidence {
-        statement: Arc::clone(&claim.evidence),
+    Some(LentEvidence {
+        statement: &claim.evidence,
         polarity: claim.polarity,
-        source_article_ids: claim.source_ids.clone(),
+        source_article_ids: &claim.source_ids,
     })
 }
 
