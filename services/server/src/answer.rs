@@ -76,10 +76,13 @@ impl<M> Encoded<M> {
     }
 
     /// The message as gRPC frames it (uncompressed): the prefix, then the message, in the same
-    /// buffer. `Err` gives it back when its length does not fit the prefix.
-    pub fn into_framed(mut self) -> Result<Bytes, Encoded<M>> {
-        let Ok(len) = u32::try_from(self.message_bytes().len()) else {
-            return Err(self);
+    /// buffer. `Err` gives it back when it is longer than `max_message_bytes` (for tonic's
+    /// encoder to refuse, as the generated servers do) or than the prefix can say.
+    pub fn into_framed(mut self, max_message_bytes: usize) -> Result<Bytes, Encoded<M>> {
+        let len = self.message_bytes().len();
+        let len = match u32::try_from(len) {
+            Ok(prefix_len) if len <= max_message_bytes => prefix_len,
+            _ => return Err(self),
         };
         let mut prefix = [0u8; MESSAGE_PREFIX_LEN];
         prefix[1..].copy_from_slice(&len.to_be_bytes());
@@ -664,12 +667,25 @@ mod tests {
                 ..Default::default()
             };
             let bytes = message.encode_to_vec();
-            let framed = Encoded::new(&message).into_framed().unwrap();
+            let framed = Encoded::new(&message).into_framed(bytes.len()).unwrap();
             let length = u32::try_from(bytes.len()).unwrap().to_be_bytes();
             assert_eq!(framed.first(), Some(&0), "not compressed");
             assert_eq!(framed.get(1..5), Some(&length[..]));
             assert_eq!(framed.get(5..), Some(bytes.as_slice()));
         }
+    }
+
+    #[test]
+    fn an_answer_over_the_message_limit_is_not_framed_but_given_back_whole() {
+        let message = pb::SearchEntitiesResponse {
+            next_page_token: "x".repeat(300),
+            ..Default::default()
+        };
+        let bytes = message.encode_to_vec();
+        let given_back = Encoded::new(&message)
+            .into_framed(bytes.len() - 1)
+            .unwrap_err();
+        assert_eq!(given_back.encode_to_vec(), bytes);
     }
 
     #[test]

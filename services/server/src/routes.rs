@@ -105,11 +105,12 @@ where
     }
 
     fn call(&mut self, request: http::Request<B>) -> Self::Future {
-        let limit = Some(self.max_message_bytes);
+        let limit = self.max_message_bytes;
+        let api = || self.api.clone();
         match request.uri().path() {
-            COMPARE_STANCES => answer(CompareStances(self.api.clone()), request, limit),
-            GET_ARTICLE => answer(GetArticle(self.api.clone()), request, limit),
-            SEARCH_ENTITIES => answer(SearchEntities(self.api.clone()), request, limit),
+            COMPARE_STANCES => answer(CompareStances(api(), limit), request, limit),
+            GET_ARTICLE => answer(GetArticle(api(), limit), request, limit),
+            SEARCH_ENTITIES => answer(SearchEntities(api(), limit), request, limit),
             _ => self.generated.call(request),
         }
     }
@@ -121,7 +122,7 @@ where
 fn answer<M, T, R, B>(
     method: M,
     request: http::Request<B>,
-    limit: Option<usize>,
+    limit: usize,
 ) -> BoxFuture<http::Response<tonic::body::Body>, Infallible>
 where
     M: UnaryService<R, Response = Encoded<T>> + Send + 'static,
@@ -133,7 +134,7 @@ where
 {
     Box::pin(async move {
         let mut grpc = Grpc::new(AnswerCodec::<Encoded<T>, R>::default())
-            .apply_max_message_size_config(limit, limit);
+            .apply_max_message_size_config(Some(limit), Some(limit));
         let mut response = grpc.unary(method, request).await;
         Ok(match response.extensions_mut().remove::<FramedAnswer>() {
             Some(FramedAnswer(framed)) => {
@@ -149,10 +150,11 @@ where
 struct FramedAnswer(Bytes);
 
 /// `answer` with its message moved into [`FramedAnswer`]: tonic then encodes an empty message,
-/// whose body [`answer`] replaces.
-fn framed<T>(answer: Response<Encoded<T>>) -> Response<Encoded<T>> {
+/// whose body [`answer`] replaces. A message over `limit` bytes stays: tonic's encoder refuses
+/// it (OUT_OF_RANGE), as the generated server does.
+fn framed<T>(answer: Response<Encoded<T>>, limit: usize) -> Response<Encoded<T>> {
     let (metadata, encoded, mut extensions) = answer.into_parts();
-    match encoded.into_framed() {
+    match encoded.into_framed(limit) {
         Ok(framed) => {
             extensions.insert(FramedAnswer(framed));
             Response::from_parts(metadata, Encoded::default(), extensions)
@@ -206,41 +208,53 @@ impl Body for OneMessage {
     }
 }
 
-struct CompareStances(Api);
+/// The API, and the largest answer it may send (bytes).
+struct CompareStances(Api, usize);
 
 impl UnaryService<pb::CompareStancesRequest> for CompareStances {
     type Response = Encoded<pb::CompareStancesResponse>;
     type Future = BoxFuture<Response<Self::Response>, Status>;
 
     fn call(&mut self, request: Request<pb::CompareStancesRequest>) -> Self::Future {
-        let api = self.0.clone();
-        Box::pin(async move { api.stance_answer(request).await.map(framed) })
+        let (api, limit) = (self.0.clone(), self.1);
+        Box::pin(async move {
+            api.stance_answer(request)
+                .await
+                .map(|answer| framed(answer, limit))
+        })
     }
 }
 
-struct GetArticle(Api);
+struct GetArticle(Api, usize);
 
 impl UnaryService<pb::GetArticleRequest> for GetArticle {
     type Response = Encoded<pb::GetArticleResponse>;
     type Future = BoxFuture<Response<Self::Response>, Status>;
 
     fn call(&mut self, request: Request<pb::GetArticleRequest>) -> Self::Future {
-        let api = self.0.clone();
-        Box::pin(async move { api.article_answer(request).await.map(framed) })
+        let (api, limit) = (self.0.clone(), self.1);
+        Box::pin(async move {
+            api.article_answer(request)
+                .await
+                .map(|answer| framed(answer, limit))
+        })
     }
 }
 
-struct SearchEntities(Api);
+struct SearchEntities(Api, usize);
 
 impl UnaryService<pb::SearchEntitiesRequest> for SearchEntities {
     type Response = Encoded<pb::SearchEntitiesResponse>;
     type Future = BoxFuture<Response<Self::Response>, Status>;
 
     fn call(&mut self, request: Request<pb::SearchEntitiesRequest>) -> Self::Future {
-        let api = self.0.clone();
+        let (api, limit) = (self.0.clone(), self.1);
         Box::pin(async move {
             let response = <Api as EntityService>::search_entities(&api, request).await?;
-            Ok(framed(response.map(|message| Encoded::new(&message))))
+            Ok(framed(
+                response.map(|message| Encoded::new(&message)),
+                limit,
+            ))
         })
     }
 }
