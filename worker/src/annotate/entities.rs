@@ -813,11 +813,15 @@ impl ArticleEntities {
             let name = candidate.tokens.join(" ");
             let key = name_phonetic_key(&name);
             // Only people are matched word by word (a surname to a full name); a one-word
-            // name's only word key is the name's key.
-            let candidate_keys = match candidate.tokens.as_slice() {
-                _ if candidate.kind != EntityKind::Person => Vec::new(),
-                [_] => vec![key.clone()],
-                tokens => token_keys(tokens),
+            // name's only word key is the name's key, borrowed rather than copied.
+            let several_keys;
+            let candidate_keys: &[String] = match candidate.tokens.as_slice() {
+                _ if candidate.kind != EntityKind::Person => &[],
+                [_] => std::slice::from_ref(&key),
+                tokens => {
+                    several_keys = token_keys(tokens);
+                    &several_keys
+                }
             };
             let linked = self
                 .link_existing(
@@ -825,7 +829,7 @@ impl ArticleEntities {
                     candidate,
                     &name,
                     &key,
-                    &candidate_keys,
+                    candidate_keys,
                     &article_people,
                 )
                 .or_else(|| {
@@ -836,9 +840,9 @@ impl ArticleEntities {
                                 view,
                                 &field_entities.found,
                                 candidate,
-                                name.clone(),
-                                key,
-                                &candidate_keys,
+                                &name,
+                                &key,
+                                candidate_keys,
                                 lowercase_words,
                             )
                         })
@@ -934,8 +938,8 @@ impl ArticleEntities {
         view: &FieldView<'_>,
         known: &[Found],
         candidate: &Candidate<'_>,
-        name: String,
-        key: String,
+        name: &str,
+        key: &str,
         candidate_keys: &[String],
         lowercase_words: &LowercaseWords<'_>,
     ) -> Option<(EntityRef, Anchor)> {
@@ -946,7 +950,7 @@ impl ArticleEntities {
             return None;
         }
         // Ids are unique: a name whose id is taken names that entity.
-        let slug = slugify(&name);
+        let slug = slugify(name);
         if let Some(&known) = index.by_id.get(&slug) {
             return Some((EntityRef::Kb(known), Anchor::Name));
         }
@@ -962,14 +966,15 @@ impl ArticleEntities {
         } else {
             None
         };
+        // Copied only here: most candidates link to an entity or make none.
         self.locals.push(LocalEntity {
             id,
-            name,
+            name: name.to_owned(),
             kind: candidate.kind,
             aliases: Vec::new(),
             affiliation,
             token_keys: candidate_keys.to_vec(),
-            key,
+            key: key.to_owned(),
         });
         Some((EntityRef::Local(self.locals.len() - 1), Anchor::Name))
     }
@@ -1597,9 +1602,10 @@ fn classify<'t>(
                     if sentence_start && lowercase_words.contains_lowercased(last_token) {
                         return None;
                     }
+                    // `name_tokens` is the one word `[last_token]`.
                     return Some(Candidate {
                         range,
-                        tokens: vec![last_token],
+                        tokens: name_tokens,
                         kind: EntityKind::Person,
                         role_window,
                         headline: true,
