@@ -123,13 +123,10 @@ impl Memory {
 }
 
 /// Speech verbs that only report: the statement is what follows them.
-fn is_neutral_verb(text: &str, verb: &CueMatch) -> bool {
-    let word = text
-        .get(verb.start..verb.end)
-        .unwrap_or("")
-        .to_ascii_lowercase();
+fn is_neutral_verb(field: &Field<'_>, verb: &CueMatch) -> bool {
+    let word = field.lower.get(verb.start..verb.end).unwrap_or("");
     matches!(
-        word.as_str(),
+        word,
         "said"
             | "says"
             | "say"
@@ -189,11 +186,7 @@ pub(crate) fn find_statements(
         .cues
         .iter()
         .filter(|c| c.entry.speech.is_some())
-        .filter(|c| {
-            !quotes
-                .iter()
-                .any(|q| q.content.start <= c.start && c.end <= q.content.end)
-        })
+        .filter(|c| !inside_quote_content(quotes, c))
         .copied()
         .collect();
     let mut attributions: Vec<Option<Attribution>> = vec![None; quotes.len()];
@@ -236,9 +229,13 @@ pub(crate) fn find_statements(
             said_something = true;
             attributions[quote_index] = Some(attribution);
         }
-        let sentence_has_quote = quotes
-            .iter()
-            .any(|q| q.open < sentence.end && q.close > sentence.start);
+        // `quotes.iter().any(|q| q.open < sentence.end && q.close > sentence.start)`: the
+        // quotes opening before the sentence's end are the first `quote_cursor`, and of those
+        // the last closes latest (quotes come in text order, none overlapping).
+        let sentence_has_quote = quote_cursor
+            .checked_sub(1)
+            .and_then(|last| quotes.get(last))
+            .is_some_and(|q| q.close > sentence.start);
         if !sentence_has_quote
             && let Some(draft) =
                 reported_statement(context, field, field_index, sentence, &verbs, &memory)
@@ -300,6 +297,17 @@ pub(crate) fn find_statements(
             }
         }
     }
+}
+
+/// Whether a cue lies inside the words of a quote: `quotes.iter().any(|q| q.content.start <=
+/// cue.start && cue.end <= q.content.end)`, asking only the last quote whose words start at
+/// or before the cue (quotes come in text order, none overlapping).
+fn inside_quote_content(quotes: &[Quote], cue: &CueMatch) -> bool {
+    let before = quotes.partition_point(|q| q.content.start <= cue.start);
+    before
+        .checked_sub(1)
+        .and_then(|last| quotes.get(last))
+        .is_some_and(|q| cue.end <= q.content.end)
 }
 
 fn paragraph_of(field: &Field<'_>, offset: usize) -> usize {
@@ -386,10 +394,10 @@ fn attribute_quote(
     let close_sentence = sentence_of(field, quote.close.saturating_sub(1))
         .cloned()
         .unwrap_or(sentence.clone());
+    // The first quote opening at or after this one's close (quotes come in text order).
     let next_open = field
         .quotes
-        .iter()
-        .find(|q| q.open >= quote.close)
+        .get(field.quotes.partition_point(|q| q.open < quote.close))
         .map_or(usize::MAX, |q| q.open);
     let post = quote.close..close_sentence.end.max(quote.close).min(next_open);
     let post_verb = cues_within(verbs, post.start, post.end)
@@ -462,7 +470,7 @@ fn clause_after(
     sentence: &Range<usize>,
 ) -> Option<Range<usize>> {
     let text = field.text();
-    let mut start = if is_neutral_verb(text, verb) {
+    let mut start = if is_neutral_verb(field, verb) {
         verb.end
     } else {
         verb.start
@@ -475,11 +483,11 @@ fn clause_after(
             .take(6)
             .find(|w| word_text(field, w).eq_ignore_ascii_case("that"))
             .map(|w| w.end);
-        let lower_rest = rest.trim_start().to_ascii_lowercase();
-        let skipped = rest.len() - rest.trim_start().len();
+        let trimmed_rest = rest.trim_start();
+        let skipped = rest.len() - trimmed_rest.len();
         if let Some(after_that) = that {
             start = after_that;
-        } else if lower_rest.starts_with(": ") || lower_rest.starts_with(", ") {
+        } else if trimmed_rest.starts_with(": ") || trimmed_rest.starts_with(", ") {
             start += skipped + 2;
         } else if let Some(addressee_end) = addressee_end(field, verb, start + skipped) {
             // "told Reuters the firm lost ...": the clause follows whom it was told.
@@ -498,8 +506,8 @@ fn clause_after(
 /// verb ("told Reuters", "told the BBC", "told reporters").
 fn addressee_end(field: &Field<'_>, verb: &CueMatch, from: usize) -> Option<usize> {
     let text = field.text();
-    let verb_word = text.get(verb.start..verb.end)?.to_ascii_lowercase();
-    if !matches!(verb_word.as_str(), "told" | "tells") {
+    let verb_word = field.lower.get(verb.start..verb.end)?;
+    if !matches!(verb_word, "told" | "tells") {
         return None;
     }
     let rest = text.get(from..)?;
@@ -696,11 +704,14 @@ fn clause_start(
             start = region.start + boundary + boundary_char_len;
         }
     }
-    // Quotes that end inside the region bound the clause too.
-    for quote in &field.quotes {
-        if quote.close > start && quote.close <= region.end && quote.close >= sentence.start {
-            start = quote.close;
-        }
+    // Quotes that end inside the region bound the clause too: the last one to end there
+    // (quotes come in text order, none overlapping, so their ends are in order as well).
+    let ended = field.quotes.partition_point(|q| q.close <= region.end);
+    if let Some(quote) = ended.checked_sub(1).and_then(|last| field.quotes.get(last))
+        && quote.close > start
+        && quote.close >= sentence.start
+    {
+        start = quote.close;
     }
     let words = words_in(field, &(start..region.end));
     if let Some(first) = words.first() {

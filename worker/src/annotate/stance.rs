@@ -3,7 +3,6 @@
 //! Cues from the lexicon lean toward the entities within their reach in the same clause,
 //! weaker with distance; a negator shortly before a cue flips it ("will not lament his death").
 
-use super::{HashMap, HashMapExt};
 use std::ops::Range;
 
 use communique_domain::{Act, EntityKind, StatementKind};
@@ -97,12 +96,14 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
     }
     occurrences.sort_by_key(|o| o.start);
 
-    let mut scores: HashMap<EntityRef, f32> = HashMap::new();
+    // The targets in the order they first occur, each with its score: a statement names a
+    // few, so two short lists serve where a map cost a hashing per look-up and allocations.
     let mut order: Vec<EntityRef> = Vec::new();
+    let mut scores: Vec<f32> = Vec::new();
     for occurrence in &occurrences {
         if !order.contains(&occurrence.entity) {
             order.push(occurrence.entity);
-            scores.insert(occurrence.entity, 0.0);
+            scores.push(0.0);
         }
     }
     let stops = stop_positions(field, &range, &cues);
@@ -110,7 +111,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
     let verb_cue = draft
         .verb
         .filter(|v| v.end <= range.start || v.start >= range.end);
-    let described_as = described_as(text, draft);
+    let described_as = described_as(field, draft);
     for cue in cues.iter().copied().chain(verb_cue.as_ref()) {
         let Some(stance) = cue.entry.stance.and_then(|i| STANCE_CUES.get(i)) else {
             continue;
@@ -145,7 +146,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
             && cue.start > as_at
         {
             for occurrence in occurrences.iter().filter(|o| o.end <= as_at) {
-                if let Some(score) = scores.get_mut(&occurrence.entity) {
+                if let Some(score) = score_of(&order, &mut scores, occurrence.entity) {
                     *score += polarity * 0.75;
                 }
             }
@@ -195,7 +196,7 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
         for (distance, entity) in reached {
             if distance == nearest && !applied.contains(&entity) {
                 applied.push(entity);
-                if let Some(score) = scores.get_mut(&entity) {
+                if let Some(score) = score_of(&order, &mut scores, entity) {
                     *score += polarity * weight;
                 }
             }
@@ -204,21 +205,30 @@ fn assess_one(context: &Context<'_>, field: &Field<'_>, draft: &mut Draft) {
     draft.act = best_act.map_or(Act::Assert, |(_, act)| act);
     draft.targets = order
         .into_iter()
-        .filter(|entity| {
+        .zip(scores)
+        .filter(|(entity, _)| {
             entity_kind(context, *entity).is_some_and(|kind| kind != EntityKind::Other)
         })
-        .map(|entity| {
-            let score = scores.get(&entity).copied().unwrap_or(0.0);
-            (entity, score.clamp(-1.0, 1.0))
-        })
+        .map(|(entity, score)| (entity, score.clamp(-1.0, 1.0)))
         .collect();
 }
 
+/// The score of `entity`, a target listed in `order` with its score at the same index.
+fn score_of<'s>(
+    order: &[EntityRef],
+    scores: &'s mut [f32],
+    entity: EntityRef,
+) -> Option<&'s mut f32> {
+    let index = order.iter().position(|e| *e == entity)?;
+    scores.get_mut(index)
+}
+
 /// Where " as " follows a verb of describing ("described ... as", "branded ... as").
-fn described_as(text: &str, draft: &Draft) -> Option<usize> {
+fn described_as(field: &Field<'_>, draft: &Draft) -> Option<usize> {
+    let text = field.text();
     let verb = draft.verb?;
-    let word = text.get(verb.start..verb.end)?.to_ascii_lowercase();
-    if !matches!(word.as_str(), "described" | "describes" | "describing") {
+    let word = field.lower.get(verb.start..verb.end)?;
+    if !matches!(word, "described" | "describes" | "describing") {
         return None;
     }
     let from = verb.end.max(draft.range.start);
