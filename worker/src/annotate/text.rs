@@ -63,6 +63,8 @@ impl OriginBuilder {
 }
 
 impl<'a> FoldedText<'a> {
+    /// Kept out of line, as [`words`] is.
+    #[inline(never)]
     pub(crate) fn new(source: &'a str) -> FoldedText<'a> {
         let bytes = source.as_bytes();
         let mut needs_folding = false;
@@ -176,6 +178,8 @@ const fn has_byte_below(chunk: u64, limit: u8) -> bool {
 /// The first offset from `from` on whose byte `wanted` accepts. Eight bytes at a time are
 /// skipped when `chunk_may_hold` rules them out (it must say true for any eight bytes
 /// holding a wanted one): text scans for the rare bytes that matter go a word at a time.
+/// Kept out of line, as [`words`] is.
+#[inline(never)]
 pub(crate) fn position_from(
     bytes: &[u8],
     from: usize,
@@ -411,6 +415,10 @@ static ASCII_ALPHANUMERIC: [bool; 256] = {
 
 /// The words of `text`, in order, with the [`word_shape`]s of those not starting with an ASCII
 /// capital (for [`super::entities::LowercaseWords`]), read while each word's bytes are at hand.
+/// Kept out of line, like the other scans of a whole field here (folding, paragraphs,
+/// sentences, byte search): whether the compiler inlined them into `prepare` changed with
+/// edits elsewhere in the crate, and inlined they cost a few percent more instructions.
+#[inline(never)]
 pub(crate) fn words(text: &str) -> (Vec<Word>, WordShapes) {
     let bytes = text.as_bytes();
     let mut words = Vec::with_capacity(text.len() / 5);
@@ -513,6 +521,7 @@ pub(crate) fn word_shape(bytes: &[u8]) -> usize {
 /// Paragraphs: split at line breaks, except a single line break inside wrapped text
 /// (followed by a lower-case letter or a word character after no punctuation), and at runs
 /// of three or more spaces after a sentence end.
+#[inline(never)]
 pub(crate) fn paragraphs(text: &str) -> Vec<Range<usize>> {
     let bytes = text.as_bytes();
     // Presized for news paragraphs (a few hundred bytes) so that it rarely grows.
@@ -607,6 +616,7 @@ fn closes_quote(c: char) -> bool {
 
 /// Sentences of one paragraph: split after `.`, `!` or `?` (and any closing quotes) followed
 /// by white space and an upper-case letter, digit or opening quote; not after abbreviations.
+#[inline(never)]
 pub(crate) fn sentences(text: &str, paragraph: Range<usize>, out: &mut Vec<Range<usize>>) {
     let Some(slice) = text.get(paragraph.clone()) else {
         return;
