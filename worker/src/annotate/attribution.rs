@@ -843,6 +843,34 @@ fn relative_clauses(text: &str, region: &Range<usize>) -> Vec<Range<usize>> {
 
 /// The speaker named by a region of text: people (jointly when listed together), a
 /// spokesperson of someone, a pronoun, an official body or state, or a description.
+/// What [`speaker_in`] asks of a region's words in lower case, read in one pass instead of
+/// collected into a list per region.
+struct LowerWords<'t> {
+    count: usize,
+    first: Option<&'t str>,
+    last: Option<&'t str>,
+    /// Whether one is "a", "an" or "unnamed".
+    indefinite: bool,
+}
+
+impl<'t> LowerWords<'t> {
+    fn read(words: impl Iterator<Item = &'t str>) -> LowerWords<'t> {
+        let mut read = LowerWords {
+            count: 0,
+            first: None,
+            last: None,
+            indefinite: false,
+        };
+        for word in words {
+            read.count += 1;
+            read.first = read.first.or(Some(word));
+            read.last = Some(word);
+            read.indefinite |= matches!(word, "a" | "an" | "unnamed");
+        }
+        read
+    }
+}
+
 fn speaker_in(
     context: &Context<'_>,
     field: &Field<'_>,
@@ -916,23 +944,24 @@ fn speaker_in(
             SpeakerRef::Group(group)
         });
     }
-    let lower_words: Vec<&str> = words
-        .iter()
-        .filter(|w| {
-            !relative
-                .iter()
-                .any(|r| r.start <= w.start && w.end <= r.end)
-        })
-        .map(|w| lower_word_text(field, w))
-        .collect();
-    if lower_words.len() > 14 {
+    let lower_words = LowerWords::read(
+        words
+            .iter()
+            .filter(|w| {
+                !relative
+                    .iter()
+                    .any(|r| r.start <= w.start && w.end <= r.end)
+            })
+            .map(|w| lower_word_text(field, w)),
+    );
+    if lower_words.count > 14 {
         return None;
     }
     let head_word = description_head(field, words, &mentions, &relative);
     let head = head_word.map(|w| word_text(field, &w).to_ascii_lowercase());
     // A pronoun subject.
-    if let Some(first) = lower_words.first()
-        && let Some(pronoun) = PRONOUNS.iter().position(|p| p == first)
+    if let Some(first) = lower_words.first
+        && let Some(pronoun) = PRONOUNS.iter().position(|p| *p == first)
     {
         return match PRONOUNS.get(pronoun).copied() {
             Some("he" | "she") => memory.singular.clone().or_else(|| memory.person.clone()),
@@ -945,7 +974,7 @@ fn speaker_in(
             _ => None,
         };
     }
-    let has_the = lower_words.first().is_some_and(|w| *w == "the");
+    let has_the = lower_words.first == Some("the");
     // "the three leaders": the group that spoke last.
     if has_the
         && head.as_deref() == Some("leaders")
@@ -958,7 +987,7 @@ fn speaker_in(
     if has_the
         && let Some(head) = &head
         && contains_word(UNNAMED_ROLE_HEADS, head)
-        && lower_words.len() <= 3
+        && lower_words.count <= 3
         && let Some(described) = memory
             .descriptions
             .iter()
@@ -974,7 +1003,7 @@ fn speaker_in(
     // "Abolfazl Amouei, spokesperson for the committee, said ... The official added": with no
     // unnamed official described before, the official just named.
     if has_the
-        && lower_words.len() == 2
+        && lower_words.count == 2
         && head.as_deref() == Some("official")
         && memory.sentence <= memory.person_sentence + 3
         && let Some(person @ SpeakerRef::Entity { entity, .. }) = &memory.person
@@ -985,10 +1014,8 @@ fn speaker_in(
     // "The Ministry of Defence adviser said": the person just spoken of.
     if has_the
         && let Some(head) = &head
-        && lower_words.last().copied() == Some(head.as_str())
-        && !lower_words
-            .iter()
-            .any(|w| matches!(*w, "a" | "an" | "unnamed"))
+        && lower_words.last == Some(head.as_str())
+        && !lower_words.indefinite
         && PERSON_HEADS_SET.contains(head)
         && !contains_word(UNNAMED_ROLE_HEADS, head)
         && memory.person.is_some()
@@ -998,7 +1025,7 @@ fn speaker_in(
     }
     // "said the American": a person of that country, the one just spoken of; not the state.
     if has_the
-        && lower_words.len() == 2
+        && lower_words.count == 2
         && let [found] = mentions.as_slice()
         && found.anchor == Anchor::Demonym
     {
