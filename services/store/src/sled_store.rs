@@ -41,7 +41,10 @@ use crate::{ArticleParts, ArticleStore, PutOutcome, StoreError, StoredArticle};
 /// 4: the article indexes (by date, entity, government, source) are stored as posting blocks,
 /// one key per index part, day and batch instead of one per article (see `postings.rs`); a
 /// schema 3 store is migrated at open by gathering its index entries into blocks.
-const SCHEMA_VERSION: u32 = 4;
+/// 5: a claim keeps its sources in a fixed order, the earliest report first, and reads (its
+/// evidence, polarity and government) as that first source says it, instead of as whichever
+/// article was written first; a schema 4 store is migrated at open by reordering its claims.
+const SCHEMA_VERSION: u32 = 5;
 const META_SCHEMA_VERSION: &str = "schema_version";
 const META_ARTICLE_COUNT: &str = "article_count";
 /// The number of the last posting block written: each batch's blocks take the next one, so
@@ -158,6 +161,30 @@ struct ClaimSource {
     published: Option<Date>,
 }
 
+impl ClaimRecord {
+    /// Makes the claim read as `evidence`, the statement of its (new) first source, says it:
+    /// the polarity toward `target` and the government `government_code` it gives.
+    fn follow_first_source(
+        &mut self,
+        evidence: StatementRecord,
+        target: &str,
+        government_code: &str,
+    ) {
+        let statement = &evidence.statement;
+        if let Some(stated) = statement.targets.iter().find(|t| t.entity_id == target) {
+            self.polarity = stated.polarity;
+        }
+        if let Some(government) = statement
+            .governments
+            .iter()
+            .find(|g| g.code.as_str() == government_code)
+        {
+            self.government = government.clone();
+        }
+        self.evidence = evidence;
+    }
+}
+
 /// An [`EntityRecord`] as a read decodes it for a summary: the observed aliases as the list of
 /// pairs postcard stores a map as, without building the map (its ordered inserts were most of
 /// a search page's cost for popular entities).
@@ -229,9 +256,13 @@ impl SledStore {
                     Ok(())
                 } else if version == 2 {
                     self.migrate_from_schema_2()?;
-                    self.migrate_from_schema_3()
+                    self.migrate_from_schema_3()?;
+                    self.migrate_from_schema_4()
                 } else if version == 3 {
-                    self.migrate_from_schema_3()
+                    self.migrate_from_schema_3()?;
+                    self.migrate_from_schema_4()
+                } else if version == 4 {
+                    self.migrate_from_schema_4()
                 } else {
                     Err(StoreError::SchemaMismatch {
                         path: self.path.display().to_string(),
@@ -323,8 +354,89 @@ impl SledStore {
                 converted += entries;
             }
         }
-        self.finish_migration(SCHEMA_VERSION)?;
+        // 4, not SCHEMA_VERSION: see `migrate_from_schema_2`.
+        self.finish_migration(4)?;
         tracing::info!(converted, "store migrated from schema 3 to 4");
+        Ok(())
+    }
+
+    /// Schema 4 → 5: puts each claim's sources in their order ([`source_order`]) and makes a
+    /// claim whose first source changed read as that source says it, moving its tally and rank
+    /// entry with its polarity. One atomic batch keeps tallies and claims consistent; a run cut
+    /// short before the version is written finds every claim in order and writes nothing.
+    fn migrate_from_schema_4(&self) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        let mut tallies: BTreeMap<Vec<u8>, Option<TallyRecord>> = BTreeMap::new();
+        let mut reordered = 0usize;
+        for entry in self.tree.scan_prefix([KIND_CLAIM]) {
+            let (key, value) = entry.map_err(io)?;
+            let mut claim: ClaimRecord = decode("claim", &value)?;
+            if claim
+                .sources
+                .is_sorted_by(|a, b| source_order(a) <= source_order(b))
+            {
+                continue;
+            }
+            let first_before = claim.sources.first().cloned();
+            claim
+                .sources
+                .sort_by(|a, b| source_order(a).cmp(&source_order(b)));
+            claim.sources.dedup();
+            let parts = split_parts(&key, 1);
+            let (Some(target), Some(government), Some(claim_hash)) = (
+                parts.first().and_then(|p| std::str::from_utf8(p).ok()),
+                parts.get(1).and_then(|p| std::str::from_utf8(p).ok()),
+                parts.get(2).and_then(|p| std::str::from_utf8(p).ok()),
+            ) else {
+                return Err(corrupt_key("claim"));
+            };
+            if let Some(first) = claim
+                .sources
+                .first()
+                .filter(|f| Some(*f) != first_before.as_ref())
+            {
+                let content: Option<ContentRecord> =
+                    self.read("article content", &content_key(&first.article_id))?;
+                let evidence = content.and_then(|content| {
+                    content
+                        .statement_records()
+                        .find(|record| record.statement.ordinal == first.ordinal)
+                });
+                if let Some(evidence) = evidence {
+                    let polarity_before = claim.polarity;
+                    claim.follow_first_source(evidence, target, government);
+                    if claim.polarity != polarity_before {
+                        let key = tally_key(target, government);
+                        let tally = match tallies.entry(key) {
+                            std::collections::btree_map::Entry::Occupied(entry) => entry.into_mut(),
+                            std::collections::btree_map::Entry::Vacant(entry) => {
+                                let stored = self.read("tally", entry.key())?;
+                                entry.insert(stored)
+                            }
+                        };
+                        if let Some(record) = tally {
+                            record.tally.remove(polarity_before);
+                            record.tally.add(claim.polarity);
+                        }
+                        batch.remove(rank_key(target, government, polarity_before, claim_hash));
+                        batch.insert(
+                            rank_key(target, government, claim.polarity, claim_hash),
+                            Vec::new(),
+                        );
+                    }
+                }
+            }
+            batch.insert(key, encode("claim", &claim)?);
+            reordered += 1;
+        }
+        for (key, tally) in tallies {
+            if let Some(record) = tally {
+                batch.insert(key, encode("tally", &record)?);
+            }
+        }
+        self.tree.apply_batch(batch).map_err(io)?;
+        self.finish_migration(SCHEMA_VERSION)?;
+        tracing::info!(reordered, "store migrated from schema 4 to 5");
         Ok(())
     }
 
@@ -676,25 +788,36 @@ impl SledStore {
                     .last_text(&claim_hash)
                     .build();
                 let mut claim = changes.claim(self, &claim_key)?.take();
-                let (was_new, now_gone, polarity) = match &mut claim {
-                    Some(existing) => {
-                        if adding {
-                            if !existing.sources.contains(&source) {
-                                existing.sources.push(source.clone());
-                            }
-                        } else {
-                            let first_removed = existing.sources.first() == Some(&source);
-                            existing.sources.retain(|s| s != &source);
-                            if first_removed && let Some(first) = existing.sources.first() {
-                                // The evidence follows the first remaining source.
-                                if let Some(evidence) =
-                                    changes.statement(self, &first.article_id, first.ordinal)?
-                                {
-                                    existing.evidence = evidence;
-                                }
+                let polarity_before = claim.as_ref().map(|c| c.polarity);
+                match &mut claim {
+                    Some(existing) if adding => {
+                        let place = existing
+                            .sources
+                            .binary_search_by(|s| source_order(s).cmp(&source_order(&source)));
+                        if let Err(place) = place {
+                            existing.sources.insert(place, source.clone());
+                            if place == 0 {
+                                // An earlier report: the claim now reads as it does.
+                                existing.government = government.clone();
+                                existing.polarity = target.polarity;
+                                existing.evidence = StatementRecord {
+                                    published,
+                                    statement: statement.clone(),
+                                };
                             }
                         }
-                        (false, existing.sources.is_empty(), existing.polarity)
+                    }
+                    Some(existing) => {
+                        if let Some(place) = existing.sources.iter().position(|s| s == &source) {
+                            existing.sources.remove(place);
+                            if place == 0
+                                && let Some(first) = existing.sources.first()
+                                && let Some(evidence) =
+                                    changes.statement(self, &first.article_id, first.ordinal)?
+                            {
+                                existing.follow_first_source(evidence, &pair.0, &pair.1);
+                            }
+                        }
                     }
                     None if adding => {
                         claim = Some(ClaimRecord {
@@ -706,30 +829,37 @@ impl SledStore {
                                 statement: statement.clone(),
                             },
                         });
-                        (true, false, target.polarity)
                     }
                     None => continue,
-                };
-                *changes.claim(self, &claim_key)? = if now_gone { None } else { claim };
-                let rank_key = KeyBuilder::new(KIND_EVIDENCE_RANK)
-                    .text(&pair.0)
-                    .text(&pair.1)
-                    .u16(inverted_strength(polarity))
-                    .last_text(&claim_hash)
-                    .build();
-                if was_new || now_gone {
-                    let tally = changes.tally(self, &pair.0, &pair.1)?;
-                    let record = tally.get_or_insert_with(|| TallyRecord {
+                }
+                let claim = claim.filter(|c| !c.sources.is_empty());
+                let polarity_after = claim.as_ref().map(|c| c.polarity);
+                *changes.claim(self, &claim_key)? = claim;
+                if polarity_before == polarity_after {
+                    continue;
+                }
+                // The claim came, went, or now reads as an earlier source has it: its tally and
+                // rank entry follow.
+                let tally = changes
+                    .tally(self, &pair.0, &pair.1)?
+                    .get_or_insert_with(|| TallyRecord {
                         government: government.clone(),
                         tally: StanceTally::default(),
                     });
-                    if was_new {
-                        record.tally.add(polarity);
-                        changes.put(rank_key, Vec::new());
-                    } else {
-                        record.tally.remove(polarity);
-                        changes.delete(rank_key);
-                    }
+                if let Some(polarity) = polarity_before {
+                    tally.tally.remove(polarity);
+                }
+                if let Some(polarity) = polarity_after {
+                    tally.tally.add(polarity);
+                }
+                if let Some(polarity) = polarity_before {
+                    changes.delete(rank_key(&pair.0, &pair.1, polarity, &claim_hash));
+                }
+                if let Some(polarity) = polarity_after {
+                    changes.put(
+                        rank_key(&pair.0, &pair.1, polarity, &claim_hash),
+                        Vec::new(),
+                    );
                 }
             }
         }
@@ -1528,6 +1658,28 @@ fn content_key(article_id: &str) -> Vec<u8> {
 const ROLE_MENTIONED: u8 = 1;
 const ROLE_SPEAKER: u8 = 2;
 const ROLE_TARGET: u8 = 4;
+
+/// The entry that ranks a claim among its pair's evidence, strongest first.
+fn rank_key(target: &str, government: &str, polarity: f32, claim_hash: &str) -> Vec<u8> {
+    KeyBuilder::new(KIND_EVIDENCE_RANK)
+        .text(target)
+        .text(government)
+        .u16(inverted_strength(polarity))
+        .last_text(claim_hash)
+        .build()
+}
+
+/// The order a claim keeps its sources in: the earliest report first (undated ones last), then
+/// by article id and position. The first source gives the claim its evidence and polarity, so
+/// that they do not depend on the order in which articles were written.
+fn source_order(source: &ClaimSource) -> (bool, Option<Date>, &str, u32) {
+    (
+        source.published.is_none(),
+        source.published,
+        &source.article_id,
+        source.ordinal,
+    )
+}
 
 fn tally_key(target: &str, government: &str) -> Vec<u8> {
     KeyBuilder::new(KIND_TALLY)

@@ -914,7 +914,7 @@ fn a_store_of_another_schema_is_refused_with_a_clear_error() {
             error,
             StoreError::SchemaMismatch {
                 found: 1,
-                expected: 4,
+                expected: 5,
                 ..
             }
         ),
@@ -965,7 +965,7 @@ fn a_schema_2_store_is_migrated_at_open_and_keeps_finding_names_and_copies() {
         assert_eq!(tree.scan_prefix([0x13u8]).count(), 0);
         assert_eq!(
             tree.get(b"\x00schema_version").unwrap().as_deref(),
-            Some([1u8, 4].as_slice())
+            Some([1u8, 5].as_slice())
         );
     }
     let store = reopen_store(dir.path()).unwrap();
@@ -1443,7 +1443,7 @@ fn a_schema_3_store_is_migrated_at_open_and_lists_the_same() {
         }
         assert_eq!(
             tree.get(b"\x00schema_version").unwrap().as_deref(),
-            Some([1u8, 4].as_slice())
+            Some([1u8, 5].as_slice())
         );
     }
     // The migrated store takes new articles on the days it already holds.
@@ -1461,4 +1461,178 @@ fn a_schema_3_store_is_migrated_at_open_and_lists_the_same() {
     assert!(store.integrity_problems().unwrap().is_empty());
     let all = &index_lists(&store)[0].0;
     assert_eq!(all.iter().filter(|id| id.as_str() == "a13").count(), 1);
+}
+
+/// The same words of the same speaker in a later and an earlier article that read them with a
+/// different lean: the claim must read as the earliest report, whichever article came first.
+fn one_claim_in_two_reports() -> [AnnotatedArticle; 2] {
+    let speaker = ("boris-johnson", "Boris Johnson");
+    let words = "We will not lament his death";
+    let mut later = article("a-later", "2020-01-07", speaker, "GBR", words, -0.2);
+    later.article.content_hash = content_hash("a-later", "");
+    let mut earlier = article("a-earlier", "2020-01-03", speaker, "GBR", words, -0.9);
+    earlier.article.content_hash = content_hash("a-earlier", "");
+    [later, earlier]
+}
+
+fn iran_rows(store: &SledStore) -> Vec<StanceRow> {
+    store
+        .stance_rows(&StanceQuery {
+            target_entity_id: "irn".into(),
+            max_evidence: 5,
+            ..Default::default()
+        })
+        .unwrap()
+}
+
+#[test]
+fn a_claim_reads_as_its_earliest_report_whatever_order_its_articles_arrive_in() {
+    let [later, earlier] = one_claim_in_two_reports();
+    let (_dir_a, later_first) = open();
+    later_first.put_article(later.clone()).unwrap();
+    later_first.put_article(earlier.clone()).unwrap();
+    let (_dir_b, earlier_first) = open();
+    earlier_first.put_article(earlier.clone()).unwrap();
+    earlier_first.put_article(later.clone()).unwrap();
+    let (_dir_c, one_batch) = open();
+    for outcome in one_batch
+        .put_articles(vec![later.clone(), earlier])
+        .unwrap()
+    {
+        outcome.unwrap();
+    }
+
+    let rows = iran_rows(&later_first);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].tally.statement_count, 1);
+    assert!((rows[0].tally.score() + 0.9).abs() < 1e-6);
+    assert_eq!(rows[0].evidence.len(), 1);
+    assert_eq!(rows[0].evidence[0].statement.article_id, "a-earlier");
+    assert_eq!(
+        *rows[0].evidence[0].source_article_ids,
+        ["a-earlier".to_owned(), "a-later".to_owned()]
+    );
+    for store in [&later_first, &earlier_first, &one_batch] {
+        assert_eq!(iran_rows(store), rows);
+        assert!(store.integrity_problems().unwrap().is_empty());
+    }
+
+    // Without the earlier report, the claim reads as the later one.
+    let mut reworded = article(
+        "a-earlier",
+        "2020-01-03",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "Something else entirely",
+        -0.1,
+    );
+    reworded.article.content_hash = content_hash("a-earlier", "v2");
+    later_first.put_article(reworded.clone()).unwrap();
+    let rows = iran_rows(&later_first);
+    let lament = rows[0]
+        .evidence
+        .iter()
+        .find(|e| e.statement.statement.text == "We will not lament his death")
+        .unwrap();
+    assert_eq!(lament.statement.article_id, "a-later");
+    assert_eq!(*lament.source_article_ids, ["a-later".to_owned()]);
+    let (_dir_d, rewritten) = open();
+    rewritten.put_article(reworded).unwrap();
+    rewritten.put_article(later).unwrap();
+    assert_eq!(iran_rows(&rewritten), rows);
+    assert!(later_first.integrity_problems().unwrap().is_empty());
+}
+
+/// Schema 4 and 5 encode claims and tallies alike (a format byte, then postcard); the store's own
+/// types are private.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ClaimBytes {
+    government: Government,
+    polarity: f32,
+    sources: Vec<ClaimSourceBytes>,
+    evidence: (Option<communique_domain::Date>, Statement),
+}
+
+#[derive(Clone, serde::Serialize, serde::Deserialize)]
+struct ClaimSourceBytes {
+    article_id: String,
+    ordinal: u32,
+    published: Option<communique_domain::Date>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct TallyBytes {
+    government: Government,
+    tally: communique_domain::query::StanceTally,
+}
+
+fn postcard_value<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> T {
+    let (format, body) = bytes.split_first().unwrap();
+    assert_eq!(*format, 1);
+    postcard::from_bytes(body).unwrap()
+}
+
+fn postcard_bytes<T: serde::Serialize>(value: &T) -> Vec<u8> {
+    [vec![1u8], postcard::to_stdvec(value).unwrap()].concat()
+}
+
+#[test]
+fn a_schema_4_store_is_migrated_at_open_to_claims_that_read_as_their_earliest_report() {
+    let dir = tempfile::tempdir().unwrap();
+    let [later, earlier] = one_claim_in_two_reports();
+    let expected = {
+        let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+        store.put_article(later.clone()).unwrap();
+        store.put_article(earlier).unwrap();
+        iran_rows(&store)
+    };
+    {
+        // Schema 4 kept sources in the order they were written and read the claim as the first:
+        // here the later article, written first.
+        let db = reopen_sled(dir.path());
+        let tree = db.open_tree("communique").unwrap();
+        let claims: Vec<_> = tree.scan_prefix([0x10]).map(Result::unwrap).collect();
+        assert_eq!(claims.len(), 1);
+        let (claim_key, claim_value) = &claims[0];
+        let mut claim: ClaimBytes = postcard_value(claim_value);
+        claim.sources.reverse();
+        assert_eq!(claim.sources[0].article_id, "a-later");
+        claim.polarity = -0.2;
+        claim.evidence = (
+            later.article.published.map(|p| p.date),
+            later.article.statements[0].clone(),
+        );
+        tree.insert(claim_key, postcard_bytes(&claim)).unwrap();
+        let tallies: Vec<_> = tree.scan_prefix([0x11]).map(Result::unwrap).collect();
+        assert_eq!(tallies.len(), 1);
+        let mut tally: TallyBytes = postcard_value(&tallies[0].1);
+        tally.tally.remove(-0.9);
+        tally.tally.add(-0.2);
+        tree.insert(&tallies[0].0, postcard_bytes(&tally)).unwrap();
+        // The rank entry: target, government, then the inverted strength (2 bytes) and hash.
+        let ranks: Vec<_> = tree.scan_prefix([0x12]).map(Result::unwrap).collect();
+        assert_eq!(ranks.len(), 1);
+        let rank = ranks[0].0.to_vec();
+        let at = b"\x12irn\x00GBR\x00".len();
+        let mut old_rank = rank.clone();
+        old_rank[at..at + 2].copy_from_slice(&(u16::MAX - 2_000).to_be_bytes());
+        assert_ne!(old_rank, rank);
+        tree.remove(&rank).unwrap();
+        tree.insert(old_rank, vec![]).unwrap();
+        tree.insert(b"\x00schema_version", vec![1u8, 4]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(dir.path()).unwrap();
+    assert!(store.integrity_problems().unwrap().is_empty());
+    assert_eq!(iran_rows(&store), expected);
+    drop(store);
+    {
+        let db = reopen_sled(dir.path());
+        let tree = db.open_tree("communique").unwrap();
+        assert_eq!(tree.scan_prefix([0x12]).count(), 1);
+        assert_eq!(
+            tree.get(b"\x00schema_version").unwrap().as_deref(),
+            Some([1u8, 5].as_slice())
+        );
+    }
 }

@@ -77,6 +77,28 @@ impl SledStore {
                     String::from_utf8_lossy(&key)
                 ));
             }
+            if !claim
+                .sources
+                .is_sorted_by(|a, b| source_order(a) < source_order(b))
+            {
+                problems.push(format!(
+                    "claim {:?} has its sources out of order (earliest report first)",
+                    String::from_utf8_lossy(&key)
+                ));
+            }
+            let target = split_parts(&key, 1).first().map(|t| t.to_vec());
+            let stated = claim
+                .evidence
+                .statement
+                .targets
+                .iter()
+                .find(|t| Some(t.entity_id.as_bytes()) == target.as_deref());
+            if stated.is_none_or(|t| t.polarity != claim.polarity) {
+                problems.push(format!(
+                    "claim {:?} has a polarity its evidence does not give its target",
+                    String::from_utf8_lossy(&key)
+                ));
+            }
         }
 
         // Aggregates recomputed from the articles must equal the stored ones.
