@@ -1,10 +1,11 @@
 //! The ingest pipeline: read → (skip unchanged) → annotate → write. Annotation is spread over
 //! worker threads, which feed one writer thread that hands the sink batches of articles (a store
-//! writes a batch much faster than its articles one by one). Bad input is reported and never
-//! stops the batch; only a sink that can no longer write (a failing store, a lost server) stops
-//! it.
+//! writes a batch much faster than its articles one by one), in input order whichever thread
+//! finished first, so that the same input makes the same store (which of two near-duplicates is
+//! the original, how an entity is first described). Bad input is reported and never stops the
+//! batch; only a sink that can no longer write (a failing store, a lost server) stops it.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::mpsc;
@@ -165,6 +166,40 @@ struct ToWrite {
     bytes: u64,
 }
 
+/// What the writer hears of the input at `position` (counted from 0 in the order read): an
+/// article to write, or `None` for one that needs no write (skipped, rejected), so that the
+/// writer does not wait for it.
+struct Slot {
+    position: u64,
+    write: Option<ToWrite>,
+}
+
+/// Puts the slots that threads finish in any order back into input order.
+#[derive(Default)]
+struct InputOrder {
+    next: u64,
+    /// Slots that came before the one at `next`. Bounded by what the other threads annotate
+    /// while one annotates a single article, itself bounded by the reader's size limits.
+    early: BTreeMap<u64, Option<ToWrite>>,
+}
+
+impl InputOrder {
+    /// Takes a slot and moves every article now due, in input order, to `due`.
+    fn accept(&mut self, slot: Slot, due: &mut VecDeque<ToWrite>) {
+        self.early.insert(slot.position, slot.write);
+        while let Some(write) = self.early.remove(&self.next) {
+            self.next += 1;
+            due.extend(write);
+        }
+    }
+
+    /// Moves every article still held to `due`, in input order: no slot before them will come
+    /// (the threads stopped).
+    fn release(&mut self, due: &mut VecDeque<ToWrite>) {
+        due.extend(std::mem::take(&mut self.early).into_values().flatten());
+    }
+}
+
 enum Outcome {
     Written(Option<PutOutcome>, u64),
     Skipped(u64),
@@ -187,7 +222,7 @@ pub fn ingest(
         options.threads
     };
     let mut report = IngestReport::default();
-    let (item_sender, item_receiver) = mpsc::sync_channel::<InputItem>(threads * 16);
+    let (item_sender, item_receiver) = mpsc::sync_channel::<(u64, InputItem)>(threads * 16);
     // Dropping the receiver (on a fatal error) makes the reader's next send fail, so it stops.
     let item_receiver = Mutex::new(Some(item_receiver));
     let (outcome_sender, outcome_receiver) = mpsc::channel::<Outcome>();
@@ -198,7 +233,9 @@ pub fn ingest(
             let items = read_inputs(paths, &read_options)
                 .zip(0u64..)
                 .filter(|(_, position)| shard.is_none_or(|shard| shard.takes(*position)))
-                .map(|(item, _)| item);
+                .map(|(item, _)| item)
+                .zip(0u64..)
+                .map(|(item, position)| (position, item));
             for item in items {
                 if item_sender.send(item).is_err() {
                     break; // The workers stopped: a fatal sink error.
@@ -206,7 +243,7 @@ pub fn ingest(
             }
         });
         // One batch waits while one is written: annotated articles are the bulk of the memory.
-        let (write_sender, write_receiver) = mpsc::sync_channel::<ToWrite>(MAX_BATCH);
+        let (write_sender, write_receiver) = mpsc::sync_channel::<Slot>(MAX_BATCH);
         let outcomes = outcome_sender.clone();
         scope.spawn(move || write_batches(&write_receiver, sink, &outcomes));
         for _ in 0..threads {
@@ -222,12 +259,24 @@ pub fn ingest(
                         },
                         Err(_) => break,
                     };
-                    let Ok(item) = next else { break };
+                    let Ok((position, item)) = next else { break };
                     let sent = match process(item, annotator, sink) {
-                        Prepared::Write(write) => writes.send(*write).is_ok(),
+                        Prepared::Write(write) => writes
+                            .send(Slot {
+                                position,
+                                write: Some(*write),
+                            })
+                            .is_ok(),
                         Prepared::Done(outcome) => {
                             let fatal = matches!(outcome, Outcome::Fatal(_));
-                            outcomes.send(outcome).is_ok() && !fatal
+                            outcomes.send(outcome).is_ok()
+                                && !fatal
+                                && writes
+                                    .send(Slot {
+                                        position,
+                                        write: None,
+                                    })
+                                    .is_ok()
                         }
                     };
                     if !sent {
@@ -299,28 +348,44 @@ enum Prepared {
     Done(Outcome),
 }
 
-/// The writer: gathers annotated articles into batches and hands them to the sink as they
-/// fill, until every annotation thread is done or the sink fails.
+/// The writer: gathers annotated articles into batches, in input order, and hands them to the
+/// sink as they fill, until every annotation thread is done or the sink fails.
 fn write_batches(
-    receiver: &mpsc::Receiver<ToWrite>,
+    receiver: &mpsc::Receiver<Slot>,
     sink: &dyn ArticleSink,
     outcomes: &mpsc::Sender<Outcome>,
 ) {
     // The origins of the batches handed to the sink and not yet reported, oldest first: the
     // sink reports batches in the order it was given them.
     let pending: Mutex<VecDeque<Vec<(String, u64)>>> = Mutex::new(VecDeque::new());
+    let mut order = InputOrder::default();
+    let mut due: VecDeque<ToWrite> = VecDeque::new();
     let mut batches = std::iter::from_fn(|| {
-        let first = receiver.recv().ok()?;
-        let deadline = Instant::now() + MAX_BATCH_WAIT;
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
-                Ok(next) => batch.push(next),
-                Err(_) => break, // Timed out, or annotation is done.
+        while due.is_empty() {
+            match receiver.recv() {
+                Ok(slot) => order.accept(slot, &mut due),
+                Err(_) => {
+                    // Annotation is done.
+                    order.release(&mut due);
+                    if due.is_empty() {
+                        return None;
+                    }
+                }
             }
         }
-        let (articles, origins): (Vec<AnnotatedArticle>, Vec<(String, u64)>) = batch
-            .into_iter()
+        let deadline = Instant::now() + MAX_BATCH_WAIT;
+        while due.len() < MAX_BATCH {
+            match receiver.recv_timeout(deadline.saturating_duration_since(Instant::now())) {
+                Ok(slot) => order.accept(slot, &mut due),
+                Err(mpsc::RecvTimeoutError::Timeout) => break,
+                Err(mpsc::RecvTimeoutError::Disconnected) => {
+                    order.release(&mut due);
+                    break;
+                }
+            }
+        }
+        let (articles, origins): (Vec<AnnotatedArticle>, Vec<(String, u64)>) = due
+            .drain(..due.len().min(MAX_BATCH))
             .map(|write| (write.article, (write.origin, write.bytes)))
             .unzip();
         pending
@@ -397,4 +462,61 @@ fn peak_resident_bytes() -> Option<u64> {
         .parse()
         .ok()?;
     kib.checked_mul(1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slot(position: u64, id: Option<&str>) -> Slot {
+        Slot {
+            position,
+            write: id.map(|id| ToWrite {
+                article: AnnotatedArticle {
+                    article: Article {
+                        id: id.to_owned(),
+                        title: String::new(),
+                        body: String::new(),
+                        url: None,
+                        source: None,
+                        authors: Vec::new(),
+                        published: None,
+                        content_hash: String::new(),
+                        mentions: Vec::new(),
+                        statements: Vec::new(),
+                        duplicate_of: None,
+                    },
+                    entities: Vec::new(),
+                },
+                origin: String::new(),
+                bytes: 0,
+            }),
+        }
+    }
+
+    fn ids(due: &VecDeque<ToWrite>) -> Vec<&str> {
+        due.iter()
+            .map(|write| write.article.article.id.as_str())
+            .collect()
+    }
+
+    #[test]
+    fn slots_finished_out_of_order_are_released_in_input_order() {
+        let mut order = InputOrder::default();
+        let mut due = VecDeque::new();
+        order.accept(slot(2, Some("c")), &mut due);
+        order.accept(slot(3, None), &mut due);
+        assert!(due.is_empty(), "nothing is due before position 0");
+        order.accept(slot(0, Some("a")), &mut due);
+        assert_eq!(ids(&due), ["a"]);
+        // A rejected or skipped input lets the ones after it through.
+        order.accept(slot(1, None), &mut due);
+        assert_eq!(ids(&due), ["a", "c"]);
+        order.accept(slot(5, Some("f")), &mut due);
+        order.accept(slot(6, Some("g")), &mut due);
+        assert_eq!(ids(&due), ["a", "c"]);
+        // Threads that stopped never send position 4: what is held goes in order.
+        order.release(&mut due);
+        assert_eq!(ids(&due), ["a", "c", "f", "g"]);
+    }
 }

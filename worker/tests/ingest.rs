@@ -327,3 +327,76 @@ fn undated_articles_get_a_date_flagged_by_how_it_was_found() {
     assert_eq!(exact.source, DateSource::Text);
     assert_eq!(exact.date.to_string(), "2020-01-08");
 }
+
+/// A sink that keeps the ids of the articles it is given, in the order given.
+#[derive(Default)]
+struct RecordingSink {
+    written: std::sync::Mutex<Vec<String>>,
+}
+
+impl communique_worker::sink::ArticleSink for RecordingSink {
+    fn stored_hash(
+        &self,
+        _article_id: &str,
+    ) -> Result<Option<String>, communique_worker::sink::SinkError> {
+        Ok(None)
+    }
+
+    fn put(
+        &self,
+        article: communique_domain::AnnotatedArticle,
+    ) -> Result<Option<communique_store::PutOutcome>, communique_worker::sink::SinkError> {
+        self.written.lock().unwrap().push(article.article.id);
+        Ok(Some(communique_store::PutOutcome::Inserted))
+    }
+
+    fn finish(
+        &self,
+    ) -> Result<communique_worker::sink::SinkSummary, communique_worker::sink::SinkError> {
+        Ok(communique_worker::sink::SinkSummary::default())
+    }
+}
+
+#[test]
+fn articles_reach_the_sink_in_input_order_whichever_thread_finishes_first() {
+    let dir = tempfile::tempdir().unwrap();
+    // Long articles among short ones, and lines that are rejected or skipped: with four
+    // threads, a short article behind a long one is annotated first.
+    let long_body =
+        "The Prime Minister Boris Johnson said: \\\"Iran must stop these reckless attacks.\\\" "
+            .repeat(400);
+    let mut lines = Vec::new();
+    let mut expected = Vec::new();
+    for i in 0..60 {
+        match i % 10 {
+            0 => lines.push(format!(
+                r#"{{"id": "a{i}", "title": "Long {i}", "body": "{long_body}"}}"#
+            )),
+            7 => {
+                lines.push(r#"{"id": "broken", "title": "#.to_owned());
+                continue;
+            }
+            _ => lines.push(format!(
+                r#"{{"id": "a{i}", "title": "Short {i}", "body": "Body of story {i}."}}"#
+            )),
+        }
+        expected.push(format!("a{i}"));
+    }
+    let path = write(dir.path(), "mixed.jsonl", lines.join("\n").as_bytes());
+    let annotator = Annotator::new(&knowledge_base::load(&[]).unwrap());
+    let sink = RecordingSink::default();
+    let options = IngestOptions {
+        threads: 4,
+        ..IngestOptions::default()
+    };
+    let report = ingest(
+        std::slice::from_ref(&path),
+        &annotator,
+        &sink,
+        &options,
+        &(),
+    );
+    assert_eq!(report.ingested, 54, "{report:#?}");
+    assert_eq!(report.rejected.len(), 6, "{report:#?}");
+    assert_eq!(*sink.written.lock().unwrap(), expected);
+}
