@@ -914,7 +914,7 @@ fn a_store_of_another_schema_is_refused_with_a_clear_error() {
             error,
             StoreError::SchemaMismatch {
                 found: 1,
-                expected: 4,
+                expected: 5,
                 ..
             }
         ),
@@ -965,7 +965,7 @@ fn a_schema_2_store_is_migrated_at_open_and_keeps_finding_names_and_copies() {
         assert_eq!(tree.scan_prefix([0x13u8]).count(), 0);
         assert_eq!(
             tree.get(b"\x00schema_version").unwrap().as_deref(),
-            Some([1u8, 4].as_slice())
+            Some([1u8, 5].as_slice())
         );
     }
     let store = reopen_store(dir.path()).unwrap();
@@ -1396,6 +1396,78 @@ fn index_lists_merge_the_blocks_of_one_day_in_position_order() {
 }
 
 #[test]
+fn a_schema_4_store_is_migrated_at_open_and_ranks_evidence_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let stance_pages = |store: &SledStore| {
+        let query = StanceQuery {
+            target_entity_id: "irn".into(),
+            max_evidence: 3,
+            ..Default::default()
+        };
+        format!("{:?}", store.compare_stances(&query, &page(100)).unwrap())
+    };
+    let before = {
+        let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+        store_articles_in_several_batches(&store);
+        stance_pages(&store)
+    };
+    assert!(before.contains("words"), "{before}");
+    {
+        // Schema 4 also stored one empty-valued evidence rank key (0x12) per claim.
+        let db = reopen_sled(dir.path());
+        let tree = db.open_tree("communique").unwrap();
+        assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
+        let claims: Vec<Vec<u8>> = tree
+            .scan_prefix([0x10u8])
+            .map(|entry| entry.unwrap().0.to_vec())
+            .collect();
+        assert!(claims.len() > 5, "{} claims", claims.len());
+        for claim in claims {
+            let hash_at = claim.iter().rposition(|&b| b == 0).unwrap() + 1;
+            let rank = [
+                &[0x12u8],
+                &claim[1..hash_at],
+                &[0xEC, 0x77],
+                &claim[hash_at..],
+            ]
+            .concat();
+            tree.insert(rank, Vec::new()).unwrap();
+        }
+        tree.insert(b"\x00schema_version", vec![1u8, 4]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(dir.path()).unwrap();
+    assert!(store.integrity_problems().unwrap().is_empty());
+    assert_eq!(stance_pages(&store), before);
+    drop(store);
+    {
+        let db = reopen_sled(dir.path());
+        let tree = db.open_tree("communique").unwrap();
+        assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
+        assert_eq!(
+            tree.get(b"\x00schema_version").unwrap().as_deref(),
+            Some([1u8, 5].as_slice())
+        );
+    }
+    // The ranking follows claims that come and go after the migration.
+    let store = reopen_store(dir.path()).unwrap();
+    let replaced = article(
+        "a07",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "moved again",
+        -0.9,
+    );
+    assert_eq!(store.put_article(replaced).unwrap(), PutOutcome::Replaced);
+    let after = stance_pages(&store);
+    assert!(
+        after.contains("moved again") && !after.contains("moved words"),
+        "{after}"
+    );
+}
+
+#[test]
 fn a_schema_3_store_is_migrated_at_open_and_lists_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let before = {
@@ -1443,7 +1515,7 @@ fn a_schema_3_store_is_migrated_at_open_and_lists_the_same() {
         }
         assert_eq!(
             tree.get(b"\x00schema_version").unwrap().as_deref(),
-            Some([1u8, 4].as_slice())
+            Some([1u8, 5].as_slice())
         );
     }
     // The migrated store takes new articles on the days it already holds.
