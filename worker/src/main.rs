@@ -19,6 +19,30 @@ use communique_worker::sink::{ServerSink, SledSink};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Tells mimalloc to keep the memory it frees instead of handing it back to the OS after 10 ms
+/// (its default): an ingest frees and reallocates sled's node copies all the time, and each
+/// page handed back faults in (zeroed, as a transparent huge page) when reused. Measured on the
+/// corpus ingest: page faults 50k -> 0.8k, 0.87x the CPU, 0.84x the wall time, peak RSS about
+/// 2-4% higher. Set here, not through `MIMALLOC_PURGE_DELAY`, which mimalloc reads only at
+/// start; the worker is a batch job that exits when done, so memory kept is not withheld long.
+#[allow(unsafe_code)]
+fn keep_freed_memory() {
+    use std::ffi::{c_int, c_long};
+    /// `mi_option_purge_delay` in the `mi_option_e` enum of mimalloc.h (15 in both the v2 and
+    /// v3 headers vendored by libmimalloc-sys 0.1.49).
+    const MI_OPTION_PURGE_DELAY: c_int = 15;
+    /// Milliseconds before freed memory is purged; -1 is never.
+    const NEVER: c_long = -1;
+    unsafe extern "C" {
+        // Defined by mimalloc, which libmimalloc-sys compiles and links for `ALLOCATOR`.
+        fn mi_option_set(option: c_int, value: c_long);
+    }
+    // SAFETY: the declaration matches mimalloc.h (`void mi_option_set(mi_option_t option, long
+    // value)`, `mi_option_t` a C enum, so an int); it only stores the value in mimalloc's option
+    // table, for any option number below `_mi_option_last` and any value.
+    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, NEVER) }
+}
+
 /// Exit status when some input was rejected but the rest was stored.
 const EXIT_REJECTED: u8 = 2;
 
@@ -101,6 +125,7 @@ enum Format {
 }
 
 fn main() -> ExitCode {
+    keep_freed_memory();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()

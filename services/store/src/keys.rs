@@ -39,7 +39,9 @@ pub const KIND_PHONETIC: u8 = 0x09;
 pub const KIND_CLAIM: u8 = 0x10;
 /// target entity id, government code → stance tally.
 pub const KIND_TALLY: u8 = 0x11;
-/// target entity id, government code, inverted strength, claim hash → ().
+/// target entity id, government code, inverted strength, claim hash → (). Since schema 5 these
+/// keys exist only in the in-memory mirror, derived from the claims; never stored, and deleted
+/// by the schema 4 → 5 migration.
 pub const KIND_EVIDENCE_RANK: u8 = 0x12;
 /// Retired in schema 3 (bands are derived in memory from the article records); reserved, and
 /// deleted by the schema 2 → 3 migration. Was: band number, band hash, article id → ().
@@ -98,11 +100,6 @@ impl KeyBuilder {
 
     pub fn date(mut self, date: Option<Date>) -> KeyBuilder {
         self.0.extend_from_slice(&inverted_date(date));
-        self
-    }
-
-    pub fn u16(mut self, value: u16) -> KeyBuilder {
-        self.0.extend_from_slice(&value.to_be_bytes());
         self
     }
 

@@ -1396,6 +1396,78 @@ fn index_lists_merge_the_blocks_of_one_day_in_position_order() {
 }
 
 #[test]
+fn a_schema_4_store_is_migrated_at_open_and_ranks_evidence_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let stance_pages = |store: &SledStore| {
+        let query = StanceQuery {
+            target_entity_id: "irn".into(),
+            max_evidence: 3,
+            ..Default::default()
+        };
+        format!("{:?}", store.compare_stances(&query, &page(100)).unwrap())
+    };
+    let before = {
+        let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+        store_articles_in_several_batches(&store);
+        stance_pages(&store)
+    };
+    assert!(before.contains("words"), "{before}");
+    {
+        // Schema 4 also stored one empty-valued evidence rank key (0x12) per claim.
+        let db = reopen_sled(dir.path());
+        let tree = db.open_tree("communique").unwrap();
+        assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
+        let claims: Vec<Vec<u8>> = tree
+            .scan_prefix([0x10u8])
+            .map(|entry| entry.unwrap().0.to_vec())
+            .collect();
+        assert!(claims.len() > 5, "{} claims", claims.len());
+        for claim in claims {
+            let hash_at = claim.iter().rposition(|&b| b == 0).unwrap() + 1;
+            let rank = [
+                &[0x12u8],
+                &claim[1..hash_at],
+                &[0xEC, 0x77],
+                &claim[hash_at..],
+            ]
+            .concat();
+            tree.insert(rank, Vec::new()).unwrap();
+        }
+        tree.insert(b"\x00schema_version", vec![1u8, 4]).unwrap();
+        db.flush().unwrap();
+    }
+    let store = reopen_store(dir.path()).unwrap();
+    assert!(store.integrity_problems().unwrap().is_empty());
+    assert_eq!(stance_pages(&store), before);
+    drop(store);
+    {
+        let db = reopen_sled(dir.path());
+        let tree = db.open_tree("communique").unwrap();
+        assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
+        assert_eq!(
+            tree.get(b"\x00schema_version").unwrap().as_deref(),
+            Some([1u8, 5].as_slice())
+        );
+    }
+    // The ranking follows claims that come and go after the migration.
+    let store = reopen_store(dir.path()).unwrap();
+    let replaced = article(
+        "a07",
+        "2020-01-05",
+        ("boris-johnson", "Boris Johnson"),
+        "GBR",
+        "moved again",
+        -0.9,
+    );
+    assert_eq!(store.put_article(replaced).unwrap(), PutOutcome::Replaced);
+    let after = stance_pages(&store);
+    assert!(
+        after.contains("moved again") && !after.contains("moved words"),
+        "{after}"
+    );
+}
+
+#[test]
 fn a_schema_3_store_is_migrated_at_open_and_lists_the_same() {
     let dir = tempfile::tempdir().unwrap();
     let before = {
@@ -1609,16 +1681,19 @@ fn a_schema_4_store_is_migrated_at_open_to_claims_that_read_as_their_earliest_re
         tally.tally.remove(-0.9);
         tally.tally.add(-0.2);
         tree.insert(&tallies[0].0, postcard_bytes(&tally)).unwrap();
-        // The rank entry: target, government, then the inverted strength (2 bytes) and hash.
-        let ranks: Vec<_> = tree.scan_prefix([0x12]).map(Result::unwrap).collect();
-        assert_eq!(ranks.len(), 1);
-        let rank = ranks[0].0.to_vec();
-        let at = b"\x12irn\x00GBR\x00".len();
-        let mut old_rank = rank.clone();
-        old_rank[at..at + 2].copy_from_slice(&(u16::MAX - 2_000).to_be_bytes());
-        assert_ne!(old_rank, rank);
-        tree.remove(&rank).unwrap();
-        tree.insert(old_rank, vec![]).unwrap();
+        // Schema 4 also stored the claim's evidence rank entry: target, government, the
+        // inverted strength of its polarity (here -0.2), the claim hash.
+        assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
+        let hash_at = claim_key.iter().rposition(|&b| b == 0).unwrap() + 1;
+        let strength = (u16::MAX - 2_000).to_be_bytes();
+        let rank = [
+            &[0x12u8],
+            &claim_key[1..hash_at],
+            &strength,
+            &claim_key[hash_at..],
+        ]
+        .concat();
+        tree.insert(rank, Vec::new()).unwrap();
         tree.insert(b"\x00schema_version", vec![1u8, 4]).unwrap();
         db.flush().unwrap();
     }
@@ -1629,7 +1704,7 @@ fn a_schema_4_store_is_migrated_at_open_to_claims_that_read_as_their_earliest_re
     {
         let db = reopen_sled(dir.path());
         let tree = db.open_tree("communique").unwrap();
-        assert_eq!(tree.scan_prefix([0x12]).count(), 1);
+        assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
         assert_eq!(
             tree.get(b"\x00schema_version").unwrap().as_deref(),
             Some([1u8, 5].as_slice())

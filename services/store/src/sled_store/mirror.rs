@@ -6,7 +6,8 @@
 //!
 //! Two indexes live only here (schema 3), derived from stored records: the phonetic entries of
 //! each alias entry, and the near-duplicate bands of each original article's signature. Stored,
-//! they were 40% of the keys an ingest wrote.
+//! they were 40% of the keys an ingest wrote. A third since schema 5: the evidence ranking,
+//! derived from each claim's polarity as the claim comes, goes or changes.
 //!
 //! The mirror is loaded at open and updated from each batch's writes when the batch is staged,
 //! under the store's writer lock, before sled applies it (a batch sled fails to apply makes the
@@ -37,13 +38,7 @@ use std::ops::Bound;
 use super::*;
 
 /// The key kinds copied whole: scanned by prefix on the read path.
-const MIRRORED_KINDS: [u8; 5] = [
-    KIND_ALIAS,
-    KIND_TALLY,
-    KIND_EVIDENCE_RANK,
-    KIND_CLAIM,
-    KIND_ENTITY,
-];
+const MIRRORED_KINDS: [u8; 4] = [KIND_ALIAS, KIND_TALLY, KIND_CLAIM, KIND_ENTITY];
 
 #[derive(Default, PartialEq)]
 pub(super) struct Mirror {
@@ -133,14 +128,13 @@ impl Mirror {
                 };
                 self.follow_article(id, original_signature);
             }
-        } else if matches!(kind, KIND_TALLY | KIND_EVIDENCE_RANK | KIND_CLAIM) {
+        } else if matches!(kind, KIND_TALLY | KIND_CLAIM) {
             let decoded = match value {
                 Some(bytes) => Some(match kind {
                     KIND_TALLY => StanceValue::Tally(decode("tally", bytes)?),
-                    KIND_CLAIM => StanceValue::Claim(MirroredClaim::from(decode::<ClaimRecord>(
+                    _ => StanceValue::Claim(MirroredClaim::from(decode::<ClaimRecord>(
                         "claim", bytes,
                     )?)),
-                    _ => StanceValue::Rank,
                 }),
                 None => None,
             };
@@ -266,18 +260,14 @@ impl Mirror {
     }
 
     /// Applies one write of a stance kind: `target, NUL, code` (a tally), then `NUL, claim
-    /// hash` (a claim) or `NUL, inverted strength, claim hash` (an evidence rank entry).
+    /// hash` (a claim, which brings or takes its evidence rank entry with it).
     fn apply_stance(
         &mut self,
         kind: u8,
         rest: &[u8],
         value: Option<StanceValue>,
     ) -> Result<(), StoreError> {
-        let record = match kind {
-            KIND_TALLY => "tally",
-            KIND_CLAIM => "claim",
-            _ => "evidence rank",
-        };
+        let record = if kind == KIND_TALLY { "tally" } else { "claim" };
         let (target, after_target) = split_once(rest).ok_or_else(|| corrupt_key(record))?;
         let (code, after_code) = if kind == KIND_TALLY {
             (after_target, &[][..])
@@ -293,15 +283,13 @@ impl Mirror {
             let Some(pair) = pairs.get_mut(code) else {
                 return Ok(());
             };
-            match kind {
-                KIND_TALLY => pair.tally = None,
-                KIND_CLAIM => {
-                    pair.claims.remove(text(after_code)?);
-                }
-                _ => {
-                    let (strength, hash) =
-                        rank_parts(after_code).ok_or_else(|| corrupt_key(record))?;
-                    pair.ranked.remove(&(strength, text(hash)?.to_owned()));
+            if kind == KIND_TALLY {
+                pair.tally = None;
+            } else {
+                let hash = text(after_code)?;
+                if let Some(claim) = pair.claims.remove(hash) {
+                    pair.ranked
+                        .remove(&(inverted_strength(claim.polarity), hash.to_owned()));
                 }
             }
             // Emptied entries go, so that a mirror that followed the writes equals one loaded
@@ -318,16 +306,11 @@ impl Mirror {
         enum Decoded {
             Tally(TallyRecord),
             Claim(String, MirroredClaim),
-            Rank(u16, String),
         }
         let decoded = match (kind, value) {
             (KIND_TALLY, StanceValue::Tally(tally)) => Decoded::Tally(tally),
             (KIND_CLAIM, StanceValue::Claim(claim)) => {
                 Decoded::Claim(text(after_code)?.to_owned(), claim)
-            }
-            (KIND_EVIDENCE_RANK, StanceValue::Rank) => {
-                let (strength, hash) = rank_parts(after_code).ok_or_else(|| corrupt_key(record))?;
-                Decoded::Rank(strength, text(hash)?.to_owned())
             }
             _ => {
                 return Err(StoreError::Corrupt {
@@ -347,9 +330,15 @@ impl Mirror {
         match decoded {
             Decoded::Tally(tally) => pair.tally = Some(tally),
             Decoded::Claim(hash, claim) => {
-                pair.claims.insert(hash, claim);
-            }
-            Decoded::Rank(strength, hash) => {
+                let strength = inverted_strength(claim.polarity);
+                // A claim's polarity changes when an earlier report of it arrives: its old rank
+                // goes.
+                if let Some(old) = pair.claims.insert(hash.clone(), claim) {
+                    let old_strength = inverted_strength(old.polarity);
+                    if old_strength != strength {
+                        pair.ranked.remove(&(old_strength, hash.clone()));
+                    }
+                }
                 pair.ranked.insert((strength, hash));
             }
         }
@@ -511,11 +500,10 @@ impl Mirror {
     }
 }
 
-/// The value of a stance kind's write, decoded (an evidence rank entry has none).
+/// The value of a stance kind's write, decoded.
 enum StanceValue {
     Tally(TallyRecord),
     Claim(MirroredClaim),
-    Rank,
 }
 
 /// A record a batch writes, as its writer holds it before encoding it, for
@@ -634,12 +622,6 @@ impl MirroredClaim {
 fn split_once(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
     let at = bytes.iter().position(|&b| b == SEPARATOR)?;
     Some((bytes.get(..at)?, bytes.get(at + 1..)?))
-}
-
-/// The inverted strength and the claim hash of an evidence rank key's last part.
-fn rank_parts(bytes: &[u8]) -> Option<(u16, &[u8])> {
-    let (strength, hash) = bytes.split_first_chunk::<2>()?;
-    Some((u16::from_be_bytes(*strength), hash))
 }
 
 /// The folded alias and the entity id of an alias key (`kind, folded alias, NUL, entity id`).
