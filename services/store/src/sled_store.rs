@@ -2126,9 +2126,9 @@ impl ArticleStore for SledStore {
                     tally: record.tally,
                     evidence: pair
                         .ranked
-                        .iter()
+                        .values()
                         .take(query.max_evidence)
-                        .filter_map(|(_, hash)| pair.claims.get(hash))
+                        .filter_map(Option::as_deref)
                         .filter_map(evidence_of)
                         .collect(),
                 })
