@@ -20,7 +20,7 @@ use tokio::sync::Semaphore;
 use tonic::{Request, Response, Status, Streaming};
 use tracing::Instrument;
 
-use crate::answer::{Encoded, article_answer, stance_answer};
+use crate::answer::{Encoded, EncodedEntity, article_answer, stance_answer};
 use crate::edge::{answer_within, request_timeout};
 use crate::metrics::{IngestOutcome, Metrics};
 use crate::paging::{Paging, search_query, stance_query};
@@ -533,11 +533,19 @@ impl Api {
     }
 }
 
-/// The entity a stance target names: an id or an exact alias, else the best search match.
+/// The entity a stance target names (an id or an exact alias, else the best search match):
+/// its id and its encoding, written from the store's own summary when the store lends it.
 /// NOT_FOUND names the target as given.
-fn resolve_target(store: &dyn ArticleStore, target: String) -> Result<EntitySummary, ServiceError> {
-    if let Some(entity) = store.resolve_entity(&target)? {
-        return Ok(entity);
+fn resolve_target(
+    store: &dyn ArticleStore,
+    target: String,
+) -> Result<(String, EncodedEntity), ServiceError> {
+    let mut resolved = None;
+    store.lend_resolved_entity(&target, &mut |entity| {
+        resolved = entity.map(|summary| (summary.entity.id.clone(), EncodedEntity::of(summary)));
+    })?;
+    if let Some(resolved) = resolved {
+        return Ok(resolved);
     }
     let search = EntitySearch {
         query: target,
@@ -552,7 +560,7 @@ fn resolve_target(store: &dyn ArticleStore, target: String) -> Result<EntitySumm
         .items
         .into_iter()
         .next()
-        .map(|m| m.summary);
+        .map(|m| (m.summary.entity.id.clone(), EncodedEntity::of(&m.summary)));
     found.ok_or(ServiceError::NotFound {
         kind: "entity",
         id: search.query,
@@ -641,9 +649,8 @@ impl Api {
                 let paging = self.paging;
                 let statement_wires = Arc::clone(&self.statement_wires);
                 self.store_work(in_place, move |store| {
-                    let entity = resolve_target(store, target)?;
-                    query.target_entity_id.clone_from(&entity.entity.id);
-                    let target = entity_to_pb(entity);
+                    let (target_id, target) = resolve_target(store, target)?;
+                    query.target_entity_id = target_id;
                     // Written while the store lends the rows: nothing of them is copied.
                     let mut answer = None;
                     store.lend_stances(&query, &page, &mut |rows| {

@@ -132,6 +132,19 @@ pub trait ArticleStore: Send + Sync + 'static {
     /// id, or else the most mentioned entity with that exact alias (folded).
     fn resolve_entity(&self, id_or_name: &str) -> Result<Option<EntitySummary>, StoreError>;
 
+    /// The entity [`resolve_entity`](Self::resolve_entity) gives (`None` when there is none),
+    /// lent to `read` (once) instead of copied out: a store that holds its entities lends its
+    /// own. `read` runs while the store holds its indexes for reading, so it must not call the
+    /// store.
+    fn lend_resolved_entity(
+        &self,
+        id_or_name: &str,
+        read: &mut dyn FnMut(Option<&EntitySummary>),
+    ) -> Result<(), StoreError> {
+        read(self.resolve_entity(id_or_name)?.as_ref());
+        Ok(())
+    }
+
     /// Exact alias matches first, then prefix, then spelling-tolerant matches.
     fn search_entities(
         &self,

@@ -1908,37 +1908,16 @@ impl ArticleStore for SledStore {
     }
 
     fn resolve_entity(&self, id_or_name: &str) -> Result<Option<EntitySummary>, StoreError> {
-        if let Some(entity) = self.get_entity(id_or_name)? {
-            return Ok(Some(entity));
-        }
-        let folded = normalize_name(id_or_name);
-        if folded.is_empty() {
-            return Ok(None);
-        }
-        // Exact alias keys are the folded alias, a separator, then the entity id.
-        let prefix = KeyBuilder::new(KIND_ALIAS).text(&folded).build();
-        let mut best: Option<(u32, String)> = None;
-        {
-            let mirror = self.mirror()?;
-            for (key, _) in mirror.scan_prefix(&prefix).take(MAX_PREFIX_CANDIDATES) {
-                let id = String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default());
-                let Some(head) = mirror.head(&id) else {
-                    continue;
-                };
-                // Most mentioned first, then the smaller id: the order search ranks exact matches.
-                let better = best.as_ref().is_none_or(|(count, best_id)| {
-                    (head.mention_count, std::cmp::Reverse(id.as_ref()))
-                        > (*count, std::cmp::Reverse(best_id.as_str()))
-                });
-                if better {
-                    best = Some((head.mention_count, id.into_owned()));
-                }
-            }
-        }
-        match best {
-            Some((_, id)) => self.get_entity(&id),
-            None => Ok(None),
-        }
+        Ok(resolved(&*self.mirror()?, id_or_name).cloned())
+    }
+
+    fn lend_resolved_entity(
+        &self,
+        id_or_name: &str,
+        read: &mut dyn FnMut(Option<&EntitySummary>),
+    ) -> Result<(), StoreError> {
+        read(resolved(&*self.mirror()?, id_or_name));
+        Ok(())
     }
 
     fn search_entities(
@@ -2263,10 +2242,9 @@ impl ArticleStore for SledStore {
                     tally: record.tally,
                     evidence: pair
                         .ranked
-                        .iter()
+                        .values()
                         .take(query.max_evidence)
-                        .filter_map(|(_, hash)| pair.claims.get(hash))
-                        .filter_map(evidence_of)
+                        .filter_map(|claim| evidence_of(claim))
                         .collect(),
                 })
                 .collect();
@@ -2395,6 +2373,36 @@ fn evidence_from<'m>(
         polarity: claim.polarity,
         source_article_ids: ids.into_iter().map(str::to_owned).collect(),
     })
+}
+
+/// The entity `id_or_name` resolves to (see [`ArticleStore::resolve_entity`]), as the mirror
+/// holds it.
+fn resolved<'m>(mirror: &'m Mirror, id_or_name: &str) -> Option<&'m EntitySummary> {
+    if let Some(summary) = mirror.summary(id_or_name) {
+        return Some(summary);
+    }
+    let folded = normalize_name(id_or_name);
+    if folded.is_empty() {
+        return None;
+    }
+    // Exact alias keys are the folded alias, a separator, then the entity id.
+    let prefix = KeyBuilder::new(KIND_ALIAS).text(&folded).build();
+    let mut best: Option<(u32, std::borrow::Cow<'m, str>)> = None;
+    for (key, _) in mirror.scan_prefix(&prefix).take(MAX_PREFIX_CANDIDATES) {
+        let id = String::from_utf8_lossy(key.get(prefix.len()..).unwrap_or_default());
+        let Some(head) = mirror.head(&id) else {
+            continue;
+        };
+        // Most mentioned first, then the smaller id: the order search ranks exact matches.
+        let better = best.as_ref().is_none_or(|(count, best_id)| {
+            (head.mention_count, std::cmp::Reverse(id.as_ref()))
+                > (*count, std::cmp::Reverse(best_id.as_ref()))
+        });
+        if better {
+            best = Some((head.mention_count, id));
+        }
+    }
+    best.and_then(|(_, id)| mirror.summary(&id))
 }
 
 /// The summary of an entity, from the mirror.
