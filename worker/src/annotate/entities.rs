@@ -810,8 +810,16 @@ impl ArticleEntities {
             let Some((view, field_entities)) = fields.get(*field_index) else {
                 continue;
             };
-            let name = candidate.tokens.join(" ");
-            let key = name_phonetic_key(&name);
+            // Most candidates are one word, their name that word as the text has it.
+            let joined;
+            let name: &str = match candidate.tokens.as_slice() {
+                [word] => word,
+                tokens => {
+                    joined = tokens.join(" ");
+                    &joined
+                }
+            };
+            let key = name_phonetic_key(name);
             // Only people are matched word by word (a surname to a full name); a one-word
             // name's only word key is the name's key, borrowed rather than copied.
             let several_keys;
@@ -827,7 +835,7 @@ impl ArticleEntities {
                 .link_existing(
                     index,
                     candidate,
-                    &name,
+                    name,
                     &key,
                     candidate_keys,
                     &article_people,
@@ -840,7 +848,7 @@ impl ArticleEntities {
                                 view,
                                 &field_entities.found,
                                 candidate,
-                                &name,
+                                name,
                                 &key,
                                 candidate_keys,
                                 lowercase_words,
@@ -852,10 +860,10 @@ impl ArticleEntities {
                 if let EntityRef::Local(local) = entity
                     && let Some(local) = self.locals.get_mut(local)
                     && local.name != name
-                    && !local.aliases.contains(&name)
+                    && !local.aliases.iter().any(|alias| alias == name)
                     && candidate.tokens.len() > 1
                 {
-                    local.aliases.push(name.clone());
+                    local.aliases.push(name.to_owned());
                 }
                 new_found.push((
                     *field_index,
