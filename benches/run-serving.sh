@@ -98,7 +98,9 @@ load() { # url rpc in_flight label [extra loadgen args...]
         --duration "$DURATION" --warmup "$WARMUP" --client-threads "$CLIENT_THREADS" \
         --decode "${LOAD_DECODE:-$DECODE}" --label "$label" --output "$out" "$@")
     if [[ -z "$header_printed" ]]; then
-        printf '%s\n' "$table" | head -n 1
+        # Not `| head -n 1`: head may exit before printf's last write, and SIGPIPE under
+        # pipefail ended the whole run.
+        printf '%s\n' "${table%%$'\n'*}"
         header_printed=1
     fi
     printf '%s\n' "$table" | tail -n +2

@@ -13,7 +13,9 @@ BIN=$TARGET_DIR/release
 log() { printf '== %s\n' "$*" >&2; }
 now_ns() { date +%s%N; }
 # The number after "key": in a JSON text (flat fields only; no jq needed).
-json_number() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p" | head -n 1; }
+# The first match, read with awk to the end: `head` may close the pipe while sed still writes
+# (SIGPIPE under pipefail).
+json_number() { sed -n "s/.*\"$1\": *\([0-9.eE+-]*\).*/\1/p" | awk 'NR == 1'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 build_release() {
