@@ -1395,6 +1395,29 @@ fn index_lists_merge_the_blocks_of_one_day_in_position_order() {
     assert_eq!(statements_by_macron, ["a05", "a11", "a01", "a03", "a09"]);
 }
 
+/// The evidence rank entry schema 4 stored for a claim: kind 0x12, the claim key's target and
+/// government, the inverted strength of its polarity, the claim hash.
+fn schema_4_rank_key(claim_key: &[u8], inverted_strength: u16) -> Vec<u8> {
+    let hash_at = claim_key.iter().rposition(|&b| b == 0).unwrap() + 1;
+    [
+        &[0x12u8],
+        &claim_key[1..hash_at],
+        &inverted_strength.to_be_bytes(),
+        &claim_key[hash_at..],
+    ]
+    .concat()
+}
+
+fn assert_schema_5_without_rank_keys(path: &std::path::Path) {
+    let db = reopen_sled(path);
+    let tree = db.open_tree("communique").unwrap();
+    assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
+    assert_eq!(
+        tree.get(b"\x00schema_version").unwrap().as_deref(),
+        Some([1u8, 5].as_slice())
+    );
+}
+
 #[test]
 fn a_schema_4_store_is_migrated_at_open_and_ranks_evidence_the_same() {
     let dir = tempfile::tempdir().unwrap();
@@ -1423,15 +1446,8 @@ fn a_schema_4_store_is_migrated_at_open_and_ranks_evidence_the_same() {
             .collect();
         assert!(claims.len() > 5, "{} claims", claims.len());
         for claim in claims {
-            let hash_at = claim.iter().rposition(|&b| b == 0).unwrap() + 1;
-            let rank = [
-                &[0x12u8],
-                &claim[1..hash_at],
-                &[0xEC, 0x77],
-                &claim[hash_at..],
-            ]
-            .concat();
-            tree.insert(rank, Vec::new()).unwrap();
+            tree.insert(schema_4_rank_key(&claim, 0xEC77), Vec::new())
+                .unwrap();
         }
         tree.insert(b"\x00schema_version", vec![1u8, 4]).unwrap();
         db.flush().unwrap();
@@ -1440,15 +1456,7 @@ fn a_schema_4_store_is_migrated_at_open_and_ranks_evidence_the_same() {
     assert!(store.integrity_problems().unwrap().is_empty());
     assert_eq!(stance_pages(&store), before);
     drop(store);
-    {
-        let db = reopen_sled(dir.path());
-        let tree = db.open_tree("communique").unwrap();
-        assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
-        assert_eq!(
-            tree.get(b"\x00schema_version").unwrap().as_deref(),
-            Some([1u8, 5].as_slice())
-        );
-    }
+    assert_schema_5_without_rank_keys(dir.path());
     // The ranking follows claims that come and go after the migration.
     let store = reopen_store(dir.path()).unwrap();
     let replaced = article(
@@ -1681,19 +1689,10 @@ fn a_schema_4_store_is_migrated_at_open_to_claims_that_read_as_their_earliest_re
         tally.tally.remove(-0.9);
         tally.tally.add(-0.2);
         tree.insert(&tallies[0].0, postcard_bytes(&tally)).unwrap();
-        // Schema 4 also stored the claim's evidence rank entry: target, government, the
-        // inverted strength of its polarity (here -0.2), the claim hash.
+        // And its evidence rank entry, for the polarity it read as (-0.2).
         assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
-        let hash_at = claim_key.iter().rposition(|&b| b == 0).unwrap() + 1;
-        let strength = (u16::MAX - 2_000).to_be_bytes();
-        let rank = [
-            &[0x12u8],
-            &claim_key[1..hash_at],
-            &strength,
-            &claim_key[hash_at..],
-        ]
-        .concat();
-        tree.insert(rank, Vec::new()).unwrap();
+        tree.insert(schema_4_rank_key(claim_key, u16::MAX - 2_000), Vec::new())
+            .unwrap();
         tree.insert(b"\x00schema_version", vec![1u8, 4]).unwrap();
         db.flush().unwrap();
     }
@@ -1701,13 +1700,5 @@ fn a_schema_4_store_is_migrated_at_open_to_claims_that_read_as_their_earliest_re
     assert!(store.integrity_problems().unwrap().is_empty());
     assert_eq!(iran_rows(&store), expected);
     drop(store);
-    {
-        let db = reopen_sled(dir.path());
-        let tree = db.open_tree("communique").unwrap();
-        assert_eq!(tree.scan_prefix([0x12u8]).count(), 0);
-        assert_eq!(
-            tree.get(b"\x00schema_version").unwrap().as_deref(),
-            Some([1u8, 5].as_slice())
-        );
-    }
+    assert_schema_5_without_rank_keys(dir.path());
 }
