@@ -122,11 +122,16 @@ struct ContentRecord {
 }
 
 impl ContentRecord {
-    fn statement_records(&self) -> impl Iterator<Item = StatementRecord> + '_ {
-        self.statements.iter().map(|statement| StatementRecord {
-            published: self.published,
-            statement: statement.clone(),
-        })
+    /// The statement numbered `ordinal`, with the article's date, moved out of the record.
+    fn into_statement_record(self, ordinal: u32) -> Option<StatementRecord> {
+        let published = self.published;
+        self.statements
+            .into_iter()
+            .find(|statement| statement.ordinal == ordinal)
+            .map(|statement| StatementRecord {
+                published,
+                statement,
+            })
     }
 }
 
@@ -405,11 +410,8 @@ impl SledStore {
             {
                 let content: Option<ContentRecord> =
                     self.read("article content", &content_key(&first.article_id))?;
-                let evidence = content.and_then(|content| {
-                    content
-                        .statement_records()
-                        .find(|record| record.statement.ordinal == first.ordinal)
-                });
+                let evidence =
+                    content.and_then(|content| content.into_statement_record(first.ordinal));
                 if let Some(evidence) = evidence {
                     let polarity_before = claim.polarity;
                     claim.follow_first_source(evidence, target, government);
@@ -802,12 +804,11 @@ impl SledStore {
                             existing.sources.insert(place, source.clone());
                             if place == 0 {
                                 // An earlier report: the claim now reads as it does.
-                                existing.government = government.clone();
-                                existing.polarity = target.polarity;
-                                existing.evidence = StatementRecord {
+                                let evidence = StatementRecord {
                                     published,
                                     statement: statement.clone(),
                                 };
+                                existing.follow_first_source(evidence, &pair.0, &pair.1);
                             }
                         }
                     }
@@ -1502,11 +1503,7 @@ impl Changes {
             Some(None) => None,
             None => self.stored(store, "article content", &key)?,
         };
-        Ok(content.and_then(|content| {
-            content
-                .statement_records()
-                .find(|stored| stored.statement.ordinal == ordinal)
-        }))
+        Ok(content.and_then(|content| content.into_statement_record(ordinal)))
     }
 
     fn claim(
