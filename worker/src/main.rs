@@ -286,17 +286,33 @@ fn run_ingest(
                 cache_capacity_bytes: cache_mb.saturating_mul(1024 * 1024),
             };
             let store = SledStore::open(db, &store_options).map_err(|e| e.to_string())?;
-            ingest(
+            let report = ingest(
                 paths,
                 &annotator,
                 &SledSink { store: &store },
                 options,
                 &progress,
-            )
+            );
+            if report.fatal.is_none() {
+                // Flushed by the sink's `finish`: dropping the store now would only free its
+                // memory (the mirror, sled's cached nodes) and stop sled's threads, which the
+                // process's exit does at once.
+                leak_at_exit(store);
+            }
+            report
         }
     };
     progress.finish();
+    leak_at_exit(annotator);
     Ok(report)
+}
+
+/// Leaves `value` to the process's exit instead of dropping it: the worker exits right after an
+/// ingest, and freeing a corpus-sized store and the annotator piece by piece took about 0.3 s
+/// of wall time after the corpus ingest (0.91x its wall time, 0.93x its CPU without it), which
+/// the exit does not need. Only for what holds nothing left to write.
+fn leak_at_exit<T>(value: T) {
+    std::mem::forget(value);
 }
 
 /// The first non-empty, non-comment line of a token file (a mounted Secret).
