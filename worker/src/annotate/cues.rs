@@ -6,7 +6,7 @@ use super::{HashMap, HashMapExt};
 use super::lexicon::{
     CLAUSE_BREAKS, NEGATORS, PRONOUNS, SPEECH_VERBS, STANCE_CUES, VICTIM_MARKERS, VerbForm,
 };
-use super::text::{AnchoredDfa, StartFilter, Word, at_word_boundaries, fold_name};
+use super::text::{AnchoredMatcher, StartFilter, Word, at_word_boundaries, fold_name};
 
 /// What a phrase of the vocabulary is; one phrase may be several things ("condemned").
 #[derive(Clone, Copy, Debug, Default)]
@@ -30,7 +30,7 @@ pub(crate) struct CueMatch {
 }
 
 pub(crate) struct CueMatcher {
-    automaton: Option<AnchoredDfa>,
+    automaton: Option<AnchoredMatcher>,
     /// The byte pairs a phrase can start with, either case.
     starts: StartFilter,
     entries: Vec<CueEntry>,
@@ -66,7 +66,7 @@ impl CueMatcher {
         let mut list: Vec<(String, CueEntry)> = entries.into_iter().collect();
         list.sort_by(|a, b| a.0.cmp(&b.0));
         let starts = StartFilter::new(list.iter().map(|(p, _)| p.as_str()), true);
-        let automaton = AnchoredDfa::new(list.iter().map(|(p, _)| p.as_str()), true);
+        let automaton = AnchoredMatcher::new(list.iter().map(|(p, _)| p.as_str()), true);
         CueMatcher {
             automaton,
             starts,

@@ -20,7 +20,7 @@ use super::lexicon::{
     contains_word,
 };
 use super::text::{
-    AnchoredDfa, StartFilter, Word, WordShapes, at_word_boundaries, fold_name, word_shape,
+    AnchoredMatcher, StartFilter, Word, WordShapes, at_word_boundaries, fold_name, word_shape,
 };
 
 /// How a piece of text names its entity.
@@ -96,7 +96,7 @@ pub(crate) struct KbEntity {
 
 /// The prebuilt knowledge-base matcher.
 pub(crate) struct EntityIndex {
-    automaton: Option<AnchoredDfa>,
+    automaton: Option<AnchoredMatcher>,
     /// The byte pairs patterns start with, to skip word starts no pattern begins with.
     starts: StartFilter,
     targets: Vec<PatternTarget>,
@@ -294,7 +294,7 @@ impl EntityIndex {
         let mut pattern_list: Vec<(String, PatternTarget)> = patterns.into_iter().collect();
         pattern_list.sort_by(|a, b| a.0.cmp(&b.0));
         let starts = StartFilter::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
-        let automaton = AnchoredDfa::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
+        let automaton = AnchoredMatcher::new(pattern_list.iter().map(|(p, _)| p.as_str()), false);
         EntityIndex {
             automaton,
             starts,

@@ -6,8 +6,8 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use aho_corasick::automaton::{Automaton, StateID};
-use aho_corasick::dfa::DFA;
-use aho_corasick::{Anchored, MatchKind, StartKind};
+use aho_corasick::nfa::contiguous::NFA;
+use aho_corasick::{Anchored, MatchKind};
 
 use super::lexicon::ABBREVIATIONS_SET;
 
@@ -310,28 +310,31 @@ impl StartFilter {
     }
 }
 
-/// A leftmost-longest DFA searched only anchored at chosen offsets (word starts), stepped
+/// A leftmost-longest automaton searched only anchored at chosen offsets (word starts), stepped
 /// directly: through `AhoCorasick::try_find` the set-up of each search cost more than the few
-/// bytes a search at a word reads.
-pub(crate) struct AnchoredDfa {
-    dfa: DFA,
+/// bytes a search at a word reads. A contiguous NFA, not a DFA: the knowledge base's names made
+/// a 23 MB DFA (two thirds of the annotator's memory, half of the instructions building it
+/// took) whose transitions missed the cache; an anchored search never follows the NFA's failure
+/// transitions, and it annotates as fast (criterion 1.02x, within noise) with 5% more
+/// instructions per article.
+pub(crate) struct AnchoredMatcher {
+    automaton: NFA,
     /// The anchored start state, the same for every search.
     start: StateID,
 }
 
-impl AnchoredDfa {
+impl AnchoredMatcher {
     pub(crate) fn new<'p>(
         patterns: impl Iterator<Item = &'p str>,
         ascii_case_insensitive: bool,
-    ) -> Option<AnchoredDfa> {
-        let dfa = DFA::builder()
+    ) -> Option<AnchoredMatcher> {
+        let automaton = NFA::builder()
             .match_kind(MatchKind::LeftmostLongest)
-            .start_kind(StartKind::Anchored)
             .ascii_case_insensitive(ascii_case_insensitive)
             .build(patterns)
             .ok()?;
-        let start = dfa.start_state(Anchored::Yes).ok()?;
-        Some(AnchoredDfa { dfa, start })
+        let start = automaton.start_state(Anchored::Yes).ok()?;
+        Some(AnchoredMatcher { automaton, start })
     }
 
     /// The longest pattern starting exactly at `start`: its index and end, as
@@ -339,31 +342,31 @@ impl AnchoredDfa {
     /// loops: the call itself cost a fifth of a search.
     #[inline(always)]
     pub(crate) fn longest_at(&self, bytes: &[u8], start: usize) -> Option<(usize, usize)> {
-        let dfa = &self.dfa;
+        let automaton = &self.automaton;
         let mut state = self.start;
         let mut found = None;
         // A match state an anchored search reaches may also carry a match that began later
         // (a failure-transition copy): only those starting at `start` count.
         let record = |state, end: usize, found: &mut Option<(usize, usize)>| {
-            let pattern = dfa.match_pattern(state, 0);
-            let length = dfa.pattern_len(pattern);
+            let pattern = automaton.match_pattern(state, 0);
+            let length = automaton.pattern_len(pattern);
             if end.checked_sub(length) == Some(start) {
                 *found = Some((pattern.as_usize(), end));
             }
         };
-        if dfa.is_match(state) {
+        if automaton.is_match(state) {
             record(state, start, &mut found);
         }
         let Some(rest) = bytes.get(start..) else {
             return found;
         };
         for (offset, &byte) in rest.iter().enumerate() {
-            state = dfa.next_state(Anchored::Yes, state, byte);
-            if dfa.is_special(state) {
-                if dfa.is_dead(state) {
+            state = automaton.next_state(Anchored::Yes, state, byte);
+            if automaton.is_special(state) {
+                if automaton.is_dead(state) {
                     break;
                 }
-                if dfa.is_match(state) {
+                if automaton.is_match(state) {
                     record(state, start + offset + 1, &mut found);
                 }
             }
