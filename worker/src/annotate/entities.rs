@@ -1005,7 +1005,17 @@ impl ArticleEntities {
                     .chars()
                     .all(|c| c.is_ascii_uppercase() || c == ' ' || c == '-')
                 && acronym.chars().filter(char::is_ascii_uppercase).count() >= 2;
-            if plausible && found.anchor == Anchor::Name {
+            // "National Council of Resistance of Iran (NCRI)" with only "Iran" known: the
+            // acronym is the whole organisation's, not the country's. A name found in the text
+            // alone is taken as is: it is often the end of the name the acronym spells ("Film
+            // Institute" for "American Film Institute (AFI)"), and the same organisation.
+            let spelled = match found.entity {
+                EntityRef::Kb(_) => {
+                    abbreviates(acronym, text.get(found.start..found.end).unwrap_or(""))
+                }
+                EntityRef::Local(_) => true,
+            };
+            if plausible && found.anchor == Anchor::Name && spelled {
                 acronyms.push((acronym.to_owned(), found.entity));
             }
         }
@@ -1049,6 +1059,34 @@ impl ArticleEntities {
             });
         }
     }
+}
+
+/// Whether `acronym` can abbreviate `name`: its letters are letters of the name in order
+/// (case aside), the first of them a word's first ("NATO" for "North Atlantic Treaty
+/// Organization", "SEC" for "US Securities and Exchange Commission"; not "NCRI" for "Iran").
+fn abbreviates(acronym: &str, name: &str) -> bool {
+    let mut letters = acronym
+        .chars()
+        .filter(char::is_ascii_alphabetic)
+        .map(|c| c.to_ascii_lowercase());
+    let Some(first) = letters.next() else {
+        return false;
+    };
+    let rest: Vec<char> = letters.collect();
+    let mut previous_is_letter = false;
+    name.char_indices().any(|(at, c)| {
+        let word_start = c.is_alphanumeric() && !previous_is_letter;
+        previous_is_letter = c.is_alphanumeric();
+        if !word_start || !c.to_lowercase().eq([first]) {
+            return false;
+        }
+        let mut after = name
+            .get(at + c.len_utf8()..)
+            .unwrap_or("")
+            .chars()
+            .flat_map(char::to_lowercase);
+        rest.iter().all(|letter| after.any(|c| c == *letter))
+    })
 }
 
 /// Whether a paragraph reads like a headline or page furniture: short, mostly capitalised

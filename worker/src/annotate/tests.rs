@@ -942,3 +942,44 @@ fn a_ministry_the_knowledge_base_does_not_list_does_not_cut_off_a_title() {
         .collect();
     assert_eq!(codes, ["IRN"]);
 }
+
+#[test]
+fn an_acronym_links_to_the_name_it_abbreviates_not_to_the_country_ending_that_name() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The National Council of Resistance of Iran (NCRI) held a rally in Paris. NCRI members said the vote was rigged. \
+         The Iraqi Security Forces (ISF) secured the embassy. The ISF said the crowd had left. \
+         The Motion Picture Association of America (MPAA) sued. The MPAA said piracy was rife.",
+    );
+    let linked = |text: &str| -> Vec<&str> {
+        a.mentions
+            .iter()
+            .filter(|m| m.text == text)
+            .map(|m| m.entity_name.as_str())
+            .collect()
+    };
+    // "Iran" ends the council's name, but NCRI does not abbreviate "Iran".
+    assert!(
+        linked("NCRI").iter().all(|name| *name != "Iran"),
+        "{:?}",
+        a.mentions
+    );
+    assert!(
+        linked("MPAA").iter().all(|name| *name != "United States"),
+        "{:?}",
+        a.mentions
+    );
+    let iran = a.entities.iter().find(|e| e.name == "Iran");
+    assert!(
+        iran.is_none_or(|e| !e.aliases.iter().any(|alias| alias == "NCRI")),
+        "{iran:?}"
+    );
+    // An acronym spelled by its name's initials still links to it.
+    assert_eq!(
+        linked("ISF"),
+        ["Iraqi Security Forces"; 2],
+        "{:?}",
+        a.mentions
+    );
+}
