@@ -284,6 +284,8 @@ fn run_ingest(
         None => {
             let store_options = StoreOptions {
                 cache_capacity_bytes: cache_mb.saturating_mul(1024 * 1024),
+                // Loaded by the first write: an unchanged re-ingest writes nothing.
+                load_indexes_at_open: false,
             };
             let store = SledStore::open(db, &store_options).map_err(|e| e.to_string())?;
             let report = ingest(

@@ -55,6 +55,8 @@ fn init_logging(format: LogFormat) {
 fn open_store(config: &ServerConfig) -> anyhow::Result<Arc<SledStore>> {
     let options = StoreOptions {
         cache_capacity_bytes: config.store.cache_capacity_mb.saturating_mul(1024 * 1024),
+        // Searches and stance comparisons read it: loaded while the server starts.
+        load_indexes_at_open: true,
     };
     let store = SledStore::open(&config.store.data_dir, &options)?;
     tracing::info!(data_dir = %config.store.data_dir.display(), "store open");

@@ -1702,3 +1702,85 @@ fn a_schema_4_store_is_migrated_at_open_to_claims_that_read_as_their_earliest_re
     drop(store);
     assert_schema_5_without_rank_keys(dir.path());
 }
+
+fn open_without_indexes(path: &std::path::Path) -> SledStore {
+    let options = StoreOptions {
+        load_indexes_at_open: false,
+        ..StoreOptions::default()
+    };
+    reopen(
+        || SledStore::open(path, &options),
+        |error| matches!(error, StoreError::Locked { .. }),
+    )
+    .unwrap()
+}
+
+#[test]
+fn indexes_not_loaded_at_open_are_loaded_by_the_first_read_or_write_that_needs_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let soleimani = article(
+        "a1",
+        "2020-01-05",
+        ("qasem-soleimani", "Qasem Soleimani"),
+        "IRN",
+        "words",
+        -0.5,
+    );
+    {
+        let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
+        store.put_article(soleimani.clone()).unwrap();
+        store
+            .put_article(wire_article(
+                "original",
+                "Iran drops deal limits",
+                WIRE_STORY,
+            ))
+            .unwrap();
+    }
+
+    // Checking what is stored and writing nothing (an unchanged re-ingest) loads nothing.
+    let store = open_without_indexes(dir.path());
+    assert!(!store.indexes_in_memory());
+    assert!(store.stored_content_hash("a1").unwrap().is_some());
+    assert_eq!(store.stored_content_hash("absent").unwrap(), None);
+    store
+        .put_article_batches(std::iter::empty(), |_| true)
+        .unwrap();
+    assert!(!store.indexes_in_memory());
+    // A read loads them.
+    let found = store
+        .search_entities(
+            &EntitySearch {
+                query: "qasem soleimani".into(),
+                kinds: vec![],
+            },
+            &page(10),
+        )
+        .unwrap();
+    assert_eq!(found.items[0].summary.entity.id, "qasem-soleimani");
+    assert!(store.indexes_in_memory());
+    drop(store);
+
+    // A write loads them, with what finds the copies of stored articles.
+    let store = open_without_indexes(dir.path());
+    let outcomes = store
+        .put_articles(vec![
+            soleimani,
+            wire_article("exact-copy", "Iran drops deal limits", WIRE_STORY),
+        ])
+        .unwrap();
+    assert_eq!(
+        outcomes.into_iter().map(Result::unwrap).collect::<Vec<_>>(),
+        [PutOutcome::Unchanged, PutOutcome::Inserted]
+    );
+    assert!(store.indexes_in_memory());
+    assert_eq!(
+        duplicate_of(&store, "exact-copy").as_deref(),
+        Some("original")
+    );
+    assert_eq!(
+        stance(&store, "irn"),
+        vec![("GBR".to_owned(), -0.8, 1), ("IRN".to_owned(), -0.5, 1)]
+    );
+    assert!(store.integrity_problems().unwrap().is_empty());
+}
