@@ -30,7 +30,7 @@ use std::ops::Range;
 pub(crate) use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use communique_domain::{
-    Date, Entity, EntityKind, KnowledgeBase, Mention, Span, Statement, TextField,
+    Date, Entity, EntityKind, Government, KnowledgeBase, Mention, Span, Statement, TextField,
 };
 
 pub use dating::DateEstimate;
@@ -393,6 +393,9 @@ impl Annotator {
             let governments = attribution::governments_of(context, &draft.speaker);
             let mut targets = Vec::new();
             for (entity, polarity) in &draft.targets {
+                if stands_for_any(context, *entity, &governments) {
+                    continue;
+                }
                 if let Some((id, name, _)) = entity_identity(context, *entity) {
                     reference(*entity, &mut referenced);
                     targets.push(communique_domain::Target {
@@ -524,6 +527,26 @@ pub(crate) fn entity_kind(context: &Context<'_>, entity: EntityRef) -> Option<En
         EntityRef::Kb(index) => context.index.entity(index).map(|e| e.entity.kind),
         EntityRef::Local(index) => context.article.locals.get(index).map(|l| l.kind),
     }
+}
+
+/// Whether `entity` is one of `governments` itself: the state (or alliance, union) a speaker
+/// speaks for is not a target of what they say. "The United States will quickly & fully strike
+/// back", said by the US president, is no stance of the US toward the US; counted as one, every
+/// government leaned toward itself from its officials' talk of their own country. Organs of
+/// that government stay targets: a president may well criticise his own congress.
+fn stands_for_any(context: &Context<'_>, entity: EntityRef, governments: &[Government]) -> bool {
+    let EntityRef::Kb(index) = entity else {
+        return false;
+    };
+    context.index.entity(index).is_some_and(|kb| {
+        matches!(
+            kb.entity.kind,
+            EntityKind::Country | EntityKind::IntergovernmentalOrganization
+        ) && kb
+            .government
+            .as_ref()
+            .is_some_and(|code| governments.iter().any(|g| &g.code == code))
+    })
 }
 
 /// Id, display name and kind of an entity.

@@ -983,3 +983,28 @@ fn an_acronym_links_to_the_name_it_abbreviates_not_to_the_country_ending_that_na
         a.mentions
     );
 }
+
+#[test]
+fn a_speaker_s_own_state_is_not_a_target_of_what_they_say() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Prime Minister Boris Johnson said: \"The United Kingdom will not allow Iran to continue its reckless and dangerous attacks on Britain.\"",
+    );
+    assert_eq!(a.statements.len(), 1, "{:?}", a.statements);
+    let statement = &a.statements[0];
+    let codes: Vec<&str> = statement
+        .governments
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
+    assert_eq!(codes, ["GBR"]);
+    let targets: Vec<(&str, bool)> = statement
+        .targets
+        .iter()
+        .map(|t| (t.entity_id.as_str(), t.polarity < 0.0))
+        .collect();
+    assert_eq!(targets, [("irn", true)], "{:?}", statement.targets);
+    // The state is still mentioned: only its place among the targets goes.
+    assert!(a.mentions.iter().any(|m| m.entity_id == "gbr"));
+}
