@@ -22,9 +22,9 @@ use super::entities::{
     preceded_by_not_in_office,
 };
 use super::lexicon::{
-    AUXILIARY_WORDS_SET, DESCRIPTION_HEADS_SET, INTRO_WORDS_SET, LEADING_CONJUNCTIONS,
-    OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET, PERSON_HEADS_SET,
-    PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
+    ADVERBIAL_OPENERS, AUXILIARY_WORDS_SET, DESCRIPTION_HEADS_SET, INTRO_WORDS_SET,
+    LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
+    PERSON_HEADS_SET, PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
@@ -889,6 +889,9 @@ fn speaker_in(
         }
     }
     let mut region = start..region.end.max(start);
+    if let Some(subject) = subject_after_adverbial_clause(field, &region) {
+        region = subject..region.end;
+    }
     // "Press TV quoted the Hezbollah chief as saying": the one quoted speaks.
     if let Some(quoting) = words_in(field, &region).iter().find(|w| {
         matches!(
@@ -1068,6 +1071,46 @@ fn speaker_in(
         .iter()
         .find(|f| !is_object(field, f, region.start) && !f.modifier)
         .map(|found| described_or_named_speaker(context, field, found))
+}
+
+/// Where the subject starts after a clause that only sets the scene: "Pointing to the
+/// sanctions, the official said", "Earlier on Monday, US military sources said", or the tail
+/// of a sentence the region began inside ("... 000 tonnes of US soybeans, a committee
+/// spokesman said"). Such a clause names no speaker, and the states it names are not the
+/// speaker's ("Underlining ties with Bern, the Iranian president said" is not Switzerland
+/// speaking). The subject after the last comma must read as one: a determiner first (or a
+/// capital, after a clause that is not a fragment), or a few words ending in a description's
+/// head ("banking sources").
+fn subject_after_adverbial_clause(field: &Field<'_>, region: &Range<usize>) -> Option<usize> {
+    let comma = field.text().get(region.clone())?.rfind(", ")?;
+    let words = words_in(field, region);
+    let first = words.first()?;
+    let first_text = word_text(field, first);
+    let first_lower = lower_word_text(field, first);
+    let participle = first_text.len() > 5
+        && first_text.ends_with("ing")
+        && first_text.starts_with(|c: char| c.is_ascii_uppercase())
+        && words
+            .get(1)
+            .is_some_and(|w| word_text(field, w).starts_with(|c: char| c.is_lowercase()));
+    let fragment = first_text.starts_with(|c: char| c.is_lowercase() || c.is_ascii_digit());
+    if !(participle || fragment || contains_word(ADVERBIAL_OPENERS, first_lower)) {
+        return None;
+    }
+    let subject = region.start + comma + 2;
+    let subject_words = words_in(field, &(subject..region.end));
+    let (head, last) = (subject_words.first()?, subject_words.last()?);
+    let head_text = word_text(field, head);
+    // After a fragment only a description: a capital there is as often a list's last names
+    // ("... producers of Australia, Chile and the United States") as a subject.
+    let reads_as_subject = (!fragment && head_text.starts_with(|c: char| c.is_uppercase()))
+        || matches!(
+            lower_word_text(field, head),
+            "the" | "a" | "an" | "another" | "two" | "three" | "several" | "some" | "other"
+        )
+        || (subject_words.len() <= 3
+            && DESCRIPTION_HEADS_SET.contains(lower_word_text(field, last)));
+    (reads_as_subject && subject_words.len() <= 10).then_some(subject)
 }
 
 /// The speaker a mention names; but a body the text only describes, a demonym and common

@@ -1385,6 +1385,28 @@ pub(crate) const INTRO_WORDS: &[&str] = &[
     "yesterday",
 ];
 
+/// Words opening an adverbial clause before a subject ("Earlier on Monday, the ministry
+/// said", "Back in August, the head of the company said"), lower case.
+pub(crate) const ADVERBIAL_OPENERS: &[&str] = &[
+    "additionally",
+    "afterwards",
+    "back",
+    "earlier",
+    "elsewhere",
+    "finally",
+    "furthermore",
+    "instead",
+    "later",
+    "likewise",
+    "moreover",
+    "nevertheless",
+    "nonetheless",
+    "previously",
+    "separately",
+    "similarly",
+    "subsequently",
+];
+
 /// Leading words skipped before a subject ("But Hamid Baeidinejad said").
 pub(crate) const LEADING_CONJUNCTIONS: &[&str] = &[
     "also",
@@ -1641,6 +1663,7 @@ mod tests {
             ("FUNCTION_WORDS", FUNCTION_WORDS),
             ("INTRO_WORDS", INTRO_WORDS),
             ("LEADING_CONJUNCTIONS", LEADING_CONJUNCTIONS),
+            ("ADVERBIAL_OPENERS", ADVERBIAL_OPENERS),
             ("AUXILIARY_WORDS", AUXILIARY_WORDS),
             ("OBJECT_PREPOSITIONS", OBJECT_PREPOSITIONS),
             ("ABBREVIATIONS", ABBREVIATIONS),

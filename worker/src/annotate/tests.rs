@@ -1008,3 +1008,29 @@ fn a_speaker_s_own_state_is_not_a_target_of_what_they_say() {
     // The state is still mentioned: only its place among the targets goes.
     assert!(a.mentions.iter().any(|m| m.entity_id == "gbr"));
 }
+
+#[test]
+fn a_clause_setting_the_scene_before_the_subject_names_no_speaker() {
+    let annotator = annotator();
+    for (body, speaker) in [
+        (
+            "Pointing to recent remarks by American officials, the spokesman said the talks would go on.",
+            "the spokesman",
+        ),
+        (
+            "Back in August, when American officials were in town, the spokesman said the embassy was safe.",
+            "the spokesman",
+        ),
+    ] {
+        let a = annotate(&annotator, body);
+        assert_eq!(a.statements.len(), 1, "{body}: {:?}", a.statements);
+        let statement = &a.statements[0];
+        assert_eq!(statement.speaker.name, speaker, "{body}");
+        // The state the clause names is not the speaker's.
+        assert!(
+            statement.governments.is_empty(),
+            "{body}: {:?}",
+            statement.governments
+        );
+    }
+}
