@@ -382,19 +382,22 @@ fn lists_page_newest_first_and_filter_by_date() {
     ));
 }
 
+/// Article "a1": Qasem Soleimani, for Iran, about Iran.
+fn soleimani_in_iran() -> AnnotatedArticle {
+    article(
+        "a1",
+        "2020-01-05",
+        ("qasem-soleimani", "Qasem Soleimani"),
+        "IRN",
+        "words",
+        -0.5,
+    )
+}
+
 #[test]
 fn search_ranks_exact_then_prefix_then_fuzzy() {
     let (_dir, store) = open();
-    store
-        .put_article(article(
-            "a1",
-            "2020-01-05",
-            ("qasem-soleimani", "Qasem Soleimani"),
-            "IRN",
-            "words",
-            -0.5,
-        ))
-        .unwrap();
+    store.put_article(soleimani_in_iran()).unwrap();
     let search = |q: &str| {
         store
             .search_entities(
@@ -933,13 +936,7 @@ fn a_schema_2_store_is_migrated_at_open_and_keeps_finding_names_and_copies() {
     let dir = tempfile::tempdir().unwrap();
     {
         let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
-        store
-            .put_article(wire_article(
-                "original",
-                "Iran drops deal limits",
-                WIRE_STORY,
-            ))
-            .unwrap();
+        put_original_wire_story(&store);
     }
     {
         // What schema 2 also stored: phonetic entries (0x09) and near-duplicate bands (0x13).
@@ -1115,6 +1112,17 @@ fn wire_article(id: &str, title: &str, body_tail: &str) -> AnnotatedArticle {
     a
 }
 
+/// Stores `WIRE_STORY` as the article "original", the one later copies point at.
+fn put_original_wire_story(store: &SledStore) {
+    store
+        .put_article(wire_article(
+            "original",
+            "Iran drops deal limits",
+            WIRE_STORY,
+        ))
+        .unwrap();
+}
+
 fn duplicate_of(store: &SledStore, id: &str) -> Option<String> {
     store
         .get_article(id, ArticleParts::Metadata)
@@ -1127,13 +1135,7 @@ fn duplicate_of(store: &SledStore, id: &str) -> Option<String> {
 #[test]
 fn syndicated_copies_point_at_the_first_stored_article() {
     let (_dir, store) = open();
-    store
-        .put_article(wire_article(
-            "original",
-            "Iran drops deal limits",
-            WIRE_STORY,
-        ))
-        .unwrap();
+    put_original_wire_story(&store);
     let edited = WIRE_STORY.replace(
         "Oil prices rose sharply on the news",
         "Crude oil jumped after the announcement",
@@ -1718,24 +1720,11 @@ fn open_without_indexes(path: &std::path::Path) -> SledStore {
 #[test]
 fn indexes_not_loaded_at_open_are_loaded_by_the_first_read_or_write_that_needs_them() {
     let dir = tempfile::tempdir().unwrap();
-    let soleimani = article(
-        "a1",
-        "2020-01-05",
-        ("qasem-soleimani", "Qasem Soleimani"),
-        "IRN",
-        "words",
-        -0.5,
-    );
+    let soleimani = soleimani_in_iran();
     {
         let store = SledStore::open(dir.path(), &StoreOptions::default()).unwrap();
         store.put_article(soleimani.clone()).unwrap();
-        store
-            .put_article(wire_article(
-                "original",
-                "Iran drops deal limits",
-                WIRE_STORY,
-            ))
-            .unwrap();
+        put_original_wire_story(&store);
     }
 
     // Checking what is stored and writing nothing (an unchanged re-ingest) loads nothing.
