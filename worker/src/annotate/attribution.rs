@@ -1082,8 +1082,29 @@ fn speaker_in(
 /// capital, after a clause that is not a fragment), or a few words ending in a description's
 /// head ("banking sources").
 fn subject_after_adverbial_clause(field: &Field<'_>, region: &Range<usize>) -> Option<usize> {
-    let comma = field.text().get(region.clone())?.rfind(", ")?;
+    let text = field.text();
+    let comma = text.get(region.clone())?.rfind(", ")?;
+    // "..., said the spokesman Abbas Mousavi, a former envoy": after the verb, a comma adds
+    // to the speaker.
+    let after_verb = field
+        .cues_within(region.start.saturating_sub(24), region.start)
+        .next_back()
+        .is_some_and(|cue| {
+            cue.entry.speech.is_some()
+                && text
+                    .get(cue.end..region.start)
+                    .is_some_and(|gap| gap.trim().is_empty())
+        });
+    if after_verb {
+        return None;
+    }
     let words = words_in(field, region);
+    // "But pointing to ...": the clause opens after the conjunction.
+    let leading = words
+        .iter()
+        .take_while(|w| contains_word(LEADING_CONJUNCTIONS, lower_word_text(field, w)))
+        .count();
+    let words = words.get(leading..)?;
     let first = words.first()?;
     let first_text = word_text(field, first);
     let first_lower = lower_word_text(field, first);
@@ -1098,6 +1119,11 @@ fn subject_after_adverbial_clause(field: &Field<'_>, region: &Range<usize>) -> O
         return None;
     }
     let subject = region.start + comma + 2;
+    // "Moreover, Britain, France and Germany said": a list of names, not a clause and a subject.
+    let listed = |at: usize| field.found.iter().any(|f| f.start <= at && at <= f.end);
+    if listed(region.start + comma) && listed(subject) {
+        return None;
+    }
     let subject_words = words_in(field, &(subject..region.end));
     let (head, last) = (subject_words.first()?, subject_words.last()?);
     let head_text = word_text(field, head);

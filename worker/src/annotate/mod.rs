@@ -393,7 +393,7 @@ impl Annotator {
             let governments = attribution::governments_of(context, &draft.speaker);
             let mut targets = Vec::new();
             for (entity, polarity) in &draft.targets {
-                if stands_for_any(context, *entity, &governments) {
+                if is_the_speakers_state(context, *entity, &governments) {
                     continue;
                 }
                 if let Some((id, name, _)) = entity_identity(context, *entity) {
@@ -529,12 +529,17 @@ pub(crate) fn entity_kind(context: &Context<'_>, entity: EntityRef) -> Option<En
     }
 }
 
-/// Whether `entity` is one of `governments` itself: the state (or alliance, union) a speaker
-/// speaks for is not a target of what they say. "The United States will quickly & fully strike
-/// back", said by the US president, is no stance of the US toward the US; counted as one, every
-/// government leaned toward itself from its officials' talk of their own country. Organs of
-/// that government stay targets: a president may well criticise his own congress.
-fn stands_for_any(context: &Context<'_>, entity: EntityRef, governments: &[Government]) -> bool {
+/// Whether `entity` is the one government a statement speaks for: the state (or alliance,
+/// union) a speaker speaks for is not a target of what they say. "The United States will
+/// quickly & fully strike back", said by the US president, is no stance of the US toward the
+/// US; counted as one, every government leaned toward itself from its officials' talk of their
+/// own country. Organs of that government stay targets: a president may well criticise his
+/// own congress.
+fn is_the_speakers_state(
+    context: &Context<'_>,
+    entity: EntityRef,
+    governments: &[Government],
+) -> bool {
     let EntityRef::Kb(index) = entity else {
         return false;
     };
@@ -542,10 +547,11 @@ fn stands_for_any(context: &Context<'_>, entity: EntityRef, governments: &[Gover
         matches!(
             kb.entity.kind,
             EntityKind::Country | EntityKind::IntergovernmentalOrganization
-        ) && kb
-            .government
-            .as_ref()
-            .is_some_and(|code| governments.iter().any(|g| &g.code == code))
+        ) && kb.government.as_ref().is_some_and(|code| {
+            // Several governments ("Merkel and Putin said Russia must..."): the state is one
+            // member's own and the others' target, and a statement's targets are shared.
+            matches!(governments, [only] if &only.code == code)
+        })
     })
 }
 

@@ -1034,3 +1034,57 @@ fn a_clause_setting_the_scene_before_the_subject_names_no_speaker() {
         );
     }
 }
+
+#[test]
+fn a_list_of_states_after_an_opening_word_stays_the_speaker() {
+    let annotator = annotator();
+    let body = "Moreover, Britain, France and Germany said the attacks on Iraq must stop.";
+    let a = annotate(&annotator, body);
+    assert_eq!(a.statements.len(), 1, "{:?}", a.statements);
+    // Not cut to "France and Germany" after the comma following Britain.
+    assert!(
+        a.statements[0].governments.iter().any(|g| g.code == "GBR"),
+        "{:?}",
+        a.statements[0]
+    );
+}
+
+#[test]
+fn a_state_speaking_with_others_stays_their_target() {
+    let annotator = annotator();
+    let body = "Foreign Secretary Jeremy Hunt and Foreign Minister Mohammad Javad Zarif said Iran must not be punished.";
+    let a = annotator.annotate(&ArticleText {
+        title: "",
+        body,
+        published: "2019-03-01".parse().ok(),
+    });
+    check_invariants("", body, &a);
+    assert_eq!(a.statements.len(), 1, "{:?}", a.statements);
+    let mut codes: Vec<&str> = a.statements[0]
+        .governments
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect();
+    codes.sort_unstable();
+    assert_eq!(codes, ["GBR", "IRN"], "{:?}", a.statements);
+    // Iran is the UK's target here, though Zarif speaks for it.
+    assert!(
+        a.statements[0].targets.iter().any(|t| t.entity_id == "irn"),
+        "{:?}",
+        a.statements[0].targets
+    );
+}
+
+#[test]
+fn a_description_after_the_named_speaker_of_an_inverted_verb_does_not_replace_them() {
+    let annotator = annotator();
+    let body = "\"The talks will go on,\" said the ministry's spokesman Abbas Mousavi, a former ambassador to Italy.";
+    let a = annotate(&annotator, body);
+    assert_eq!(a.statements.len(), 1, "{:?}", a.statements);
+    assert_eq!(
+        a.statements[0].speaker.entity_id.as_deref(),
+        Some("abbas-mousavi"),
+        "{:?}",
+        a.statements[0]
+    );
+}
