@@ -1752,21 +1752,14 @@ impl SledStore {
         let loaded = match self.mirror.get() {
             Some(loaded) => loaded,
             None => match self.writer.try_lock() {
-                Ok(_guard) => self.mirror.get_or_init(|| load_mirror(&self.tree)),
-                Err(TryLockError::Poisoned(poisoned)) => {
-                    let _guard = poisoned.into_inner();
-                    self.mirror.get_or_init(|| load_mirror(&self.tree))
-                }
                 Err(TryLockError::WouldBlock) => self.mirror.wait(),
+                // Held (a poisoned lock too) until the load is done.
+                _guard => self.mirror.get_or_init(|| load_mirror(&self.tree)),
             },
         };
-        match loaded {
-            Ok(mirror) => Ok(mirror.read().unwrap_or_else(|p| p.into_inner())),
-            Err(reason) => Err(StoreError::Corrupt {
-                record: "index mirror",
-                detail: reason.clone(),
-            }),
-        }
+        Ok(mirror_or_error(loaded)?
+            .read()
+            .unwrap_or_else(|p| p.into_inner()))
     }
 }
 
@@ -1794,13 +1787,7 @@ impl SledStore {
     /// (and so first thing after taking it: a reader finding the lock taken waits for the
     /// load, see [`SledStore::mirror`]).
     fn loaded_mirror_for_writing(&self) -> Result<&RwLock<Mirror>, StoreError> {
-        match self.mirror.get_or_init(|| load_mirror(&self.tree)) {
-            Ok(mirror) => Ok(mirror),
-            Err(reason) => Err(StoreError::Corrupt {
-                record: "index mirror",
-                detail: reason.clone(),
-            }),
-        }
+        mirror_or_error(self.mirror.get_or_init(|| load_mirror(&self.tree)))
     }
 
     /// Loads the mirror, and its near-duplicate bands, before the first write (the writer
@@ -1820,6 +1807,14 @@ impl SledStore {
         }
         Ok(())
     }
+}
+
+/// A loaded mirror, or why it could not be loaded as the error reads report.
+fn mirror_or_error(loaded: &Result<RwLock<Mirror>, String>) -> Result<&RwLock<Mirror>, StoreError> {
+    loaded.as_ref().map_err(|reason| StoreError::Corrupt {
+        record: "index mirror",
+        detail: reason.clone(),
+    })
 }
 
 /// The mirror of `tree`'s indexes, or why it could not be loaded (logged here).

@@ -156,8 +156,15 @@ fn reopen_sled(path: &std::path::Path) -> sled::Db {
 }
 
 fn reopen_store(path: &std::path::Path) -> Result<SledStore, StoreError> {
+    reopen_store_with(path, &StoreOptions::default())
+}
+
+fn reopen_store_with(
+    path: &std::path::Path,
+    options: &StoreOptions,
+) -> Result<SledStore, StoreError> {
     reopen(
-        || SledStore::open(path, &StoreOptions::default()),
+        || SledStore::open(path, options),
         |error| matches!(error, StoreError::Locked { .. }),
     )
 }
@@ -1710,11 +1717,7 @@ fn open_without_indexes(path: &std::path::Path) -> SledStore {
         load_indexes_at_open: false,
         ..StoreOptions::default()
     };
-    reopen(
-        || SledStore::open(path, &options),
-        |error| matches!(error, StoreError::Locked { .. }),
-    )
-    .unwrap()
+    reopen_store_with(path, &options).unwrap()
 }
 
 #[test]
