@@ -1098,13 +1098,8 @@ fn subject_after_adverbial_clause(field: &Field<'_>, region: &Range<usize>) -> O
     if after_verb {
         return None;
     }
+    // `speaker_in` has skipped the leading conjunctions ("But pointing to ...").
     let words = words_in(field, region);
-    // "But pointing to ...": the clause opens after the conjunction.
-    let leading = words
-        .iter()
-        .take_while(|w| contains_word(LEADING_CONJUNCTIONS, lower_word_text(field, w)))
-        .count();
-    let words = words.get(leading..)?;
     let first = words.first()?;
     let first_text = word_text(field, first);
     let first_lower = lower_word_text(field, first);

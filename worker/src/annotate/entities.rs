@@ -20,7 +20,8 @@ use super::lexicon::{
     contains_word,
 };
 use super::text::{
-    AnchoredMatcher, StartFilter, Word, WordShapes, at_word_boundaries, fold_name, word_shape,
+    AnchoredMatcher, StartFilter, Word, WordShapes, at_word_boundaries, fold_name, is_word_char,
+    word_shape,
 };
 
 /// How a piece of text names its entity.
@@ -1073,10 +1074,10 @@ fn abbreviates(acronym: &str, name: &str) -> bool {
         return false;
     };
     let rest: Vec<char> = letters.collect();
-    let mut previous_is_letter = false;
+    let mut previous_in_word = false;
     name.char_indices().any(|(at, c)| {
-        let word_start = c.is_alphanumeric() && !previous_is_letter;
-        previous_is_letter = c.is_alphanumeric();
+        let word_start = is_word_char(c) && !previous_in_word;
+        previous_in_word = is_word_char(c);
         if !word_start || !c.to_lowercase().eq([first]) {
             return false;
         }
