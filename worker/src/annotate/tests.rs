@@ -2,7 +2,7 @@
 //! annotates random text (multi-byte characters, stray quote marks) and checks every span.
 
 use crate::annotate::DateEstimate;
-use communique_domain::{Act, KnowledgeBase, StatementKind, TextField};
+use communique_domain::{Act, KnowledgeBase, Statement, StatementKind, TextField};
 
 use super::{Annotation, Annotator, ArticleText};
 
@@ -127,6 +127,15 @@ fn annotate(annotator: &Annotator, body: &str) -> Annotation {
     annotation
 }
 
+/// The codes of the governments a statement speaks for, in its order.
+fn government_codes(statement: &Statement) -> Vec<&str> {
+    statement
+        .governments
+        .iter()
+        .map(|g| g.code.as_str())
+        .collect()
+}
+
 /// Every span lies on character boundaries of its field and holds the text it claims.
 fn check_invariants(title: &str, body: &str, annotation: &Annotation) {
     let field = |f: TextField| if f == TextField::Title { title } else { body };
@@ -244,11 +253,7 @@ fn spelling_variants_of_unknown_names_are_one_entity() {
     assert!(ids.iter().all(|id| *id == ids[0]));
     let statement = &a.statements[0];
     assert_eq!(statement.kind, StatementKind::Indirect);
-    let codes: Vec<&str> = statement
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect();
+    let codes = government_codes(statement);
     assert_eq!(codes, ["IRQ"], "an official role read from the text");
 }
 
@@ -301,13 +306,7 @@ fn joint_statements_and_unnamed_officials() {
         &annotator,
         "In a joint statement, Mr Johnson, Germany’s Angela Merkel and France’s Emmanuel Macron said the violence “must be stopped”. A No 10 spokesman said: “It is extremely concerning.” An Iranian Embassy official said there were no plans to attack.",
     );
-    let codes = |i: usize| -> Vec<String> {
-        a.statements[i]
-            .governments
-            .iter()
-            .map(|g| g.code.clone())
-            .collect()
-    };
+    let codes = |i: usize| government_codes(&a.statements[i]);
     assert_eq!(codes(0), ["DEU", "FRA", "GBR"]);
     assert_eq!(a.statements[0].speaker.entity_id, None);
     assert_eq!(a.statements[1].speaker.name, "A No 10 spokesman");
@@ -322,11 +321,7 @@ fn seats_capitals_former_officials_and_igo_people() {
         &annotator,
         "Tehran warned of severe revenge. Former foreign secretary Jeremy Hunt said the move was bold. \"I condemn the attacks,\" NATO chief Jens Stoltenberg said.",
     );
-    let codes: Vec<Vec<&str>> = a
-        .statements
-        .iter()
-        .map(|s| s.governments.iter().map(|g| g.code.as_str()).collect())
-        .collect();
+    let codes: Vec<Vec<&str>> = a.statements.iter().map(government_codes).collect();
     assert_eq!(codes, [vec!["IRN"], vec![], vec!["NATO"]]);
     assert_eq!(a.statements[2].act, Act::Condemn);
 }
@@ -695,11 +690,7 @@ fn a_body_the_text_only_describes_speaks_unnamed_for_its_state() {
     let speaker = &a.statements[0].speaker;
     assert_eq!(speaker.entity_id, None);
     assert_eq!(speaker.name, "Iraqi military");
-    let codes: Vec<&str> = a.statements[0]
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect();
+    let codes = government_codes(&a.statements[0]);
     assert_eq!(codes, ["IRQ"]);
     assert!(!a.entities.iter().any(|e| e.id == "iraqi-security-forces"));
 }
@@ -741,11 +732,7 @@ fn a_body_before_a_title_is_part_of_it_for_an_undated_article() {
     });
     check_invariants("", body, &a);
     assert_eq!(a.statements.len(), 1);
-    let codes: Vec<&str> = a.statements[0]
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect();
+    let codes = government_codes(&a.statements[0]);
     // The ministry is part of the title, not a name that cuts it off.
     assert_eq!(codes, ["IRN"]);
 }
@@ -757,13 +744,7 @@ fn the_ministry_and_the_statement_speak_for_the_state_named_with_them_before() {
         &annotator,
         "The US sanctions were condemned on Monday by the Iranian foreign ministry. The ministry said the measures were illegal. Prime Minister Boris Johnson released a statement after the attack. The statement said the talks would go on.",
     );
-    let codes = |i: usize| -> Vec<&str> {
-        a.statements[i]
-            .governments
-            .iter()
-            .map(|g| g.code.as_str())
-            .collect()
-    };
+    let codes = |i: usize| government_codes(&a.statements[i]);
     assert_eq!(a.statements.len(), 2);
     assert_eq!(codes(0), ["IRN"]);
     assert_eq!(codes(1), ["GBR"]);
@@ -772,11 +753,7 @@ fn the_ministry_and_the_statement_speak_for_the_state_named_with_them_before() {
         &annotator,
         "Prime Minister Boris Johnson released a statement after the attack. \u{201c}The talks will go on,\u{201d} added the statement.",
     );
-    let governments: Vec<Vec<&str>> = a
-        .statements
-        .iter()
-        .map(|s| s.governments.iter().map(|g| g.code.as_str()).collect())
-        .collect();
+    let governments: Vec<Vec<&str>> = a.statements.iter().map(government_codes).collect();
     assert_eq!(governments, [["GBR"]]);
 }
 
@@ -857,11 +834,7 @@ fn a_role_is_read_in_its_other_wording_and_not_in_a_deputys_title() {
         a
     };
     let a = undated("Minister of Foreign Affairs Mohammad Javad Zarif said the talks would go on.");
-    let codes: Vec<&str> = a.statements[0]
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect();
+    let codes = government_codes(&a.statements[0]);
     assert_eq!(codes, ["IRN"]);
     assert!(a.estimated_date.is_some());
     // A deputy's title is not the minister's office: it dates nothing.
@@ -935,11 +908,7 @@ fn a_ministry_the_knowledge_base_does_not_list_does_not_cut_off_a_title() {
     });
     check_invariants("", body, &a);
     assert!(a.entities.iter().any(|e| e.name == "Foreign Ministry"));
-    let codes: Vec<&str> = a.statements[0]
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect();
+    let codes = government_codes(&a.statements[0]);
     assert_eq!(codes, ["IRN"]);
 }
 
@@ -993,11 +962,7 @@ fn a_speaker_s_own_state_is_not_a_target_of_what_they_say() {
     );
     assert_eq!(a.statements.len(), 1, "{:?}", a.statements);
     let statement = &a.statements[0];
-    let codes: Vec<&str> = statement
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect();
+    let codes = government_codes(statement);
     assert_eq!(codes, ["GBR"]);
     let targets: Vec<(&str, bool)> = statement
         .targets
@@ -1060,11 +1025,7 @@ fn a_state_speaking_with_others_stays_their_target() {
     });
     check_invariants("", body, &a);
     assert_eq!(a.statements.len(), 1, "{:?}", a.statements);
-    let mut codes: Vec<&str> = a.statements[0]
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect();
+    let mut codes = government_codes(&a.statements[0]);
     codes.sort_unstable();
     assert_eq!(codes, ["GBR", "IRN"], "{:?}", a.statements);
     // Iran is the UK's target here, though Zarif speaks for it.
