@@ -1211,6 +1211,7 @@ fn collect_candidates<'t>(
     };
     let word_text = |word: &Word| text.get(word.start..word.end).unwrap_or("");
     let mut paragraph_index = 0;
+    let mut sentence_index = 0;
     let mut headline_cache: Option<(usize, bool)> = None;
     let mut i = 0;
     let bytes = text.as_bytes();
@@ -1315,10 +1316,20 @@ fn collect_candidates<'t>(
                 h
             }
         };
-        let sentence_start = starts_sentence(view, word.start);
-        if let Some(candidate) =
-            classify(view, sequence, i, sentence_start, headline, lowercase_words)
+        // The sentence holding the word, found as the paragraph is.
+        while view
+            .sentences
+            .get(sentence_index)
+            .is_some_and(|s| s.end <= word.start)
         {
+            sentence_index += 1;
+        }
+        let sentence = view.sentences.get(sentence_index);
+        let opening = Opening {
+            of_sentence: opens_sentence(text, sentence, word.start),
+            sentence_start: sentence.map_or(0, |s| s.start),
+        };
+        if let Some(candidate) = classify(view, sequence, i, opening, headline, lowercase_words) {
             emit(candidate);
         }
         i = next_i;
@@ -1327,9 +1338,14 @@ fn collect_candidates<'t>(
 
 fn starts_sentence(view: &FieldView<'_>, offset: usize) -> bool {
     let index = view.sentences.partition_point(|s| s.end <= offset);
-    view.sentences.get(index).is_none_or(|s| {
-        view.text
-            .get(s.start..offset)
+    opens_sentence(view.text, view.sentences.get(index), offset)
+}
+
+/// Whether nothing but punctuation comes before `offset` in `sentence`, the sentence holding
+/// it (`None` past the last one).
+fn opens_sentence(text: &str, sentence: Option<&Range<usize>>, offset: usize) -> bool {
+    sentence.is_none_or(|s| {
+        text.get(s.start..offset)
             .is_some_and(|head| !head.chars().any(char::is_alphanumeric))
     })
 }
@@ -1338,9 +1354,11 @@ fn starts_sentence(view: &FieldView<'_>, offset: usize) -> bool {
 /// a given name the knowledge base knows, a title, a name particle ("al-", "de"), a noun
 /// for a person just before ("spokeswoman", "woman"), a speech verb just after, or an
 /// appositive with a role (", France's deputy minister").
+///
+/// `words` are the indices of the words from the capitalised run's first to the name's last.
 fn has_person_evidence(
     view: &FieldView<'_>,
-    sequence: &[Word],
+    words: Range<usize>,
     name_tokens: &[&str],
     titled: bool,
     range: &Range<usize>,
@@ -1354,9 +1372,8 @@ fn has_person_evidence(
     {
         return true;
     }
-    let first = sequence.first().map_or(range.start, |w| w.start);
-    let before = view.words.partition_point(|w| w.end <= first);
-    let previous = before
+    let previous = words
+        .start
         .checked_sub(1)
         .and_then(|i| view.words.get(i))
         .and_then(|w| text.get(w.start..w.end))
@@ -1371,7 +1388,7 @@ fn has_person_evidence(
             return true;
         }
     }
-    let after = view.words.partition_point(|w| w.start < range.end);
+    let after = words.end;
     // The first of the next three words that is no auxiliary or adverb.
     let next_word = view
         .words
@@ -1452,11 +1469,20 @@ fn surname_used_alone(view: &FieldView<'_>, surname: &str, full: &Range<usize>) 
     })
 }
 
+/// Where a capitalised run stands in its sentence.
+#[derive(Clone, Copy)]
+struct Opening {
+    /// Whether it opens the sentence (after punctuation at most).
+    of_sentence: bool,
+    /// Where the sentence starts (0 past the last sentence).
+    sentence_start: usize,
+}
+
 fn classify<'t>(
     view: &FieldView<'t>,
     sequence: &[Word],
     first_word_index: usize,
-    sentence_start: bool,
+    opening: Opening,
     headline: bool,
     lowercase_words: &LowercaseWords<'_>,
 ) -> Option<Candidate<'t>> {
@@ -1499,7 +1525,7 @@ fn classify<'t>(
                     && !ORGANIZATION_MODIFIERS_SET.contains(token))
         } else {
             NOT_NAME_WORDS_SET.contains(token)
-                || (skip == 0 && sentence_start && lowercase_words.contains_lowercased(token))
+                || (skip == 0 && opening.of_sentence && lowercase_words.contains_lowercased(token))
         };
         if !is_title && (!is_common || skip + 1 == tokens.len()) {
             break;
@@ -1529,7 +1555,7 @@ fn classify<'t>(
             range: title_word.start..name_word.end - possessive,
             tokens: vec![title, tokens[skip]],
             kind: EntityKind::Person,
-            role_window: role_window_start(view, first_word_index)..title_word.start,
+            role_window: role_window_start(view, first_word_index, opening)..title_word.start,
             headline,
         });
     }
@@ -1575,7 +1601,7 @@ fn classify<'t>(
     if end_word + 1 == sequence.len() {
         range.end -= possessive;
     }
-    let role_window_start = role_window_start(view, first_word_index);
+    let role_window_start = role_window_start(view, first_word_index, opening);
     let role_window = role_window_start..range.start;
 
     if EVENT_HEADS_SET.contains(last_token) {
@@ -1621,9 +1647,7 @@ fn classify<'t>(
         // "of the Hollywood Reporter": no one's full name takes the article; an untitled name
         // after "the" is a body or a work ("the Blair government" still links the surname).
         let after_the = !titled
-            && view
-                .words
-                .partition_point(|w| w.end <= range.start)
+            && (first_word_index + start_word)
                 .checked_sub(1)
                 .and_then(|i| view.words.get(i))
                 .and_then(|w| text.get(w.start..w.end))
@@ -1646,7 +1670,7 @@ fn classify<'t>(
                 Some(_) => {}
                 None => {
                     // A lone capitalised word may still be a surname of someone named earlier.
-                    if sentence_start && lowercase_words.contains_lowercased(last_token) {
+                    if opening.of_sentence && lowercase_words.contains_lowercased(last_token) {
                         return None;
                     }
                     // `name_tokens` is the one word `[last_token]`.
@@ -1664,7 +1688,13 @@ fn classify<'t>(
         // new entity (a headline name never does).
         if name_tokens.len() >= 2
             && !headline
-            && !has_person_evidence(view, sequence, &name_tokens, titled, &range)
+            && !has_person_evidence(
+                view,
+                first_word_index..first_word_index + end_word + 1,
+                &name_tokens,
+                titled,
+                &range,
+            )
         {
             link_only = true;
         }
@@ -1680,12 +1710,9 @@ fn classify<'t>(
 }
 
 /// Where the role words before a name may start: up to six words back within the sentence.
-fn role_window_start(view: &FieldView<'_>, first_word_index: usize) -> usize {
+fn role_window_start(view: &FieldView<'_>, first_word_index: usize, opening: Opening) -> usize {
     let first = view.words.get(first_word_index).map_or(0, |w| w.start);
-    let sentence_start = view
-        .sentences
-        .get(view.sentences.partition_point(|s| s.end <= first))
-        .map_or(0, |s| s.start);
+    let sentence_start = opening.sentence_start;
     let back = first_word_index.saturating_sub(6);
     view.words
         .get(back)
