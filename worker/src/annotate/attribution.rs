@@ -2102,20 +2102,72 @@ fn title_names_role(lower: &str, role: &str) -> bool {
         }
         forms.push(format!("{office} minister"));
     }
-    forms.iter().any(|form| {
-        lower.match_indices(form.as_str()).any(|(start, _)| {
-            at_word_boundaries(lower, &(start..start + form.len()))
-                && !lower.get(..start).is_some_and(|before| {
-                    let previous = before
-                        .split(|c: char| !c.is_alphanumeric())
-                        .rfind(|w| !w.is_empty())
-                        .unwrap_or("");
-                    matches!(
-                        previous,
-                        "deputy" | "vice" | "assistant" | "junior" | "under" | "shadow"
-                    )
-                })
+    // "Foreign Ministry Spokesman" is also "the spokesman for (Iran's) Foreign Ministry".
+    let inverted = role
+        .rsplit_once(' ')
+        .is_some_and(|(body, head)| !body.is_empty() && names_inverted_role(lower, head, body));
+    inverted
+        || forms.iter().any(|form| {
+            lower.match_indices(form.as_str()).any(|(start, _)| {
+                at_word_boundaries(lower, &(start..start + form.len()))
+                    && !lower.get(..start).is_some_and(|before| {
+                        let previous = before
+                            .split(|c: char| !c.is_alphanumeric())
+                            .rfind(|w| !w.is_empty())
+                            .unwrap_or("");
+                        matches!(
+                            previous,
+                            "deputy" | "vice" | "assistant" | "junior" | "under" | "shadow"
+                        )
+                    })
+            })
         })
+}
+
+/// Whether a title (lower case) names the role "`body` `head`" the other way round: "`head`
+/// of|for [the] `body`", with at most one word naming whose body it is between ("spokesman for
+/// Iran's foreign ministry", "spokesman for the Iranian foreign ministry"), and no lesser
+/// office before the head ("deputy spokesman").
+fn names_inverted_role(lower: &str, head: &str, body: &str) -> bool {
+    lower.match_indices(head).any(|(start, _)| {
+        let end = start + head.len();
+        if !at_word_boundaries(lower, &(start..end)) {
+            return false;
+        }
+        let previous = lower
+            .get(..start)
+            .unwrap_or("")
+            .split(|c: char| !c.is_alphanumeric())
+            .rfind(|w| !w.is_empty())
+            .unwrap_or("");
+        if matches!(
+            previous,
+            "deputy" | "vice" | "assistant" | "junior" | "under" | "shadow"
+        ) {
+            return false;
+        }
+        let Some(rest) = lower.get(end..).and_then(|rest| {
+            rest.strip_prefix(" of ")
+                .or_else(|| rest.strip_prefix(" for "))
+        }) else {
+            return false;
+        };
+        let rest = rest.strip_prefix("the ").unwrap_or(rest);
+        // The body ends the title, or a punctuation mark or "of" follows it ("the foreign
+        // ministry of Iran"); not "the foreign ministry staff union".
+        let names_body = |text: &str| {
+            text.strip_prefix(body).is_some_and(|after| {
+                let next = after.trim_start();
+                !after.starts_with(char::is_alphanumeric)
+                    && (next.is_empty()
+                        || !next.starts_with(char::is_alphanumeric)
+                        || next.starts_with("of "))
+            })
+        };
+        names_body(rest)
+            || rest
+                .split_once(' ')
+                .is_some_and(|(_whose, after)| names_body(after))
     })
 }
 
@@ -2182,6 +2234,30 @@ pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_role_is_named_either_way_round() {
+        let role = "Foreign Ministry Spokesman";
+        for named in [
+            "the spokesman for iran’s foreign ministry",
+            "spokesman for the foreign ministry",
+            "the spokesman of the iranian foreign ministry",
+            "foreign ministry spokesman",
+            "the spokesman for the foreign ministry of iran",
+            "spokesman for the foreign ministry ",
+        ] {
+            assert!(title_names_role(named, role), "{named}");
+        }
+        for not_named in [
+            "deputy spokesman for the foreign ministry",
+            "the spokesman for the defence ministry",
+            "the spokesman for the ministry",
+            "spokesman for the foreign ministry staff union",
+            "spokesmanship of the foreign ministry",
+        ] {
+            assert!(!title_names_role(not_named, role), "{not_named}");
+        }
+    }
 
     #[test]
     fn last_clause_mark_is_rfind() {
