@@ -2182,6 +2182,59 @@ fn is_state_body(name: &str) -> bool {
     })
 }
 
+/// When an article with no date and no titled official was written, judged from the people
+/// it quotes: the period when the most of its speakers held the roles the knowledge base knows
+/// for them (a speaker is mostly quoted while in office), along with the roles the titles
+/// name, as [`estimate_period`] judges it. A speaker given a title is judged by it alone. `None` when no speaker has a known role,
+/// or when the roles point to two separate periods.
+pub(crate) fn estimate_period_from_speakers(
+    context: &Context<'_>,
+    drafts: &[Draft],
+) -> Option<Range<i32>> {
+    // The titles stay evidence: "President Trump" (two terms) with an untitled speaker of the
+    // 1990s is two periods, not the 1990s.
+    let mut evidence = context.titles.clone();
+    let mut speakers: Vec<&SpeakerRef> = drafts.iter().map(|draft| &draft.speaker).collect();
+    while let Some(speaker) = speakers.pop() {
+        match speaker {
+            SpeakerRef::Group(members) => speakers.extend(members),
+            SpeakerRef::Entity {
+                entity: entity @ EntityRef::Kb(index),
+                out_of_office: false,
+                ..
+            } => {
+                let Some(kb) = context.index.entity(*index) else {
+                    continue;
+                };
+                // A speaker the article gives any title has been judged by it: a title naming
+                // another office than the knowledge base knows ("Deputy Foreign Minister") must
+                // not date the article by the roles it does not name.
+                if kb.entity.kind != EntityKind::Person || context.titles.contains_key(entity) {
+                    continue;
+                }
+                let terms = kb
+                    .entity
+                    .affiliations
+                    .iter()
+                    .map(|a| {
+                        (
+                            a.start.map_or(OPEN_START, Date::days_since_epoch),
+                            a.end.map_or(OPEN_END, Date::days_since_epoch),
+                        )
+                    })
+                    .collect();
+                evidence.entry(*entity).or_insert(TitleEvidence {
+                    governments: Vec::new(),
+                    terms,
+                    out_of_office: false,
+                });
+            }
+            SpeakerRef::Entity { .. } | SpeakerRef::Description { .. } => {}
+        }
+    }
+    estimate_period(&evidence)
+}
+
 const OPEN_START: i32 = i32::MIN / 4;
 const OPEN_END: i32 = i32::MAX / 4;
 

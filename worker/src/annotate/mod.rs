@@ -7,8 +7,9 @@
 //!
 //! Dates: a person speaks for the governments of the roles they hold on the article's date.
 //! An article without one is dated from the offices its officials are titled with and the
-//! days it names ([`Annotation::estimated_date`]); failing that, the roles with no end date
-//! count (the ones held now, as far as the knowledge base knows).
+//! days it names ([`Annotation::estimated_date`]), or, with no titled official, from the terms
+//! of the people it quotes; failing that, the roles with no end date count (the ones held now,
+//! as far as the knowledge base knows).
 
 mod attribution;
 mod cues;
@@ -59,8 +60,8 @@ pub struct Annotation {
     pub entities: Vec<Entity>,
     /// For an article given without a date, or with one inferred from its text that its
     /// officials' titles contradict: the date the annotator judged it was written, at which it
-    /// resolved everyone's roles. Read from the text (officials' titles, named days), so
-    /// approximate when no day is named.
+    /// resolved everyone's roles. Read from the text (officials' titles, named days, else the
+    /// terms of the people quoted), so approximate when no day is named.
     pub estimated_date: Option<DateEstimate>,
 }
 
@@ -291,6 +292,16 @@ impl Annotator {
         let mut drafts: Vec<Draft> = Vec::new();
         for (field_index, field) in fields.iter().enumerate() {
             attribution::find_statements(&context, field, field_index, &mut drafts);
+        }
+        // Neither a date nor a titled official: the people quoted date the article, so that
+        // they speak for the governments they served then rather than for none.
+        let mut estimated_date = estimated_date;
+        if context.date.is_none()
+            && let Some(period) = attribution::estimate_period_from_speakers(&context, &drafts)
+            && let Some(estimate) = dating::date_in_period(&[title, body], &period)
+        {
+            context.date = Some(estimate.date());
+            estimated_date = Some(estimate);
         }
         stance::assess(&context, &fields, &mut drafts);
         let mut annotation = self.assemble(&mut context, &fields, drafts);

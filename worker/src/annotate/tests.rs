@@ -1049,3 +1049,39 @@ fn a_description_after_the_named_speaker_of_an_inverted_verb_does_not_replace_th
         a.statements[0]
     );
 }
+
+#[test]
+fn an_article_with_no_date_and_no_titles_is_dated_by_the_people_it_quotes() {
+    let annotator = annotator();
+    let undated = |body| {
+        let a = annotator.annotate(&ArticleText {
+            title: "",
+            body,
+            published: None,
+        });
+        check_invariants("", body, &a);
+        a
+    };
+    // Merkel's and Johnson's terms overlap from July 2019 to December 2021: both speak for
+    // their governments, where without a date neither held a role "now".
+    let a = undated(
+        "\"The talks must go on,\" Angela Merkel said on Friday. \
+         \"We agree,\" Boris Johnson said.",
+    );
+    let codes: Vec<Vec<&str>> = a.statements.iter().map(government_codes).collect();
+    assert_eq!(codes, [vec!["DEU"], vec!["GBR"]]);
+    let Some(DateEstimate::PeriodMiddle(date)) = a.estimated_date else {
+        panic!(
+            "expected an estimate from the speakers' terms: {:?}",
+            a.estimated_date
+        );
+    };
+    assert!(
+        ("2019-07-24".parse().ok()..="2021-12-08".parse().ok()).contains(&Some(date)),
+        "{date:?}"
+    );
+    // Someone the article calls former dates nothing.
+    let a = undated("\"We agree,\" former prime minister Boris Johnson said.");
+    assert_eq!(a.estimated_date, None);
+    assert!(a.statements.iter().all(|s| s.governments.is_empty()));
+}
