@@ -2154,11 +2154,12 @@ fn names_inverted_role(lower: &str, head: &str, body: &str) -> bool {
         };
         let rest = rest.strip_prefix("the ").unwrap_or(rest);
         // The body ends the title, or a punctuation mark or "of" follows it ("the foreign
-        // ministry of Iran"); not "the foreign ministry staff union".
+        // ministry of Iran"); not "the foreign ministry staff union", nor "the foreign
+        // ministry's staff union".
         let names_body = |text: &str| {
             text.strip_prefix(body).is_some_and(|after| {
                 let next = after.trim_start();
-                !after.starts_with(char::is_alphanumeric)
+                !after.starts_with(|c: char| c.is_alphanumeric() || matches!(c, '\'' | '\u{2019}'))
                     && (next.is_empty()
                         || !next.starts_with(char::is_alphanumeric)
                         || next.starts_with("of "))
@@ -2182,11 +2183,11 @@ fn is_state_body(name: &str) -> bool {
     })
 }
 
-/// When an article with no date and no titled official was written, judged from the people
-/// it quotes: the period when the most of its speakers held the roles the knowledge base knows
-/// for them (a speaker is mostly quoted while in office), along with the roles the titles
-/// name, as [`estimate_period`] judges it. A speaker given a title is judged by it alone. `None` when no speaker has a known role,
-/// or when the roles point to two separate periods.
+/// When an article its titles alone could not date was written, judged with the people it
+/// quotes too: the period when the most of them held the roles the knowledge base knows for
+/// them (a speaker is mostly quoted while in office) and the titled people the roles their
+/// titles name, as [`estimate_period`] judges it. A speaker given a title is judged by it
+/// alone. `None` when neither names a known role, or when they point to two separate periods.
 pub(crate) fn estimate_period_from_speakers(
     context: &Context<'_>,
     drafts: &[Draft],
@@ -2306,6 +2307,7 @@ mod tests {
             "the spokesman for the defence ministry",
             "the spokesman for the ministry",
             "spokesman for the foreign ministry staff union",
+            "spokesman for the foreign ministry\u{2019}s staff union",
             "spokesmanship of the foreign ministry",
         ] {
             assert!(!title_names_role(not_named, role), "{not_named}");

@@ -7,8 +7,8 @@
 //!
 //! Dates: a person speaks for the governments of the roles they hold on the article's date.
 //! An article without one is dated from the offices its officials are titled with and the
-//! days it names ([`Annotation::estimated_date`]), or, with no titled official, from the terms
-//! of the people it quotes; failing that, the roles with no end date count (the ones held now,
+//! days it names ([`Annotation::estimated_date`]), or, where the titles alone cannot date it,
+//! with the terms of the people it quotes too; failing that, the roles with no end date count (the ones held now,
 //! as far as the knowledge base knows).
 
 mod attribution;
@@ -293,8 +293,10 @@ impl Annotator {
         for (field_index, field) in fields.iter().enumerate() {
             attribution::find_statements(&context, field, field_index, &mut drafts);
         }
-        // Neither a date nor a titled official: the people quoted date the article, so that
-        // they speak for the governments they served then rather than for none.
+        // No date, and the titles alone could not give one: the people quoted date the
+        // article too, so that they speak for the governments they served then rather than
+        // for none. (Speakers named by a role alone, "the prime minister", were resolved
+        // without a date above: to a holder of that role now.)
         let mut estimated_date = estimated_date;
         if context.date.is_none()
             && let Some(period) = attribution::estimate_period_from_speakers(&context, &drafts)
