@@ -14,7 +14,9 @@ use std::sync::LazyLock;
 
 use memchr::memmem;
 
-use communique_domain::{Act, Date, EntityKind, Government, Speaker, StatementKind, TextField};
+use communique_domain::{
+    Act, Affiliation, Date, EntityKind, Government, Speaker, StatementKind, TextField,
+};
 
 use super::cues::CueMatch;
 use super::entities::{
@@ -2064,10 +2066,7 @@ pub(crate) fn read_titles(
                 {
                     for affiliation in &kb.entity.affiliations {
                         if title_names_role(&lower, &affiliation.role) {
-                            let term = (
-                                affiliation.start.map_or(OPEN_START, Date::days_since_epoch),
-                                affiliation.end.map_or(OPEN_END, Date::days_since_epoch),
-                            );
+                            let term = term_of(affiliation);
                             if !evidence.terms.contains(&term) {
                                 evidence.terms.push(term);
                             }
@@ -2110,18 +2109,24 @@ fn title_names_role(lower: &str, role: &str) -> bool {
         || forms.iter().any(|form| {
             lower.match_indices(form.as_str()).any(|(start, _)| {
                 at_word_boundaries(lower, &(start..start + form.len()))
-                    && !lower.get(..start).is_some_and(|before| {
-                        let previous = before
-                            .split(|c: char| !c.is_alphanumeric())
-                            .rfind(|w| !w.is_empty())
-                            .unwrap_or("");
-                        matches!(
-                            previous,
-                            "deputy" | "vice" | "assistant" | "junior" | "under" | "shadow"
-                        )
-                    })
+                    && !after_lesser_office(lower, start)
             })
         })
+}
+
+/// Whether the word before `offset` of a title (lower case) makes the office after it a
+/// lesser one: "deputy foreign minister", "vice president", "shadow chancellor".
+fn after_lesser_office(lower: &str, offset: usize) -> bool {
+    let previous = lower
+        .get(..offset)
+        .unwrap_or("")
+        .split(|c: char| !c.is_alphanumeric())
+        .rfind(|w| !w.is_empty())
+        .unwrap_or("");
+    matches!(
+        previous,
+        "deputy" | "vice" | "assistant" | "junior" | "under" | "shadow"
+    )
 }
 
 /// Whether a title (lower case) names the role "`body` `head`" the other way round: "`head`
@@ -2131,19 +2136,7 @@ fn title_names_role(lower: &str, role: &str) -> bool {
 fn names_inverted_role(lower: &str, head: &str, body: &str) -> bool {
     lower.match_indices(head).any(|(start, _)| {
         let end = start + head.len();
-        if !at_word_boundaries(lower, &(start..end)) {
-            return false;
-        }
-        let previous = lower
-            .get(..start)
-            .unwrap_or("")
-            .split(|c: char| !c.is_alphanumeric())
-            .rfind(|w| !w.is_empty())
-            .unwrap_or("");
-        if matches!(
-            previous,
-            "deputy" | "vice" | "assistant" | "junior" | "under" | "shadow"
-        ) {
+        if !at_word_boundaries(lower, &(start..end)) || after_lesser_office(lower, start) {
             return false;
         }
         let Some(rest) = lower.get(end..).and_then(|rest| {
@@ -2213,17 +2206,7 @@ pub(crate) fn estimate_period_from_speakers(
                 if kb.entity.kind != EntityKind::Person || context.titles.contains_key(entity) {
                     continue;
                 }
-                let terms = kb
-                    .entity
-                    .affiliations
-                    .iter()
-                    .map(|a| {
-                        (
-                            a.start.map_or(OPEN_START, Date::days_since_epoch),
-                            a.end.map_or(OPEN_END, Date::days_since_epoch),
-                        )
-                    })
-                    .collect();
+                let terms = kb.entity.affiliations.iter().map(term_of).collect();
                 evidence.entry(*entity).or_insert(TitleEvidence {
                     governments: Vec::new(),
                     terms,
@@ -2238,6 +2221,14 @@ pub(crate) fn estimate_period_from_speakers(
 
 const OPEN_START: i32 = i32::MIN / 4;
 const OPEN_END: i32 = i32::MAX / 4;
+
+/// A role's term in days since the epoch, an open bound far out.
+fn term_of(affiliation: &Affiliation) -> (i32, i32) {
+    (
+        affiliation.start.map_or(OPEN_START, Date::days_since_epoch),
+        affiliation.end.map_or(OPEN_END, Date::days_since_epoch),
+    )
+}
 
 /// When an undated article was written, judged from the offices its people are titled with:
 /// the period, in days since the epoch, when the most of them held the roles the article

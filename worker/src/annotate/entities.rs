@@ -1712,12 +1712,11 @@ fn classify<'t>(
 /// Where the role words before a name may start: up to six words back within the sentence.
 fn role_window_start(view: &FieldView<'_>, first_word_index: usize, opening: Opening) -> usize {
     let first = view.words.get(first_word_index).map_or(0, |w| w.start);
-    let sentence_start = opening.sentence_start;
     let back = first_word_index.saturating_sub(6);
     view.words
         .get(back)
         .map_or(first, |w| w.start)
-        .max(sentence_start)
+        .max(opening.sentence_start)
         .min(first)
 }
 

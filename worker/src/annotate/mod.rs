@@ -8,8 +8,8 @@
 //! Dates: a person speaks for the governments of the roles they hold on the article's date.
 //! An article without one is dated from the offices its officials are titled with and the
 //! days it names ([`Annotation::estimated_date`]), or, where the titles alone cannot date it,
-//! with the terms of the people it quotes too; failing that, the roles with no end date count (the ones held now,
-//! as far as the knowledge base knows).
+//! with the terms of the people it quotes too; failing that, the roles with no end date count
+//! (the ones held now, as far as the knowledge base knows).
 
 mod attribution;
 mod cues;

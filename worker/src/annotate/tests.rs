@@ -127,6 +127,17 @@ fn annotate(annotator: &Annotator, body: &str) -> Annotation {
     annotation
 }
 
+/// [`annotate`] for an article given without a date.
+fn annotate_undated(annotator: &Annotator, body: &str) -> Annotation {
+    let annotation = annotator.annotate(&ArticleText {
+        title: "",
+        body,
+        published: None,
+    });
+    check_invariants("", body, &annotation);
+    annotation
+}
+
 /// The codes of the governments a statement speaks for, in its order.
 fn government_codes(statement: &Statement) -> Vec<&str> {
     statement
@@ -330,12 +341,7 @@ fn seats_capitals_former_officials_and_igo_people() {
 fn an_undated_article_is_dated_by_its_titled_officials() {
     let annotator = annotator();
     let body = "Prime Minister Boris Johnson met Chancellor Angela Merkel. Mr Johnson said the talks went well.";
-    let a = annotator.annotate(&ArticleText {
-        title: "",
-        body,
-        published: None,
-    });
-    check_invariants("", body, &a);
+    let a = annotate_undated(&annotator, body);
     assert_eq!(a.statements[0].governments[0].code, "GBR");
 }
 
@@ -725,12 +731,7 @@ fn unknown_names_are_shown_as_written() {
 fn a_body_before_a_title_is_part_of_it_for_an_undated_article() {
     let annotator = annotator();
     let body = "Iranian Foreign Ministry spokesman Abbas Mousavi said the sanctions were illegal.";
-    let a = annotator.annotate(&ArticleText {
-        title: "",
-        body,
-        published: None,
-    });
-    check_invariants("", body, &a);
+    let a = annotate_undated(&annotator, body);
     assert_eq!(a.statements.len(), 1);
     let codes = government_codes(&a.statements[0]);
     // The ministry is part of the title, not a name that cuts it off.
@@ -824,15 +825,7 @@ fn affairs_ends_a_title_and_and_opens_no_name() {
 #[test]
 fn a_role_is_read_in_its_other_wording_and_not_in_a_deputys_title() {
     let annotator = annotator();
-    let undated = |body: &str| {
-        let a = annotator.annotate(&ArticleText {
-            title: "",
-            body,
-            published: None,
-        });
-        check_invariants("", body, &a);
-        a
-    };
+    let undated = |body| annotate_undated(&annotator, body);
     let a = undated("Minister of Foreign Affairs Mohammad Javad Zarif said the talks would go on.");
     let codes = government_codes(&a.statements[0]);
     assert_eq!(codes, ["IRN"]);
@@ -901,12 +894,7 @@ fn a_ministry_the_knowledge_base_does_not_list_does_not_cut_off_a_title() {
     let annotator = annotator();
     let body =
         "On Monday, Foreign Ministry spokesman Abbas Mousavi said the sanctions were illegal.";
-    let a = annotator.annotate(&ArticleText {
-        title: "",
-        body,
-        published: None,
-    });
-    check_invariants("", body, &a);
+    let a = annotate_undated(&annotator, body);
     assert!(a.entities.iter().any(|e| e.name == "Foreign Ministry"));
     let codes = government_codes(&a.statements[0]);
     assert_eq!(codes, ["IRN"]);
@@ -1053,15 +1041,7 @@ fn a_description_after_the_named_speaker_of_an_inverted_verb_does_not_replace_th
 #[test]
 fn an_article_with_no_date_and_no_titles_is_dated_by_the_people_it_quotes() {
     let annotator = annotator();
-    let undated = |body| {
-        let a = annotator.annotate(&ArticleText {
-            title: "",
-            body,
-            published: None,
-        });
-        check_invariants("", body, &a);
-        a
-    };
+    let undated = |body| annotate_undated(&annotator, body);
     // Merkel's and Johnson's terms overlap from July 2019 to December 2021: both speak for
     // their governments, where without a date neither held a role "now".
     let a = undated(
