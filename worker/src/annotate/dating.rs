@@ -1,6 +1,6 @@
 //! Dating an article that gives no full date: days named without a year ("Wednesday (January
-//! 8th)", "on 3 January") are placed in the period its officials' titles point to, the weekday
-//! choosing the year; without such a day, the middle of that period.
+//! 8th)", "on 3 January") are placed in the period its officials' titles point to, the weekdays
+//! and the other days named choosing the year; without such a day, the middle of that period.
 
 use std::ops::Range;
 
@@ -69,28 +69,70 @@ struct DayMention {
     weekday: Option<u32>,
 }
 
-/// The best date for an undated article: the latest day it names that falls in `period` (days
-/// since the epoch) on the right weekday, else the period's middle.
+/// Days named without a year that are read at most: a story names a handful.
+const MAX_DAY_MENTIONS: usize = 16;
+
+/// How far apart the days a story names may lie to tell of the same time, in days.
+const SAME_TIME_DAYS: i32 = 31;
+
+/// The best date for an undated article (`period` in days since the epoch): the latest day it
+/// names near the time most of the days it names agree on, else the period's middle.
+///
+/// A story names days close to the day it was written, so a day named without a year is
+/// placed in the year that puts it near the story's other days: each year of the period that
+/// a day fits (on its weekday, when one is named) is a candidate time, scored by the days
+/// named within a month of it, a day with its weekday counting twice (one year in seven has
+/// it). "January 6th" alone fits 2020 and 2021; beside "Wednesday (January 8th)" it is 2020.
+/// Where nothing tells the years apart, the candidate nearest the period's middle stands.
 pub(crate) fn date_in_period(texts: &[&str], period: &Range<i32>) -> Option<DateEstimate> {
     let mut mentions = Vec::new();
     for text in texts {
         day_mentions(text, &mut mentions);
     }
+    mentions.truncate(MAX_DAY_MENTIONS);
     let middle = period.start + (period.end - 1 - period.start) / 2;
     let first_year = Date::from_days_since_epoch(period.start)?.year();
     let last_year = Date::from_days_since_epoch(period.end - 1)?.year();
-    let placed = mentions
+    // Every date each mention may be, with the mention's weight.
+    let placements: Vec<(usize, i32, u32)> = mentions
         .iter()
-        .filter_map(|mention| {
+        .enumerate()
+        .flat_map(|(index, mention)| {
+            let weight = if mention.weekday.is_some() { 2 } else { 1 };
             (first_year..=last_year)
-                .filter_map(|year| Date::new(year, mention.month, mention.day))
-                .filter(|date| period.contains(&date.days_since_epoch()))
-                .filter(|date| mention.weekday.is_none_or(|day| weekday(*date) == day))
-                // Several years fit: the one nearest the middle of the period.
-                .min_by_key(|date| (date.days_since_epoch() - middle).abs())
+                .filter_map(move |year| Date::new(year, mention.month, mention.day))
+                .filter(move |date| mention.weekday.is_none_or(|day| weekday(*date) == day))
+                .map(|date| date.days_since_epoch())
+                .filter(|day| period.contains(day))
+                .map(move |day| (index, day, weight))
         })
-        .max();
-    match placed {
+        .collect();
+    let support = |time: i32| -> u32 {
+        let mut counted = vec![false; mentions.len()];
+        let mut total = 0;
+        for &(index, day, weight) in &placements {
+            if (day - time).abs() <= SAME_TIME_DAYS
+                && let Some(seen) = counted.get_mut(index)
+                && !*seen
+            {
+                *seen = true;
+                total += weight;
+            }
+        }
+        total
+    };
+    let time = placements
+        .iter()
+        .map(|&(_, day, _)| day)
+        .max_by_key(|&day| (support(day), std::cmp::Reverse((day - middle).abs())));
+    let placed = time.and_then(|time| {
+        placements
+            .iter()
+            .map(|&(_, day, _)| day)
+            .filter(|day| (day - time).abs() <= SAME_TIME_DAYS)
+            .max()
+    });
+    match placed.and_then(Date::from_days_since_epoch) {
         Some(date) => Some(DateEstimate::NamedDay(date)),
         None => Date::from_days_since_epoch(middle).map(DateEstimate::PeriodMiddle),
     }
@@ -230,6 +272,24 @@ mod tests {
         assert_eq!(
             date_in_period(&[text], &period),
             "2020-01-08".parse().ok().map(DateEstimate::NamedDay)
+        );
+    }
+
+    #[test]
+    fn the_days_named_together_choose_the_year() {
+        // "January 6th" alone fits 2020 and 2021, and 2021 is nearer the period's middle; the
+        // Wednesday, January 8th beside it was in 2020.
+        let period = days("2019-12-01")..days("2021-06-15");
+        let text = "A speech in Brussels on January 6th. World leaders on Wednesday \
+                    (January 8th) condemned the attack.";
+        assert_eq!(
+            date_in_period(&[text], &period),
+            "2020-01-08".parse().ok().map(DateEstimate::NamedDay)
+        );
+        // Alone, it is placed nearest the middle.
+        assert_eq!(
+            date_in_period(&["A speech in Brussels on January 6th."], &period),
+            "2021-01-06".parse().ok().map(DateEstimate::NamedDay)
         );
     }
 
