@@ -2012,11 +2012,24 @@ pub(crate) fn read_titles(
                     }
                     found.end + 2..found.end + 2 + end
                 });
+            let kb_person = match found.entity {
+                EntityRef::Kb(i) => index.entity(i),
+                EntityRef::Local(_) => None,
+            };
             for window in [Some(before), after].into_iter().flatten() {
                 let Some(lower) = field.lowercase(window.clone()) else {
                     continue;
                 };
-                if !contains_official_role(&lower) {
+                // The person's own role named in full is a title even in words the list of
+                // official roles leaves out as too loose alone ("Beryl Sprinkel, chairman of
+                // the Council of Economic Advisers", "Treasurer Paul Keating").
+                let names_own_role = kb_person.is_some_and(|kb| {
+                    kb.entity
+                        .affiliations
+                        .iter()
+                        .any(|a| title_names_role(&lower, &a.role))
+                });
+                if !names_own_role && !contains_official_role(&lower) {
                     continue;
                 }
                 let evidence = titles.entry(found.entity).or_default();
@@ -2040,7 +2053,8 @@ pub(crate) fn read_titles(
                         l.kind == EntityKind::Organization && !is_state_body(&l.name)
                     }),
                 });
-                if of_non_government {
+                // A role of the person's own is theirs whatever body it is in.
+                if of_non_government && !names_own_role {
                     continue;
                 }
                 let named = in_window().find_map(|f| match f.entity {
@@ -2050,20 +2064,17 @@ pub(crate) fn read_titles(
                         .and_then(|e| e.government.clone().or_else(|| e.country.clone())),
                     EntityRef::Local(_) => None,
                 });
-                let from_roles = || match found.entity {
-                    EntityRef::Kb(i) => index.entity(i).and_then(|e| {
+                let from_roles = || {
+                    kb_person.and_then(|e| {
                         e.entity
                             .affiliations
                             .iter()
                             .rev()
                             .find(|a| title_names_role(&lower, &a.role))
                             .map(|a| a.government_code.clone())
-                    }),
-                    EntityRef::Local(_) => None,
+                    })
                 };
-                if let EntityRef::Kb(i) = found.entity
-                    && let Some(kb) = index.entity(i)
-                {
+                if let Some(kb) = kb_person {
                     for affiliation in &kb.entity.affiliations {
                         if title_names_role(&lower, &affiliation.role) {
                             let term = term_of(affiliation);
@@ -2085,8 +2096,9 @@ pub(crate) fn read_titles(
 }
 
 /// Whether a title (lower case) names a role of the knowledge base: in its words ("foreign
-/// minister") or as "minister of/for (the) X" ("minister of foreign affairs"), and not as a
-/// deputy's or another lesser office ("deputy foreign minister", "vice president").
+/// minister"), as "minister of/for (the) X" ("minister of foreign affairs"), as "X secretary"
+/// for "Secretary of (the) X" ("treasury secretary"), in either spelling of defence, and not
+/// as a deputy's or another lesser office ("deputy foreign minister", "vice president").
 fn title_names_role(lower: &str, role: &str) -> bool {
     let role = role.to_lowercase();
     let mut forms = vec![role.clone()];
@@ -2101,6 +2113,47 @@ fn title_names_role(lower: &str, role: &str) -> bool {
         }
         forms.push(format!("{office} minister"));
     }
+    // "Secretary of the Treasury" is "Treasury Secretary", "Chair of the Federal Reserve" the
+    // "Federal Reserve chairman"; not an office for a portfolio ("Minister of State for ...").
+    for head in [
+        "secretary",
+        "chair",
+        "chairman",
+        "governor",
+        "president",
+        "director",
+    ] {
+        let Some(body) = role
+            .strip_prefix(head)
+            .and_then(|rest| rest.strip_prefix(" of "))
+            .map(|rest| rest.strip_prefix("the ").unwrap_or(rest))
+        else {
+            continue;
+        };
+        if body.is_empty() || body.contains(" for ") {
+            continue;
+        }
+        let heads: &[&str] = match head {
+            "chair" | "chairman" => &["chair", "chairman", "chairwoman"],
+            _ => &[head],
+        };
+        for head in heads {
+            forms.push(format!("{body} {head}"));
+        }
+    }
+    // American and British spellings of the same office.
+    let respelt: Vec<String> = forms
+        .iter()
+        .filter(|form| form.contains("defense") || form.contains("defence"))
+        .map(|form| {
+            if form.contains("defense") {
+                form.replace("defense", "defence")
+            } else {
+                form.replace("defence", "defense")
+            }
+        })
+        .collect();
+    forms.extend(respelt);
     // "Foreign Ministry Spokesman" is also "the spokesman for (Iran's) Foreign Ministry".
     let inverted = role
         .rsplit_once(' ')
@@ -2184,7 +2237,7 @@ fn is_state_body(name: &str) -> bool {
 pub(crate) fn estimate_period_from_speakers(
     context: &Context<'_>,
     drafts: &[Draft],
-) -> Option<Range<i32>> {
+) -> Option<Period> {
     // The titles stay evidence: "President Trump" (two terms) with an untitled speaker of the
     // 1990s is two periods, not the 1990s.
     let mut evidence = context.titles.clone();
@@ -2234,7 +2287,36 @@ fn term_of(affiliation: &Affiliation) -> (i32, i32) {
 /// the period, in days since the epoch, when the most of them held the roles the article
 /// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
 /// names a known role, or when the evidence points to two separate periods.
-pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Option<Range<i32>> {
+/// When an article was written, as the terms of its people tell.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Period {
+    /// In days since the epoch. When the last bound is a term's start (the term still
+    /// open), it ends a year after that start: news of a new officeholder is nearly all
+    /// written in their first years.
+    pub(crate) days: Range<i32>,
+    /// Whether the last bound is the start of a term still open: nothing ends the period.
+    pub(crate) open_ended: bool,
+}
+
+impl Period {
+    /// Whether the people could have held their roles on `day`.
+    pub(crate) fn allows(&self, day: i32) -> bool {
+        day >= self.days.start && (self.open_ended || day < self.days.end)
+    }
+
+    /// Whether this period lies inside `other` and says more than it: a later start, or an
+    /// end where `other` has none or a later one.
+    pub(crate) fn narrows(&self, other: &Period) -> bool {
+        let inside = self.days.start >= other.days.start
+            && (other.open_ended || (!self.open_ended && self.days.end <= other.days.end));
+        inside
+            && (self.days.start > other.days.start
+                || self.days.end < other.days.end
+                || (other.open_ended && !self.open_ended))
+    }
+}
+
+pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Option<Period> {
     let people: Vec<&[(i32, i32)]> = titles
         .values()
         .filter(|t| !t.out_of_office && !t.terms.is_empty())
@@ -2271,9 +2353,17 @@ pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Opt
     if best == 1 && people.len() == 1 && people.first().is_some_and(|t| t.len() > 1) {
         return None;
     }
-    // One bound only (terms still open): the year after it.
-    let last = if last > first { last } else { first + 360 };
-    Some(first..last + 1)
+    // The last bound a term's start (that term still open): the year after it.
+    let open_ended = count(last + 1) == best;
+    let last = if open_ended {
+        last.max(first + 360)
+    } else {
+        last
+    };
+    Some(Period {
+        days: first..last + 1,
+        open_ended,
+    })
 }
 
 #[cfg(test)]

@@ -551,6 +551,8 @@ pub(crate) const TITLE_WORDS: &[&str] = &[
     "Sultan",
     "Supreme",
     "Top",
+    // "Treasurer Paul Keating": Australia's finance minister.
+    "Treasurer",
     "Vice",
 ];
 

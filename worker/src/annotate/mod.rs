@@ -276,11 +276,13 @@ impl Annotator {
             date_from_text
                 && period
                     .as_ref()
-                    .is_some_and(|period| !period.contains(&date.days_since_epoch()))
+                    .is_some_and(|period| !period.allows(date.days_since_epoch()))
         };
         let estimated_date = match article.published {
             Some(date) if !contradicted(date) => None,
-            _ => period.and_then(|period| dating::date_in_period(&[title, body], &period)),
+            _ => period
+                .as_ref()
+                .and_then(|period| dating::date_in_period(&[title, body], &period.days)),
         };
         let mut context = Context {
             index: &self.index,
@@ -293,14 +295,19 @@ impl Annotator {
         for (field_index, field) in fields.iter().enumerate() {
             attribution::find_statements(&context, field, field_index, &mut drafts);
         }
-        // No date, and the titles alone could not give one: the people quoted date the
-        // article too, so that they speak for the governments they served then rather than
-        // for none. (Speakers named by a role alone, "the prime minister", were resolved
-        // without a date above: to a holder of that role now.)
+        // An article the titles alone could not date, or only to within a long period (one
+        // official titled, "European Commission President Barroso", 2004-2014): the people
+        // quoted date it too, so that they speak for the governments they served then rather
+        // than for none. Their evidence only narrows the titles' period, never leaves it.
+        // (Speakers named by a role alone, "the prime minister", were resolved with the date
+        // above, or without one: to a holder of that role now.)
         let mut estimated_date = estimated_date;
-        if context.date.is_none()
-            && let Some(period) = attribution::estimate_period_from_speakers(&context, &drafts)
-            && let Some(estimate) = dating::date_in_period(&[title, body], &period)
+        if (context.date.is_none() || estimated_date.is_some())
+            && let Some(narrower) = attribution::estimate_period_from_speakers(&context, &drafts)
+            && period
+                .as_ref()
+                .is_none_or(|period| narrower.narrows(period))
+            && let Some(estimate) = dating::date_in_period(&[title, body], &narrower.days)
         {
             context.date = Some(estimate.date());
             estimated_date = Some(estimate);

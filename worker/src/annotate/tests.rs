@@ -107,6 +107,23 @@ name = "Mohammad Javad Zarif"
 roles = [{ government = "IRN", role = "Foreign Minister", start = "2013-08-15", end = "2021-08-25" }]
 
 [[person]]
+id = "james-baker"
+name = "James Baker"
+roles = [
+  { government = "USA", role = "White House Chief of Staff", start = "1981-01-20", end = "1985-02-03" },
+  { government = "USA", role = "Secretary of the Treasury", start = "1985-02-04", end = "1988-08-17" },
+  { government = "USA", role = "Secretary of State", start = "1989-01-25", end = "1992-08-23" },
+]
+
+[[person]]
+id = "beryl-sprinkel"
+name = "Beryl Sprinkel"
+roles = [
+  { government = "USA", role = "Under Secretary of the Treasury for Monetary Affairs", start = "1981-01-20", end = "1985-04-17" },
+  { government = "USA", role = "Chairman of the Council of Economic Advisers", start = "1985-04-18", end = "1989-01-20" },
+]
+
+[[person]]
 id = "jeremy-hunt"
 name = "Jeremy Hunt"
 roles = [{ government = "GBR", role = "Foreign Secretary", start = "2018-07-09", end = "2019-07-24" }]
@@ -1064,4 +1081,64 @@ fn an_article_with_no_date_and_no_titles_is_dated_by_the_people_it_quotes() {
     let a = undated("\"We agree,\" former prime minister Boris Johnson said.");
     assert_eq!(a.estimated_date, None);
     assert!(a.statements.iter().all(|s| s.governments.is_empty()));
+}
+
+#[test]
+fn an_undated_article_is_dated_by_the_speakers_own_roles_in_any_wording() {
+    let annotator = annotator();
+    for (body, speaker) in [
+        // "Treasury Secretary" for the role "Secretary of the Treasury".
+        (
+            "Treasury Secretary James Baker said the floating exchange rate system needs stability.",
+            "James Baker",
+        ),
+        // A role in no list of official roles, in a body that is no government's.
+        (
+            "Beryl Sprinkel, chairman of the Council of Economic Advisers, said growth was on track.",
+            "Beryl Sprinkel",
+        ),
+    ] {
+        let annotation = annotate_undated(&annotator, body);
+        let estimated = annotation.estimated_date.map(DateEstimate::date);
+        assert!(
+            estimated.is_some_and(|date| date.year() >= 1985 && date.year() <= 1988),
+            "{body}: {estimated:?}"
+        );
+        let statement = annotation
+            .statements
+            .iter()
+            .find(|s| s.speaker.name == speaker);
+        assert_eq!(
+            statement.map(government_codes),
+            Some(vec!["USA"]),
+            "{body}: {:?}",
+            annotation.statements
+        );
+    }
+}
+
+#[test]
+fn the_people_quoted_narrow_a_long_period_the_titles_give() {
+    let annotator = annotator();
+    // The title alone allows 2014-2024, whose middle is after Hunt's term; Hunt, quoted with
+    // no title, places the article in 2018-2019, inside it.
+    let annotation = annotate_undated(
+        &annotator,
+        "NATO Secretary General Jens Stoltenberg said the alliance was united.\n\n\
+         Jeremy Hunt said Britain would stand by its allies.",
+    );
+    let estimated = annotation.estimated_date.map(DateEstimate::date);
+    assert!(
+        estimated.is_some_and(|date| date.year() == 2018 || date.year() == 2019),
+        "{estimated:?}"
+    );
+    let governments = |speaker: &str| {
+        annotation
+            .statements
+            .iter()
+            .find(|s| s.speaker.name == speaker)
+            .map(government_codes)
+    };
+    assert_eq!(governments("Jeremy Hunt"), Some(vec!["GBR"]));
+    assert_eq!(governments("Jens Stoltenberg"), Some(vec!["NATO"]));
 }
