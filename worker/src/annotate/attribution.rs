@@ -2100,6 +2100,25 @@ pub(crate) fn read_titles(
 /// for "Secretary of (the) X" ("treasury secretary"), in either spelling of defence, and not
 /// as a deputy's or another lesser office ("deputy foreign minister", "vice president").
 fn title_names_role(lower: &str, role: &str) -> bool {
+    // Every wording below holds the role's last word (in one spelling or the other): most
+    // titles asked about are turned away on it before any wording is built.
+    let last_word = role.rsplit(' ').next().unwrap_or(role);
+    let spellings: &[&str] =
+        if last_word.eq_ignore_ascii_case("defense") || last_word.eq_ignore_ascii_case("defence") {
+            &["defense", "defence"]
+        } else {
+            &[last_word]
+        };
+    let holds = |word: &str| {
+        !word.is_empty()
+            && lower
+                .as_bytes()
+                .windows(word.len())
+                .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+    };
+    if !spellings.iter().any(|word| holds(word)) {
+        return false;
+    }
     let role = role.to_lowercase();
     let mut forms = vec![role.clone()];
     if let Some(office) = role.strip_suffix(" minister") {
