@@ -298,15 +298,22 @@ impl Annotator {
         // An article the titles alone could not date, or only to within a long period (one
         // official titled, "European Commission President Barroso", 2004-2014): the people
         // quoted date it too, so that they speak for the governments they served then rather
-        // than for none. Their evidence only narrows the titles' period, never leaves it.
-        // (Speakers named by a role alone, "the prime minister", were resolved with the date
-        // above, or without one: to a holder of that role now.)
+        // than for none. Their evidence only narrows the titles' period, never leaves it. A
+        // date read from the text is often the date of an older event ("since Reagan took
+        // office on January 20, 1981"): it gives way to them too when they were not all in
+        // office on it. (Speakers named by a role alone, "the prime minister", were resolved
+        // with the date above, or without one: to a holder of that role now.)
+        let text_date_kept = date_from_text && estimated_date.is_none();
         let mut estimated_date = estimated_date;
-        if (context.date.is_none() || estimated_date.is_some())
+        if (context.date.is_none() || estimated_date.is_some() || text_date_kept)
             && let Some(narrower) = attribution::estimate_period_from_speakers(&context, &drafts)
             && period
                 .as_ref()
                 .is_none_or(|period| narrower.narrows(period))
+            && !(text_date_kept
+                && context
+                    .date
+                    .is_some_and(|date| narrower.allows(date.days_since_epoch())))
             && let Some(estimate) = dating::date_in_period(&[title, body], &narrower.days)
         {
             context.date = Some(estimate.date());

@@ -1142,3 +1142,39 @@ fn the_people_quoted_narrow_a_long_period_the_titles_give() {
     assert_eq!(governments("Jeremy Hunt"), Some(vec!["GBR"]));
     assert_eq!(governments("Jens Stoltenberg"), Some(vec!["NATO"]));
 }
+
+#[test]
+fn a_date_read_from_the_text_gives_way_to_the_terms_of_the_people_quoted() {
+    let annotator = annotator();
+    // The worker read "14 July 2015" from the text: the day the deal was signed, years
+    // before Mousavi, quoted untitled, was the spokesman.
+    let body = "Abbas Mousavi said Iran would keep to the deal signed on 14 July 2015.";
+    let annotation = annotator.annotate_dated(
+        &ArticleText {
+            title: "",
+            body,
+            published: "2015-07-14".parse().ok(),
+        },
+        true,
+    );
+    check_invariants("", body, &annotation);
+    let estimated = annotation.estimated_date.map(DateEstimate::date);
+    assert!(
+        estimated.is_some_and(|date| date.year() == 2019 || date.year() == 2020),
+        "{estimated:?}"
+    );
+    assert_eq!(
+        annotation.statements.first().map(government_codes),
+        Some(vec!["IRN"])
+    );
+    // Given by the metadata, the same date stands.
+    let annotation = annotator.annotate_dated(
+        &ArticleText {
+            title: "",
+            body,
+            published: "2015-07-14".parse().ok(),
+        },
+        false,
+    );
+    assert_eq!(annotation.estimated_date, None);
+}
