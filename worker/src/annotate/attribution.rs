@@ -2023,13 +2023,15 @@ pub(crate) fn read_titles(
                 // The person's own role named in full is a title even in words the list of
                 // official roles leaves out as too loose alone ("Beryl Sprinkel, chairman of
                 // the Council of Economic Advisers", "Treasurer Paul Keating").
-                let names_own_role = kb_person.is_some_and(|kb| {
+                let own_roles_named: Vec<String> = kb_person.map_or_else(Vec::new, |kb| {
                     kb.entity
                         .affiliations
                         .iter()
-                        .any(|a| title_names_role(&lower, &a.role))
+                        .filter(|a| title_names_role(&lower, &a.role))
+                        .map(|a| a.role.to_lowercase())
+                        .collect()
                 });
-                if !names_own_role && !contains_official_role(&lower) {
+                if own_roles_named.is_empty() && !contains_official_role(&lower) {
                     continue;
                 }
                 let evidence = titles.entry(found.entity).or_default();
@@ -2045,16 +2047,26 @@ pub(crate) fn read_titles(
                 // "the secretary general of the Lebanese Hezbollah movement": an office in a
                 // body that is no government. A ministry or embassy the knowledge base does not
                 // list ("Foreign Ministry spokesman X") is some state's.
+                // A role of the person's own that names the body is theirs, whatever body
+                // it is ("chairman of the Council of Economic Advisers"); "president" of a
+                // party is not the president's office.
+                let in_own_role = |name: &str| {
+                    let name = name.to_lowercase();
+                    own_roles_named.iter().any(|role| role.contains(&name))
+                };
                 let of_non_government = in_window().any(|f| match f.entity {
                     EntityRef::Kb(i) => index.entity(i).is_some_and(|e| {
-                        e.entity.kind == EntityKind::Organization && e.government.is_none()
+                        e.entity.kind == EntityKind::Organization
+                            && e.government.is_none()
+                            && !in_own_role(&e.entity.name)
                     }),
                     EntityRef::Local(l) => article.locals.get(l).is_some_and(|l| {
-                        l.kind == EntityKind::Organization && !is_state_body(&l.name)
+                        l.kind == EntityKind::Organization
+                            && !is_state_body(&l.name)
+                            && !in_own_role(&l.name)
                     }),
                 });
-                // A role of the person's own is theirs whatever body it is in.
-                if of_non_government && !names_own_role {
+                if of_non_government {
                     continue;
                 }
                 let named = in_window().find_map(|f| match f.entity {
@@ -2101,22 +2113,23 @@ pub(crate) fn read_titles(
 /// as a deputy's or another lesser office ("deputy foreign minister", "vice president").
 fn title_names_role(lower: &str, role: &str) -> bool {
     // Every wording below holds the role's last word (in one spelling or the other): most
-    // titles asked about are turned away on it before any wording is built.
-    let last_word = role.rsplit(' ').next().unwrap_or(role);
-    let spellings: &[&str] =
-        if last_word.eq_ignore_ascii_case("defense") || last_word.eq_ignore_ascii_case("defence") {
-            &["defense", "defence"]
-        } else {
-            &[last_word]
-        };
+    // titles asked about (every person mention's) are turned away on it before any wording is
+    // built, without lowering an ASCII role's case into a new string.
+    let last_word = role.split_whitespace().last().unwrap_or("");
     let holds = |word: &str| {
-        !word.is_empty()
-            && lower
-                .as_bytes()
-                .windows(word.len())
-                .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+        if word.is_ascii() {
+            word.is_empty()
+                || lower
+                    .as_bytes()
+                    .windows(word.len())
+                    .any(|window| window.eq_ignore_ascii_case(word.as_bytes()))
+        } else {
+            lower.contains(&word.to_lowercase())
+        }
     };
-    if !spellings.iter().any(|word| holds(word)) {
+    let respelt =
+        last_word.eq_ignore_ascii_case("defense") || last_word.eq_ignore_ascii_case("defence");
+    if !(holds(last_word) || respelt && (holds("defense") || holds("defence"))) {
         return false;
     }
     let role = role.to_lowercase();
@@ -2302,15 +2315,11 @@ fn term_of(affiliation: &Affiliation) -> (i32, i32) {
     )
 }
 
-/// When an undated article was written, judged from the offices its people are titled with:
-/// the period, in days since the epoch, when the most of them held the roles the article
-/// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
-/// names a known role, or when the evidence points to two separate periods.
 /// When an article was written, as the terms of its people tell.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Period {
-    /// In days since the epoch. When the last bound is a term's start (the term still
-    /// open), it ends a year after that start: news of a new officeholder is nearly all
+    /// In days since the epoch. When the period is open-ended, it ends at its last bound or
+    /// a year after its start, whichever is later: news of a new officeholder is nearly all
     /// written in their first years.
     pub(crate) days: Range<i32>,
     /// Whether the last bound is the start of a term still open: nothing ends the period.
@@ -2323,18 +2332,19 @@ impl Period {
         day >= self.days.start && (self.open_ended || day < self.days.end)
     }
 
-    /// Whether this period lies inside `other` and says more than it: a later start, or an
-    /// end where `other` has none or a later one.
+    /// Whether this period lies inside `other` (any end inside an open-ended one) and says
+    /// more than it: a later start or an earlier end.
     pub(crate) fn narrows(&self, other: &Period) -> bool {
         let inside = self.days.start >= other.days.start
             && (other.open_ended || (!self.open_ended && self.days.end <= other.days.end));
-        inside
-            && (self.days.start > other.days.start
-                || self.days.end < other.days.end
-                || (other.open_ended && !self.open_ended))
+        inside && (self.days.start > other.days.start || self.days.end < other.days.end)
     }
 }
 
+/// When an undated article was written, judged from the offices its people are titled with:
+/// the period, in days since the epoch, when the most of them held the roles the article
+/// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
+/// names a known role, or when the evidence points to two separate periods.
 pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Option<Period> {
     let people: Vec<&[(i32, i32)]> = titles
         .values()
@@ -2388,6 +2398,57 @@ pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Opt
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_period_narrows_another_only_from_inside() {
+        let period = |start, end, open_ended| Period {
+            days: start..end,
+            open_ended,
+        };
+        // A later start or an earlier end, inside.
+        assert!(period(10, 100, false).narrows(&period(0, 100, false)));
+        assert!(period(0, 50, false).narrows(&period(0, 100, false)));
+        // Any end inside an open-ended period, from a later start.
+        assert!(period(500, 900, false).narrows(&period(0, 361, true)));
+        assert!(period(500, 900, true).narrows(&period(0, 361, true)));
+        // Not the same period, not a longer one from the same start, not one outside.
+        assert!(!period(0, 100, false).narrows(&period(0, 100, false)));
+        assert!(!period(0, 800, false).narrows(&period(0, 361, true)));
+        assert!(!period(50, 150, false).narrows(&period(0, 100, false)));
+        assert!(!period(10, 100, true).narrows(&period(0, 100, false)));
+        // Open-ended: any later day is allowed, none before the start.
+        assert!(period(0, 361, true).allows(5000));
+        assert!(!period(0, 361, true).allows(-1));
+        assert!(!period(0, 361, false).allows(361));
+    }
+
+    #[test]
+    fn titles_name_roles_in_their_common_wordings() {
+        for (title, role) in [
+            ("treasury secretary", "Secretary of the Treasury"),
+            ("u.s. defense secretary", "Secretary of Defense"),
+            ("defence secretary", "Secretary of Defense"),
+            ("federal reserve chairman", "Chair of the Federal Reserve"),
+            (
+                "the bank of japan governor",
+                "Governor of the Bank of Japan",
+            ),
+            (
+                "chairman of the council of economic advisers",
+                "Chairman of the Council of Economic Advisers",
+            ),
+            ("президент", "Президент"),
+        ] {
+            assert!(title_names_role(title, role), "{title} / {role}");
+        }
+        for (title, role) in [
+            ("treasury secretary", "Secretary of State"),
+            ("deputy treasury secretary", "Secretary of the Treasury"),
+            ("state secretary", "Secretary of State for Energy"),
+        ] {
+            assert!(!title_names_role(title, role), "{title} / {role}");
+        }
+    }
 
     #[test]
     fn a_role_is_named_either_way_round() {

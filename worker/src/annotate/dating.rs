@@ -93,45 +93,48 @@ pub(crate) fn date_in_period(texts: &[&str], period: &Range<i32>) -> Option<Date
     let middle = period.start + (period.end - 1 - period.start) / 2;
     let first_year = Date::from_days_since_epoch(period.start)?.year();
     let last_year = Date::from_days_since_epoch(period.end - 1)?.year();
-    // Every date each mention may be, with the mention's weight.
-    let placements: Vec<(usize, i32, u32)> = mentions
+    // Every day each mention may be, with the mention's weight, in order. One mention's days
+    // lie a year apart, so a window of two months holds at most one of each.
+    let mut placements: Vec<(i32, u32)> = mentions
         .iter()
-        .enumerate()
-        .flat_map(|(index, mention)| {
+        .flat_map(|mention| {
             let weight = if mention.weekday.is_some() { 2 } else { 1 };
             (first_year..=last_year)
                 .filter_map(move |year| Date::new(year, mention.month, mention.day))
                 .filter(move |date| mention.weekday.is_none_or(|day| weekday(*date) == day))
                 .map(|date| date.days_since_epoch())
                 .filter(|day| period.contains(day))
-                .map(move |day| (index, day, weight))
+                .map(move |day| (day, weight))
         })
         .collect();
-    let support = |time: i32| -> u32 {
-        let mut counted = vec![false; mentions.len()];
-        let mut total = 0;
-        for &(index, day, weight) in &placements {
-            if (day - time).abs() <= SAME_TIME_DAYS
-                && let Some(seen) = counted.get_mut(index)
-                && !*seen
-            {
-                *seen = true;
-                total += weight;
-            }
+    placements.sort_unstable();
+    // Each placement as the story's time: the weight of the days within a month of it, read
+    // with a window sliding over the sorted days (a period of decades has many).
+    let mut best: Option<((u32, std::cmp::Reverse<i32>), i32)> = None;
+    let (mut low, mut high, mut weight_in_window) = (0, 0, 0u32);
+    for &(time, _) in &placements {
+        while let Some(&(day, weight)) = placements.get(high)
+            && day <= time + SAME_TIME_DAYS
+        {
+            weight_in_window += weight;
+            high += 1;
         }
-        total
-    };
-    let time = placements
-        .iter()
-        .map(|&(_, day, _)| day)
-        .max_by_key(|&day| (support(day), std::cmp::Reverse((day - middle).abs())));
-    let placed = time.and_then(|time| {
-        placements
-            .iter()
-            .map(|&(_, day, _)| day)
-            .filter(|day| (day - time).abs() <= SAME_TIME_DAYS)
-            .max()
-    });
+        while let Some(&(day, weight)) = placements.get(low)
+            && day < time - SAME_TIME_DAYS
+        {
+            weight_in_window -= weight;
+            low += 1;
+        }
+        // The latest day within the window dates the story.
+        let Some(&(latest, _)) = high.checked_sub(1).and_then(|last| placements.get(last)) else {
+            continue;
+        };
+        let key = (weight_in_window, std::cmp::Reverse((time - middle).abs()));
+        if best.is_none_or(|(best_key, _)| key >= best_key) {
+            best = Some((key, latest));
+        }
+    }
+    let placed = best.map(|(_, latest)| latest);
     match placed.and_then(Date::from_days_since_epoch) {
         Some(date) => Some(DateEstimate::NamedDay(date)),
         None => Date::from_days_since_epoch(middle).map(DateEstimate::PeriodMiddle),
@@ -291,6 +294,17 @@ mod tests {
             date_in_period(&["A speech in Brussels on January 6th."], &period),
             "2021-01-06".parse().ok().map(DateEstimate::NamedDay)
         );
+    }
+
+    #[test]
+    fn a_period_of_centuries_still_places_the_day() {
+        let period = days("1000-01-01")..days("3000-01-01");
+        let text = "On January 6th talks began; on Wednesday (January 8th) they failed.";
+        let placed = date_in_period(&[text], &period);
+        let Some(DateEstimate::NamedDay(date)) = placed else {
+            panic!("{placed:?}");
+        };
+        assert_eq!((date.month(), date.day(), weekday(date)), (1, 8, 2));
     }
 
     #[test]

@@ -295,14 +295,15 @@ impl Annotator {
         for (field_index, field) in fields.iter().enumerate() {
             attribution::find_statements(&context, field, field_index, &mut drafts);
         }
-        // An article the titles alone could not date, or only to within a long period (one
-        // official titled, "European Commission President Barroso", 2004-2014): the people
-        // quoted date it too, so that they speak for the governments they served then rather
-        // than for none. Their evidence only narrows the titles' period, never leaves it. A
+        // An article the titles alone could not date, or only to within a period the people
+        // quoted narrow (one official titled, "European Commission President Barroso",
+        // 2004-2014): they date it too, so that they speak for the governments they served
+        // then rather than for none. Their evidence only narrows the titles' period. A
         // date read from the text is often the date of an older event ("since Reagan took
         // office on January 20, 1981"): it gives way to them too when they were not all in
-        // office on it. (Speakers named by a role alone, "the prime minister", were resolved
-        // with the date above, or without one: to a holder of that role now.)
+        // office on it. The statements are then read again at the new date, so that a speaker
+        // named by a role alone ("the prime minister") is its holder then, not the one the
+        // first date (or, with none, today) gave.
         let text_date_kept = date_from_text && estimated_date.is_none();
         let mut estimated_date = estimated_date;
         if (context.date.is_none() || estimated_date.is_some() || text_date_kept)
@@ -318,6 +319,10 @@ impl Annotator {
         {
             context.date = Some(estimate.date());
             estimated_date = Some(estimate);
+            drafts.clear();
+            for (field_index, field) in fields.iter().enumerate() {
+                attribution::find_statements(&context, field, field_index, &mut drafts);
+            }
         }
         stance::assess(&context, &fields, &mut drafts);
         let mut annotation = self.assemble(&mut context, &fields, drafts);

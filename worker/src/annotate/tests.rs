@@ -124,6 +124,11 @@ roles = [
 ]
 
 [[person]]
+id = "dominic-raab"
+name = "Dominic Raab"
+roles = [{ government = "GBR", role = "Foreign Secretary", start = "2019-07-24", end = "2021-09-15" }]
+
+[[person]]
 id = "jeremy-hunt"
 name = "Jeremy Hunt"
 roles = [{ government = "GBR", role = "Foreign Secretary", start = "2018-07-09", end = "2019-07-24" }]
@@ -1177,4 +1182,26 @@ fn a_date_read_from_the_text_gives_way_to_the_terms_of_the_people_quoted() {
         false,
     );
     assert_eq!(annotation.estimated_date, None);
+}
+
+#[test]
+fn a_speaker_named_by_a_role_is_its_holder_at_the_date_the_people_quoted_give() {
+    let annotator = annotator();
+    // Undated: "the foreign secretary" has no holder today; Mousavi, quoted, dates the
+    // article to 2019-2020, when Raab held the office.
+    let annotation = annotate_undated(
+        &annotator,
+        "Abbas Mousavi said Iran would respond.\n\n\
+         Britain's foreign secretary said the country stood by its allies.",
+    );
+    let statement = annotation
+        .statements
+        .iter()
+        .find(|s| s.text.contains("stood by"));
+    assert_eq!(
+        statement.map(government_codes),
+        Some(vec!["GBR"]),
+        "{:?}",
+        annotation.statements
+    );
 }
