@@ -36,14 +36,6 @@ fn error_bucket(used: Option<Date>, real: Date) -> &'static str {
     }
 }
 
-fn government_codes(statement: &Statement) -> Vec<&str> {
-    statement
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect()
-}
-
 fn main() -> anyhow::Result<()> {
     let limit = match std::env::var("HIDDEN_DATES_ARTICLES") {
         Ok(n) => n.parse()?,
@@ -107,7 +99,8 @@ fn main() -> anyhow::Result<()> {
             else {
                 continue;
             };
-            let (real_codes, hidden_codes) = (government_codes(statement), government_codes(other));
+            let (real_codes, hidden_codes) =
+                (statement.government_codes(), other.government_codes());
             statements += 1;
             with_government[0] += usize::from(!real_codes.is_empty());
             with_government[1] += usize::from(!hidden_codes.is_empty());

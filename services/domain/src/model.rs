@@ -184,6 +184,11 @@ impl Statement {
     pub fn id(&self, article_id: &str) -> String {
         format!("{article_id}/{}", self.ordinal)
     }
+
+    /// The codes of the governments the speaker speaks for, in their order.
+    pub fn government_codes(&self) -> Vec<&str> {
+        self.governments.iter().map(|g| g.code.as_str()).collect()
+    }
 }
 
 /// A role in which someone speaks for a government, with its dates.

@@ -160,15 +160,6 @@ fn annotate_undated(annotator: &Annotator, body: &str) -> Annotation {
     annotation
 }
 
-/// The codes of the governments a statement speaks for, in its order.
-fn government_codes(statement: &Statement) -> Vec<&str> {
-    statement
-        .governments
-        .iter()
-        .map(|g| g.code.as_str())
-        .collect()
-}
-
 /// Every span lies on character boundaries of its field and holds the text it claims.
 fn check_invariants(title: &str, body: &str, annotation: &Annotation) {
     let field = |f: TextField| if f == TextField::Title { title } else { body };
@@ -286,7 +277,7 @@ fn spelling_variants_of_unknown_names_are_one_entity() {
     assert!(ids.iter().all(|id| *id == ids[0]));
     let statement = &a.statements[0];
     assert_eq!(statement.kind, StatementKind::Indirect);
-    let codes = government_codes(statement);
+    let codes = statement.government_codes();
     assert_eq!(codes, ["IRQ"], "an official role read from the text");
 }
 
@@ -339,7 +330,7 @@ fn joint_statements_and_unnamed_officials() {
         &annotator,
         "In a joint statement, Mr Johnson, Germany’s Angela Merkel and France’s Emmanuel Macron said the violence “must be stopped”. A No 10 spokesman said: “It is extremely concerning.” An Iranian Embassy official said there were no plans to attack.",
     );
-    let codes = |i: usize| government_codes(&a.statements[i]);
+    let codes = |i: usize| a.statements[i].government_codes();
     assert_eq!(codes(0), ["DEU", "FRA", "GBR"]);
     assert_eq!(a.statements[0].speaker.entity_id, None);
     assert_eq!(a.statements[1].speaker.name, "A No 10 spokesman");
@@ -354,7 +345,11 @@ fn seats_capitals_former_officials_and_igo_people() {
         &annotator,
         "Tehran warned of severe revenge. Former foreign secretary Jeremy Hunt said the move was bold. \"I condemn the attacks,\" NATO chief Jens Stoltenberg said.",
     );
-    let codes: Vec<Vec<&str>> = a.statements.iter().map(government_codes).collect();
+    let codes: Vec<Vec<&str>> = a
+        .statements
+        .iter()
+        .map(Statement::government_codes)
+        .collect();
     assert_eq!(codes, [vec!["IRN"], vec![], vec!["NATO"]]);
     assert_eq!(a.statements[2].act, Act::Condemn);
 }
@@ -718,7 +713,7 @@ fn a_body_the_text_only_describes_speaks_unnamed_for_its_state() {
     let speaker = &a.statements[0].speaker;
     assert_eq!(speaker.entity_id, None);
     assert_eq!(speaker.name, "Iraqi military");
-    let codes = government_codes(&a.statements[0]);
+    let codes = a.statements[0].government_codes();
     assert_eq!(codes, ["IRQ"]);
     assert!(!a.entities.iter().any(|e| e.id == "iraqi-security-forces"));
 }
@@ -755,7 +750,7 @@ fn a_body_before_a_title_is_part_of_it_for_an_undated_article() {
     let body = "Iranian Foreign Ministry spokesman Abbas Mousavi said the sanctions were illegal.";
     let a = annotate_undated(&annotator, body);
     assert_eq!(a.statements.len(), 1);
-    let codes = government_codes(&a.statements[0]);
+    let codes = a.statements[0].government_codes();
     // The ministry is part of the title, not a name that cuts it off.
     assert_eq!(codes, ["IRN"]);
 }
@@ -767,7 +762,7 @@ fn the_ministry_and_the_statement_speak_for_the_state_named_with_them_before() {
         &annotator,
         "The US sanctions were condemned on Monday by the Iranian foreign ministry. The ministry said the measures were illegal. Prime Minister Boris Johnson released a statement after the attack. The statement said the talks would go on.",
     );
-    let codes = |i: usize| government_codes(&a.statements[i]);
+    let codes = |i: usize| a.statements[i].government_codes();
     assert_eq!(a.statements.len(), 2);
     assert_eq!(codes(0), ["IRN"]);
     assert_eq!(codes(1), ["GBR"]);
@@ -776,7 +771,11 @@ fn the_ministry_and_the_statement_speak_for_the_state_named_with_them_before() {
         &annotator,
         "Prime Minister Boris Johnson released a statement after the attack. \u{201c}The talks will go on,\u{201d} added the statement.",
     );
-    let governments: Vec<Vec<&str>> = a.statements.iter().map(government_codes).collect();
+    let governments: Vec<Vec<&str>> = a
+        .statements
+        .iter()
+        .map(Statement::government_codes)
+        .collect();
     assert_eq!(governments, [["GBR"]]);
 }
 
@@ -849,7 +848,7 @@ fn a_role_is_read_in_its_other_wording_and_not_in_a_deputys_title() {
     let annotator = annotator();
     let undated = |body| annotate_undated(&annotator, body);
     let a = undated("Minister of Foreign Affairs Mohammad Javad Zarif said the talks would go on.");
-    let codes = government_codes(&a.statements[0]);
+    let codes = a.statements[0].government_codes();
     assert_eq!(codes, ["IRN"]);
     assert!(a.estimated_date.is_some());
     // A deputy's title is not the minister's office: it dates nothing.
@@ -918,7 +917,7 @@ fn a_ministry_the_knowledge_base_does_not_list_does_not_cut_off_a_title() {
         "On Monday, Foreign Ministry spokesman Abbas Mousavi said the sanctions were illegal.";
     let a = annotate_undated(&annotator, body);
     assert!(a.entities.iter().any(|e| e.name == "Foreign Ministry"));
-    let codes = government_codes(&a.statements[0]);
+    let codes = a.statements[0].government_codes();
     assert_eq!(codes, ["IRN"]);
 }
 
@@ -972,7 +971,7 @@ fn a_speaker_s_own_state_is_not_a_target_of_what_they_say() {
     );
     assert_eq!(a.statements.len(), 1, "{:?}", a.statements);
     let statement = &a.statements[0];
-    let codes = government_codes(statement);
+    let codes = statement.government_codes();
     assert_eq!(codes, ["GBR"]);
     let targets: Vec<(&str, bool)> = statement
         .targets
@@ -1035,7 +1034,7 @@ fn a_state_speaking_with_others_stays_their_target() {
     });
     check_invariants("", body, &a);
     assert_eq!(a.statements.len(), 1, "{:?}", a.statements);
-    let mut codes = government_codes(&a.statements[0]);
+    let mut codes = a.statements[0].government_codes();
     codes.sort_unstable();
     assert_eq!(codes, ["GBR", "IRN"], "{:?}", a.statements);
     // Iran is the UK's target here, though Zarif speaks for it.
@@ -1070,7 +1069,11 @@ fn an_article_with_no_date_and_no_titles_is_dated_by_the_people_it_quotes() {
         "\"The talks must go on,\" Angela Merkel said on Friday. \
          \"We agree,\" Boris Johnson said.",
     );
-    let codes: Vec<Vec<&str>> = a.statements.iter().map(government_codes).collect();
+    let codes: Vec<Vec<&str>> = a
+        .statements
+        .iter()
+        .map(Statement::government_codes)
+        .collect();
     assert_eq!(codes, [vec!["DEU"], vec!["GBR"]]);
     let Some(DateEstimate::PeriodMiddle(date)) = a.estimated_date else {
         panic!(
@@ -1114,7 +1117,7 @@ fn an_undated_article_is_dated_by_the_speakers_own_roles_in_any_wording() {
             .iter()
             .find(|s| s.speaker.name == speaker);
         assert_eq!(
-            statement.map(government_codes),
+            statement.map(Statement::government_codes),
             Some(vec!["USA"]),
             "{body}: {:?}",
             annotation.statements
@@ -1142,7 +1145,7 @@ fn the_people_quoted_narrow_a_long_period_the_titles_give() {
             .statements
             .iter()
             .find(|s| s.speaker.name == speaker)
-            .map(government_codes)
+            .map(Statement::government_codes)
     };
     assert_eq!(governments("Jeremy Hunt"), Some(vec!["GBR"]));
     assert_eq!(governments("Jens Stoltenberg"), Some(vec!["NATO"]));
@@ -1169,7 +1172,10 @@ fn a_date_read_from_the_text_gives_way_to_the_terms_of_the_people_quoted() {
         "{estimated:?}"
     );
     assert_eq!(
-        annotation.statements.first().map(government_codes),
+        annotation
+            .statements
+            .first()
+            .map(Statement::government_codes),
         Some(vec!["IRN"])
     );
     // Given by the metadata, the same date stands.
@@ -1199,7 +1205,7 @@ fn a_speaker_named_by_a_role_is_its_holder_at_the_date_the_people_quoted_give() 
         .iter()
         .find(|s| s.text.contains("stood by"));
     assert_eq!(
-        statement.map(government_codes),
+        statement.map(Statement::government_codes),
         Some(vec!["GBR"]),
         "{:?}",
         annotation.statements
