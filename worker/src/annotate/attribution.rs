@@ -2115,7 +2115,11 @@ fn title_names_role(lower: &str, role: &str) -> bool {
     // Every wording below holds the role's last word (in one spelling or the other): most
     // titles asked about (every person mention's) are turned away on it before any wording is
     // built, without lowering an ASCII role's case into a new string.
-    let last_word = role.split_whitespace().last().unwrap_or("");
+    // Article text is read folded, its hyphens spaces: "Secretary-General" is two words.
+    let last_word = role
+        .rsplit(|c: char| c.is_whitespace() || c == '-')
+        .find(|word| !word.is_empty())
+        .unwrap_or("");
     let holds = |word: &str| {
         if word.is_ascii() {
             word.is_empty()
@@ -2132,7 +2136,7 @@ fn title_names_role(lower: &str, role: &str) -> bool {
     if !(holds(last_word) || respelt && (holds("defense") || holds("defence"))) {
         return false;
     }
-    let role = role.to_lowercase();
+    let role = role.to_lowercase().replace('-', " ");
     let mut forms = vec![role.clone()];
     if let Some(office) = role.strip_suffix(" minister") {
         let office = if office == "foreign" {
@@ -2438,6 +2442,8 @@ mod tests {
                 "Chairman of the Council of Economic Advisers",
             ),
             ("президент", "Президент"),
+            // Folded text has spaces for hyphens.
+            ("un secretary general", "Secretary-General"),
         ] {
             assert!(title_names_role(title, role), "{title} / {role}");
         }
