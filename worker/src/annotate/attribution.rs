@@ -2020,15 +2020,15 @@ pub(crate) fn read_titles(
                 let Some(lower) = field.lowercase(window.clone()) else {
                     continue;
                 };
-                // The person's own role named in full is a title even in words the list of
-                // official roles leaves out as too loose alone ("Beryl Sprinkel, chairman of
-                // the Council of Economic Advisers", "Treasurer Paul Keating").
-                let own_roles_named: Vec<String> = kb_person.map_or_else(Vec::new, |kb| {
+                // The person's own roles the title names, read once for all the uses below.
+                // Named in full, a role is a title even in words the list of official roles
+                // leaves out as too loose alone ("Beryl Sprinkel, chairman of the Council of
+                // Economic Advisers", "Treasurer Paul Keating").
+                let own_roles_named: Vec<&Affiliation> = kb_person.map_or_else(Vec::new, |kb| {
                     kb.entity
                         .affiliations
                         .iter()
                         .filter(|a| title_names_role(&lower, &a.role))
-                        .map(|a| a.role.to_lowercase())
                         .collect()
                 });
                 if own_roles_named.is_empty() && !contains_official_role(&lower) {
@@ -2052,7 +2052,9 @@ pub(crate) fn read_titles(
                 // party is not the president's office.
                 let in_own_role = |name: &str| {
                     let name = name.to_lowercase();
-                    own_roles_named.iter().any(|role| role.contains(&name))
+                    own_roles_named
+                        .iter()
+                        .any(|a| a.role.to_lowercase().contains(&name))
                 };
                 let of_non_government = in_window().any(|f| match f.entity {
                     EntityRef::Kb(i) => index.entity(i).is_some_and(|e| {
@@ -2076,24 +2078,12 @@ pub(crate) fn read_titles(
                         .and_then(|e| e.government.clone().or_else(|| e.country.clone())),
                     EntityRef::Local(_) => None,
                 });
-                let from_roles = || {
-                    kb_person.and_then(|e| {
-                        e.entity
-                            .affiliations
-                            .iter()
-                            .rev()
-                            .find(|a| title_names_role(&lower, &a.role))
-                            .map(|a| a.government_code.clone())
-                    })
-                };
-                if let Some(kb) = kb_person {
-                    for affiliation in &kb.entity.affiliations {
-                        if title_names_role(&lower, &affiliation.role) {
-                            let term = term_of(affiliation);
-                            if !evidence.terms.contains(&term) {
-                                evidence.terms.push(term);
-                            }
-                        }
+                // The latest of the roles named, when no body named says whose office it is.
+                let from_roles = || own_roles_named.last().map(|a| a.government_code.clone());
+                for affiliation in &own_roles_named {
+                    let term = term_of(affiliation);
+                    if !evidence.terms.contains(&term) {
+                        evidence.terms.push(term);
                     }
                 }
                 if let Some(code) = named.or_else(from_roles)
@@ -2265,11 +2255,12 @@ fn is_state_body(name: &str) -> bool {
     })
 }
 
-/// When an article its titles alone could not date was written, judged with the people it
-/// quotes too: the period when the most of them held the roles the knowledge base knows for
-/// them (a speaker is mostly quoted while in office) and the titled people the roles their
-/// titles name, as [`estimate_period`] judges it. A speaker given a title is judged by it
-/// alone. `None` when neither names a known role, or when they point to two separate periods.
+/// When an article was written, judged with the people it quotes too (for an article its
+/// titles cannot date, date only loosely, or contradict the date read from its text): the
+/// period when the most of them held the roles the knowledge base knows for them (a speaker is
+/// mostly quoted while in office) and the titled people the roles their titles name, as
+/// [`estimate_period`] judges it. A speaker given a title is judged by it alone. `None` when
+/// neither names a known role, or when they point to two separate periods.
 pub(crate) fn estimate_period_from_speakers(
     context: &Context<'_>,
     drafts: &[Draft],

@@ -7,8 +7,9 @@
 //!
 //! Dates: a person speaks for the governments of the roles they hold on the article's date.
 //! An article without one is dated from the offices its officials are titled with and the
-//! days it names ([`Annotation::estimated_date`]), or, where the titles alone cannot date it,
-//! with the terms of the people it quotes too; failing that, the roles with no end date count
+//! days it names ([`Annotation::estimated_date`]), the terms of the people it quotes dating it
+//! where the titles cannot and narrowing their period where they can (a date read from the
+//! text that falls outside them gives way too); failing that, the roles with no end date count
 //! (the ones held now, as far as the knowledge base knows).
 
 mod attribution;
@@ -291,10 +292,14 @@ impl Annotator {
             article: article_entities,
             titles,
         };
-        let mut drafts: Vec<Draft> = Vec::new();
-        for (field_index, field) in fields.iter().enumerate() {
-            attribution::find_statements(&context, field, field_index, &mut drafts);
-        }
+        let read_statements = |context: &Context<'_>| {
+            let mut drafts: Vec<Draft> = Vec::new();
+            for (field_index, field) in fields.iter().enumerate() {
+                attribution::find_statements(context, field, field_index, &mut drafts);
+            }
+            drafts
+        };
+        let mut drafts = read_statements(&context);
         // An article the titles alone could not date, or only to within a period the people
         // quoted narrow (one official titled, "European Commission President Barroso",
         // 2004-2014): they date it too, so that they speak for the governments they served
@@ -304,9 +309,10 @@ impl Annotator {
         // office on it. The statements are then read again at the new date, so that a speaker
         // named by a role alone ("the prime minister") is its holder then, not the one the
         // first date (or, with none, today) gave.
+        let date_from_metadata = article.published.is_some() && !date_from_text;
         let text_date_kept = date_from_text && estimated_date.is_none();
         let mut estimated_date = estimated_date;
-        if (context.date.is_none() || estimated_date.is_some() || text_date_kept)
+        if !date_from_metadata
             && let Some(narrower) = attribution::estimate_period_from_speakers(&context, &drafts)
             && period
                 .as_ref()
@@ -317,11 +323,10 @@ impl Annotator {
                     .is_some_and(|date| narrower.allows(date.days_since_epoch())))
             && let Some(estimate) = dating::date_in_period(&[title, body], &narrower.days)
         {
-            context.date = Some(estimate.date());
             estimated_date = Some(estimate);
-            drafts.clear();
-            for (field_index, field) in fields.iter().enumerate() {
-                attribution::find_statements(&context, field, field_index, &mut drafts);
+            if context.date != Some(estimate.date()) {
+                context.date = Some(estimate.date());
+                drafts = read_statements(&context);
             }
         }
         stance::assess(&context, &fields, &mut drafts);
