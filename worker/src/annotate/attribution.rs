@@ -2336,11 +2336,64 @@ impl Period {
     }
 }
 
+/// Whether any official the article titles with a known role held it on `day` (in days since
+/// the epoch); `None` when no title names a role whose terms are known. Unlike
+/// [`estimate_period`], it answers when the titles point to separate periods too: "President
+/// Donald Trump" alone is two terms, and a text date in neither is some other event's.
+pub(crate) fn anyone_titled_in_office(
+    titles: &HashMap<EntityRef, TitleEvidence>,
+    day: i32,
+) -> Option<bool> {
+    let mut known = titles
+        .values()
+        .filter(|t| !t.out_of_office && !t.terms.is_empty())
+        .peekable();
+    known.peek()?;
+    Some(known.any(|t| t.terms.iter().any(|&(s, e)| s <= day && day <= e)))
+}
+
 /// When an undated article was written, judged from the offices its people are titled with:
 /// the period, in days since the epoch, when the most of them held the roles the article
 /// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
 /// names a known role, or when the evidence points to two separate periods.
 pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Option<Period> {
+    let mut people = titles
+        .values()
+        .filter(|t| !t.out_of_office && !t.terms.is_empty());
+    // One person with several terms: nothing tells them apart.
+    if let (Some(only), None) = (people.next(), people.next())
+        && only.terms.len() > 1
+    {
+        return None;
+    }
+    match <[Period; 1]>::try_from(periods_in_office(titles)) {
+        Ok([period]) => Some(period),
+        Err(_) => None,
+    }
+}
+
+/// For an article whose date read from the text the titles contradict but cannot date alone
+/// ("President Donald Trump" is two terms): of the periods they allow, the one nearest that
+/// date. A story names past events' dates ("the 2003 invasion of Iraq") and plans' ("output
+/// to rise by March 2022"), both mostly within a few years of when it was written.
+pub(crate) fn period_nearest(
+    titles: &HashMap<EntityRef, TitleEvidence>,
+    day: i32,
+) -> Option<Period> {
+    periods_in_office(titles).into_iter().min_by_key(|period| {
+        if day < period.days.start {
+            period.days.start - day
+        } else if period.open_ended {
+            0
+        } else {
+            day.saturating_sub(period.days.end)
+        }
+    })
+}
+
+/// The periods, in order, when the most of the titled people held the roles their titles
+/// name: one, unless the evidence points to separate periods.
+fn periods_in_office(titles: &HashMap<EntityRef, TitleEvidence>) -> Vec<Period> {
     let people: Vec<&[(i32, i32)]> = titles
         .values()
         .filter(|t| !t.out_of_office && !t.terms.is_empty())
@@ -2355,39 +2408,48 @@ pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Opt
     points.sort_unstable();
     points.dedup();
     let count = |day: i32| people.iter().filter(|terms| holds(terms, day)).count();
-    let best = points.iter().map(|&d| count(d)).max()?;
-    if best == 0 {
-        return None;
-    }
-    // The periods where that many people were in office; more than one is ambiguous.
-    let best_points: Vec<i32> = points
+    let Some(best) = points
         .iter()
-        .copied()
-        .filter(|&d| count(d) == best)
-        .collect();
-    let (&first, &last) = (best_points.first()?, best_points.last()?);
-    // Counts only change at term bounds: a dip between them shows at a midpoint.
-    let dips = points
-        .windows(2)
-        .filter(|w| w[0] >= first && w[1] <= last)
-        .any(|w| count(w[0] + (w[1] - w[0]) / 2) < best);
-    if dips {
-        return None;
-    }
-    if best == 1 && people.len() == 1 && people.first().is_some_and(|t| t.len() > 1) {
-        return None;
-    }
-    // The last bound a term's start (that term still open): the year after it.
-    let open_ended = count(last + 1) == best;
-    let last = if open_ended {
-        last.max(first + 360)
-    } else {
-        last
+        .map(|&d| count(d))
+        .max()
+        .filter(|&best| best > 0)
+    else {
+        return Vec::new();
     };
-    Some(Period {
-        days: first..last + 1,
-        open_ended,
-    })
+    // Runs of consecutive bounds where that many people were in office.
+    let mut runs: Vec<(i32, i32)> = Vec::new();
+    let mut run: Option<(i32, i32)> = None;
+    for &point in &points {
+        if count(point) < best {
+            runs.extend(run.take());
+            continue;
+        }
+        run = match run {
+            // Counts only change at term bounds: a dip between two shows at their midpoint.
+            Some((first, last)) if count(last + (point - last) / 2) == best => Some((first, point)),
+            Some(ended) => {
+                runs.push(ended);
+                Some((point, point))
+            }
+            None => Some((point, point)),
+        };
+    }
+    runs.extend(run);
+    runs.into_iter()
+        .map(|(first, last)| {
+            // The last bound a term's start (that term still open): the year after it.
+            let open_ended = count(last + 1) == best;
+            let last = if open_ended {
+                last.max(first + 360)
+            } else {
+                last
+            };
+            Period {
+                days: first..last + 1,
+                open_ended,
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -9,7 +9,8 @@
 //! An article without one is dated from the offices its officials are titled with and the
 //! days it names ([`Annotation::estimated_date`]), the terms of the people it quotes dating it
 //! where the titles cannot and narrowing their period where they can (a date read from the
-//! text that falls outside them gives way too); failing that, the roles with no end date count
+//! text that falls outside them gives way too, as does one in none of the terms the titles
+//! name, to the term nearest it); failing that, the roles with no end date count
 //! (the ones held now, as far as the knowledge base knows).
 
 mod attribution;
@@ -273,22 +274,36 @@ impl Annotator {
 
         let titles = attribution::read_titles(&self.index, &fields, &article_entities);
         let period = attribution::estimate_period(&titles);
+        // A date read from the text is contradicted when the officials titled were not in
+        // office on it: in the period the titles give, or, where they give several ("President
+        // Trump" is two terms), in any of their terms.
         let contradicted = |date: Date| {
+            let day = date.days_since_epoch();
             date_from_text
-                && period
-                    .as_ref()
-                    .is_some_and(|period| !period.allows(date.days_since_epoch()))
+                && match &period {
+                    Some(period) => !period.allows(day),
+                    None => attribution::anyone_titled_in_office(&titles, day) == Some(false),
+                }
         };
-        let estimated_date = match article.published {
-            Some(date) if !contradicted(date) => None,
-            _ => period
+        let text_date_rejected = article.published.is_some_and(contradicted);
+        let given_date = article.published.filter(|_| !text_date_rejected);
+        // Titles that allow several periods and reject the text's date: the one nearest it.
+        let period = match article.published {
+            Some(date) if text_date_rejected && period.is_none() => {
+                attribution::period_nearest(&titles, date.days_since_epoch())
+            }
+            _ => period,
+        };
+        let estimated_date = match given_date {
+            Some(_) => None,
+            None => period
                 .as_ref()
                 .and_then(|period| dating::date_in_period(&[title, body], &period.days)),
         };
         let mut context = Context {
             index: &self.index,
             kb: &self.kb,
-            date: estimated_date.map(DateEstimate::date).or(article.published),
+            date: estimated_date.map(DateEstimate::date).or(given_date),
             article: article_entities,
             titles,
         };
@@ -310,7 +325,7 @@ impl Annotator {
         // named by a role alone ("the prime minister") is its holder then, not the one the
         // first date (or, with none, today) gave.
         let date_from_metadata = article.published.is_some() && !date_from_text;
-        let text_date_kept = date_from_text && estimated_date.is_none();
+        let text_date_kept = date_from_text && given_date.is_some();
         let mut estimated_date = estimated_date;
         if !date_from_metadata
             && let Some(narrower) = attribution::estimate_period_from_speakers(&context, &drafts)

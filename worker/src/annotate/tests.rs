@@ -107,6 +107,14 @@ name = "Mohammad Javad Zarif"
 roles = [{ government = "IRN", role = "Foreign Minister", start = "2013-08-15", end = "2021-08-25" }]
 
 [[person]]
+id = "donald-trump"
+name = "Donald Trump"
+roles = [
+  { government = "USA", role = "President", start = "2017-01-20", end = "2021-01-20" },
+  { government = "USA", role = "President", start = "2025-01-20" },
+]
+
+[[person]]
 id = "james-baker"
 name = "James Baker"
 roles = [
@@ -1186,6 +1194,49 @@ fn a_date_read_from_the_text_gives_way_to_the_terms_of_the_people_quoted() {
             published: "2015-07-14".parse().ok(),
         },
         false,
+    );
+    assert_eq!(annotation.estimated_date, None);
+}
+
+#[test]
+fn a_date_read_from_the_text_gives_way_to_the_nearest_of_the_terms_a_title_names() {
+    let annotator = annotator();
+    // "President Donald Trump" is two terms: the worker read an older event's date (1975)
+    // or a plan's (2023) from the text, in neither of them; the term nearest it dates the
+    // article, where before the date stood and the president spoke for no government.
+    let body = "U.S. President Donald Trump said the agreement was a massive breakthrough.";
+    for (text_date, years) in [("1975-10-23", 2017..=2021), ("2023-06-01", 2025..=2026)] {
+        let annotation = annotator.annotate_dated(
+            &ArticleText {
+                title: "",
+                body,
+                published: text_date.parse().ok(),
+            },
+            true,
+        );
+        check_invariants("", body, &annotation);
+        let estimated = annotation.estimated_date.map(DateEstimate::date);
+        assert!(
+            estimated.is_some_and(|date| years.contains(&date.year())),
+            "{text_date}: {estimated:?}"
+        );
+        assert_eq!(
+            annotation
+                .statements
+                .first()
+                .map(Statement::government_codes),
+            Some(vec!["USA"]),
+            "{text_date}"
+        );
+    }
+    // A date in either term stands.
+    let annotation = annotator.annotate_dated(
+        &ArticleText {
+            title: "",
+            body,
+            published: "2020-12-11".parse().ok(),
+        },
+        true,
     );
     assert_eq!(annotation.estimated_date, None);
 }
