@@ -796,6 +796,22 @@ fn is_object_of(
     false
 }
 
+/// Whether a mention after "after", "before", "since" or "until" is the subject of the clause
+/// they open, not their object: nothing but the verb follows it ("It came after Donald Trump
+/// said", where "after the talks, Trump said" is read past its comma).
+fn opens_subordinate_clause(field: &Field<'_>, found: &Found, region: &Range<usize>) -> bool {
+    field
+        .text()
+        .get(found.end..region.end)
+        .is_some_and(|gap| gap.trim().is_empty())
+        && is_object_of(
+            field,
+            found,
+            region.start,
+            &["after", "before", "since", "until"],
+        )
+}
+
 fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
     entity_kind(context, found.entity).is_some_and(|kind| kind == EntityKind::Person)
 }
@@ -928,7 +944,9 @@ fn speaker_in(
         .iter()
         .copied()
         .filter(|f| is_person_mention(context, f))
-        .filter(|f| !is_object(field, f, region.start))
+        .filter(|f| {
+            !is_object(field, f, region.start) || opens_subordinate_clause(field, f, &region)
+        })
         .filter(|f| !is_possessive(text, f.end));
     if let Some(first) = people.next() {
         let mut group = vec![entity_speaker(field, first)];
@@ -1071,7 +1089,10 @@ fn speaker_in(
     // A state, body or seat of government: "Tehran warned", "The Pentagon said".
     mentions
         .iter()
-        .find(|f| !is_object(field, f, region.start) && !f.modifier)
+        .find(|f| {
+            (!is_object(field, f, region.start) || opens_subordinate_clause(field, f, &region))
+                && !f.modifier
+        })
         .map(|found| described_or_named_speaker(context, field, found))
 }
 

@@ -1262,3 +1262,39 @@ fn a_speaker_named_by_a_role_is_its_holder_at_the_date_the_people_quoted_give() 
         annotation.statements
     );
 }
+
+#[test]
+fn a_speaker_after_after_or_before_is_the_subject_of_the_clause_it_opens() {
+    let annotator = annotator();
+    // "after" is a preposition in "after the talks" but opens a clause here: the name just
+    // before the verb is its subject, not the pronoun or the state spoken of before.
+    for (body, speaker, government) in [
+        (
+            "Iran's Foreign Ministry said on Friday that the deal was bad. It came after \
+             Donald Trump said that Israel and Morocco had agreed to full relations.",
+            "Donald Trump",
+            "USA",
+        ),
+        (
+            "Donald Trump said on Friday that the deal was good. The move came a day after \
+             Iran said that it would not negotiate.",
+            "Iran",
+            "IRN",
+        ),
+        (
+            "Donald Trump said on Friday that the deal was good. Hours before Boris Johnson \
+             warned that the deal would fail.",
+            "Boris Johnson",
+            "GBR",
+        ),
+    ] {
+        let annotation = annotate(&annotator, body);
+        let second = annotation.statements.get(1);
+        assert_eq!(
+            second.map(|s| (s.speaker.name.as_str(), s.government_codes())),
+            Some((speaker, vec![government])),
+            "{body}: {:?}",
+            annotation.statements
+        );
+    }
+}
