@@ -1096,6 +1096,29 @@ fn speaker_in(
         .map(|found| described_or_named_speaker(context, field, found))
 }
 
+/// Whether words open with a participle that sets a scene: "Pointing to the sanctions",
+/// "Asked about the report", "Broadcast live on national TV". Such a phrase is neither a
+/// speaker nor what one said.
+fn opens_with_participle(field: &Field<'_>, words: &[Word]) -> bool {
+    let Some(first) = words.first() else {
+        return false;
+    };
+    let first_text = word_text(field, first);
+    first_text.len() > 4
+        && (first_text.ends_with("ing")
+            || (first_text.ends_with("ed") && first_text != "Indeed")
+            || matches!(first_text, "Broadcast" | "Written" | "Given" | "Shown" | "Seen"))
+        && first_text.starts_with(|c: char| c.is_ascii_uppercase())
+        // Not a name: "Mohammed bin Salman", "Beijing".
+        && !field
+            .found
+            .iter()
+            .any(|f| f.start <= first.start && first.end <= f.end)
+        && words
+            .get(1)
+            .is_some_and(|w| word_text(field, w).starts_with(|c: char| c.is_lowercase()))
+}
+
 /// Where the subject starts after a clause that only sets the scene: "Pointing to the
 /// sanctions, the official said", "Earlier on Monday, US military sources said", or the tail
 /// of a sentence the region began inside ("... 000 tonnes of US soybeans, a committee
@@ -1126,12 +1149,7 @@ fn subject_after_adverbial_clause(field: &Field<'_>, region: &Range<usize>) -> O
     let first = words.first()?;
     let first_text = word_text(field, first);
     let first_lower = lower_word_text(field, first);
-    let participle = first_text.len() > 5
-        && first_text.ends_with("ing")
-        && first_text.starts_with(|c: char| c.is_ascii_uppercase())
-        && words
-            .get(1)
-            .is_some_and(|w| word_text(field, w).starts_with(|c: char| c.is_lowercase()));
+    let participle = opens_with_participle(field, words);
     let fragment = first_text.starts_with(|c: char| c.is_lowercase() || c.is_ascii_digit());
     if !(participle || fragment || contains_word(ADVERBIAL_OPENERS, first_lower)) {
         return None;
@@ -1188,26 +1206,67 @@ fn description_head(
     excluded: &[Range<usize>],
 ) -> Option<Word> {
     let mut head: Option<Word> = None;
+    // A head that also modifies ("chief", "official") may give way to a later one: "the chief
+    // Russian diplomat" is a diplomat, "the official Iraqi news agency" an agency. Up to two
+    // words may stand between them, next to each other, none a preposition, an article, a
+    // verb or a possessive ("the UN secretary general's report" is the secretary general).
+    let mut modifiers = 0;
+    let mut previous: Option<&Word> = None;
     for word in words {
-        if excluded
-            .iter()
-            .any(|r| r.start <= word.start && word.end <= r.end)
-            || mentions
-                .iter()
-                .any(|f| f.start <= word.start && word.end <= f.end)
-        {
-            if head.is_some() {
-                break;
-            }
-            continue;
-        }
         let lower = lower_word_text(field, word);
+        let joined = previous.is_none_or(|p| {
+            field.text().get(p.end..word.start) == Some(" ")
+                && !word_text(field, p).ends_with("'s")
+                && !word_text(field, p).ends_with("\u{2019}s")
+        }) && !field
+            .cues_within(word.start, word.end)
+            .any(|c| c.entry.speech.is_some());
+        previous = Some(word);
+        let in_mention = mentions
+            .iter()
+            .any(|f| f.start <= word.start && word.end <= f.end);
+        let is_excluded = excluded
+            .iter()
+            .any(|r| r.start <= word.start && word.end <= r.end);
         // A capitalised person noun is a title before a name ("Chancellor Angela Merkel").
         let person_noun = PERSON_HEADS_SET.contains(lower)
             && !word_text(field, word).starts_with(char::is_uppercase);
-        if DESCRIPTION_HEADS_SET.contains(lower) || person_noun {
+        let is_head = DESCRIPTION_HEADS_SET.contains(lower) || person_noun;
+        let Some(current) = head else {
+            if is_head && !is_excluded && !in_mention {
+                head = Some(*word);
+            }
+            continue;
+        };
+        let may_give_way = joined
+            && matches!(
+                lower_word_text(field, &current),
+                "chief" | "official" | "government" | "state" | "senior" | "top" | "deputy"
+            );
+        if is_excluded {
+            break;
+        }
+        if !may_give_way {
+            // Heads in a row name one thing: "the foreign ministry spokesman".
+            if modifiers == 0 && is_head && !in_mention {
+                head = Some(*word);
+                continue;
+            }
+            break;
+        }
+        if is_head && !in_mention {
             head = Some(*word);
-        } else if head.is_some() {
+            modifiers = 0;
+            continue;
+        }
+        modifiers += 1;
+        if modifiers > 2
+            || OBJECT_PREPOSITIONS_SET.contains(lower)
+            || matches!(
+                lower,
+                "the" | "a" | "an" | "and" | "or" | "but" | "who" | "which" | "that" | "whose"
+            )
+        {
             break;
         }
     }
@@ -1393,6 +1452,15 @@ fn tidy_description(text: &str) -> String {
 
 /// Whether a description is of an official of some government: its head is an official
 /// role ("spokesman", "embassy") or it is state media.
+/// "the official Iraqi news agency", "the official planning agency": a state's own media and
+/// agencies.
+fn is_official_body(lower: &str) -> bool {
+    contains_phrase(lower, "official")
+        && ["agency", "bureau", "newspaper", "television", "radio"]
+            .iter()
+            .any(|medium| contains_phrase(lower, medium))
+}
+
 fn is_official_description(lower: &str, head: &str) -> bool {
     let official = OFFICIAL_ROLE_NOUNS_SET.contains(head)
         || [
@@ -1403,7 +1471,8 @@ fn is_official_description(lower: &str, head: &str) -> bool {
             "state news agency",
         ]
         .iter()
-        .any(|phrase| contains_phrase(lower, phrase));
+        .any(|phrase| contains_phrase(lower, phrase))
+        || is_official_body(lower);
     // Most descriptions are no official's: the exclusions are read only for those that are.
     if !official {
         return false;
@@ -1447,8 +1516,9 @@ fn description_governments(
             return codes;
         }
     }
-    // "Iranian state television": a state's media speak for it.
-    if lower.contains("state ") {
+    // "Iranian state television", "the official Iraqi news agency": a state's media speak
+    // for it.
+    if lower.contains("state ") || is_official_body(&lower) {
         for word in words_in(field, region) {
             if let Some(code) = context.index.country_of_word(word_text(field, word)) {
                 return vec![code.to_owned()];
@@ -1621,6 +1691,26 @@ fn reported_statement(
     })
 }
 
+/// Participles that open the scene of a remark rather than what was said: "Asked about the
+/// report, the minister said it was a lie."
+const SCENE_PARTICIPLES: &[&str] = &[
+    "addressing",
+    "asked",
+    "broadcast",
+    "commenting",
+    "contacted",
+    "interviewed",
+    "pressed",
+    "questioned",
+    "reached",
+    "reacting",
+    "referring",
+    "responding",
+    "speaking",
+    "talking",
+    "writing",
+];
+
 /// "The guidance said e-mails should be kept, Mr Thomas said.": reported speech whose
 /// attribution closes the sentence after a comma, as ", X said" or ", said X".
 fn final_attribution(
@@ -1638,7 +1728,18 @@ fn final_attribution(
     }
     let head = text.get(sentence.start..verb.start)?;
     let tail = verb.end..sentence.end;
-    if words_in(field, &tail).len() > 6 {
+    let tail_words = words_in(field, &tail);
+    if tail_words.len() > 6 {
+        return None;
+    }
+    // "..., the president described the election as a celebration": what the verb says is
+    // after it, not before the comma.
+    let verb_text = text.get(verb.start..verb.end).unwrap_or("");
+    if matches!(
+        verb_text.to_ascii_lowercase().as_str(),
+        "described" | "describes" | "hailed" | "hails"
+    ) && tail_words.iter().any(|w| word_text(field, w) == "as")
+    {
         return None;
     }
     // The earliest comma within ten words of the verb whose words name a speaker: a title
@@ -1663,7 +1764,12 @@ fn final_attribution(
         speaker_in(context, field, &region, memory).map(|speaker| (comma, region, speaker))
     })?;
     let clause = trim_range(text, sentence.start..comma)?;
-    if words_in(field, &clause).len() < 3 {
+    let clause_words = words_in(field, &clause);
+    // "Asked about the report, the minister said it was a lie": what was said follows.
+    let sets_scene = clause_words
+        .first()
+        .is_some_and(|w| contains_word(SCENE_PARTICIPLES, lower_word_text(field, w)));
+    if clause_words.len() < 3 || (sets_scene && tail_words.len() >= 3) {
         return None;
     }
     Some(Draft {

@@ -1298,3 +1298,51 @@ fn a_speaker_after_after_or_before_is_the_subject_of_the_clause_it_opens() {
         );
     }
 }
+
+#[test]
+fn a_description_is_read_to_its_head_and_past_a_scene_setting_participle() {
+    let annotator = annotator();
+    for (body, speaker, government, said) in [
+        // "chief" modifies "diplomat": the speaker is the diplomat, and Iranian.
+        (
+            "\u{201c}We support direct negotiations,\u{201d} the chief Iranian diplomat said.",
+            "the chief Iranian diplomat",
+            Some("IRN"),
+            "We support direct negotiations",
+        ),
+        // What was said follows the verb; the participle only sets the scene.
+        (
+            "Asked about the report, the Iranian president said it was a lie.",
+            "the Iranian president",
+            Some("IRN"),
+            "it was a lie",
+        ),
+        (
+            "Broadcast live on national TV, the Iranian president described the election as \
+             a celebration.",
+            "the Iranian president",
+            Some("IRN"),
+            "",
+        ),
+        // A verb ends a description: the statement is the speaker, not "senior officials".
+        (
+            "The statement said senior officials would meet in Tehran next week.",
+            "The statement",
+            None,
+            "senior officials would meet in Tehran next week",
+        ),
+    ] {
+        let annotation = annotate(&annotator, body);
+        let statement = annotation.statements.first();
+        assert_eq!(
+            statement.map(|s| (s.speaker.name.as_str(), s.government_codes())),
+            Some((speaker, government.into_iter().collect())),
+            "{body}: {:?}",
+            annotation.statements
+        );
+        assert!(
+            statement.is_some_and(|s| s.text.starts_with(said)),
+            "{body}: {statement:?}"
+        );
+    }
+}
