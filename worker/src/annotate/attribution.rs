@@ -1109,11 +1109,13 @@ fn opens_with_participle(field: &Field<'_>, words: &[Word]) -> bool {
             || (first_text.ends_with("ed") && first_text != "Indeed")
             || matches!(first_text, "Broadcast" | "Written" | "Given" | "Shown" | "Seen"))
         && first_text.starts_with(|c: char| c.is_ascii_uppercase())
-        // Not a name: "Mohammed bin Salman", "Beijing".
-        && !field
+        // Not a name: "Mohammed bin Salman", "Beijing" (mentions are sorted by start).
+        && field
             .found
-            .iter()
-            .any(|f| f.start <= first.start && first.end <= f.end)
+            .partition_point(|f| f.start <= first.start)
+            .checked_sub(1)
+            .and_then(|last| field.found.get(last))
+            .is_none_or(|f| f.end < first.end)
         && words
             .get(1)
             .is_some_and(|w| word_text(field, w).starts_with(|c: char| c.is_lowercase()))
