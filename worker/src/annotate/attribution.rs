@@ -1041,10 +1041,11 @@ fn speaker_in(
         && !lower_words.indefinite
         && PERSON_HEADS_SET.contains(head)
         && !contains_word(UNNAMED_ROLE_HEADS, head)
-        && memory.person.is_some()
         && memory.sentence <= memory.person_sentence + 3
+        && let Some(person) = &memory.person
+        && may_be_described_as(context, field, &region, person)
     {
-        return memory.person.clone();
+        return Some(person.clone());
     }
     // "said the American": a person of that country, the one just spoken of; not the state.
     if has_the
@@ -1352,32 +1353,9 @@ fn role_anaphor(
     if !lower.trim_start().starts_with("the ") {
         return None;
     }
-    const ROLES: &[(&str, &str)] = &[
-        ("pm", "prime minister"),
-        ("prime minister", "prime minister"),
-        ("premier", "prime minister"),
-        ("president", "president"),
-        ("chancellor", "chancellor"),
-        ("foreign secretary", "foreign secretary"),
-        ("foreign minister", "foreign minister"),
-        ("defence secretary", "defence secretary"),
-        ("defence minister", "defence minister"),
-        ("secretary of state", "secretary of state"),
-        ("secretary general", "secretary general"),
-        ("supreme leader", "supreme leader"),
-    ];
-    let (_, role) = ROLES
-        .iter()
-        .filter(|(word, _)| contains_phrase(&lower, word))
-        .max_by_key(|(word, _)| word.len())?;
+    let role = role_named(&lower)?;
     let former = contains_not_in_office(&lower);
-    let country: Option<String> =
-        field
-            .found_within(region.start, region.end)
-            .find_map(|f| match f.entity {
-                EntityRef::Kb(i) => context.index.entity(i).and_then(|e| e.government.clone()),
-                EntityRef::Local(_) => None,
-            });
+    let country = state_named(context, field, region);
     let mut best: Option<(u32, EntityRef)> = None;
     for (&entity, &count) in &context.article.mention_counts {
         let EntityRef::Kb(index) = entity else {
@@ -1416,9 +1394,84 @@ fn role_anaphor(
         });
     }
     if former || country.is_none() {
-        return memory.person.clone();
+        return memory
+            .person
+            .clone()
+            .filter(|person| may_be_described_as(context, field, region, person));
     }
     None
+}
+
+/// Offices a speaker is named by alone ("the prime minister"), as the text writes them and as
+/// the knowledge base's roles name them.
+const ROLE_ANAPHORS: &[(&str, &str)] = &[
+    ("pm", "prime minister"),
+    ("prime minister", "prime minister"),
+    ("premier", "prime minister"),
+    ("president", "president"),
+    ("chancellor", "chancellor"),
+    ("foreign secretary", "foreign secretary"),
+    ("foreign minister", "foreign minister"),
+    ("defence secretary", "defence secretary"),
+    ("defence minister", "defence minister"),
+    ("secretary of state", "secretary of state"),
+    ("secretary general", "secretary general"),
+    ("supreme leader", "supreme leader"),
+];
+
+/// The office a lower-case description names, as the knowledge base's roles name it: the
+/// longest of [`ROLE_ANAPHORS`] it holds.
+fn role_named(lower: &str) -> Option<&'static str> {
+    ROLE_ANAPHORS
+        .iter()
+        .filter(|(word, _)| contains_phrase(lower, word))
+        .max_by_key(|(word, _)| word.len())
+        .map(|(_, role)| *role)
+}
+
+/// The government of the first state a region names ("the German chancellor").
+fn state_named(context: &Context<'_>, field: &Field<'_>, region: &Range<usize>) -> Option<String> {
+    field
+        .found_within(region.start, region.end)
+        .find_map(|f| match f.entity {
+            EntityRef::Kb(i) => context.index.entity(i).and_then(|e| e.government.clone()),
+            EntityRef::Local(_) => None,
+        })
+}
+
+/// Whether the person just spoken of may be the one a description names: not when it names
+/// a state the person is known to speak for none of ("Abbas Mousavi said ... The German
+/// chancellor said"), nor an office the knowledge base knows the person never held ("The
+/// foreign secretary said" after the Iranian spokesman).
+fn may_be_described_as(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    region: &Range<usize>,
+    person: &SpeakerRef,
+) -> bool {
+    if let Some(country) = state_named(context, field, region) {
+        let governments = governments_of(context, person);
+        if !governments.is_empty() && !governments.iter().any(|g| g.code == country) {
+            return false;
+        }
+    }
+    let Some(role) = field.lowercase(region.clone()).and_then(|l| role_named(&l)) else {
+        return true;
+    };
+    match person {
+        SpeakerRef::Entity {
+            entity: EntityRef::Kb(index),
+            ..
+        } => context.index.entity(*index).is_none_or(|kb| {
+            kb.entity.affiliations.is_empty()
+                || kb
+                    .entity
+                    .affiliations
+                    .iter()
+                    .any(|a| a.role.to_lowercase().contains(role))
+        }),
+        _ => true,
+    }
 }
 
 fn entity_order(entity: EntityRef) -> (u8, usize) {

@@ -1346,3 +1346,39 @@ fn a_description_is_read_to_its_head_and_past_a_scene_setting_participle() {
         );
     }
 }
+
+#[test]
+fn a_role_named_after_another_speaker_is_not_that_speaker_unless_it_fits() {
+    let annotator = annotator();
+    for (body, speaker, governments) in [
+        // Mousavi is Iran's and no chancellor, nor foreign secretary.
+        (
+            "Abbas Mousavi said Iran would respond. The German chancellor said Germany would \
+             stand by its allies.",
+            "The German chancellor",
+            vec!["DEU"],
+        ),
+        (
+            "Abbas Mousavi said Iran would respond.\n\nThe foreign secretary said Britain \
+             would stand by its allies.",
+            "The foreign secretary",
+            vec![],
+        ),
+        // Raab is the foreign secretary: the role names him again.
+        (
+            "Dominic Raab said Britain was worried.\n\nThe foreign secretary said Britain \
+             would stand by its allies.",
+            "Dominic Raab",
+            vec!["GBR"],
+        ),
+    ] {
+        let annotation = annotate(&annotator, body);
+        let second = annotation.statements.get(1);
+        assert_eq!(
+            second.map(|s| (s.speaker.name.as_str(), s.government_codes())),
+            Some((speaker, governments)),
+            "{body}: {:?}",
+            annotation.statements
+        );
+    }
+}
