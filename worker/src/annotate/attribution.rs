@@ -24,9 +24,11 @@ use super::entities::{
     preceded_by_not_in_office,
 };
 use super::lexicon::{
-    ADVERBIAL_OPENERS, AUXILIARY_WORDS_SET, DESCRIPTION_HEADS_SET, INTRO_WORDS_SET,
-    LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
-    PERSON_HEADS_SET, PRONOUNS, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
+    ADVERBIAL_OPENERS, AUXILIARY_WORDS_SET, CLAUSE_OPENING_PREPOSITIONS, DESCRIPTION_HEADS_SET,
+    DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET, LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS,
+    OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET, PERSON_HEADS_SET, PRONOUNS,
+    SCENE_PARTICIPLES, SCENE_PAST_PARTICIPLES, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm,
+    contains_word,
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
@@ -747,15 +749,7 @@ fn is_object(field: &Field<'_>, found: &Found, region_start: usize) -> bool {
 
 /// Inside a description "in", "of", "for", "at" and "from" say whose official it is.
 fn is_description_object(field: &Field<'_>, found: &Found, region_start: usize) -> bool {
-    is_object_of(
-        field,
-        found,
-        region_start,
-        &[
-            "to", "with", "against", "about", "on", "toward", "towards", "than", "between", "like",
-            "by",
-        ],
-    )
+    is_object_of(field, found, region_start, DESCRIPTION_OBJECT_PREPOSITIONS)
 }
 
 fn is_object_of(
@@ -796,20 +790,15 @@ fn is_object_of(
     false
 }
 
-/// Whether a mention after "after", "before", "since" or "until" is the subject of the clause
-/// they open, not their object: nothing but the verb follows it ("It came after Donald Trump
-/// said", where "after the talks, Trump said" is read past its comma).
+/// Whether a mention after "after" or "before" is the subject of the clause they open, not
+/// their object: nothing but the verb follows it ("It came after Donald Trump said", where
+/// "after the talks, Trump said" is read past its comma).
 fn opens_subordinate_clause(field: &Field<'_>, found: &Found, region: &Range<usize>) -> bool {
     field
         .text()
         .get(found.end..region.end)
         .is_some_and(|gap| gap.trim().is_empty())
-        && is_object_of(
-            field,
-            found,
-            region.start,
-            &["after", "before", "since", "until"],
-        )
+        && is_object_of(field, found, region.start, CLAUSE_OPENING_PREPOSITIONS)
 }
 
 fn is_person_mention(context: &Context<'_>, found: &Found) -> bool {
@@ -1105,10 +1094,11 @@ fn opens_with_participle(field: &Field<'_>, words: &[Word]) -> bool {
         return false;
     };
     let first_text = word_text(field, first);
-    first_text.len() > 4
-        && (first_text.ends_with("ing")
-            || (first_text.ends_with("ed") && first_text != "Indeed")
-            || matches!(first_text, "Broadcast" | "Written" | "Given" | "Shown" | "Seen"))
+    let participle = (first_text.len() > 5 && first_text.ends_with("ing"))
+        || (first_text.len() > 4 && first_text.ends_with("ed") && first_text != "Indeed")
+        || matches!(first_text, "Given" | "Seen" | "Shown" | "Written")
+        || contains_word(SCENE_PAST_PARTICIPLES, lower_word_text(field, first));
+    participle
         && first_text.starts_with(|c: char| c.is_ascii_uppercase())
         // Not a name: "Mohammed bin Salman", "Beijing" (mentions are sorted by start).
         && field
@@ -1117,9 +1107,13 @@ fn opens_with_participle(field: &Field<'_>, words: &[Word]) -> bool {
             .checked_sub(1)
             .and_then(|last| field.found.get(last))
             .is_none_or(|f| f.end < first.end)
-        && words
-            .get(1)
-            .is_some_and(|w| word_text(field, w).starts_with(|c: char| c.is_lowercase()))
+        // A name the name finder missed may end in "-ed" too: "Saeed said" is no participle.
+        && words.get(1).is_some_and(|w| {
+            word_text(field, w).starts_with(|c: char| c.is_lowercase())
+                && !field
+                    .cues_within(w.start, w.end)
+                    .any(|c| c.entry.speech.is_some())
+        })
 }
 
 /// Where the subject starts after a clause that only sets the scene: "Pointing to the
@@ -1200,8 +1194,13 @@ fn described_or_named_speaker(
     }
 }
 
+/// Head nouns that also modify a later one: "the chief Iranian diplomat", "the official Iraqi
+/// news agency", "a government trade official".
+const MODIFYING_HEADS: &[&str] = &["chief", "government", "official"];
+
 /// The head noun of a description: the last of the first run of head nouns not inside a name
-/// ("A UK government spokesman", "The Ministry of Defence adviser").
+/// ("A UK government spokesman", "The Ministry of Defence adviser"), or a later head that one
+/// of [`MODIFYING_HEADS`] modifies.
 fn description_head(
     field: &Field<'_>,
     words: &[Word],
@@ -1212,7 +1211,8 @@ fn description_head(
     // A head that also modifies ("chief", "official") may give way to a later one: "the chief
     // Russian diplomat" is a diplomat, "the official Iraqi news agency" an agency. Up to two
     // words may stand between them, next to each other, none a preposition, an article, a
-    // verb or a possessive ("the UN secretary general's report" is the secretary general).
+    // speech verb or a possessive ("the UN secretary general's report" is the secretary
+    // general).
     let mut modifiers = 0;
     let mut previous: Option<&Word> = None;
     for word in words {
@@ -1241,11 +1241,7 @@ fn description_head(
             }
             continue;
         };
-        let may_give_way = joined
-            && matches!(
-                lower_word_text(field, &current),
-                "chief" | "official" | "government" | "state" | "senior" | "top" | "deputy"
-            );
+        let may_give_way = joined && MODIFYING_HEADS.contains(&lower_word_text(field, &current));
         if is_excluded {
             break;
         }
@@ -1355,7 +1351,7 @@ fn role_anaphor(
     }
     let role = role_named(&lower)?;
     let former = contains_not_in_office(&lower);
-    let country = state_named(context, field, region);
+    let country = government_named(context, field, region);
     let mut best: Option<(u32, EntityRef)> = None;
     for (&entity, &count) in &context.article.mention_counts {
         let EntityRef::Kb(index) = entity else {
@@ -1429,8 +1425,12 @@ fn role_named(lower: &str) -> Option<&'static str> {
         .map(|(_, role)| *role)
 }
 
-/// The government of the first state a region names ("the German chancellor").
-fn state_named(context: &Context<'_>, field: &Field<'_>, region: &Range<usize>) -> Option<String> {
+/// The government of the first state or body a region names ("the German chancellor").
+fn government_named(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    region: &Range<usize>,
+) -> Option<String> {
     field
         .found_within(region.start, region.end)
         .find_map(|f| match f.entity {
@@ -1449,7 +1449,7 @@ fn may_be_described_as(
     region: &Range<usize>,
     person: &SpeakerRef,
 ) -> bool {
-    if let Some(country) = state_named(context, field, region) {
+    if let Some(country) = government_named(context, field, region) {
         let governments = governments_of(context, person);
         if !governments.is_empty() && !governments.iter().any(|g| g.code == country) {
             return false;
@@ -1505,17 +1505,15 @@ fn tidy_description(text: &str) -> String {
     tidy
 }
 
-/// Whether a description is of an official of some government: its head is an official
-/// role ("spokesman", "embassy") or it is state media.
 /// "the official Iraqi news agency", "the official planning agency": a state's own media and
-/// agencies.
-fn is_official_body(lower: &str) -> bool {
-    contains_phrase(lower, "official")
-        && ["agency", "bureau", "newspaper", "television", "radio"]
-            .iter()
-            .any(|medium| contains_phrase(lower, medium))
+/// agencies, by the head of the description.
+fn is_official_body(lower: &str, head: &str) -> bool {
+    matches!(head, "agency" | "newspaper" | "television" | "radio")
+        && contains_phrase(lower, "official")
 }
 
+/// Whether a description is of an official of some government: its head is an official
+/// role ("spokesman", "embassy") or it is state media.
 fn is_official_description(lower: &str, head: &str) -> bool {
     let official = OFFICIAL_ROLE_NOUNS_SET.contains(head)
         || [
@@ -1527,7 +1525,7 @@ fn is_official_description(lower: &str, head: &str) -> bool {
         ]
         .iter()
         .any(|phrase| contains_phrase(lower, phrase))
-        || is_official_body(lower);
+        || is_official_body(lower, head);
     // Most descriptions are no official's: the exclusions are read only for those that are.
     if !official {
         return false;
@@ -1573,7 +1571,7 @@ fn description_governments(
     }
     // "Iranian state television", "the official Iraqi news agency": a state's media speak
     // for it.
-    if lower.contains("state ") || is_official_body(&lower) {
+    if lower.contains("state ") || is_official_body(&lower, head) {
         for word in words_in(field, region) {
             if let Some(code) = context.index.country_of_word(word_text(field, word)) {
                 return vec![code.to_owned()];
@@ -1746,26 +1744,6 @@ fn reported_statement(
     })
 }
 
-/// Participles that open the scene of a remark rather than what was said: "Asked about the
-/// report, the minister said it was a lie."
-const SCENE_PARTICIPLES: &[&str] = &[
-    "addressing",
-    "asked",
-    "broadcast",
-    "commenting",
-    "contacted",
-    "interviewed",
-    "pressed",
-    "questioned",
-    "reached",
-    "reacting",
-    "referring",
-    "responding",
-    "speaking",
-    "talking",
-    "writing",
-];
-
 /// "The guidance said e-mails should be kept, Mr Thomas said.": reported speech whose
 /// attribution closes the sentence after a comma, as ", X said" or ", said X".
 fn final_attribution(
@@ -1790,10 +1768,10 @@ fn final_attribution(
     // "..., the president described the election as a celebration": what the verb says is
     // after it, not before the comma.
     let verb_text = text.get(verb.start..verb.end).unwrap_or("");
-    if matches!(
-        verb_text.to_ascii_lowercase().as_str(),
-        "described" | "describes" | "hailed" | "hails"
-    ) && tail_words.iter().any(|w| word_text(field, w) == "as")
+    if ["described", "describes", "hailed", "hails"]
+        .iter()
+        .any(|verb| verb_text.eq_ignore_ascii_case(verb))
+        && tail_words.iter().any(|w| word_text(field, w) == "as")
     {
         return None;
     }
@@ -1820,11 +1798,14 @@ fn final_attribution(
     })?;
     let clause = trim_range(text, sentence.start..comma)?;
     let clause_words = words_in(field, &clause);
-    // "Asked about the report, the minister said it was a lie": what was said follows.
-    let sets_scene = clause_words
-        .first()
-        .is_some_and(|w| contains_word(SCENE_PARTICIPLES, lower_word_text(field, w)));
-    if clause_words.len() < 3 || (sets_scene && tail_words.len() >= 3) {
+    // "Asked about the report, the minister said it was a lie": what was said follows. A
+    // gerund may be what was said ("Speaking out is a duty, he said") when nothing follows.
+    let opening = clause_words.first().map(|w| lower_word_text(field, w));
+    let sets_scene = opening.is_some_and(|w| {
+        contains_word(SCENE_PAST_PARTICIPLES, w)
+            || (contains_word(SCENE_PARTICIPLES, w) && tail_words.len() >= 3)
+    });
+    if clause_words.len() < 3 || sets_scene {
         return None;
     }
     Some(Draft {
@@ -2562,19 +2543,20 @@ pub(crate) fn period_nearest(
     titles: &HashMap<EntityRef, TitleEvidence>,
     day: i32,
 ) -> Option<Period> {
+    // A rejected day lies outside every period: before its start or after its last day.
     periods_in_office(titles).into_iter().min_by_key(|period| {
         if day < period.days.start {
             period.days.start - day
         } else if period.open_ended {
             0
         } else {
-            day.saturating_sub(period.days.end)
+            day - (period.days.end - 1)
         }
     })
 }
 
 /// The periods, in order, when the most of the titled people held the roles their titles
-/// name: one, unless the evidence points to separate periods.
+/// name: one, unless the evidence points to separate periods; none without known terms.
 fn periods_in_office(titles: &HashMap<EntityRef, TitleEvidence>) -> Vec<Period> {
     let people: Vec<&[(i32, i32)]> = titles
         .values()

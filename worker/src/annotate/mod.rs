@@ -287,17 +287,19 @@ impl Annotator {
         };
         let text_date_rejected = article.published.is_some_and(contradicted);
         let given_date = article.published.filter(|_| !text_date_rejected);
-        // Titles that allow several periods and reject the text's date: the one nearest it.
-        let period = match article.published {
+        // Titles that allow several periods and reject the text's date: the one nearest it,
+        // unless the people quoted tell (below).
+        let nearest_period = match article.published {
             Some(date) if text_date_rejected && period.is_none() => {
                 attribution::period_nearest(&titles, date.days_since_epoch())
             }
-            _ => period,
+            _ => None,
         };
         let estimated_date = match given_date {
             Some(_) => None,
             None => period
                 .as_ref()
+                .or(nearest_period.as_ref())
                 .and_then(|period| dating::date_in_period(&[title, body], &period.days)),
         };
         let mut context = Context {

@@ -1308,28 +1308,28 @@ fn a_description_is_read_to_its_head_and_past_a_scene_setting_participle() {
             "\u{201c}We support direct negotiations,\u{201d} the chief Iranian diplomat said.",
             "the chief Iranian diplomat",
             Some("IRN"),
-            "We support direct negotiations",
+            Some("We support direct negotiations"),
         ),
         // What was said follows the verb; the participle only sets the scene.
         (
             "Asked about the report, the Iranian president said it was a lie.",
             "the Iranian president",
             Some("IRN"),
-            "it was a lie",
+            Some("it was a lie"),
         ),
         (
             "Broadcast live on national TV, the Iranian president described the election as \
              a celebration.",
             "the Iranian president",
             Some("IRN"),
-            "",
+            None,
         ),
         // A verb ends a description: the statement is the speaker, not "senior officials".
         (
             "The statement said senior officials would meet in Tehran next week.",
             "The statement",
             None,
-            "senior officials would meet in Tehran next week",
+            Some("senior officials would meet in Tehran next week"),
         ),
     ] {
         let annotation = annotate(&annotator, body);
@@ -1340,10 +1340,12 @@ fn a_description_is_read_to_its_head_and_past_a_scene_setting_participle() {
             "{body}: {:?}",
             annotation.statements
         );
-        assert!(
-            statement.is_some_and(|s| s.text.starts_with(said)),
-            "{body}: {statement:?}"
-        );
+        if let Some(said) = said {
+            assert!(
+                statement.is_some_and(|s| s.text.starts_with(said)),
+                "{body}: {statement:?}"
+            );
+        }
     }
 }
 
