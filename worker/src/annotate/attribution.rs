@@ -1217,14 +1217,17 @@ fn description_head(
     let mut previous: Option<&Word> = None;
     for word in words {
         let lower = lower_word_text(field, word);
-        let joined = previous.is_none_or(|p| {
-            field.text().get(p.end..word.start) == Some(" ")
-                && !word_text(field, p).ends_with("'s")
-                && !word_text(field, p).ends_with("\u{2019}s")
-        }) && !field
-            .cues_within(word.start, word.end)
-            .any(|c| c.entry.speech.is_some());
-        previous = Some(word);
+        // Asked only after a head that may give way: most descriptions have none.
+        let joined = |previous: Option<&Word>| {
+            previous.is_none_or(|p| {
+                field.text().get(p.end..word.start) == Some(" ")
+                    && !word_text(field, p).ends_with("'s")
+                    && !word_text(field, p).ends_with("\u{2019}s")
+            }) && !field
+                .cues_within(word.start, word.end)
+                .any(|c| c.entry.speech.is_some())
+        };
+        let before = previous.replace(word);
         let in_mention = mentions
             .iter()
             .any(|f| f.start <= word.start && word.end <= f.end);
@@ -1241,7 +1244,8 @@ fn description_head(
             }
             continue;
         };
-        let may_give_way = joined && MODIFYING_HEADS.contains(&lower_word_text(field, &current));
+        let may_give_way =
+            MODIFYING_HEADS.contains(&lower_word_text(field, &current)) && joined(before);
         if is_excluded {
             break;
         }
