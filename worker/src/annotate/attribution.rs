@@ -1032,7 +1032,12 @@ fn speaker_in(
         && !contains_word(UNNAMED_ROLE_HEADS, head)
         && memory.sentence <= memory.person_sentence + 3
         && let Some(person) = &memory.person
-        && may_be_described_as(context, field, &region, person)
+        && may_be_described_as(
+            context,
+            person,
+            government_named(context, field, &region).as_deref(),
+            field.lowercase(region.clone()).and_then(|l| role_named(&l)),
+        )
     {
         return Some(person.clone());
     }
@@ -1397,7 +1402,7 @@ fn role_anaphor(
         return memory
             .person
             .clone()
-            .filter(|person| may_be_described_as(context, field, region, person));
+            .filter(|person| may_be_described_as(context, person, country.as_deref(), Some(role)));
     }
     None
 }
@@ -1444,22 +1449,23 @@ fn government_named(
 }
 
 /// Whether the person just spoken of may be the one a description names: not when it names
-/// a state the person is known to speak for none of ("Abbas Mousavi said ... The German
-/// chancellor said"), nor an office the knowledge base knows the person never held ("The
-/// foreign secretary said" after the Iranian spokesman).
+/// a state (`government`) the person is known to speak for none of ("Abbas Mousavi said ...
+/// The German chancellor said"), nor an office (`role`, as [`role_named`] reads it) the
+/// knowledge base knows the person never held ("The foreign secretary said" after the
+/// Iranian spokesman).
 fn may_be_described_as(
     context: &Context<'_>,
-    field: &Field<'_>,
-    region: &Range<usize>,
     person: &SpeakerRef,
+    government: Option<&str>,
+    role: Option<&str>,
 ) -> bool {
-    if let Some(country) = government_named(context, field, region) {
+    if let Some(government) = government {
         let governments = governments_of(context, person);
-        if !governments.is_empty() && !governments.iter().any(|g| g.code == country) {
+        if !governments.is_empty() && !governments.iter().any(|g| g.code == government) {
             return false;
         }
     }
-    let Some(role) = field.lowercase(region.clone()).and_then(|l| role_named(&l)) else {
+    let Some(role) = role else {
         return true;
     };
     match person {
@@ -2511,12 +2517,23 @@ pub(crate) fn anyone_titled_in_office(
     titles: &HashMap<EntityRef, TitleEvidence>,
     day: i32,
 ) -> Option<bool> {
-    let mut known = titles
+    let mut known = titled_terms(titles).peekable();
+    known.peek()?;
+    Some(known.any(|terms| in_office(terms, day)))
+}
+
+/// The terms of the roles each person not called former is titled with, for those the
+/// knowledge base knows terms of.
+fn titled_terms(titles: &HashMap<EntityRef, TitleEvidence>) -> impl Iterator<Item = &[(i32, i32)]> {
+    titles
         .values()
         .filter(|t| !t.out_of_office && !t.terms.is_empty())
-        .peekable();
-    known.peek()?;
-    Some(known.any(|t| t.terms.iter().any(|&(s, e)| s <= day && day <= e)))
+        .map(|t| t.terms.as_slice())
+}
+
+/// Whether one of `terms` (in days since the epoch, both bounds held) holds `day`.
+fn in_office(terms: &[(i32, i32)], day: i32) -> bool {
+    terms.iter().any(|&(start, end)| start <= day && day <= end)
 }
 
 /// When an undated article was written, judged from the offices its people are titled with:
@@ -2524,12 +2541,10 @@ pub(crate) fn anyone_titled_in_office(
 /// gives them ("President Trump", "Foreign Secretary Dominic Raab"). `None` when no title
 /// names a known role, or when the evidence points to two separate periods.
 pub(crate) fn estimate_period(titles: &HashMap<EntityRef, TitleEvidence>) -> Option<Period> {
-    let mut people = titles
-        .values()
-        .filter(|t| !t.out_of_office && !t.terms.is_empty());
+    let mut people = titled_terms(titles);
     // One person with several terms: nothing tells them apart.
     if let (Some(only), None) = (people.next(), people.next())
-        && only.terms.len() > 1
+        && only.len() > 1
     {
         return None;
     }
@@ -2562,12 +2577,7 @@ pub(crate) fn period_nearest(
 /// The periods, in order, when the most of the titled people held the roles their titles
 /// name: one, unless the evidence points to separate periods; none without known terms.
 fn periods_in_office(titles: &HashMap<EntityRef, TitleEvidence>) -> Vec<Period> {
-    let people: Vec<&[(i32, i32)]> = titles
-        .values()
-        .filter(|t| !t.out_of_office && !t.terms.is_empty())
-        .map(|t| t.terms.as_slice())
-        .collect();
-    let holds = |terms: &[(i32, i32)], day: i32| terms.iter().any(|&(s, e)| s <= day && day <= e);
+    let people: Vec<&[(i32, i32)]> = titled_terms(titles).collect();
     let mut points: Vec<i32> = people
         .iter()
         .flat_map(|terms| terms.iter().flat_map(|&(s, e)| [s, e]))
@@ -2575,7 +2585,7 @@ fn periods_in_office(titles: &HashMap<EntityRef, TitleEvidence>) -> Vec<Period> 
         .collect();
     points.sort_unstable();
     points.dedup();
-    let count = |day: i32| people.iter().filter(|terms| holds(terms, day)).count();
+    let count = |day: i32| people.iter().filter(|terms| in_office(terms, day)).count();
     let Some(best) = points
         .iter()
         .map(|&d| count(d))
