@@ -168,6 +168,25 @@ fn annotate_undated(annotator: &Annotator, body: &str) -> Annotation {
     annotation
 }
 
+/// `body` given the date `date`, read from its text (`date_from_text`) or from metadata.
+fn annotate_with_date(
+    annotator: &Annotator,
+    body: &str,
+    date: &str,
+    date_from_text: bool,
+) -> Annotation {
+    let annotation = annotator.annotate_dated(
+        &ArticleText {
+            title: "",
+            body,
+            published: date.parse().ok(),
+        },
+        date_from_text,
+    );
+    check_invariants("", body, &annotation);
+    annotation
+}
+
 /// Every span lies on character boundaries of its field and holds the text it claims.
 fn check_invariants(title: &str, body: &str, annotation: &Annotation) {
     let field = |f: TextField| if f == TextField::Title { title } else { body };
@@ -1165,15 +1184,7 @@ fn a_date_read_from_the_text_gives_way_to_the_terms_of_the_people_quoted() {
     // The worker read "14 July 2015" from the text: the day the deal was signed, years
     // before Mousavi, quoted untitled, was the spokesman.
     let body = "Abbas Mousavi said Iran would keep to the deal signed on 14 July 2015.";
-    let annotation = annotator.annotate_dated(
-        &ArticleText {
-            title: "",
-            body,
-            published: "2015-07-14".parse().ok(),
-        },
-        true,
-    );
-    check_invariants("", body, &annotation);
+    let annotation = annotate_with_date(&annotator, body, "2015-07-14", true);
     let estimated = annotation.estimated_date.map(DateEstimate::date);
     assert!(
         estimated.is_some_and(|date| date.year() == 2019 || date.year() == 2020),
@@ -1187,14 +1198,7 @@ fn a_date_read_from_the_text_gives_way_to_the_terms_of_the_people_quoted() {
         Some(vec!["IRN"])
     );
     // Given by the metadata, the same date stands.
-    let annotation = annotator.annotate_dated(
-        &ArticleText {
-            title: "",
-            body,
-            published: "2015-07-14".parse().ok(),
-        },
-        false,
-    );
+    let annotation = annotate_with_date(&annotator, body, "2015-07-14", false);
     assert_eq!(annotation.estimated_date, None);
 }
 
@@ -1206,15 +1210,7 @@ fn a_date_read_from_the_text_gives_way_to_the_nearest_of_the_terms_a_title_names
     // article, where before the date stood and the president spoke for no government.
     let body = "U.S. President Donald Trump said the agreement was a massive breakthrough.";
     for (text_date, years) in [("1975-10-23", 2017..=2021), ("2023-06-01", 2025..=2026)] {
-        let annotation = annotator.annotate_dated(
-            &ArticleText {
-                title: "",
-                body,
-                published: text_date.parse().ok(),
-            },
-            true,
-        );
-        check_invariants("", body, &annotation);
+        let annotation = annotate_with_date(&annotator, body, text_date, true);
         let estimated = annotation.estimated_date.map(DateEstimate::date);
         assert!(
             estimated.is_some_and(|date| years.contains(&date.year())),
@@ -1230,14 +1226,7 @@ fn a_date_read_from_the_text_gives_way_to_the_nearest_of_the_terms_a_title_names
         );
     }
     // A date in either term stands.
-    let annotation = annotator.annotate_dated(
-        &ArticleText {
-            title: "",
-            body,
-            published: "2020-12-11".parse().ok(),
-        },
-        true,
-    );
+    let annotation = annotate_with_date(&annotator, body, "2020-12-11", true);
     assert_eq!(annotation.estimated_date, None);
 }
 
