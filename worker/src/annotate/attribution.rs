@@ -24,11 +24,11 @@ use super::entities::{
     preceded_by_not_in_office,
 };
 use super::lexicon::{
-    ADVERBIAL_OPENERS, AUXILIARY_WORDS_SET, CLAUSE_OPENING_PREPOSITIONS, DESCRIPTION_HEADS_SET,
-    DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET, LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS,
-    OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET, PERSON_HEADS_SET, PRONOUNS,
-    SCENE_PARTICIPLES, SCENE_PAST_PARTICIPLES, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm,
-    contains_word,
+    ADVERBIAL_OPENERS, AUXILIARY_WORDS_SET, CLAUSE_OPENING_PREPOSITIONS, CLAUSE_WORDS,
+    DESCRIPTION_HEADS_SET, DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET, LEADING_CONJUNCTIONS,
+    OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET, PERSON_HEADS_SET,
+    PRONOUNS, REPORTING_ADVERBIAL_OPENERS, SCENE_PARTICIPLES, SCENE_PAST_PARTICIPLES,
+    TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
@@ -482,11 +482,7 @@ fn clause_after(
     if start == verb.end {
         let rest = text.get(start..sentence.end.max(start)).unwrap_or("");
         // "said on Tuesday that ...", "told reporters that ...": the clause follows "that".
-        let that = words_in(field, &(start..sentence.end.max(start)))
-            .iter()
-            .take(6)
-            .find(|w| word_text(field, w).eq_ignore_ascii_case("that"))
-            .map(|w| w.end);
+        let that = complementizer_end(field, verb, start..sentence.end.max(start));
         let trimmed_rest = rest.trim_start();
         let skipped = rest.len() - trimmed_rest.len();
         if let Some(after_that) = that {
@@ -504,6 +500,52 @@ fn clause_after(
         range.start + s.trim_end_matches(['.', ',', ';']).len()
     });
     (range.start < trimmed_end).then_some(range.start..trimmed_end)
+}
+
+/// Where the "that" opening a reporting verb's clause ends. Near the verb, any "that" ("said on
+/// Tuesday that"); further, up to twelve words, only after an addressee or adverbials unbroken
+/// by punctuation or a clause of their own ("told US TV network Fox News on Sunday that", "said in an interview with CNN
+/// on Sunday that"): past a comma, or after an object, a "that" more often opens a later
+/// clause ("said the deal, which ... that").
+fn complementizer_end(
+    field: &Field<'_>,
+    verb: &CueMatch,
+    after_verb: Range<usize>,
+) -> Option<usize> {
+    const NEAR_WORDS: usize = 6;
+    const FAR_WORDS: usize = 12;
+    let words = words_in(field, &after_verb);
+    let is_that = |word: &&Word| lower_word_text(field, word) == "that";
+    if let Some(that) = words.iter().take(NEAR_WORDS).find(is_that) {
+        return Some(that.end);
+    }
+    let verb_word = field.lower.get(verb.start..verb.end).unwrap_or("");
+    let takes_addressee = matches!(verb_word, "told" | "tells");
+    let opens_adverbial = words.first().is_some_and(|first| {
+        contains_word(REPORTING_ADVERBIAL_OPENERS, lower_word_text(field, first))
+    });
+    if !(takes_addressee || opens_adverbial) {
+        return None;
+    }
+    let text = field.text();
+    let mut previous_end = after_verb.start;
+    for word in words.iter().take(FAR_WORDS) {
+        let gap = text.get(previous_end..word.start).unwrap_or(",");
+        if gap.contains([
+            ',', ';', ':', '"', '\u{201c}', '\u{201d}', '(', ')', '!', '?',
+        ]) {
+            return None;
+        }
+        let lower = lower_word_text(field, word);
+        if lower == "that" {
+            return Some(word.end);
+        }
+        if contains_word(CLAUSE_WORDS, lower) {
+            return None;
+        }
+        previous_end = word.end;
+    }
+    None
 }
 
 /// Where the addressee of "told" / "tells" ends when a name or a plural audience follows the

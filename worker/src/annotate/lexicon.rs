@@ -1489,6 +1489,41 @@ pub(crate) const DESCRIPTION_OBJECT_PREPOSITIONS: &[&str] = &["about", "on"];
 /// Prepositions that also open a clause: "It came after Donald Trump said".
 pub(crate) const CLAUSE_OPENING_PREPOSITIONS: &[&str] = &["after", "before"];
 
+/// Words that open an adverbial between a reporting verb and its "that" ("said in an
+/// interview with CNN on Sunday that", "said late on Tuesday that"), lower case.
+pub(crate) const REPORTING_ADVERBIAL_OPENERS: &[&str] = &[
+    "after",
+    "at",
+    "during",
+    "earlier",
+    "friday",
+    "from",
+    "in",
+    "last",
+    "late",
+    "later",
+    "monday",
+    "on",
+    "saturday",
+    "sunday",
+    "this",
+    "thursday",
+    "to",
+    "today",
+    "tuesday",
+    "wednesday",
+    "while",
+    "with",
+    "yesterday",
+];
+
+/// Words that show a clause of its own between a reporting verb and a later "that" ("said in a
+/// television interview he was heartened that"): that "that" is inside what was said.
+pub(crate) const CLAUSE_WORDS: &[&str] = &[
+    "and", "are", "but", "can", "could", "did", "had", "has", "have", "he", "i", "is", "it", "may",
+    "might", "must", "she", "should", "there", "they", "was", "we", "were", "will", "would",
+];
+
 /// Participles that open the scene of a remark rather than what was said: "Asked about the
 /// report, the minister said it was a lie."
 pub(crate) const SCENE_PARTICIPLES: &[&str] = &[
@@ -1716,6 +1751,8 @@ mod tests {
                 DESCRIPTION_OBJECT_PREPOSITIONS,
             ),
             ("CLAUSE_OPENING_PREPOSITIONS", CLAUSE_OPENING_PREPOSITIONS),
+            ("REPORTING_ADVERBIAL_OPENERS", REPORTING_ADVERBIAL_OPENERS),
+            ("CLAUSE_WORDS", CLAUSE_WORDS),
             ("SCENE_PARTICIPLES", SCENE_PARTICIPLES),
             ("SCENE_PAST_PARTICIPLES", SCENE_PAST_PARTICIPLES),
             ("ABBREVIATIONS", ABBREVIATIONS),

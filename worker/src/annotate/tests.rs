@@ -688,6 +688,28 @@ fn the_addressee_of_told_is_not_part_of_what_was_said() {
 }
 
 #[test]
+fn the_clause_follows_a_that_after_a_long_addressee_or_adverbial() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Angela Merkel told US TV network Fox News on Sunday that the troops would stay. \
+         Jens Stoltenberg said in an interview with the German magazine Der Spiegel that NATO was ready. \
+         Boris Johnson said in a television interview he was heartened that talks resumed. \
+         Emmanuel Macron said in Paris on Monday, after talks with leaders that met him, that peace mattered.",
+    );
+    let texts: Vec<&str> = a.statements.iter().map(|s| s.text.as_str()).collect();
+    assert_eq!(
+        texts,
+        [
+            "the troops would stay",
+            "NATO was ready",
+            "in a television interview he was heartened that talks resumed",
+            "in Paris on Monday, after talks with leaders that met him, that peace mattered",
+        ]
+    );
+}
+
+#[test]
 fn a_capital_or_country_opening_another_name_is_not_mentioned() {
     let annotator = annotator();
     let a = annotate(
