@@ -1857,7 +1857,12 @@ fn final_attribution(
         contains_word(SCENE_PAST_PARTICIPLES, w)
             || (contains_word(SCENE_PARTICIPLES, w) && tail_words.len() >= 3)
     });
-    if clause_words.len() < 3 || sets_scene {
+    // "Hamid Reza Asefi, a former Iranian diplomat, said the talks failed": a name alone before
+    // the comma is the subject, the words between the commas its apposition.
+    let names_subject = field
+        .found_within(clause.start, clause.end)
+        .any(|found| found.start == clause.start && found.end == clause.end);
+    if clause_words.len() < 3 || sets_scene || names_subject {
         return None;
     }
     Some(Draft {

@@ -710,6 +710,28 @@ fn the_clause_follows_a_that_after_a_long_addressee_or_adverbial() {
 }
 
 #[test]
+fn a_name_with_an_apposition_is_the_subject_not_what_was_said() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Hamid Reza Asefi, an Iranian diplomat, said the talks were useless. \
+         The talks had failed, an Iranian diplomat said.",
+    );
+    let said: Vec<(&str, &str)> = a
+        .statements
+        .iter()
+        .map(|s| (s.speaker.name.as_str(), s.text.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("Hamid Reza Asefi", "the talks were useless"),
+            ("an Iranian diplomat", "The talks had failed"),
+        ]
+    );
+}
+
+#[test]
 fn a_capital_or_country_opening_another_name_is_not_mentioned() {
     let annotator = annotator();
     let a = annotate(
