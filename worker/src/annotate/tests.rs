@@ -945,7 +945,7 @@ fn the_exchequer_is_a_title_and_a_plural_acronym_no_name() {
 }
 
 #[test]
-fn the_official_is_the_titled_official_just_named() {
+fn the_official_is_the_person_just_named_unless_an_unnamed_one_came_first() {
     let annotator = annotator();
     let a = annotate(
         &annotator,
@@ -964,6 +964,17 @@ fn the_official_is_the_titled_official_just_named() {
     );
     assert_eq!(a.statements.len(), 3);
     assert_eq!(a.statements[2].speaker.entity_id, None);
+    // Named with their post in words that give no title.
+    let a = annotate(
+        &annotator,
+        "\"Investment will reach $6 billion,\" Abolfazl Koudeie said. The official noted that growth would follow.",
+    );
+    let speakers: Vec<&str> = a
+        .statements
+        .iter()
+        .map(|s| s.speaker.name.as_str())
+        .collect();
+    assert_eq!(speakers, ["Abolfazl Koudeie", "Abolfazl Koudeie"]);
 }
 
 #[test]
