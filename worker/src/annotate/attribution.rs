@@ -599,6 +599,15 @@ fn post_speaker(
 
 /// Removes trailing auxiliaries and adverbs ("has also", "had previously") from a region.
 fn strip_auxiliaries(field: &Field<'_>, region: Range<usize>) -> Range<usize> {
+    let stripped = strip_trailing_auxiliaries(field, region.clone());
+    // "The ministry issued a statement saying ...": the subject is who issued it.
+    match issued_document_start(field, &stripped) {
+        Some(verb_start) => strip_trailing_auxiliaries(field, region.start..verb_start),
+        None => stripped,
+    }
+}
+
+fn strip_trailing_auxiliaries(field: &Field<'_>, region: Range<usize>) -> Range<usize> {
     let words = words_in(field, &region);
     let mut end = region.end;
     for word in words.iter().rev() {
@@ -610,6 +619,38 @@ fn strip_auxiliaries(field: &Field<'_>, region: Range<usize>) -> Range<usize> {
         }
     }
     region.start..end
+}
+
+/// Where "issued a statement", "released a joint report" starts when a region ends with it.
+fn issued_document_start(field: &Field<'_>, region: &Range<usize>) -> Option<usize> {
+    let words = words_in(field, region);
+    let mut lower = words
+        .iter()
+        .rev()
+        .map(|w| (w.start, lower_word_text(field, w)));
+    let (_, noun) = lower.next()?;
+    if !matches!(
+        noun,
+        "statement" | "report" | "communique" | "communiqué" | "message" | "letter"
+    ) {
+        return None;
+    }
+    let (_, mut determiner) = lower.next()?;
+    if matches!(
+        determiner,
+        "joint" | "written" | "brief" | "short" | "separate"
+    ) {
+        determiner = lower.next()?.1;
+    }
+    if !matches!(determiner, "a" | "an" | "its" | "their" | "his" | "her") {
+        return None;
+    }
+    let (verb_start, verb) = lower.next()?;
+    matches!(
+        verb,
+        "issued" | "released" | "published" | "sent" | "posted" | "made" | "issues" | "releases"
+    )
+    .then_some(verb_start)
 }
 
 /// The subject of a speech verb inside a sentence. Returns the speaker, the words that name

@@ -732,6 +732,31 @@ fn a_name_with_an_apposition_is_the_subject_not_what_was_said() {
 }
 
 #[test]
+fn who_issued_a_statement_is_its_speaker() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "The Iraqi military released a statement on Friday, saying the strike was defensive. \
+         The Iranian Foreign Ministry also issued a joint statement saying the deal must be saved.",
+    );
+    let said: Vec<(&str, Vec<&str>)> = a
+        .statements
+        .iter()
+        .map(|s| {
+            let codes = s.governments.iter().map(|g| g.code.as_str()).collect();
+            (s.speaker.name.as_str(), codes)
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("Iraqi military", vec!["IRQ"]),
+            ("Iranian Foreign Ministry", vec!["IRN"]),
+        ]
+    );
+}
+
+#[test]
 fn a_capital_or_country_opening_another_name_is_not_mentioned() {
     let annotator = annotator();
     let a = annotate(
