@@ -1169,13 +1169,52 @@ fn speaker_in(
         });
     }
     // A state, body or seat of government: "Tehran warned", "The Pentagon said".
-    mentions
-        .iter()
-        .find(|f| {
-            (!is_object(field, f, region.start) || opens_subordinate_clause(field, f, &region))
-                && !f.modifier
-        })
-        .map(|found| described_or_named_speaker(context, field, found))
+    let found = mentions.iter().find(|f| {
+        (!is_object(field, f, region.start) || opens_subordinate_clause(field, f, &region))
+            && !f.modifier
+    })?;
+    // "Iranian MP Ali Najafi Khoshroodi said", "Russian Dmitriy Bogdanov claimed": a demonym
+    // before capitalised words it does not name describes someone the text names in words
+    // not found; the state is not speaking.
+    if found.anchor == Anchor::Demonym
+        && let Some(named_end) = unfound_name_after(field, found, &region)
+    {
+        let described = region.start..named_end;
+        let head = field
+            .words
+            .get(field.words_before(named_end).saturating_sub(1))
+            .map(|w| lower_word_text(field, w).to_owned())
+            .unwrap_or_default();
+        let governments = description_governments(context, field, &described, &mentions, &head);
+        return Some(SpeakerRef::Description {
+            text: tidy_description(text.get(described).unwrap_or("")),
+            governments,
+            head,
+        });
+    }
+    Some(described_or_named_speaker(context, field, found))
+}
+
+/// Where the capitalised words right after `found` end, within `region`, when no mention covers
+/// the first of them.
+fn unfound_name_after(field: &Field<'_>, found: &Found, region: &Range<usize>) -> Option<usize> {
+    let text = field.text();
+    let first = field.words_before(found.end);
+    let mut previous_end = found.end;
+    let mut named_end = None;
+    for word in field.words.get(first..).unwrap_or(&[]) {
+        let capitalised = word_text(field, word).starts_with(|c: char| c.is_uppercase());
+        if word.end > region.end || text.get(previous_end..word.start) != Some(" ") || !capitalised
+        {
+            break;
+        }
+        if named_end.is_none() && field.found_within(word.start, word.end).next().is_some() {
+            return None;
+        }
+        named_end = Some(word.end);
+        previous_end = word.end;
+    }
+    named_end
 }
 
 /// Whether words open with a participle that sets a scene: "Pointing to the sanctions",
@@ -1602,11 +1641,12 @@ fn tidy_description(text: &str) -> String {
     tidy
 }
 
-/// "the official Iraqi news agency", "the official planning agency": a state's own media and
-/// agencies, by the head of the description.
+/// "the official Iraqi news agency", "the official planning agency", "the Dutch central bank":
+/// a state's own media, agencies and central bank, by the head of the description.
 fn is_official_body(lower: &str, head: &str) -> bool {
-    matches!(head, "agency" | "newspaper" | "television" | "radio")
-        && contains_phrase(lower, "official")
+    (matches!(head, "agency" | "newspaper" | "television" | "radio")
+        && contains_phrase(lower, "official"))
+        || (head == "bank" && contains_phrase(lower, "central bank"))
 }
 
 /// Whether a description is of an official of some government: its head is an official

@@ -1090,6 +1090,7 @@ pub(crate) const OFFICIAL_ROLE_NOUNS: &[&str] = &[
     "embassy",
     "emir",
     "envoy",
+    "fm",
     "foreign ministry",
     "foreign office",
     "general",
@@ -1127,6 +1128,7 @@ pub(crate) const OFFICIAL_ROLE_NOUNS: &[&str] = &[
     "state radio",
     "state television",
     "state tv",
+    "treasury",
 ];
 
 /// Nouns that head an unnamed speaker's description ("a No 10 spokesman", "the commentary").

@@ -757,6 +757,35 @@ fn who_issued_a_statement_is_its_speaker() {
 }
 
 #[test]
+fn a_demonym_before_a_name_not_found_is_not_the_state_speaking() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Iranian MP Ali Najafi Khoshroodi has said that the summit was a failure. \
+         American Motors Corp said its sales rose. \
+         The German Treasury said it would sell bonds. \
+         Iran said the deal was alive.",
+    );
+    let said: Vec<(&str, Vec<&str>)> = a
+        .statements
+        .iter()
+        .map(|s| {
+            let codes = s.governments.iter().map(|g| g.code.as_str()).collect();
+            (s.speaker.name.as_str(), codes)
+        })
+        .collect();
+    assert_eq!(
+        said,
+        [
+            ("Iranian MP Ali Najafi Khoshroodi", vec![]),
+            ("American Motors Corp", vec![]),
+            ("The German Treasury", vec!["DEU"]),
+            ("Iran", vec!["IRN"]),
+        ]
+    );
+}
+
+#[test]
 fn a_capital_or_country_opening_another_name_is_not_mentioned() {
     let annotator = annotator();
     let a = annotate(
