@@ -448,7 +448,10 @@ fn attribute_quote(
     let rest_of_sentence = text
         .get(quote.close..close_sentence.end.max(quote.close))
         .unwrap_or("");
-    let ends_clause = !rest_of_sentence.chars().any(char::is_alphanumeric)
+    // A quote left open (at its paragraph's end, or where the next sentence reopens it,
+    // "... once were. "What the book says ...") runs to the end of what was said.
+    let ends_clause = !quote.closed
+        || !rest_of_sentence.chars().any(char::is_alphanumeric)
         || post_verb.is_some_and(|v| words_in(field, &(quote.close..v.start)).len() <= 3);
     let direct = !passive && (gap.is_empty() || gap.ends_with(':') || gap == ",") && ends_clause;
     let clause = if direct {

@@ -786,6 +786,27 @@ fn a_demonym_before_a_name_not_found_is_not_the_state_speaking() {
 }
 
 #[test]
+fn a_quote_reopened_by_the_next_sentence_is_quoted_whole() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Boris Johnson told the BBC: \"My view is that the talks went well. \"We will meet again.\"",
+    );
+    let said: Vec<(StatementKind, &str)> = a
+        .statements
+        .iter()
+        .map(|s| (s.kind, s.text.as_str()))
+        .collect();
+    assert_eq!(
+        said,
+        [
+            (StatementKind::Direct, "My view is that the talks went well."),
+            (StatementKind::Direct, "We will meet again."),
+        ]
+    );
+}
+
+#[test]
 fn a_capital_or_country_opening_another_name_is_not_mentioned() {
     let annotator = annotator();
     let a = annotate(
