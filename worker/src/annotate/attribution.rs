@@ -24,11 +24,11 @@ use super::entities::{
     preceded_by_not_in_office,
 };
 use super::lexicon::{
-    ADVERBIAL_OPENERS, AUXILIARY_WORDS_SET, CLAUSE_OPENING_PREPOSITIONS, CLAUSE_WORDS,
-    DESCRIPTION_HEADS_SET, DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET, LEADING_CONJUNCTIONS,
-    OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET, PERSON_HEADS_SET,
-    PRONOUNS, REPORTING_ADVERBIAL_OPENERS, SCENE_PARTICIPLES, SCENE_PAST_PARTICIPLES,
-    TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
+    ADVERBIAL_OPENERS, AUDIENCE_NOUNS, AUXILIARY_WORDS_SET, CLAUSE_OPENING_PREPOSITIONS,
+    CLAUSE_WORDS, DESCRIPTION_HEADS_SET, DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET,
+    LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
+    PERSON_HEADS_SET, PRONOUNS, REPORTING_ADVERBIAL_OPENERS, SCENE_PARTICIPLES,
+    SCENE_PAST_PARTICIPLES, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
@@ -554,6 +554,7 @@ fn complementizer_end(
 /// Where the addressee of "told" / "tells" ends when a name or a plural audience follows the
 /// verb ("told Reuters", "told the BBC", "told reporters").
 fn addressee_end(field: &Field<'_>, verb: &CueMatch, from: usize) -> Option<usize> {
+    const AUDIENCE_WORDS: usize = 5;
     let text = field.text();
     let verb_word = field.lower.get(verb.start..verb.end)?;
     if !matches!(verb_word, "told" | "tells") {
@@ -564,12 +565,29 @@ fn addressee_end(field: &Field<'_>, verb: &CueMatch, from: usize) -> Option<usiz
     if let Some(found) = field.found.iter().find(|f| f.start == after_article) {
         return Some(found.end);
     }
-    let audience = rest.split(|c: char| !c.is_alphanumeric()).next()?;
-    matches!(
-        audience,
-        "journalists" | "lawmakers" | "parliament" | "reporters" | "supporters"
-    )
-    .then_some(from + audience.len())
+    // "told reporters", "told his monthly press conference", "told Labour members": a few
+    // words unbroken by punctuation ending in an audience, not followed by "of" ("told members
+    // of the committee" may go on past where this could tell).
+    let words = words_in(field, &(from..text.len()));
+    let mut previous_end = from;
+    for (index, word) in words.iter().enumerate().take(AUDIENCE_WORDS) {
+        if text
+            .get(previous_end..word.start)
+            .is_none_or(|gap| gap.trim() != "")
+        {
+            return None;
+        }
+        let lower = lower_word_text(field, word);
+        if contains_word(AUDIENCE_NOUNS, lower) {
+            let next = words.get(index + 1).map(|w| lower_word_text(field, w));
+            return (next != Some("of")).then_some(word.end);
+        }
+        if contains_word(CLAUSE_WORDS, lower) {
+            return None;
+        }
+        previous_end = word.end;
+    }
+    None
 }
 
 /// A speaker after a quote: "'…,' he said", "'…,' said Iran's leader, Ali Khamenei".
@@ -1917,8 +1935,16 @@ fn final_attribution(
     }
     // The earliest comma within ten words of the verb whose words name a speaker: a title
     // may hold commas ("..., Deputy Industry, Mining and Trade Minister X said").
+    let bytes = head.as_bytes();
     let commas: Vec<usize> = head
         .match_indices(',')
+        // Not a thousands separator: "for 41,000 people, Niaraki said".
+        .filter(|&(i, _)| {
+            !(i.checked_sub(1)
+                .and_then(|before| bytes.get(before))
+                .is_some_and(u8::is_ascii_digit)
+                && bytes.get(i + 1).is_some_and(u8::is_ascii_digit))
+        })
         .map(|(i, _)| sentence.start + i)
         .filter(|&c| words_in(field, &(c..verb.start)).len() <= 10)
         .collect();

@@ -1526,6 +1526,38 @@ pub(crate) const CLAUSE_WORDS: &[&str] = &[
     "might", "must", "she", "should", "there", "they", "was", "we", "were", "will", "would",
 ];
 
+/// Who a person tells ("told reporters", "told his monthly press conference"), lower case.
+pub(crate) const AUDIENCE_NOUNS: &[&str] = &[
+    "assembly",
+    "audience",
+    "conference",
+    "congress",
+    "convention",
+    "correspondents",
+    "crowd",
+    "delegates",
+    "forum",
+    "gathering",
+    "interviewer",
+    "journalists",
+    "lawmakers",
+    "legislators",
+    "listeners",
+    "meeting",
+    "members",
+    "mps",
+    "parliament",
+    "rally",
+    "reporters",
+    "seminar",
+    "students",
+    "summit",
+    "supporters",
+    "viewers",
+    "voters",
+    "workers",
+];
+
 /// Participles that open the scene of a remark rather than what was said: "Asked about the
 /// report, the minister said it was a lie."
 pub(crate) const SCENE_PARTICIPLES: &[&str] = &[
@@ -1755,6 +1787,7 @@ mod tests {
             ("CLAUSE_OPENING_PREPOSITIONS", CLAUSE_OPENING_PREPOSITIONS),
             ("REPORTING_ADVERBIAL_OPENERS", REPORTING_ADVERBIAL_OPENERS),
             ("CLAUSE_WORDS", CLAUSE_WORDS),
+            ("AUDIENCE_NOUNS", AUDIENCE_NOUNS),
             ("SCENE_PARTICIPLES", SCENE_PARTICIPLES),
             ("SCENE_PAST_PARTICIPLES", SCENE_PAST_PARTICIPLES),
             ("ABBREVIATIONS", ABBREVIATIONS),

@@ -681,10 +681,23 @@ fn the_addressee_of_told_is_not_part_of_what_was_said() {
     let annotator = annotator();
     let a = annotate(
         &annotator,
-        "Boris Johnson told Angela Merkel the troops would stay. Jens Stoltenberg told reporters NATO was ready.",
+        "Boris Johnson told Angela Merkel the troops would stay. Jens Stoltenberg told reporters NATO was ready. \
+         Boris Johnson told his monthly press conference the matter was closed. \
+         Jens Stoltenberg told members of the committee the plan was sound. \
+         The deal will create jobs for 41,000 people, Boris Johnson said.",
     );
     let texts: Vec<&str> = a.statements.iter().map(|s| s.text.as_str()).collect();
-    assert_eq!(texts, ["the troops would stay", "NATO was ready"]);
+    assert_eq!(
+        texts,
+        [
+            "the troops would stay",
+            "NATO was ready",
+            "the matter was closed",
+            // Where the addressee ends is not known: left in.
+            "members of the committee the plan was sound",
+            "The deal will create jobs for 41,000 people",
+        ]
+    );
 }
 
 #[test]
@@ -800,7 +813,10 @@ fn a_quote_reopened_by_the_next_sentence_is_quoted_whole() {
     assert_eq!(
         said,
         [
-            (StatementKind::Direct, "My view is that the talks went well."),
+            (
+                StatementKind::Direct,
+                "My view is that the talks went well."
+            ),
             (StatementKind::Direct, "We will meet again."),
         ]
     );
