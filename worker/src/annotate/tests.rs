@@ -823,6 +823,26 @@ fn a_quote_reopened_by_the_next_sentence_is_quoted_whole() {
 }
 
 #[test]
+fn the_spokesman_of_a_role_is_not_the_last_person_named() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Jeremy Dupont said the Cabinet was weak. \
+         The prime minister's official spokesman said the Cabinet was still used. \
+         But he added: \"It cannot decide everything.\"",
+    );
+    let speakers: Vec<&str> = a.statements.iter().map(|s| s.speaker.name.as_str()).collect();
+    assert_eq!(
+        speakers,
+        [
+            "Jeremy Dupont",
+            "The prime minister's official spokesman",
+            "The prime minister's official spokesman",
+        ]
+    );
+}
+
+#[test]
 fn a_capital_or_country_opening_another_name_is_not_mentioned() {
     let annotator = annotator();
     let a = annotate(
