@@ -1509,6 +1509,7 @@ fn role_anaphor(
     let former = contains_not_in_office(&lower);
     let country = government_named(context, field, region);
     let mut best: Option<(u32, EntityRef)> = None;
+    let mut holders: Vec<EntityRef> = Vec::new();
     for (&entity, &count) in &context.article.mention_counts {
         let EntityRef::Kb(index) = entity else {
             continue;
@@ -1520,7 +1521,7 @@ fn role_anaphor(
             continue;
         }
         let holds = kb.entity.affiliations.iter().any(|a| {
-            let role_ok = a.role.to_lowercase().contains(role);
+            let role_ok = holds_office_named(&a.role, role);
             let country_ok = country.as_ref().is_none_or(|c| *c == a.government_code);
             let time_ok = match (context.date, former) {
                 (Some(date), false) => a.holds_on(date),
@@ -1530,6 +1531,9 @@ fn role_anaphor(
             };
             role_ok && country_ok && time_ok
         });
+        if holds {
+            holders.push(entity);
+        }
         if holds
             && best.is_none_or(|(c, e)| {
                 count > c || (count == c && entity_order(entity) < entity_order(e))
@@ -1538,7 +1542,15 @@ fn role_anaphor(
             best = Some((count, entity));
         }
     }
-    if let Some((_, entity)) = best {
+    // Of several holders ("President Hassan Rouhani" in a story about Joe Biden), the one last
+    // the subject or speaker; else the one named most.
+    let named_last = match &memory.person {
+        Some(SpeakerRef::Entity { entity, .. }) if holders.len() > 1 => {
+            holders.contains(entity).then_some(*entity)
+        }
+        _ => None,
+    };
+    if let Some(entity) = named_last.or(best.map(|(_, entity)| entity)) {
         return Some(SpeakerRef::Entity {
             entity,
             anchor: Anchor::Name,
@@ -1552,6 +1564,18 @@ fn role_anaphor(
             .filter(|person| may_be_described_as(context, person, country.as_deref(), Some(role)));
     }
     None
+}
+
+/// Whether a knowledge-base role is the office `role` names (lower case): "President (acting)"
+/// and "Foreign Minister" are; "First Vice President", "Deputy Foreign Minister for Legal
+/// Affairs" and "Presidential Spokesman" are not.
+fn holds_office_named(kb_role: &str, role: &str) -> bool {
+    kb_role
+        .get(..role.len())
+        .is_some_and(|start| start.eq_ignore_ascii_case(role))
+        && kb_role
+            .get(role.len()..)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '(']))
 }
 
 /// Offices a speaker is named by alone ("the prime minister"), as the text writes them and as
@@ -2811,6 +2835,19 @@ fn periods_in_office(titles: &HashMap<EntityRef, TitleEvidence>) -> Vec<Period> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_office_is_named_by_the_start_of_a_role() {
+        assert!(holds_office_named("President", "president"));
+        assert!(holds_office_named("President (acting)", "president"));
+        assert!(holds_office_named("Foreign Minister", "foreign minister"));
+        assert!(!holds_office_named("First Vice President", "president"));
+        assert!(!holds_office_named("Presidential Spokesman", "president"));
+        assert!(!holds_office_named(
+            "Deputy Foreign Minister for Legal Affairs",
+            "foreign minister"
+        ));
+    }
 
     #[test]
     fn a_period_narrows_another_only_from_inside() {

@@ -831,7 +831,11 @@ fn the_spokesman_of_a_role_is_not_the_last_person_named() {
          The prime minister's official spokesman said the Cabinet was still used. \
          But he added: \"It cannot decide everything.\"",
     );
-    let speakers: Vec<&str> = a.statements.iter().map(|s| s.speaker.name.as_str()).collect();
+    let speakers: Vec<&str> = a
+        .statements
+        .iter()
+        .map(|s| s.speaker.name.as_str())
+        .collect();
     assert_eq!(
         speakers,
         [
@@ -839,6 +843,25 @@ fn the_spokesman_of_a_role_is_not_the_last_person_named() {
             "The prime minister's official spokesman",
             "The prime minister's official spokesman",
         ]
+    );
+}
+
+#[test]
+fn the_president_is_the_holder_just_spoken_of_not_the_one_named_most() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Donald Trump said the deal was dead. Donald Trump added that talks were over. \
+         Emmanuel Macron met the envoy on Monday. The president said the deal could be saved.",
+    );
+    let speakers: Vec<&str> = a
+        .statements
+        .iter()
+        .map(|s| s.speaker.name.as_str())
+        .collect();
+    assert_eq!(
+        speakers,
+        ["Donald Trump", "Donald Trump", "Emmanuel Macron"]
     );
 }
 
