@@ -27,7 +27,7 @@ use super::lexicon::{
     ADVERBIAL_OPENERS, AUDIENCE_NOUNS, AUXILIARY_WORDS_SET, CLAUSE_OPENING_PREPOSITIONS,
     CLAUSE_WORDS, DESCRIPTION_HEADS_SET, DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET,
     LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
-    PERSON_HEADS_SET, PRONOUNS, REPORTING_ADVERBIAL_OPENERS, SCENE_PARTICIPLES,
+    OUTLET_NOUNS, PERSON_HEADS_SET, PRONOUNS, REPORTING_ADVERBIAL_OPENERS, SCENE_PARTICIPLES,
     SCENE_PAST_PARTICIPLES, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
@@ -502,7 +502,32 @@ fn clause_after(
     let trimmed_end = text.get(range.clone()).map_or(range.end, |s| {
         range.start + s.trim_end_matches(['.', ',', ';']).len()
     });
+    let trimmed_end = range.start + source_tail_start(text.get(range.start..trimmed_end)?);
     (range.start < trimmed_end).then_some(range.start..trimmed_end)
+}
+
+/// Where a closing mention of the source starts in what was said, or its length when it has
+/// none: "..., according to Mehr news agency", "..., IRNA reported". The speaker said the
+/// words before it; the outlet only passed them on.
+fn source_tail_start(said: &str) -> usize {
+    const TAIL_WORDS: usize = 8;
+    let Some(comma) = said.rfind(", ") else {
+        return said.len();
+    };
+    let tail = said.get(comma + 2..).unwrap_or("");
+    let words: Vec<&str> = tail.split_whitespace().collect();
+    let according = tail.starts_with("according to ");
+    let reported = words.len() <= 5
+        && words.last() == Some(&"reported")
+        && words
+            .first()
+            .is_some_and(|w| w.starts_with(|c: char| c.is_uppercase()) || *w == "the");
+    let quote_free = !tail.contains(['"', '\u{201c}', '\u{201d}']);
+    if (according || reported) && words.len() <= TAIL_WORDS && quote_free {
+        comma
+    } else {
+        said.len()
+    }
 }
 
 /// Where the "that" opening a reporting verb's clause ends. Near the verb, any "that" ("said on
@@ -532,6 +557,7 @@ fn complementizer_end(
     }
     let text = field.text();
     let mut previous_end = after_verb.start;
+    let mut previous: Option<&str> = None;
     for word in words.iter().take(FAR_WORDS) {
         let gap = text.get(previous_end..word.start).unwrap_or(",");
         if gap.contains([
@@ -543,10 +569,19 @@ fn complementizer_end(
         if lower == "that" {
             return Some(word.end);
         }
-        if contains_word(CLAUSE_WORDS, lower) {
+        // "said in a statement on Sunday the agreement that Iran signed was dead": a noun
+        // phrase not after a preposition (or the verb) is the object, the "that" its own.
+        let opens_object = matches!(
+            word_text(field, word),
+            "a" | "an" | "the" | "his" | "her" | "its" | "their"
+        ) && previous.is_some_and(|p| {
+            !OBJECT_PREPOSITIONS_SET.contains(p) && p != "during" && !p.ends_with("ing")
+        });
+        if contains_word(CLAUSE_WORDS, lower) || opens_object {
             return None;
         }
         previous_end = word.end;
+        previous = Some(lower);
     }
     None
 }
@@ -568,6 +603,8 @@ fn addressee_end(field: &Field<'_>, verb: &CueMatch, from: usize) -> Option<usiz
     // "told reporters", "told his monthly press conference", "told Labour members": a few
     // words unbroken by punctuation ending in an audience, not followed by "of" ("told members
     // of the committee" may go on past where this could tell).
+    // An outlet ("told the newspaper workers had not been paid") or a pronoun ("told him
+    // reporters were barred") ends it before an audience noun could: that one is the subject.
     let words = words_in(field, &(from..text.len()));
     let mut previous_end = from;
     for (index, word) in words.iter().enumerate().take(AUDIENCE_WORDS) {
@@ -578,8 +615,20 @@ fn addressee_end(field: &Field<'_>, verb: &CueMatch, from: usize) -> Option<usiz
             return None;
         }
         let lower = lower_word_text(field, word);
+        let next = words.get(index + 1).map(|w| lower_word_text(field, w));
+        if index == 0 && matches!(lower, "him" | "her" | "them" | "us" | "me" | "you") {
+            return Some(word.end);
+        }
+        if contains_word(OUTLET_NOUNS, lower) {
+            // "a local radio station", "a radio interviewer": to the last noun.
+            return match next {
+                Some(n) if contains_word(OUTLET_NOUNS, n) || n == "interviewer" => {
+                    words.get(index + 1).map(|w| w.end)
+                }
+                _ => Some(word.end),
+            };
+        }
         if contains_word(AUDIENCE_NOUNS, lower) {
-            let next = words.get(index + 1).map(|w| lower_word_text(field, w));
             return (next != Some("of")).then_some(word.end);
         }
         if contains_word(CLAUSE_WORDS, lower) {
@@ -1201,11 +1250,16 @@ fn speaker_in(
         && let Some(named_end) = unfound_name_after(field, found, &region)
     {
         let described = region.start..named_end;
-        let head = field
-            .words
-            .get(field.words_before(named_end).saturating_sub(1))
-            .map(|w| lower_word_text(field, w).to_owned())
-            .unwrap_or_default();
+        // Its head: an official word in it ("Iranian FM Zarif", "the German Air Force"), else
+        // its last word.
+        let described_words = words_in(field, &described);
+        let head = described_words
+            .iter()
+            .map(|w| lower_word_text(field, w))
+            .find(|w| OFFICIAL_ROLE_NOUNS_SET.contains(w))
+            .or_else(|| described_words.last().map(|w| lower_word_text(field, w)))
+            .unwrap_or_default()
+            .to_owned();
         let governments = description_governments(context, field, &described, &mentions, &head);
         return Some(SpeakerRef::Description {
             text: tidy_description(text.get(described).unwrap_or("")),
@@ -1545,7 +1599,9 @@ fn role_anaphor(
     // Of several holders ("President Hassan Rouhani" in a story about Joe Biden), the one last
     // the subject or speaker; else the one named most.
     let named_last = match &memory.person {
-        Some(SpeakerRef::Entity { entity, .. }) if holders.len() > 1 => {
+        Some(SpeakerRef::Entity { entity, .. })
+            if holders.len() > 1 && memory.sentence <= memory.person_sentence + 3 =>
+        {
             holders.contains(entity).then_some(*entity)
         }
         _ => None,
@@ -1570,12 +1626,15 @@ fn role_anaphor(
 /// and "Foreign Minister" are; "First Vice President", "Deputy Foreign Minister for Legal
 /// Affairs" and "Presidential Spokesman" are not.
 fn holds_office_named(kb_role: &str, role: &str) -> bool {
-    kb_role
-        .get(..role.len())
-        .is_some_and(|start| start.eq_ignore_ascii_case(role))
-        && kb_role
-            .get(role.len()..)
-            .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '(']))
+    // "Vice President and Prime Minister" holds two; "Secretary-General" is "secretary general".
+    kb_role.replace('-', " ").split(" and ").any(|office| {
+        office
+            .get(..role.len())
+            .is_some_and(|start| start.eq_ignore_ascii_case(role))
+            && office
+                .get(role.len()..)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with([' ', '(']))
+    })
 }
 
 /// Offices a speaker is named by alone ("the prime minister"), as the text writes them and as
@@ -2843,6 +2902,11 @@ mod tests {
         assert!(holds_office_named("Foreign Minister", "foreign minister"));
         assert!(!holds_office_named("First Vice President", "president"));
         assert!(!holds_office_named("Presidential Spokesman", "president"));
+        assert!(holds_office_named("Secretary-General", "secretary general"));
+        assert!(holds_office_named(
+            "Vice President and Prime Minister",
+            "prime minister"
+        ));
         assert!(!holds_office_named(
             "Deputy Foreign Minister for Legal Affairs",
             "foreign minister"

@@ -1082,6 +1082,7 @@ pub(crate) const OFFICIAL_ROLE_NOUNS: &[&str] = &[
     "chancellor",
     "commander",
     "commanders",
+    "corps",
     "defence ministry",
     "defense ministry",
     "delegation",
@@ -1091,11 +1092,13 @@ pub(crate) const OFFICIAL_ROLE_NOUNS: &[&str] = &[
     "emir",
     "envoy",
     "fm",
+    "force",
     "foreign ministry",
     "foreign office",
     "general",
     "government",
     "governor",
+    "guards",
     "king",
     "leader",
     "leaders",
@@ -1558,6 +1561,23 @@ pub(crate) const AUDIENCE_NOUNS: &[&str] = &[
     "workers",
 ];
 
+/// Outlets a person tells ("told the newspaper", "told a local radio station"), lower case.
+pub(crate) const OUTLET_NOUNS: &[&str] = &[
+    "agency",
+    "broadcaster",
+    "channel",
+    "daily",
+    "magazine",
+    "network",
+    "newspaper",
+    "paper",
+    "radio",
+    "station",
+    "television",
+    "tv",
+    "website",
+];
+
 /// Participles that open the scene of a remark rather than what was said: "Asked about the
 /// report, the minister said it was a lie."
 pub(crate) const SCENE_PARTICIPLES: &[&str] = &[
@@ -1788,6 +1808,7 @@ mod tests {
             ("REPORTING_ADVERBIAL_OPENERS", REPORTING_ADVERBIAL_OPENERS),
             ("CLAUSE_WORDS", CLAUSE_WORDS),
             ("AUDIENCE_NOUNS", AUDIENCE_NOUNS),
+            ("OUTLET_NOUNS", OUTLET_NOUNS),
             ("SCENE_PARTICIPLES", SCENE_PARTICIPLES),
             ("SCENE_PAST_PARTICIPLES", SCENE_PAST_PARTICIPLES),
             ("ABBREVIATIONS", ABBREVIATIONS),

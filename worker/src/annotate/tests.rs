@@ -684,7 +684,10 @@ fn the_addressee_of_told_is_not_part_of_what_was_said() {
         "Boris Johnson told Angela Merkel the troops would stay. Jens Stoltenberg told reporters NATO was ready. \
          Boris Johnson told his monthly press conference the matter was closed. \
          Jens Stoltenberg told members of the committee the plan was sound. \
-         The deal will create jobs for 41,000 people, Boris Johnson said.",
+         The deal will create jobs for 41,000 people, Boris Johnson said. \
+         Boris Johnson told the newspaper workers had not been paid. \
+         Jens Stoltenberg said in a statement on Sunday the deal that Iran signed was dead. \
+         Jens Stoltenberg said the plan would work, IRNA reported.",
     );
     let texts: Vec<&str> = a.statements.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(
@@ -696,6 +699,9 @@ fn the_addressee_of_told_is_not_part_of_what_was_said() {
             // Where the addressee ends is not known: left in.
             "members of the committee the plan was sound",
             "The deal will create jobs for 41,000 people",
+            "workers had not been paid",
+            "in a statement on Sunday the deal that Iran signed was dead",
+            "the plan would work",
         ]
     );
 }
