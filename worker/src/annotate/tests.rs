@@ -188,6 +188,27 @@ fn annotate_with_date(
 }
 
 /// Every span lies on character boundaries of its field and holds the text it claims.
+/// The statements' texts, in order.
+fn said_texts(annotation: &Annotation) -> Vec<&str> {
+    annotation
+        .statements
+        .iter()
+        .map(|s| s.text.as_str())
+        .collect()
+}
+
+/// Each statement's speaker and the codes of the governments it speaks for.
+fn speakers_and_governments(annotation: &Annotation) -> Vec<(&str, Vec<&str>)> {
+    annotation
+        .statements
+        .iter()
+        .map(|s| {
+            let codes = s.governments.iter().map(|g| g.code.as_str()).collect();
+            (s.speaker.name.as_str(), codes)
+        })
+        .collect()
+}
+
 fn check_invariants(title: &str, body: &str, annotation: &Annotation) {
     let field = |f: TextField| if f == TextField::Title { title } else { body };
     for mention in &annotation.mentions {
@@ -689,9 +710,8 @@ fn the_addressee_of_told_is_not_part_of_what_was_said() {
          Jens Stoltenberg said in a statement on Sunday the deal that Iran signed was dead. \
          Jens Stoltenberg said the plan would work, IRNA reported.",
     );
-    let texts: Vec<&str> = a.statements.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(
-        texts,
+        said_texts(&a),
         [
             "the troops would stay",
             "NATO was ready",
@@ -716,9 +736,8 @@ fn the_clause_follows_a_that_after_a_long_addressee_or_adverbial() {
          Boris Johnson said in a television interview he was heartened that talks resumed. \
          Emmanuel Macron said in Paris on Monday, after talks with leaders that met him, that peace mattered.",
     );
-    let texts: Vec<&str> = a.statements.iter().map(|s| s.text.as_str()).collect();
     assert_eq!(
-        texts,
+        said_texts(&a),
         [
             "the troops would stay",
             "NATO was ready",
@@ -758,16 +777,8 @@ fn who_issued_a_statement_is_its_speaker() {
         "The Iraqi military released a statement on Friday, saying the strike was defensive. \
          The Iranian Foreign Ministry also issued a joint statement saying the deal must be saved.",
     );
-    let said: Vec<(&str, Vec<&str>)> = a
-        .statements
-        .iter()
-        .map(|s| {
-            let codes = s.governments.iter().map(|g| g.code.as_str()).collect();
-            (s.speaker.name.as_str(), codes)
-        })
-        .collect();
     assert_eq!(
-        said,
+        speakers_and_governments(&a),
         [
             ("Iraqi military", vec!["IRQ"]),
             ("Iranian Foreign Ministry", vec!["IRN"]),
@@ -785,16 +796,8 @@ fn a_demonym_before_a_name_not_found_is_not_the_state_speaking() {
          The German Treasury said it would sell bonds. \
          Iran said the deal was alive.",
     );
-    let said: Vec<(&str, Vec<&str>)> = a
-        .statements
-        .iter()
-        .map(|s| {
-            let codes = s.governments.iter().map(|g| g.code.as_str()).collect();
-            (s.speaker.name.as_str(), codes)
-        })
-        .collect();
     assert_eq!(
-        said,
+        speakers_and_governments(&a),
         [
             ("Iranian MP Ali Najafi Khoshroodi", vec![]),
             ("American Motors Corp", vec![]),
