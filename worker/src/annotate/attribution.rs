@@ -1674,11 +1674,9 @@ fn names_possessor(lower: &str, word: &str) -> bool {
         .next_back()
         .is_some_and(|head| contains_word(UNNAMED_ROLE_HEADS, head));
     spokesperson
-        && lower.match_indices(word).any(|(at, _)| {
-            lower
-                .get(at + word.len()..)
-                .is_some_and(|rest| rest.starts_with("'s") || rest.starts_with("\u{2019}s"))
-        })
+        && lower
+            .match_indices(word)
+            .any(|(at, _)| is_possessive(lower, at + word.len()))
 }
 
 /// The government of the first state or body a region names ("the German chancellor").
