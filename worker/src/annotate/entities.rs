@@ -2158,6 +2158,16 @@ impl EntityIndex {
             return false;
         };
         let head = ORGANIZATION_HEADS_SET.contains(next) || CORPORATE_HEADS_SET.contains(next);
+        // "Pacific Gas and Electric Co", "Canada Southern Petroleum Ltd": a company named after
+        // a place is neither the place nor its state.
+        if !self
+            .entities
+            .get(entity)
+            .is_some_and(|e| e.entity.kind == EntityKind::Person)
+            && runs_on_to_company_suffix(view, range.end)
+        {
+            return true;
+        }
         if self.capitals.contains(&entity) {
             is_name_shaped(next)
                 && !FUNCTION_WORDS_SET.contains(next)
@@ -2173,6 +2183,37 @@ impl EntityIndex {
                 .is_some_and(|e| e.entity.kind == EntityKind::Country)
         }
     }
+}
+
+/// Whether the capitalised words right after `end` (a few, "and", "of" and "&" among them)
+/// end in a company's legal form or corporate head ("... Gas and Electric Co").
+fn runs_on_to_company_suffix(view: &FieldView<'_>, end: usize) -> bool {
+    let text = view.text;
+    let first = view.words.partition_point(|w| w.start < end);
+    let mut previous_end = end;
+    for word in view.words.iter().skip(first).take(7) {
+        let Some(slice) = text.get(word.start..word.end) else {
+            return false;
+        };
+        if text.get(previous_end..word.start) != Some(" ") {
+            return false;
+        }
+        // The folded text reads "Co-operation" and "Co-ordination" as "Co operation".
+        let hyphenated_co = slice == "Co"
+            && text
+                .get(word.end..)
+                .is_some_and(|rest| rest.starts_with(" op") || rest.starts_with(" or"));
+        if !hyphenated_co
+            && (contains_word(LEGAL_SUFFIXES, slice) || CORPORATE_HEADS_SET.contains(slice))
+        {
+            return true;
+        }
+        if !is_capitalised(slice) && !matches!(slice, "and" | "of" | "&") {
+            return false;
+        }
+        previous_end = word.end;
+    }
+    false
 }
 
 impl EntityIndex {

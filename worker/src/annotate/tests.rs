@@ -674,6 +674,25 @@ fn a_country_ending_a_company_name_is_not_the_state() {
 }
 
 #[test]
+fn a_country_or_capital_opening_a_company_name_is_not_the_state() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Iran Khodro and Marketing Co said it would build cars. \
+         Berlin Industrial Holdings said its sales rose by a third. The Asia Co-operation Council met. \
+         Iran said it would not negotiate.",
+    );
+    assert_eq!(
+        speakers_and_governments(&a),
+        [
+            ("Iran Khodro and Marketing Co", vec![]),
+            ("Berlin Industrial Holdings", vec![]),
+            ("Iran", vec!["IRN"]),
+        ]
+    );
+}
+
+#[test]
 fn company_names_are_organisations_with_or_without_their_legal_form() {
     let annotator = annotator();
     let a = annotate(
