@@ -27,12 +27,13 @@ use super::lexicon::{
     ADVERBIAL_OPENERS, AUDIENCE_NOUNS, AUXILIARY_WORDS_SET, CLAUSE_OPENING_PREPOSITIONS,
     CLAUSE_WORDS, DESCRIPTION_HEADS_SET, DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET,
     LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
-    OUTLET_NOUNS, PERSON_HEADS_SET, PRONOUNS, REPORTING_ADVERBIAL_OPENERS, SCENE_PARTICIPLES,
-    SCENE_PAST_PARTICIPLES, TITLE_WORDS_SET, UNNAMED_ROLE_HEADS, VerbForm, contains_word,
+    ORGANIZATION_ANAPHOR_HEADS, OUTLET_NOUNS, PERSON_HEADS_SET, PRONOUNS,
+    REPORTING_ADVERBIAL_OPENERS, SCENE_PARTICIPLES, SCENE_PAST_PARTICIPLES, TITLE_WORDS_SET,
+    UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
 use super::quotes::Quote;
 use super::text::{Word, at_word_boundaries};
-use super::{Context, Field, cues_within, entity_identity, entity_kind};
+use super::{Context, Field, cues_within, entity_identity, entity_kind, salience};
 
 /// Who spoke, before it is turned into a [`Speaker`].
 #[derive(Clone, Debug, PartialEq)]
@@ -1198,6 +1199,16 @@ fn speaker_in(
     {
         return Some(person.clone());
     }
+    // "The company said": the company the article is about.
+    if has_the
+        && lower_words.count == 2
+        && let Some(head) = &head
+        && contains_word(ORGANIZATION_ANAPHOR_HEADS, head)
+        && let Some(organisation) =
+            organisation_spoken_of(context, field, region.start, memory, head)
+    {
+        return Some(organisation);
+    }
     // "said the American": a person of that country, the one just spoken of; not the state.
     if has_the
         && lower_words.count == 2
@@ -1268,6 +1279,55 @@ fn speaker_in(
         });
     }
     Some(described_or_named_speaker(context, field, found))
+}
+
+/// The organisation "the company" or "the commission" stands for: the one that spoke last,
+/// else the one the field names most often before `before` (news names its company in the
+/// opening sentence and calls it "the company" from then on), the later one on a tie. "The
+/// company" and "the firm" are no organ of a government (not the Securities and Exchange
+/// Commission of a filing); "the bank", "the commission" and the like are one named by the
+/// word.
+fn organisation_spoken_of(
+    context: &Context<'_>,
+    field: &Field<'_>,
+    before: usize,
+    memory: &Memory,
+    head: &str,
+) -> Option<SpeakerRef> {
+    let company = matches!(head, "company" | "firm" | "airline" | "carrier" | "utility");
+    let stands_for = |entity: EntityRef| {
+        let Some((_, name, kind)) = entity_identity(context, entity) else {
+            return false;
+        };
+        if company {
+            kind == EntityKind::Organization
+                && !matches!(entity, EntityRef::Kb(index)
+                    if context.index.entity(index).is_some_and(|kb| kb.government.is_some()))
+        } else {
+            matches!(
+                kind,
+                EntityKind::Organization | EntityKind::IntergovernmentalOrganization
+            ) && {
+                // Its head word: "Bundesbank", "European Commission", "Bank of Japan", not
+                // the Securities and Exchange Commission for "the exchange".
+                let name = name.to_lowercase();
+                name.ends_with(head)
+                    || name
+                        .strip_prefix(head)
+                        .is_some_and(|rest| rest.starts_with(" of "))
+            }
+        }
+    };
+    if let Some(thing @ SpeakerRef::Entity { entity, .. }) = &memory.thing
+        && stands_for(*entity)
+    {
+        return Some(thing.clone());
+    }
+    field
+        .found_within(0, before)
+        .filter(|found| stands_for(found.entity))
+        .max_by_key(|found| salience(context, found.entity))
+        .map(|found| entity_speaker(field, found))
 }
 
 /// Where the capitalised words right after `found` end, within `region`, when no mention covers

@@ -693,6 +693,38 @@ fn a_country_or_capital_opening_a_company_name_is_not_the_state() {
 }
 
 #[test]
+fn market_people_and_bodies_described_by_a_noun_are_speakers() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Dealers said the dollar would stay weak this week. \
+         Some economists said the central bank would cut rates soon.",
+    );
+    assert_eq!(
+        speakers_and_governments(&a),
+        [("Dealers", vec![]), ("Some economists", vec![])]
+    );
+}
+
+#[test]
+fn the_company_is_the_organisation_the_article_is_about() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Waste Recovery Inc won a contract from Blue Circle Industries. Waste Recovery Inc \
+         expects more. The company said its profit would double this year.\n\n\
+         NATO met the Security Commission. The commission said it wants more troops in Iraq.",
+    );
+    assert_eq!(
+        speakers_and_governments(&a),
+        [
+            ("Waste Recovery Inc", vec![]),
+            ("Security Commission", vec![])
+        ]
+    );
+}
+
+#[test]
 fn company_names_are_organisations_with_or_without_their_legal_form() {
     let annotator = annotator();
     let a = annotate(
