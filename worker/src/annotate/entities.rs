@@ -15,9 +15,9 @@ use communique_domain::{
 use super::lexicon::{
     CORPORATE_HEADS_SET, DESCRIPTION_HEADS_SET, EVENT_HEADS_SET, FUNCTION_WORDS_SET,
     HONORIFICS_SET, LOCATION_WORDS_SET, NAME_PARTICLES_SET, NOT_IN_OFFICE, NOT_NAME_WORDS_SET,
-    OFFICIAL_ROLES, ORGANIZATION_HEADS_SET, ORGANIZATION_MODIFIERS_SET, ORGANIZATION_OPENERS_SET,
-    PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS, TITLE_WORDS_SET,
-    contains_word,
+    OFFICIAL_ROLE_NOUNS_SET, OFFICIAL_ROLES, ORGANIZATION_HEADS_SET, ORGANIZATION_MODIFIERS_SET,
+    ORGANIZATION_OPENERS_SET, PEERAGE_TITLES, PERSON_HEADS_SET, PERSON_NOUNS_SET, SPEECH_VERBS,
+    TITLE_WORDS_SET, contains_word,
 };
 use super::text::{
     AnchoredMatcher, StartFilter, Word, WordShapes, at_word_boundaries, fold_name, is_word_char,
@@ -752,6 +752,7 @@ fn adjacent_before(text: &str, words: &[Word], offset: usize) -> bool {
 }
 
 /// A capitalised phrase the knowledge base did not claim; its words borrowed from the text.
+#[derive(Clone)]
 struct Candidate<'t> {
     range: Range<usize>,
     tokens: Vec<&'t str>,
@@ -760,6 +761,9 @@ struct Candidate<'t> {
     /// just before it: where an official's government is read from.
     role_window: Range<usize>,
     headline: bool,
+    /// A lone word that reports speech ("Kodak said"): when it names no one found elsewhere,
+    /// it is still someone, a company or a person the article named in words not found.
+    speaks: bool,
 }
 
 impl ArticleEntities {
@@ -856,6 +860,18 @@ impl ArticleEntities {
                             )
                         })
                         .flatten()
+                })
+                .or_else(|| {
+                    self.name_speaking(
+                        index,
+                        view,
+                        field_entities,
+                        candidate,
+                        name,
+                        &key,
+                        &article_people,
+                        lowercase_words,
+                    )
                 });
             if let Some((entity, anchor)) = linked {
                 if let EntityRef::Local(local) = entity
@@ -938,6 +954,67 @@ impl ArticleEntities {
             .iter()
             .find(|(_, keys)| is_suffix_of(keys, candidate_keys))
             .map(|(person, _)| (EntityRef::Kb(*person), Anchor::Surname))
+    }
+
+    /// A lone word that speaks ("Kodak said") and links to no one found: a person named family
+    /// name first, else a new entity, a company if written like one ("USAir", "GenCorp"), else
+    /// someone of a kind the text does not tell.
+    #[allow(clippy::too_many_arguments)]
+    fn name_speaking(
+        &mut self,
+        index: &EntityIndex,
+        view: &FieldView<'_>,
+        field_entities: &FieldEntities,
+        candidate: &Candidate<'_>,
+        name: &str,
+        key: &str,
+        article_people: &[(usize, &[String])],
+        lowercase_words: &LowercaseWords<'_>,
+    ) -> Option<(EntityRef, Anchor)> {
+        // A word the knowledge base matched and the resolver left alone (a surname it could
+        // not tell whose) stays unclaimed: "Macron said" goes to whoever the attribution
+        // finds, not to a new "Macron".
+        if !candidate.speaks
+            || field_entities
+                .raw
+                .iter()
+                .any(|raw| raw.range == candidate.range)
+        {
+            return None;
+        }
+        // "Geng Shuang ... Geng said", "Santi Chaiviratana ... Santi told".
+        let first_word_of =
+            |keys: &[String]| keys.len() > 1 && keys.first().is_some_and(|k| k == key);
+        if let Some(local) = self
+            .locals
+            .iter()
+            .position(|l| l.kind == EntityKind::Person && first_word_of(&l.token_keys))
+        {
+            return Some((EntityRef::Local(local), Anchor::Surname));
+        }
+        if let Some((person, _)) = article_people.iter().find(|(_, keys)| first_word_of(keys)) {
+            return Some((EntityRef::Kb(*person), Anchor::Surname));
+        }
+        let kind = if name.chars().skip(1).any(char::is_uppercase) {
+            EntityKind::Organization
+        } else {
+            EntityKind::Other
+        };
+        let speaking = Candidate {
+            kind,
+            headline: false,
+            ..candidate.clone()
+        };
+        self.create(
+            index,
+            view,
+            &field_entities.found,
+            &speaking,
+            name,
+            key,
+            &[],
+            lowercase_words,
+        )
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -1557,6 +1634,7 @@ fn classify<'t>(
             kind: EntityKind::Person,
             role_window: role_window_start(view, first_word_index, opening)..title_word.start,
             headline,
+            speaks: false,
         });
     }
     // "Trade and Industry Secretary Patricia Hewitt": the name follows the last title; but
@@ -1604,6 +1682,25 @@ fn classify<'t>(
     let role_window_start = role_window_start(view, first_word_index, opening);
     let role_window = role_window_start..range.start;
 
+    // "IBM said": an acronym the knowledge base does not know, reporting speech, is a body.
+    if let [acronym] = name_tokens.as_slice()
+        && is_acronym(acronym)
+        && !names_common_speaker(acronym)
+        && !headline
+        // "The Iraqi Security Forces (ISF) ... The ISF said": the name it abbreviates, linked
+        // with the other acronyms once the names are found.
+        && !text.contains(&format!("({acronym})"))
+        && reports_speech(view, first_word_index + end_word + 1)
+    {
+        return Some(Candidate {
+            range,
+            tokens: name_tokens,
+            kind: EntityKind::Organization,
+            role_window,
+            headline,
+            speaks: true,
+        });
+    }
     if EVENT_HEADS_SET.contains(last_token) {
         return None;
     }
@@ -1659,6 +1756,7 @@ fn classify<'t>(
                 kind: EntityKind::Organization,
                 role_window,
                 headline,
+                speaks: false,
             });
         }
         if name_tokens.len() == 1 {
@@ -1674,12 +1772,24 @@ fn classify<'t>(
                         return None;
                     }
                     // `name_tokens` is the one word `[last_token]`.
+                    let speaks = !headline
+                        && reports_speech(view, first_word_index + end_word + 1)
+                        && !names_common_speaker(last_token)
+                        && !ends_longer_name(view, range.start, last_token);
+                    // "Moody's said": a name with its "'s" is no possessive before a verb.
+                    let (range, name_tokens) = match text.get(range.start..range.end + possessive) {
+                        Some(whole) if speaks && possessive > 0 => {
+                            (range.start..range.end + possessive, vec![whole])
+                        }
+                        _ => (range, name_tokens),
+                    };
                     return Some(Candidate {
                         range,
                         tokens: name_tokens,
                         kind: EntityKind::Person,
                         role_window,
                         headline: true,
+                        speaks,
                     });
                 }
             }
@@ -1706,7 +1816,64 @@ fn classify<'t>(
         kind,
         role_window,
         headline: headline || link_only,
+        speaks: false,
     })
+}
+
+/// Whether the words from index `after` report speech: the first of the next three that is
+/// no auxiliary or adverb is a speech verb in the past tense, "says" or "tells" ("Kodak
+/// said", "IBM has also said"); not "claims", "notes" or "states", which are nouns too.
+fn reports_speech(view: &FieldView<'_>, after: usize) -> bool {
+    let next_word = view
+        .words
+        .get(after..(after + 3).min(view.words.len()))
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(|w| view.text.get(w.start..w.end))
+        .find(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"));
+    next_word.is_some_and(|w| {
+        (w.ends_with("ed") || matches!(w, "said" | "says" | "told" | "tells" | "wrote"))
+            && SPEECH_VERBS.iter().any(|(verb, _)| *verb == w)
+    })
+}
+
+/// Whether a capitalised word opening a sentence is a noun for speakers, not a name
+/// ("Dealers said", "Officials said"), read in lower case.
+fn names_common_speaker(word: &str) -> bool {
+    let lower = word.to_lowercase();
+    // "the PM said", "the CEO said": a title's abbreviation.
+    OFFICIAL_ROLE_NOUNS_SET.contains(&lower)
+        || lower == "ceo"
+        || DESCRIPTION_HEADS_SET.contains(&lower)
+        || PERSON_HEADS_SET.contains(&lower)
+        || PERSON_NOUNS_SET.contains(&lower)
+        || lower
+            .strip_suffix('s')
+            .is_some_and(|singular| PERSON_NOUNS_SET.contains(singular))
+}
+
+/// Whether a lone capitalised word at `start` is the last piece of a longer name: it follows
+/// a capitalised word ("Bank of Tokyo | Ltd", "Moody's"), or it is a word that ends names
+/// ("Inc", "Navy", "Republic").
+fn ends_longer_name(view: &FieldView<'_>, start: usize, word: &str) -> bool {
+    let follows_capital = adjacent_before(view.text, view.words, start)
+        && previous_word(view.text, view.words, start).is_some_and(is_capitalised);
+    // "U.S. Bancorp (Oregon) said".
+    let in_parentheses = view
+        .text
+        .get(..start)
+        .is_some_and(|head| head.ends_with('('));
+    follows_capital
+        || in_parentheses
+        || ORGANIZATION_HEADS_SET.contains(word)
+        || CORPORATE_HEADS_SET.contains(word)
+        || LOCATION_WORDS_SET.contains(word)
+        || contains_word(LEGAL_SUFFIXES, word)
+}
+
+/// A word in capitals naming a body: "IBM", "TWA", "USDA"; two to six letters.
+fn is_acronym(word: &str) -> bool {
+    (2..=6).contains(&word.len()) && word.bytes().all(|b| b.is_ascii_uppercase())
 }
 
 /// Where the role words before a name may start: up to six words back within the sentence.

@@ -725,6 +725,38 @@ fn the_company_is_the_organisation_the_article_is_about() {
 }
 
 #[test]
+fn a_lone_name_or_acronym_that_reports_speech_is_a_speaker() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Renault said the plant would close next year. IBM said it would cut jobs too. \
+         Moody's said the outlook was stable. The PM said the talks went well. \
+         U.S. Bancorp (Oregon) said its bid was approved.",
+    );
+    assert_eq!(
+        speakers_and_governments(&a)
+            .into_iter()
+            .map(|(speaker, _)| speaker)
+            .collect::<Vec<_>>(),
+        ["Renault", "IBM", "Moody's"]
+    );
+    let kinds: Vec<(&str, communique_domain::EntityKind)> = a
+        .entities
+        .iter()
+        .map(|e| (e.name.as_str(), e.kind))
+        .collect();
+    use communique_domain::EntityKind::{Organization, Other};
+    assert_eq!(
+        kinds,
+        [
+            ("Renault", Other),
+            ("IBM", Organization),
+            ("Moody's", Other)
+        ]
+    );
+}
+
+#[test]
 fn company_names_are_organisations_with_or_without_their_legal_form() {
     let annotator = annotator();
     let a = annotate(
