@@ -995,6 +995,36 @@ impl ArticleEntities {
         if let Some((person, _)) = article_people.iter().find(|(_, keys)| first_word_of(keys)) {
             return Some((EntityRef::Kb(*person), Anchor::Surname));
         }
+        // "Eastman Kodak Co ... Kodak said", "American Petroleum Institute ... API said": a
+        // body the article names in full.
+        let shortens = |full: &str| {
+            full.split(' ').count() > 1
+                && (full.split(' ').any(|word| word == name)
+                    || (is_acronym(name) && initials(full) == name))
+        };
+        if let Some(local) = self
+            .locals
+            .iter()
+            .position(|l| l.kind == EntityKind::Organization && shortens(&l.name))
+        {
+            return Some((EntityRef::Local(local), Anchor::Name));
+        }
+        if let Some(known) = field_entities
+            .found
+            .iter()
+            .find_map(|found| match found.entity {
+                EntityRef::Kb(i)
+                    if index.entity(i).is_some_and(|kb| {
+                        kb.entity.kind == EntityKind::Organization && shortens(&kb.entity.name)
+                    }) =>
+                {
+                    Some(found.entity)
+                }
+                _ => None,
+            })
+        {
+            return Some((known, Anchor::Name));
+        }
         let kind = if name.chars().skip(1).any(char::is_uppercase) {
             EntityKind::Organization
         } else {
@@ -1692,12 +1722,14 @@ fn classify<'t>(
         && !text.contains(&format!("({acronym})"))
         && reports_speech(view, first_word_index + end_word + 1)
     {
+        // Link-only as a name: `ArticleEntities::name_speaking` links it to the body it
+        // abbreviates or makes it one.
         return Some(Candidate {
             range,
             tokens: name_tokens,
             kind: EntityKind::Organization,
             role_window,
-            headline,
+            headline: true,
             speaks: true,
         });
     }
@@ -1858,17 +1890,34 @@ fn names_common_speaker(word: &str) -> bool {
 fn ends_longer_name(view: &FieldView<'_>, start: usize, word: &str) -> bool {
     let follows_capital = adjacent_before(view.text, view.words, start)
         && previous_word(view.text, view.words, start).is_some_and(is_capitalised);
-    // "U.S. Bancorp (Oregon) said".
+    // "U.S. Bancorp (Oregon) said", a ticker's "<BVTN.AS>".
     let in_parentheses = view
         .text
         .get(..start)
-        .is_some_and(|head| head.ends_with('('));
+        .is_some_and(|head| head.ends_with(['(', '.', '<', '/']));
     follows_capital
         || in_parentheses
         || ORGANIZATION_HEADS_SET.contains(word)
         || CORPORATE_HEADS_SET.contains(word)
         || LOCATION_WORDS_SET.contains(word)
         || contains_word(LEGAL_SUFFIXES, word)
+}
+
+/// The capitals opening the words of a name, without its legal form: "API" for "American
+/// Petroleum Institute", "ATT" for "American Telephone and Telegraph Co".
+fn initials(name: &str) -> String {
+    let mut words: Vec<&str> = name.split(' ').collect();
+    if words
+        .last()
+        .is_some_and(|last| contains_word(LEGAL_SUFFIXES, last))
+    {
+        words.pop();
+    }
+    words
+        .iter()
+        .filter_map(|word| word.chars().next())
+        .filter(char::is_ascii_uppercase)
+        .collect()
 }
 
 /// A word in capitals naming a body: "IBM", "TWA", "USDA"; two to six letters.

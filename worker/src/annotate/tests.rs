@@ -757,6 +757,23 @@ fn a_lone_name_or_acronym_that_reports_speech_is_a_speaker() {
 }
 
 #[test]
+fn a_lone_speaking_name_is_the_body_the_article_names_in_full() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Eastman Kodak Co cut prices. Kodak said demand was weaker than it expected. \
+         The Securities Industry Association published figures. SIA said trading fell by a tenth.",
+    );
+    assert_eq!(
+        speakers_and_governments(&a),
+        [
+            ("Eastman Kodak Co", vec![]),
+            ("Securities Industry Association", vec![])
+        ]
+    );
+}
+
+#[test]
 fn company_names_are_organisations_with_or_without_their_legal_form() {
     let annotator = annotator();
     let a = annotate(
