@@ -1349,8 +1349,29 @@ fn collect_candidates<'t>(
             }
             let nw = word_text(&next);
             let previous = word_text(&words[j - 1]);
-            // "Friday's Norwich Union": a possessive ends a name.
-            if possessive_suffix(previous) > 0 {
+            // "Friday's Norwich Union": a possessive ends a name, unless the run goes on to
+            // a body's head: "Standard and Poor's Corp", "Moody's Investors Service". Only a
+            // name's first or second word takes the "'s", and not a person's ("Tony Blair's
+            // Labour Party", "Prime Minister Bettino Craxi's Socialist Party").
+            let opening = word_text(&words[i]);
+            let capitals_before = words[i..j - 1]
+                .iter()
+                .filter(|w| is_capitalised(word_text(w)))
+                .count();
+            // A capitalised word right before the "'s" makes a person's name ("Harold
+            // Wilson's"), unless it is an organisation's ("National Cattlemen's"); "Standard
+            // and Poor's" joins the two with "and".
+            let after_forename = capitals_before == 1
+                && j >= 2
+                && is_capitalised(word_text(&words[j - 2]))
+                && !ORGANIZATION_MODIFIERS_SET.contains(opening);
+            if possessive_suffix(previous) > 0
+                && !(capitals_before <= 1
+                    && !after_forename
+                    && !TITLE_WORDS_SET.contains(opening)
+                    && !view.given_names.contains(opening)
+                    && possessive_inside_name(view, previous, words, j))
+            {
                 break;
             }
             // A title or an organisation's head word inside a run starts a new name:
@@ -1441,6 +1462,46 @@ fn collect_candidates<'t>(
         }
         i = next_i;
     }
+}
+
+/// Whether the capitalised words from index `from` (up to three, joined by single spaces) end
+/// in an organisation's head or legal form: the `possessive` before them is part of the name.
+fn possessive_inside_name(
+    view: &FieldView<'_>,
+    possessive: &str,
+    words: &[Word],
+    from: usize,
+) -> bool {
+    // "Friday's", "Britain's", "the Bank's Monetary Policy Committee", "NIOC's Exploration
+    // Directorate": a day, a country or a body owns what follows.
+    let owner = &possessive[..possessive.len() - possessive_suffix(possessive)];
+    if NOT_NAME_WORDS_SET.contains(owner)
+        || view.country_words.contains(owner)
+        || ORGANIZATION_HEADS_SET.contains(owner)
+        || CORPORATE_HEADS_SET.contains(owner)
+        || TITLE_WORDS_SET.contains(owner)
+        || contains_word(LEGAL_SUFFIXES, owner)
+        || owner.bytes().all(|b| b.is_ascii_uppercase())
+    {
+        return false;
+    }
+    let mut previous_end = words.get(from.wrapping_sub(1)).map_or(0, |w| w.end);
+    for word in words.iter().skip(from).take(3) {
+        let Some(slice) = view.text.get(word.start..word.end) else {
+            return false;
+        };
+        if view.text.get(previous_end..word.start) != Some(" ") || !is_capitalised(slice) {
+            return false;
+        }
+        if ORGANIZATION_HEADS_SET.contains(slice)
+            || CORPORATE_HEADS_SET.contains(slice)
+            || contains_word(LEGAL_SUFFIXES, slice)
+        {
+            return true;
+        }
+        previous_end = word.end;
+    }
+    false
 }
 
 fn starts_sentence(view: &FieldView<'_>, offset: usize) -> bool {

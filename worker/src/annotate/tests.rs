@@ -774,6 +774,21 @@ fn a_lone_speaking_name_is_the_body_the_article_names_in_full() {
 }
 
 #[test]
+fn a_possessive_inside_a_company_name_does_not_end_it() {
+    let annotator = annotator();
+    let a = annotate(
+        &annotator,
+        "Standard and Poor's Corp said it cut the rating of the bonds. \
+         Harold Wilson's Labour Party won. Friday's Norwich Union results were weak.",
+    );
+    let names: Vec<&str> = a.entities.iter().map(|e| e.name.as_str()).collect();
+    assert_eq!(
+        names,
+        ["Standard and Poor's Corp", "Labour Party", "Norwich Union"]
+    );
+}
+
+#[test]
 fn company_names_are_organisations_with_or_without_their_legal_form() {
     let annotator = annotator();
     let a = annotate(
