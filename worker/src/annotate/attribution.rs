@@ -24,10 +24,10 @@ use super::entities::{
     preceded_by_not_in_office,
 };
 use super::lexicon::{
-    ADVERBIAL_OPENERS, AUDIENCE_NOUNS, AUXILIARY_WORDS_SET, CLAUSE_OPENING_PREPOSITIONS,
-    CLAUSE_WORDS, DESCRIPTION_HEADS_SET, DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET,
-    LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS, OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET,
-    ORGANIZATION_ANAPHOR_HEADS, OUTLET_NOUNS, PERSON_HEADS_SET, PRONOUNS,
+    ADVERBIAL_OPENERS, AUDIENCE_NOUNS, AUXILIARY_WORDS_SET, BODY_ANAPHOR_HEADS,
+    CLAUSE_OPENING_PREPOSITIONS, CLAUSE_WORDS, COMPANY_ANAPHOR_HEADS, DESCRIPTION_HEADS_SET,
+    DESCRIPTION_OBJECT_PREPOSITIONS, INTRO_WORDS_SET, LEADING_CONJUNCTIONS, OBJECT_PREPOSITIONS,
+    OBJECT_PREPOSITIONS_SET, OFFICIAL_ROLE_NOUNS_SET, OUTLET_NOUNS, PERSON_HEADS_SET, PRONOUNS,
     REPORTING_ADVERBIAL_OPENERS, SCENE_PARTICIPLES, SCENE_PAST_PARTICIPLES, TITLE_WORDS_SET,
     UNNAMED_ROLE_HEADS, VerbForm, contains_word,
 };
@@ -1203,7 +1203,7 @@ fn speaker_in(
     if has_the
         && lower_words.count == 2
         && let Some(head) = &head
-        && contains_word(ORGANIZATION_ANAPHOR_HEADS, head)
+        && (contains_word(COMPANY_ANAPHOR_HEADS, head) || contains_word(BODY_ANAPHOR_HEADS, head))
         && let Some(organisation) =
             organisation_spoken_of(context, field, region.start, memory, head)
     {
@@ -1294,20 +1294,18 @@ fn organisation_spoken_of(
     memory: &Memory,
     head: &str,
 ) -> Option<SpeakerRef> {
-    let company = matches!(head, "company" | "firm" | "airline" | "carrier" | "utility");
+    let company = contains_word(COMPANY_ANAPHOR_HEADS, head);
     let stands_for = |entity: EntityRef| {
-        let Some((_, name, kind)) = entity_identity(context, entity) else {
-            return false;
-        };
+        let kind = entity_kind(context, entity);
         if company {
-            kind == EntityKind::Organization
+            kind == Some(EntityKind::Organization)
                 && !matches!(entity, EntityRef::Kb(index)
                     if context.index.entity(index).is_some_and(|kb| kb.government.is_some()))
         } else {
             matches!(
                 kind,
-                EntityKind::Organization | EntityKind::IntergovernmentalOrganization
-            ) && {
+                Some(EntityKind::Organization | EntityKind::IntergovernmentalOrganization)
+            ) && entity_identity(context, entity).is_some_and(|(_, name, _)| {
                 // Its head word: "Bundesbank", "European Commission", "Bank of Japan", not
                 // the Securities and Exchange Commission for "the exchange".
                 let name = name.to_lowercase();
@@ -1315,7 +1313,7 @@ fn organisation_spoken_of(
                     || name
                         .strip_prefix(head)
                         .is_some_and(|rest| rest.starts_with(" of "))
-            }
+            })
         }
     };
     if let Some(thing @ SpeakerRef::Entity { entity, .. }) = &memory.thing

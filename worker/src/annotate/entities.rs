@@ -1370,7 +1370,7 @@ fn collect_candidates<'t>(
                     && !after_forename
                     && !TITLE_WORDS_SET.contains(opening)
                     && !view.given_names.contains(opening)
-                    && possessive_inside_name(view, previous, words, j))
+                    && possessive_inside_name(view, previous, j))
             {
                 break;
             }
@@ -1466,12 +1466,7 @@ fn collect_candidates<'t>(
 
 /// Whether the capitalised words from index `from` (up to three, joined by single spaces) end
 /// in an organisation's head or legal form: the `possessive` before them is part of the name.
-fn possessive_inside_name(
-    view: &FieldView<'_>,
-    possessive: &str,
-    words: &[Word],
-    from: usize,
-) -> bool {
+fn possessive_inside_name(view: &FieldView<'_>, possessive: &str, from: usize) -> bool {
     // "Friday's", "Britain's", "the Bank's Monetary Policy Committee", "NIOC's Exploration
     // Directorate": a day, a country or a body owns what follows.
     let owner = &possessive[..possessive.len() - possessive_suffix(possessive)];
@@ -1485,19 +1480,39 @@ fn possessive_inside_name(
     {
         return false;
     }
-    let mut previous_end = words.get(from.wrapping_sub(1)).map_or(0, |w| w.end);
-    for word in words.iter().skip(from).take(3) {
+    let previous_end = from
+        .checked_sub(1)
+        .and_then(|i| view.words.get(i))
+        .map_or(0, |w| w.end);
+    run_reaches(view, from, previous_end, 3, &[], |slice, _| {
+        ORGANIZATION_HEADS_SET.contains(slice)
+            || CORPORATE_HEADS_SET.contains(slice)
+            || contains_word(LEGAL_SUFFIXES, slice)
+    })
+}
+
+/// Whether the words from index `from` (at most `limit`, the first after `previous_end`, each
+/// after a single space, capitalised or one of `joining`) reach one `ends` accepts.
+fn run_reaches(
+    view: &FieldView<'_>,
+    from: usize,
+    mut previous_end: usize,
+    limit: usize,
+    joining: &[&str],
+    ends: impl Fn(&str, &Word) -> bool,
+) -> bool {
+    for word in view.words.iter().skip(from).take(limit) {
         let Some(slice) = view.text.get(word.start..word.end) else {
             return false;
         };
-        if view.text.get(previous_end..word.start) != Some(" ") || !is_capitalised(slice) {
+        if view.text.get(previous_end..word.start) != Some(" ") {
             return false;
         }
-        if ORGANIZATION_HEADS_SET.contains(slice)
-            || CORPORATE_HEADS_SET.contains(slice)
-            || contains_word(LEGAL_SUFFIXES, slice)
-        {
+        if ends(slice, word) {
             return true;
+        }
+        if !is_capitalised(slice) && !joining.contains(&slice) {
+            return false;
         }
         previous_end = word.end;
     }
@@ -1556,16 +1571,9 @@ fn has_person_evidence(
             return true;
         }
     }
-    let after = words.end;
-    // The first of the next three words that is no auxiliary or adverb.
-    let next_word = view
-        .words
-        .get(after..(after + 3).min(view.words.len()))
-        .unwrap_or(&[])
-        .iter()
-        .filter_map(|w| text.get(w.start..w.end))
-        .find(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"));
-    if next_word.is_some_and(|w| SPEECH_VERBS.iter().any(|(verb, _)| *verb == w)) {
+    if next_main_word(view, words.end)
+        .is_some_and(|w| SPEECH_VERBS.iter().any(|(verb, _)| *verb == w))
+    {
         return true;
     }
     // News names a person in full once, then by surname: "Thierry Henry ... Henry scored".
@@ -1776,12 +1784,12 @@ fn classify<'t>(
     // "IBM said": an acronym the knowledge base does not know, reporting speech, is a body.
     if let [acronym] = name_tokens.as_slice()
         && is_acronym(acronym)
-        && !names_common_speaker(acronym)
         && !headline
+        && reports_speech(view, first_word_index + end_word + 1)
+        && !names_common_speaker(acronym)
         // "The Iraqi Security Forces (ISF) ... The ISF said": the name it abbreviates, linked
         // with the other acronyms once the names are found.
         && !text.contains(&format!("({acronym})"))
-        && reports_speech(view, first_word_index + end_word + 1)
     {
         // Link-only as a name: `ArticleEntities::name_speaking` links it to the body it
         // abbreviates or makes it one.
@@ -1917,17 +1925,21 @@ fn classify<'t>(
 /// no auxiliary or adverb is a speech verb in the past tense, "says" or "tells" ("Kodak
 /// said", "IBM has also said"); not "claims", "notes" or "states", which are nouns too.
 fn reports_speech(view: &FieldView<'_>, after: usize) -> bool {
-    let next_word = view
-        .words
+    next_main_word(view, after).is_some_and(|w| {
+        (w.ends_with("ed") || matches!(w, "said" | "says" | "told" | "tells" | "wrote"))
+            && SPEECH_VERBS.iter().any(|(verb, _)| *verb == w)
+    })
+}
+
+/// The first of the three words from index `after` that is no auxiliary or adverb: the verb a
+/// name is the subject of ("X has also said").
+fn next_main_word<'t>(view: &FieldView<'t>, after: usize) -> Option<&'t str> {
+    view.words
         .get(after..(after + 3).min(view.words.len()))
         .unwrap_or(&[])
         .iter()
         .filter_map(|w| view.text.get(w.start..w.end))
-        .find(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"));
-    next_word.is_some_and(|w| {
-        (w.ends_with("ed") || matches!(w, "said" | "says" | "told" | "tells" | "wrote"))
-            && SPEECH_VERBS.iter().any(|(verb, _)| *verb == w)
-    })
+        .find(|w| !matches!(*w, "has" | "had" | "also" | "have" | "later" | "then"))
 }
 
 /// Whether a capitalised word opening a sentence is a noun for speakers, not a name
@@ -2465,32 +2477,17 @@ impl EntityIndex {
 /// Whether the capitalised words right after `end` (a few, "and", "of" and "&" among them)
 /// end in a company's legal form or corporate head ("... Gas and Electric Co").
 fn runs_on_to_company_suffix(view: &FieldView<'_>, end: usize) -> bool {
-    let text = view.text;
     let first = view.words.partition_point(|w| w.start < end);
-    let mut previous_end = end;
-    for word in view.words.iter().skip(first).take(7) {
-        let Some(slice) = text.get(word.start..word.end) else {
-            return false;
-        };
-        if text.get(previous_end..word.start) != Some(" ") {
-            return false;
-        }
+    run_reaches(view, first, end, 7, &["and", "of", "&"], |slice, word| {
         // The folded text reads "Co-operation" and "Co-ordination" as "Co operation".
         let hyphenated_co = slice == "Co"
-            && text
+            && view
+                .text
                 .get(word.end..)
                 .is_some_and(|rest| rest.starts_with(" op") || rest.starts_with(" or"));
-        if !hyphenated_co
+        !hyphenated_co
             && (contains_word(LEGAL_SUFFIXES, slice) || CORPORATE_HEADS_SET.contains(slice))
-        {
-            return true;
-        }
-        if !is_capitalised(slice) && !matches!(slice, "and" | "of" | "&") {
-            return false;
-        }
-        previous_end = word.end;
-    }
-    false
+    })
 }
 
 impl EntityIndex {

@@ -1242,23 +1242,23 @@ pub(crate) const DESCRIPTION_HEADS: &[&str] = &[
     "witnesses",
 ];
 
-/// Description heads that stand for an organisation the article has named ("the company
-/// said"), not for an unnamed one.
-pub(crate) const ORGANIZATION_ANAPHOR_HEADS: &[&str] = &[
-    "airline",
+/// Description heads that stand for a company the article has named ("the company said"):
+/// any organisation but an organ of a government.
+pub(crate) const COMPANY_ANAPHOR_HEADS: &[&str] =
+    &["airline", "carrier", "company", "firm", "utility"];
+
+/// Description heads that stand for a body the article has named by that word ("the
+/// commission said": the European Commission).
+pub(crate) const BODY_ANAPHOR_HEADS: &[&str] = &[
     "association",
     "bank",
     "board",
-    "carrier",
     "commission",
     "committee",
-    "company",
     "council",
     "exchange",
-    "firm",
     "institute",
     "union",
-    "utility",
 ];
 
 /// Description heads that name one person: "he" and "she" can refer to them.
@@ -1855,7 +1855,8 @@ mod tests {
             ("NOT_NAME_WORDS", NOT_NAME_WORDS),
             ("OFFICIAL_ROLE_NOUNS", OFFICIAL_ROLE_NOUNS),
             ("DESCRIPTION_HEADS", DESCRIPTION_HEADS),
-            ("ORGANIZATION_ANAPHOR_HEADS", ORGANIZATION_ANAPHOR_HEADS),
+            ("COMPANY_ANAPHOR_HEADS", COMPANY_ANAPHOR_HEADS),
+            ("BODY_ANAPHOR_HEADS", BODY_ANAPHOR_HEADS),
             ("PERSON_HEADS", PERSON_HEADS),
             ("PERSON_NOUNS", PERSON_NOUNS),
             ("UNNAMED_ROLE_HEADS", UNNAMED_ROLE_HEADS),
